@@ -1,0 +1,253 @@
+"""The ``expertmatch`` command line (see the README for every command and flag).
+
+Exit status: 0 every rule holds; 1 ``verify`` found violations; 2 bad input or usage;
+3 the rules cannot all hold (infeasible); 4 no assignment within the time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from . import __version__
+from .api import assign, demo_path
+from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
+from .load import load
+from .result import Result
+from .tables import decode_csv, parse_csv
+from .verify import verify
+
+EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_TIMEOUT = 1, 2, 3, 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="expertmatch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"expertmatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def solve_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rules", help="rules.toml replacing INPUT's own rules")
+        p.add_argument(
+            "--time-limit",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="bound on the whole run (default 60)",
+        )
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument(
+            "--workers", type=int, default=1, help="CP-SAT threads (default 1: fully deterministic)"
+        )
+        p.add_argument(
+            "--gap",
+            type=float,
+            default=0.0,
+            help="stop once the proven relative gap is at most this (default 0)",
+        )
+        p.add_argument("--report", help="write report.json here")
+        p.add_argument("-v", "--verbose", action="store_true", help="show solver phases")
+
+    a = sub.add_parser("assign", help="assign experts to every project of a batch")
+    a.add_argument("input", help="batch folder or .xlsx workbook")
+    a.add_argument("-o", "--output", required=True, help="assignment.csv to write")
+    solve_options(a)
+    a.add_argument(
+        "--relax",
+        action="store_true",
+        help="bend rules when they cannot all hold (not available in this version)",
+    )
+    a.add_argument("--probabilities", help="randomised assignment (not available in this version)")
+
+    d = sub.add_parser("demo", help="run on the sample batch shipped with the package")
+    d.add_argument("-o", "--output-dir", help="also write assignment.csv and report.json here")
+    d.add_argument("--time-limit", type=float, default=60.0)
+    d.add_argument("--seed", type=int, default=0)
+
+    v = sub.add_parser("verify", help="re-check an assignment file against every rule")
+    v.add_argument("input")
+    v.add_argument("assignment")
+    v.add_argument("--rules")
+
+    w = sub.add_parser("why", help="why may this expert not review this project?")
+    w.add_argument("input")
+    w.add_argument("expert")
+    w.add_argument("project")
+    w.add_argument("--rules")
+
+    for name in ("reassign", "reserves"):
+        x = sub.add_parser(name, help=f"{name} (not available in this version)")
+        x.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _print_summary(console: Console, result: Result) -> None:
+    s = result.summary()
+    console.print(
+        f"[bold]{result.status}[/bold]: {s['reviews']} reviews for {s['projects']} "
+        f"projects by {s['experts_used']} experts"
+    )
+    console.print(
+        f"objective {result.objective:.2f}  bound {result.bound:.2f}  "
+        f"gap {result.gap:.4%}  time {result.time_s:.2f} s"
+    )
+    console.print(
+        f"enterprise share {s['enterprise_share']:.1%} overall, lowest panel "
+        f"{s['enterprise_share_min_panel']:.1%}; fields covered "
+        f"{s['fields_covered']}/{s['fields_to_cover']}; loads "
+        f"{s['load_distribution']} (reviews: experts)"
+    )
+
+
+def _print_panels(console: Console, result: Result, limit: int = 8) -> None:
+    frame = result.to_frame()
+    table = RichTable(title=f"First {limit} panels")
+    for column in (
+        "project",
+        "project_title",
+        "expert_name",
+        "organization",
+        "org_type",
+        "score",
+        "matched_field",
+    ):
+        table.add_column(column)
+    for pid in list(result.problem.project_ids)[:limit]:
+        for _, row in frame[frame["project"] == pid].iterrows():
+            table.add_row(
+                row["project"],
+                row["project_title"][:24],
+                row["expert_name"],
+                row["organization"][:18],
+                row["org_type"],
+                f"{row['score']:.2f}",
+                row["matched_field"],
+            )
+        table.add_section()
+    console.print(table)
+
+
+def _read_assignment(path: str) -> pd.DataFrame:
+    file = Path(path)
+    if not file.is_file():
+        raise InputError([InputIssue(path, "file not found")])
+    frame = parse_csv(decode_csv(file.read_bytes(), file.name), file.name)
+    missing = [c for c in ("project", "expert") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            [InputIssue(file.name, f"required column {c!r} missing", column=c) for c in missing]
+        )
+    for column in ("project", "expert"):
+        frame[column] = [v[1:] if v.startswith("'") else v for v in frame[column]]
+    return frame
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = Console()
+    err = Console(stderr=True)
+    if getattr(args, "verbose", False):
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.command in ("reassign", "reserves"):
+        err.print(f"expertmatch {args.command}: not available in this version")
+        return EXIT_INPUT
+    if args.command == "assign":
+        if args.relax or args.probabilities:
+            flag = "--relax" if args.relax else "--probabilities"
+            err.print(f"expertmatch assign: {flag} is not available in this version")
+            return EXIT_INPUT
+        problem = load(args.input, rules=args.rules)
+        result = assign(
+            problem,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            workers=args.workers,
+            gap_limit=args.gap,
+        )
+        _check_or_die(result)
+        result.write(args.output, args.report)
+        _print_summary(out, result)
+        return 0
+    if args.command == "demo":
+        problem = load(demo_path())
+        out.print(
+            f"Demo batch: {problem.n_projects} projects, {problem.n_experts} experts, "
+            f"{len(problem.pairs)} eligible pairs (shipped in {demo_path()})"
+        )
+        result = assign(problem, time_limit=args.time_limit, seed=args.seed)
+        _check_or_die(result)
+        if args.output_dir:
+            folder = Path(args.output_dir)
+            result.write(folder / "assignment.csv", folder / "report.json")
+        _print_panels(out, result)
+        _print_summary(out, result)
+        return 0
+    if args.command == "verify":
+        problem = load(args.input, rules=args.rules)
+        violations = verify(problem, _read_assignment(args.assignment))
+        for violation in violations:
+            err.print(str(violation), markup=False)
+        if violations:
+            err.print(f"{len(violations)} violation(s)")
+            return EXIT_VIOLATIONS
+        out.print("every rule holds")
+        return 0
+    if args.command == "why":
+        problem = load(args.input, rules=args.rules)
+        for kind, value, known in (
+            ("expert", args.expert, problem.expert_index),
+            ("project", args.project, problem.project_index),
+        ):
+            if value not in known:
+                raise InputError([InputIssue(args.input, f"unknown {kind} {value!r}")])
+        reasons = problem.why_ineligible(args.expert, args.project)
+        if not reasons:
+            out.print(f"{args.expert} is eligible for {args.project}")
+        for reason in reasons:
+            out.print(reason, markup=False)
+        return 0
+    raise AssertionError(args.command)
+
+
+def _check_or_die(result: Result) -> None:
+    violations = verify(result.problem, result)
+    if violations:  # never hand out an assignment that breaks a rule
+        raise SolveError(
+            "internal error: the solver's assignment breaks rules: "
+            + "; ".join(map(str, violations[:5])),
+            "infeasible",
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    err = Console(stderr=True)
+    try:
+        return run(argv)
+    except InputError as error:
+        err.print(str(error), markup=False)
+        return EXIT_INPUT
+    except InfeasibleError as error:
+        err.print(str(error), markup=False)
+        return EXIT_INFEASIBLE
+    except SolveError as error:
+        err.print(f"expertmatch: {error}", markup=False)
+        return EXIT_TIMEOUT
+    except ExpertMatchError as error:
+        err.print(f"expertmatch: {error}", markup=False)
+        return EXIT_INPUT
+    except (ValueError, OSError) as error:
+        err.print(f"expertmatch: {error}", markup=False)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        err.print("expertmatch: interrupted; nothing written")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

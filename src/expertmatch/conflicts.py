@@ -1,0 +1,161 @@
+"""Conflicts of interest: the five kinds of the data contract.
+
+1. ``same_org``     the expert's organization is the applicant or a partner;
+2. ``org_group``    the expert's organization has the same root (following ``parent`` links) as
+                    the applicant's or a partner's organization;
+3. ``team``         the expert is on the applicant team;
+4. ``collaborator`` a ``coauthor``/``coproject`` relation with a team member within the
+                    collaboration window (``reference_year - year < window``, or no year), or an
+                    ``advisor``/``relative`` relation of any year (``other`` is never a conflict);
+5. ``declared``     listed in ``conflicts.csv``.
+
+:func:`find_conflicts` computes all conflicted pairs of a batch at once (a bit mask of kinds
+per pair) for the solver; :func:`explain_conflicts` recomputes one pair from the raw data, in
+words, for the office and for :func:`expertmatch.verify`. Tests hold the two against each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .problem import Problem, Relation
+    from .rules import Rules
+
+KINDS = ("same_org", "org_group", "team", "collaborator", "declared")
+BIT = {kind: 1 << i for i, kind in enumerate(KINDS)}
+
+
+def relation_is_conflict(relation: Relation, rules: Rules) -> bool:
+    """Does this relation, with a team member, bar the expert (the contract's rule 4)?"""
+    if relation.kind in ("advisor", "relative"):
+        return True
+    if relation.kind in ("coauthor", "coproject"):
+        if relation.year is None:
+            return True
+        return rules.reference_year - relation.year < rules.collaboration_window
+    return False
+
+
+def kinds_of(mask: int) -> list[str]:
+    """The kind names set in a bit mask."""
+    return [kind for kind in KINDS if mask & BIT[kind]]
+
+
+def _groups(keys: np.ndarray, size: int) -> list[np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(size + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(size)]
+
+
+def find_conflicts(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All conflicted (project, expert) pairs with a bit mask of their kinds.
+
+    Returns three arrays sorted by project then expert: project index, expert index, mask.
+    """
+    n_exp = problem.n_experts
+    n_org = len(problem.org_ids)
+    by_org = _groups(problem.expert_org, n_org)
+    root = problem.org_root
+    by_root = _groups(root[problem.expert_org], n_org)
+    ties: dict[str, set[str]] = defaultdict(set)
+    for rel in problem.relations:
+        if relation_is_conflict(rel, problem.rules):
+            ties[rel.a].add(rel.b)
+            ties[rel.b].add(rel.a)
+    index = problem.expert_index
+
+    projects: list[np.ndarray] = []
+    experts: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+
+    def add(p: int, who: np.ndarray, kind: str) -> None:
+        if who.size:
+            projects.append(np.full(who.size, p, dtype=np.int64))
+            experts.append(who.astype(np.int64))
+            masks.append(np.full(who.size, BIT[kind], dtype=np.int64))
+
+    for p in range(problem.n_projects):
+        orgs = {int(problem.project_org[p]), *problem.project_partners[p]}
+        same = np.concatenate([by_org[o] for o in sorted(orgs)])
+        add(p, same, "same_org")
+        group = np.concatenate([by_root[r] for r in sorted({int(root[o]) for o in orgs})])
+        add(p, np.setdiff1d(group, same), "org_group")
+        team = problem.members[p]
+        add(p, np.array(sorted(index[m] for m in team if m in index), dtype=np.int64), "team")
+        near = {index[t] for m in team for t in ties.get(m, ()) if t in index}
+        add(p, np.array(sorted(near), dtype=np.int64), "collaborator")
+    for p, e in problem.declared:
+        add(p, np.array([e]), "declared")
+
+    if not projects:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
+    key = np.concatenate(projects) * max(n_exp, 1) + np.concatenate(experts)
+    mask = np.concatenate(masks)
+    order = np.argsort(key, kind="stable")
+    key, mask = key[order], mask[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    merged = np.bitwise_or.reduceat(mask, first)
+    key = key[first]
+    return key // max(n_exp, 1), key % max(n_exp, 1), merged
+
+
+def explain_conflicts(problem: Problem, project: int, expert: int) -> list[str]:
+    """Every conflict of interest between one expert and one project, in words.
+
+    Computed from the batch's raw data (organizations, parents, team, relations, declared
+    list), independently of :func:`find_conflicts`.
+    """
+    reasons: list[str] = []
+    org_ids, names = problem.org_ids, problem.org_names
+
+    def label(o: int) -> str:
+        return f"{names[o]} ({org_ids[o]})" if names[o] and names[o] != org_ids[o] else org_ids[o]
+
+    def top(o: int) -> int:
+        seen = set()
+        while problem.org_parent[o] >= 0 and o not in seen:
+            seen.add(o)
+            o = int(problem.org_parent[o])
+        return o
+
+    e_org = int(problem.expert_org[expert])
+    applicant = int(problem.project_org[project])
+    roles = [(applicant, "the applicant")] + [
+        (o, "a partner") for o in problem.project_partners[project]
+    ]
+    same = False
+    for o, role in roles:
+        if o == e_org:
+            reasons.append(f"same_org: the expert's organization {label(o)} is {role}")
+            same = True
+    if not same:
+        for o, role in roles:
+            if top(o) == top(e_org):
+                reasons.append(
+                    f"org_group: the expert's organization {label(e_org)} and {role} "
+                    f"{label(o)} belong to the same group {label(top(o))}"
+                )
+                break
+    expert_id = problem.expert_ids[expert]
+    team = problem.members[project]
+    if expert_id in team:
+        reasons.append("team: the expert is on the applicant team")
+    for rel in problem.relations:
+        if not relation_is_conflict(rel, problem.rules):
+            continue
+        other = rel.b if rel.a == expert_id else rel.a if rel.b == expert_id else None
+        if other is not None and other in team:
+            when = f" in {rel.year}" if rel.year is not None else " (no year given)"
+            what = {"coauthor": "co-author", "coproject": "co-project partner"}.get(
+                rel.kind, rel.kind
+            )
+            reasons.append(f"collaborator: {what} of team member {other}{when}")
+    if (project, expert) in problem.declared:
+        reason = problem.declared[(project, expert)]
+        reasons.append("declared: listed in conflicts.csv" + (f" ({reason})" if reason else ""))
+    return reasons

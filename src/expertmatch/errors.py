@@ -1,0 +1,69 @@
+"""Errors that reach the office: each names where the problem is and which rule is broken.
+
+Every error the library raises on purpose derives from :class:`ExpertMatchError`, so the CLI
+can print it without a traceback and exit non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ExpertMatchError(Exception):
+    """Base class of the library's own errors."""
+
+
+@dataclass(frozen=True)
+class InputIssue:
+    """One problem in the input: the file, the (1-based, header = row 1) row and the column."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class InputError(ExpertMatchError, ValueError):
+    """The input cannot be used; ``issues`` lists every problem found, one per entry."""
+
+    def __init__(self, issues: list[InputIssue]):
+        self.issues = list(issues)
+        lines = "\n".join(f"- {issue}" for issue in self.issues)
+        super().__init__(f"{len(self.issues)} problem(s) in the input:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A reason why the rules cannot all hold: the rule, the projects concerned and a message."""
+
+    rule: str
+    message: str
+    projects: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.message}"
+
+
+class InfeasibleError(ExpertMatchError):
+    """The rules cannot all hold; ``clashes`` names the projects and rules involved."""
+
+    def __init__(self, clashes: list[Clash]):
+        self.clashes = list(clashes)
+        lines = "\n".join(f"- {clash}" for clash in self.clashes)
+        super().__init__(f"the rules cannot all hold:\n{lines}")
+
+
+class SolveError(ExpertMatchError):
+    """The solver stopped without any assignment (e.g. the time limit ran out first)."""
+
+    def __init__(self, message: str, status: str):
+        self.status = status
+        super().__init__(message)

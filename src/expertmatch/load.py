@@ -1,0 +1,79 @@
+"""Entry points from the office's data to a validated :class:`Problem`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, InputIssue
+from .problem import Problem
+from .rules import Rules
+from .tables import from_objects, hash_tables, read_folder, read_workbook
+from .validate import build_problem
+
+RulesLike = Rules | Mapping[str, Any] | str | os.PathLike[str] | None
+
+
+def _rules(rules: RulesLike, found: Mapping[str, Any] | None, label: str) -> Rules:
+    if isinstance(rules, Rules):
+        return rules
+    if isinstance(rules, str | os.PathLike):
+        return Rules.from_file(rules)
+    if rules is not None:
+        return Rules.from_mapping(rules, source="rules")
+    if found is not None:
+        return Rules.from_mapping(found, source=label)
+    return Rules()
+
+
+def load(path: str | os.PathLike[str], rules: RulesLike = None) -> Problem:
+    """Read a batch: a folder of CSV files or one ``.xlsx`` workbook (one sheet per table).
+
+    ``rules`` (a :class:`Rules`, a mapping, or a path to a TOML file) replaces the batch's own
+    ``rules.toml``. Raises :class:`InputError` listing every problem found in the input.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raw = read_folder(path)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw = read_workbook(path)
+    elif not path.exists():
+        raise InputError([InputIssue(str(path), "no such folder or workbook")])
+    else:
+        raise InputError([InputIssue(str(path), "expected a folder of CSV files or an .xlsx file")])
+    return build_problem(
+        raw.tables, _rules(rules, raw.rules, raw.rules_label), raw.sha256, raw.source
+    )
+
+
+def from_tables(
+    experts: Any,
+    projects: Any,
+    *,
+    organizations: Any = None,
+    members: Any = None,
+    relations: Any = None,
+    conflicts: Any = None,
+    scores: Any = None,
+    taxonomy: Any = None,
+    rules: RulesLike = None,
+) -> Problem:
+    """Build a batch from pandas DataFrames or lists of dicts with the contract's columns.
+
+    Rows are numbered from 1 in error messages (record 1 is the first element).
+    """
+    tables = from_objects(
+        {
+            "experts": experts,
+            "projects": projects,
+            "organizations": organizations,
+            "members": members,
+            "relations": relations,
+            "conflicts": conflicts,
+            "scores": scores,
+            "taxonomy": taxonomy,
+        }
+    )
+    return build_problem(tables, _rules(rules, None, "rules"), hash_tables(tables), "python")

@@ -1,0 +1,205 @@
+"""What a solve returns: status, panels, objective, bound, gap, run time, explanations and
+summary figures, with conversions to a DataFrame, CSV and JSON (``report.json``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .output import safe_frame, staged
+from .problem import Problem
+from .scoring import best_match
+
+STATUSES = ("optimal", "feasible", "infeasible", "timeout")
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """The assignment of one batch.
+
+    ``pairs`` indexes ``problem.pairs`` (the eligible pairs); ``objective`` is the sum of the
+    assigned scores and ``bound`` a proven upper bound on any assignment's objective, so
+    ``gap = (bound - objective) / bound`` says how far from optimal the result can be.
+    """
+
+    problem: Problem = field(repr=False)
+    pairs: np.ndarray = field(repr=False)
+    status: str
+    objective: float
+    bound: float
+    time_s: float
+    seed: int
+    stats: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, problem: Problem, pairs: np.ndarray, **kwargs: Any) -> Result:
+        pairs = np.sort(np.asarray(pairs, dtype=np.int64))
+        pairs.flags.writeable = False
+        return cls(problem, pairs, **kwargs)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between the proven bound and the objective (0 when optimal)."""
+        if self.bound <= 0:
+            return 0.0
+        return max(0.0, (self.bound - self.objective) / self.bound)
+
+    @property
+    def assignment(self) -> list[tuple[str, str]]:
+        """The assigned (project id, expert id) pairs, sorted by project then expert."""
+        p = self.problem
+        return [
+            (p.project_ids[i], p.expert_ids[e])
+            for i, e in zip(p.pairs.project[self.pairs], p.pairs.expert[self.pairs], strict=True)
+        ]
+
+    @property
+    def panels(self) -> dict[str, list[str]]:
+        """Each project's panel: project id -> expert ids."""
+        out: dict[str, list[str]] = {pid: [] for pid in self.problem.project_ids}
+        for project, expert in self.assignment:
+            out[project].append(expert)
+        return out
+
+    def loads(self) -> np.ndarray:
+        """Reviews each expert got in this batch (by expert index)."""
+        experts = self.problem.pairs.expert[self.pairs]
+        return np.bincount(experts, minlength=self.problem.n_experts)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return self.to_frame()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per assigned pair with the reasons it fits."""
+        p = self.problem
+        rows = []
+        for j in self.pairs:
+            proj, exp = int(p.pairs.project[j]), int(p.pairs.expert[j])
+            project_field, expert_field, _ = best_match(p, proj, exp)
+            covers = [k for k in p.coverage_keys(proj) if p.covers(exp, k)]
+            org = int(p.expert_org[exp])
+            org_type = p.expert_type[exp] or "unknown"
+            rows.append(
+                {
+                    "project": p.project_ids[proj],
+                    "expert": p.expert_ids[exp],
+                    "score": float(p.pairs.score[j]),
+                    "project_title": p.project_titles[proj],
+                    "expert_name": p.expert_names[exp],
+                    "organization": p.org_names[org],
+                    "org_type": org_type,
+                    "matched_field": project_field,
+                    "expert_field": expert_field,
+                    "covers": ";".join(covers),
+                    "why": _why(project_field, expert_field, org_type, covers),
+                }
+            )
+        columns = [
+            "project",
+            "expert",
+            "score",
+            "project_title",
+            "expert_name",
+            "organization",
+            "org_type",
+            "matched_field",
+            "expert_field",
+            "covers",
+            "why",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures: enterprise share, loads, coverage."""
+        p = self.problem
+        experts = p.pairs.expert[self.pairs]
+        projects = p.pairs.project[self.pairs]
+        ent = p.expert_enterprise[experts]
+        per_panel = np.bincount(projects, weights=ent, minlength=p.n_projects)
+        sizes = np.bincount(projects, minlength=p.n_projects)
+        share = np.divide(per_panel, sizes, out=np.zeros(p.n_projects), where=sizes > 0)
+        loads = self.loads()
+        used = loads[loads > 0]
+        keys = [(i, k) for i in range(p.n_projects) for k in p.coverage_keys(i)]
+        panel = self.panels
+        covered = sum(
+            any(p.covers(p.expert_index[e], k) for e in panel[p.project_ids[i]]) for i, k in keys
+        )
+        return {
+            "projects": p.n_projects,
+            "reviews": int(self.pairs.size),
+            "experts_used": int(used.size),
+            "enterprise_share": float(ent.mean()) if ent.size else 0.0,
+            "enterprise_share_min_panel": float(share.min()) if share.size else 0.0,
+            "enterprise_share_per_panel": {
+                pid: round(float(s), 4) for pid, s in zip(p.project_ids, share, strict=True)
+            },
+            "load_distribution": {str(k): int(v) for k, v in enumerate(np.bincount(loads)) if v},
+            "max_load": int(loads.max()) if loads.size else 0,
+            "mean_load_of_used_experts": float(used.mean()) if used.size else 0.0,
+            "fields_to_cover": len(keys),
+            "fields_covered": int(covered),
+            "mean_score": float(p.pairs.score[self.pairs].mean()) if self.pairs.size else 0.0,
+        }
+
+    def report(self) -> dict[str, Any]:
+        """The content of ``report.json``."""
+        return {
+            "status": self.status,
+            "objective": round(self.objective, 6),
+            "bound": round(self.bound, 6),
+            "gap": round(self.gap, 8),
+            "time_s": round(self.time_s, 3),
+            "seed": self.seed,
+            "input_sha256": self.problem.input_sha256,
+            "rules": self.problem.rules.as_dict(),
+            "summary": self.summary(),
+            "stats": self.stats,
+            "version": __version__,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.report(), ensure_ascii=False, indent=2)
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write ``assignment.csv`` atomically, spreadsheet-safe, UTF-8 with BOM for Excel."""
+        self.write(path)
+
+    def write(
+        self, assignment: str | os.PathLike[str], report: str | os.PathLike[str] | None = None
+    ) -> None:
+        """Write the assignment CSV (and ``report.json``) together: both or neither."""
+        targets = [assignment] + ([report] if report is not None else [])
+        with staged(targets) as temps:
+            safe_frame(self.to_frame()).to_csv(temps[0], index=False, encoding="utf-8-sig")
+            if report is not None:
+                temps[1].write_text(self.to_json() + "\n", encoding="utf-8")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.status}: {self.pairs.size} reviews for {self.problem.n_projects} "
+            f"projects, objective {self.objective:.2f}, bound {self.bound:.2f}, "
+            f"gap {self.gap:.4%}, {self.time_s:.1f} s"
+        )
+
+
+def _why(project_field: str, expert_field: str, org_type: str, covers: list[str]) -> str:
+    parts = []
+    if project_field:
+        parts.append(f"field {expert_field} matches {project_field}")
+    if covers:
+        parts.append(f"covers {', '.join(covers)}")
+    parts.append(f"{org_type} expert")
+    return "; ".join(parts)

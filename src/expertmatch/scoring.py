@@ -1,0 +1,152 @@
+"""How well an expert fits a project: supplied scores, or the built-in score.
+
+Built-in score, from 0 to 100 (rounded to 2 decimals)::
+
+    score = 80 x field_match + 20 x keyword_match
+
+``field_match`` compares field codes through their hierarchy. For one project field ``f`` and
+one expert field ``g``: 1.0 if the codes are equal, 0.6 if they share at least two levels
+(same parent, e.g. ``520.20.10`` and ``520.20.30``), 0.3 if they share only the root, else 0.
+The expert's primary (first) field counts fully, the others x 0.8. Each project field takes its
+best expert field; the project's primary field weighs 2, the others 1:
+``field_match = sum_i w_i max_j sim(f_i, g_j) m_j / sum_i w_i``.
+
+``keyword_match`` is the share of the project's keywords that the expert lists too, after
+Unicode NFKC normalisation and case folding (so Chinese keywords such as 机器学习 match exactly,
+full-width and half-width forms alike); 0 when the project lists no keywords.
+
+With ``scores.csv``, a pair's score is its row there and an absent pair scores 0.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from .problem import Problem
+
+FIELD_WEIGHT = 80.0
+KEYWORD_WEIGHT = 20.0
+SIM_EXACT, SIM_PARENT, SIM_ROOT = 1.0, 0.6, 0.3
+PRIMARY_PROJECT_WEIGHT, SECONDARY_EXPERT_FACTOR = 2.0, 0.8
+DECIMALS = 2
+
+
+class _Index:
+    """Arrays for vectorised scoring, built once per batch."""
+
+    def __init__(self, problem: Problem):
+        tree = problem.field_tree
+        self.depth = max((len(c) for c in tree.chains.values()), default=1)
+        self.pf = tree.level_matrix(problem.project_fields, pad=-1)
+        self.ef = tree.level_matrix(problem.expert_fields, pad=-2)
+        wp = np.zeros(self.pf.shape[:2])
+        for i, fields in enumerate(problem.project_fields):
+            wp[i, : len(fields)] = 1.0
+            wp[i, 0] = PRIMARY_PROJECT_WEIGHT
+        self.wp = wp / wp.sum(axis=1, keepdims=True)
+        self.me = np.full(self.ef.shape[1], SECONDARY_EXPERT_FACTOR)
+        self.me[0] = 1.0
+        vocab: dict[str, int] = {}
+        self.kp = _incidence(problem.project_keywords, vocab, normalise=True)
+        self.ke = _incidence(problem.expert_keywords, vocab, normalise=False)
+        self.kp.resize((self.kp.shape[0], len(vocab)))
+        self.ke.resize((self.ke.shape[0], len(vocab)))
+
+
+def _incidence(
+    rows: tuple[tuple[str, ...], ...], vocab: dict[str, int], normalise: bool
+) -> sp.csr_matrix:
+    indptr, indices, data = [0], [], []
+    for words in rows:
+        ids = sorted({vocab.setdefault(w, len(vocab)) for w in words})
+        indices.extend(ids)
+        data.extend([1.0 / len(ids) if normalise else 1.0] * len(ids))
+        indptr.append(len(indices))
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1)))
+
+
+@lru_cache(maxsize=4)
+def _index(problem: Problem) -> _Index:
+    return _Index(problem)
+
+
+def _field_match(index: _Index, pf: np.ndarray, ef: np.ndarray, wp: np.ndarray) -> np.ndarray:
+    """Field match for broadcastable project rows ``pf`` and expert rows ``ef``."""
+    d = index.depth
+    total = None
+    for i in range(pf.shape[-2]):
+        best = None
+        for j in range(ef.shape[-2]):
+            a, b = pf[..., i, :], ef[..., j, :]
+            shared = np.zeros(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]), dtype=np.int8)
+            run = np.ones_like(shared, dtype=bool)
+            for level in range(d):
+                run &= a[..., level] == b[..., level]
+                shared += run
+            sim = np.where(
+                a[..., d] == b[..., d],
+                SIM_EXACT,
+                np.where(shared >= 2, SIM_PARENT, np.where(shared >= 1, SIM_ROOT, 0.0)),
+            )
+            sim = sim * index.me[j]
+            best = sim if best is None else np.maximum(best, sim)
+        assert best is not None
+        term = best * wp[..., i]
+        total = term if total is None else total + term
+    assert total is not None
+    return total
+
+
+def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
+    """Scores of the given projects against every expert: shape (len(projects), experts)."""
+    if problem.supplied_scores is not None:
+        out = np.zeros((projects.size, problem.n_experts))
+        row = {int(p): i for i, p in enumerate(projects)}
+        for (p, e), s in problem.supplied_scores.items():
+            if p in row:
+                out[row[p], e] = s
+        return out
+    index = _index(problem)
+    field = _field_match(
+        index, index.pf[projects][:, None], index.ef[None, :], index.wp[projects][:, None]
+    )
+    keyword = (index.kp[projects] @ index.ke.T).toarray()
+    return np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)
+
+
+def pair_scores(problem: Problem, projects: np.ndarray, experts: np.ndarray) -> np.ndarray:
+    """Scores of individual (project, expert) pairs, eligible or not."""
+    if problem.supplied_scores is not None:
+        got = problem.supplied_scores
+        return np.array(
+            [got.get((int(p), int(e)), 0.0) for p, e in zip(projects, experts, strict=True)]
+        )
+    index = _index(problem)
+    field = _field_match(index, index.pf[projects], index.ef[experts], index.wp[projects])
+    keyword = np.asarray(index.kp[projects].multiply(index.ke[experts]).sum(axis=1)).ravel()
+    return np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)
+
+
+def best_match(problem: Problem, project: int, expert: int) -> tuple[str, str, float]:
+    """The project field and expert field that fit best, and their similarity (0 to 1)."""
+    tree = problem.field_tree
+    best = ("", "", 0.0)
+    for f in problem.project_fields[project]:
+        for j, g in enumerate(problem.expert_fields[expert]):
+            shared = tree.shared_levels(f, g)
+            sim = (
+                SIM_EXACT
+                if f == g
+                else SIM_PARENT
+                if shared >= 2
+                else (SIM_ROOT if shared >= 1 else 0.0)
+            )
+            sim *= 1.0 if j == 0 else SECONDARY_EXPERT_FACTOR
+            if sim > best[2]:
+                best = (f, g, sim)
+    return best
