@@ -57,6 +57,15 @@ class Model:
     def n_rows(self) -> int:
         return int(self.A.shape[0])
 
+    def satisfied(self, x: np.ndarray) -> bool:
+        """Does the 0/1 vector ``x`` satisfy every row?"""
+        ax = self.A @ x.astype(np.float64)
+        return bool(np.all(ax >= self.lb - 1e-9) and np.all(ax <= self.ub + 1e-9))
+
+    def value(self, x: np.ndarray) -> int:
+        """The integer objective of the 0/1 vector ``x``."""
+        return int(self.weight[x.astype(bool)].sum())
+
 
 def integer_weights(scores: np.ndarray) -> tuple[np.ndarray, float]:
     """Scores as exact integers and the unit that turns them back into scores."""

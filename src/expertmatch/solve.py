@@ -110,35 +110,42 @@ def _solve_sat(
     model: Model,
     columns: np.ndarray,
     hint: np.ndarray,
-    fixed_one: np.ndarray,
+    fixed_one: np.ndarray | None,
     params: SolveParams,
     time_left: float,
+    at_least: int | None = None,
 ) -> _Sat:
-    """CP-SAT over the given pair columns only (all other pairs at zero)."""
+    """CP-SAT over the pairs in the mask ``columns`` (all other pairs at zero).
+
+    ``hint`` and ``fixed_one`` are masks over all pairs; ``at_least`` asks only for
+    assignments whose objective is at least that. Rows that cannot bind are left out.
+    """
+    cols = np.flatnonzero(columns)
     sat = cp_model.CpModel()
-    sub = model.A[:, columns].tocsr()
-    x = [sat.new_bool_var(f"x{c}") for c in columns]
-    for r in range(sub.shape[0]):
+    sub = model.A[:, cols].tocsr()
+    x = [sat.new_bool_var(f"x{c}") for c in cols]
+    sizes = np.diff(sub.indptr)
+    for r in np.flatnonzero((model.lb > 0) | (sizes > model.ub)):
         lo, hi = model.lb[r], model.ub[r]
-        idx = sub.indices[sub.indptr[r] : sub.indptr[r + 1]]
-        terms = [x[i] for i in idx]
+        terms = [x[i] for i in sub.indices[sub.indptr[r] : sub.indptr[r + 1]]]
         if not terms:
-            if lo > 0 or hi < 0:
-                return _Sat("infeasible", None, 0, -math.inf)
-            continue
-        expr = sum(terms)
+            return _Sat("infeasible", None, 0, -math.inf)
+        expr = cp_model.LinearExpr.sum(terms)
         if lo == hi:
             sat.add(expr == int(lo))
-        else:
-            if math.isfinite(lo):
-                sat.add(expr >= math.ceil(lo))
-            if math.isfinite(hi):
-                sat.add(expr <= math.floor(hi))
-    for i in np.flatnonzero(fixed_one):
-        sat.add(x[i] == 1)
-    weights = model.weight[columns]
-    sat.maximize(cp_model.LinearExpr.weighted_sum(x, weights.tolist()))
-    for var, value in zip(x, hint, strict=True):
+            continue
+        if math.isfinite(lo) and lo > 0:
+            sat.add(expr >= math.ceil(lo))
+        if math.isfinite(hi) and sizes[r] > hi:
+            sat.add(expr <= math.floor(hi))
+    if fixed_one is not None:
+        for i in np.flatnonzero(fixed_one[cols]):
+            sat.add(x[i] == 1)
+    objective = cp_model.LinearExpr.weighted_sum(x, model.weight[cols].tolist())
+    if at_least is not None:
+        sat.add(objective >= at_least)
+    sat.maximize(objective)
+    for var, value in zip(x, hint[cols], strict=True):
         sat.add_hint(var, bool(value))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(time_left, 0.1)
@@ -150,11 +157,20 @@ def _solve_sat(
         return _Sat("infeasible", None, 0, -math.inf)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _Sat("unknown", None, 0, math.inf)
-    values = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+    values = np.zeros(model.n_pairs, dtype=bool)
+    values[cols] = [solver.boolean_value(v) for v in x]
     status = "optimal" if code == cp_model.OPTIMAL and params.gap_limit == 0 else "feasible"
-    return _Sat(
-        status, values, round(solver.objective_value), float(solver.best_objective_bound)
-    )
+    return _Sat(status, values, round(solver.objective_value), float(solver.best_objective_bound))
+
+
+def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
+    """Mask of each project's k pairs of smallest cost (ties by pair order)."""
+    n = project.size
+    order = np.lexsort((np.arange(n), cost, project))
+    sorted_project = project[order]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - np.searchsorted(sorted_project, sorted_project)
+    return rank < k
 
 
 def solve(
@@ -197,7 +213,7 @@ def solve(
                 )
             ]
         )
-    z_lp = math.floor(lp.z + 1e-6 * max(1.0, abs(lp.z)))
+    z_lp = math.floor(lp.z + max(1e-6, 1e-9 * abs(lp.z)))  # integer weights: bound is integral
     stats.update(
         lp_s=round(time.perf_counter() - start, 3),
         lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
@@ -205,55 +221,58 @@ def solve(
     report("LP relaxation", None, z_lp * model.unit)
 
     n = model.n_pairs
-    core = lp.x > 1e-6
-    order = np.lexsort((np.arange(n), lp.reduced_low, problem.pairs.project))
-    rank = np.empty(n, dtype=np.int64)
-    proj_sorted = problem.pairs.project[order]
-    first = np.searchsorted(proj_sorted, proj_sorted)
-    rank[order] = np.arange(n) - first
-    core |= rank < int(problem.project_panel_size.max()) + CORE_EXTRA
-    columns = np.flatnonzero(core)
-    no_fix = np.zeros(columns.size, dtype=bool)
-    first_run = _solve_sat(model, columns, lp.x[columns] > 0.5, no_fix, params, left() * 0.5)
-    stats["core_pairs"] = int(columns.size)
+    best: np.ndarray | None = None  # the incumbent, as a mask over all pairs
+    z_inc = -1
+    rounded = lp.x > 0.5
+    if model.satisfied(rounded):
+        best, z_inc = rounded, model.value(rounded)
+        report("rounded LP is feasible", z_inc * model.unit, z_lp * model.unit)
 
-    if first_run.x is not None:
-        z_inc = first_run.objective
-        report("incumbent from the LP core", z_inc * model.unit, z_lp * model.unit)
-        improvable = lp.z - lp.reduced_low >= z_inc + 1 - FIX_MARGIN
-        must = lp.z + lp.reduced_up < z_inc + 1 - FIX_MARGIN
-        keep = improvable | core | must
-        if (
-            first_run.status == "optimal"
-            and not (improvable & ~core).any()
-            and not must[~core].any()
-        ):
-            final, cols = first_run, columns
-        else:
-            cols = np.flatnonzero(keep)
-            hint = np.zeros(n, dtype=bool)
-            hint[columns[first_run.x]] = True
-            final = _solve_sat(model, cols, hint[cols], must[cols], params, left())
-            if final.x is None or final.objective < z_inc:
-                final, cols = first_run, columns
-                final = _Sat("feasible", first_run.x, z_inc, final.bound)
-    else:
-        cols = np.arange(n)
-        final = _solve_sat(model, cols, lp.x > 0.5, np.zeros(n, dtype=bool), params, left())
-        if final.status == "infeasible":
+    core = lp.x > 1e-6
+    core |= _cheapest_per_project(
+        problem.pairs.project, lp.reduced_low, int(problem.project_panel_size.max()) + CORE_EXTRA
+    )
+    stats["core_pairs"] = int(core.sum())
+    core_optimal = False
+    if z_inc < z_lp:
+        run = _solve_sat(model, core, rounded, None, params, left() * 0.5)
+        core_optimal = run.status == "optimal"
+        if run.x is not None and run.objective > z_inc:
+            best, z_inc = run.x, run.objective
+            report("incumbent from the LP core", z_inc * model.unit, z_lp * model.unit)
+
+    bound = z_lp
+    if best is None:
+        run = _solve_sat(model, np.ones(n, dtype=bool), rounded, None, params, left())
+        if run.status == "infeasible":
             raise InfeasibleError(
                 [Clash("combined", "no assignment satisfies all rules together (proved by CP-SAT)")]
             )
-    stats["final_pairs"] = int(cols.size)
-    if final.x is None:
-        raise SolveError(
-            f"no assignment found within the time limit of {params.time_limit:g} s", "timeout"
-        )
-    objective = final.objective
-    bound = min(z_lp, max(objective, math.floor(final.bound + 1e-9)))
-    if final.status == "optimal":
-        bound = objective
-    chosen = cols[final.x]
+        if run.x is None:
+            raise SolveError(
+                f"no assignment found within the time limit of {params.time_limit:g} s", "timeout"
+            )
+        best, z_inc = run.x, run.objective
+        bound = min(z_lp, math.floor(run.bound + 1e-9))
+        stats["final_pairs"] = n
+    elif z_inc < z_lp:
+        # Reduced-cost fixing: only these pairs can take part in a better assignment.
+        improvable = lp.z - lp.reduced_low >= z_inc + 1 - FIX_MARGIN
+        must = lp.z + lp.reduced_up < z_inc + 1 - FIX_MARGIN
+        keep = improvable | core | must
+        stats["final_pairs"] = int(keep.sum())
+        if core_optimal and not (keep & ~core).any():
+            bound = z_inc
+        else:
+            run = _solve_sat(model, keep, best, must, params, left(), at_least=z_inc + 1)
+            if run.x is not None and run.objective > z_inc:
+                best, z_inc = run.x, run.objective
+            if run.status in ("optimal", "infeasible"):
+                bound = z_inc  # nothing better exists among the pairs that could improve
+            else:
+                bound = min(z_lp, max(z_inc, math.floor(run.bound + 1e-9)))
+    objective = z_inc
+    chosen = np.flatnonzero(best)
     timed_out = left() <= 0.05
     status = "optimal" if bound <= objective else ("timeout" if timed_out else "feasible")
     report("done", objective * model.unit, bound * model.unit)

@@ -13,6 +13,7 @@ import io
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,15 @@ class Table:
 
     def row(self, index: int) -> int:
         return index + self.row_offset
+
+    @cached_property
+    def columns(self) -> dict[str, list[str]]:
+        """Each column as a list of strings (an absent column is not listed)."""
+        return {str(c): list(self.frame[c]) for c in self.frame.columns}
+
+    def column(self, name: str) -> list[str]:
+        """A column's cells; an absent (optional) column reads as empty cells."""
+        return self.columns.get(name) or [""] * len(self.frame)
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,7 @@ def _whole(text: str) -> int | None:
 
 
 def _column(table: Table, name: str) -> list[str]:
-    frame = table.frame
-    return list(frame[name]) if name in frame.columns else [""] * len(frame)
+    return table.column(name)
 
 
 def _check_ids(out: _Collector, table: Table, column: str = "id") -> dict[str, int]:
