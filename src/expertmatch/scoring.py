@@ -65,7 +65,7 @@ def _incidence(
     for words in rows:
         ids = sorted({vocab.setdefault(w, len(vocab)) for w in words})
         indices.extend(ids)
-        data.extend([1.0 / len(ids) if normalise else 1.0] * len(ids))
+        data.extend([1.0 / len(ids) if normalise else 1.0 for _ in ids])
         indptr.append(len(indices))
     return sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1)))
 

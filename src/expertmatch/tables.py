@@ -222,7 +222,9 @@ def from_objects(tables: Mapping[str, Any]) -> dict[str, Table]:
         if isinstance(value, pd.DataFrame):
             frame = value
         elif isinstance(value, Iterable):
-            frame = pd.DataFrame(list(value), dtype=object)
+            records = list(value)
+            columns = None if records else list(SCHEMA[name][0] + SCHEMA[name][1])
+            frame = pd.DataFrame(records, columns=columns, dtype=object)
         else:
             raise InputError([InputIssue(name, "must be a DataFrame or a list of dicts")])
         out[name] = Table(name, _clean(frame), row_offset=1)

@@ -1,0 +1,256 @@
+"""Each rule of the contract, alone, changes the optimal panels exactly as it should.
+
+Scores are supplied so that the unconstrained optimum breaks the rule under test; every result
+is also checked by verify().
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import expertmatch as em
+
+from .conftest import PROJECTS, make
+
+# Scores that favour the university/institute experts E5-E8 over enterprise experts E1-E4.
+FAVOUR_ACADEMIC = {"E1": 3, "E2": 2, "E3": 1.5, "E4": 1, "E5": 9, "E6": 8, "E7": 7, "E8": 6}
+
+
+def scores(table: dict[str, float], projects: tuple[str, ...] = ("P1",)) -> list[dict[str, Any]]:
+    return [{"expert": e, "project": p, "score": s} for p in projects for e, s in table.items()]
+
+
+def solve(problem: em.Problem) -> em.Result:
+    result = em.assign(problem, time_limit=30)
+    assert em.verify(problem, result) == []
+    assert result.status == "optimal"
+    return result
+
+
+def panel(result: em.Result, project: str = "P1") -> set[str]:
+    return set(result.panels[project])
+
+
+def test_panel_size_from_rules_and_from_the_project_row() -> None:
+    result = solve(
+        make(scores=scores(FAVOUR_ACADEMIC), rules={"panel_size": 2, "enterprise_min_share": 0})
+    )
+    assert panel(result) == {"E5", "E6"}
+    projects = [{**PROJECTS[0], "panel_size": 4}]
+    result = solve(
+        make(
+            projects=projects,
+            scores=scores(FAVOUR_ACADEMIC),
+            rules={"panel_size": 2, "enterprise_min_share": 0, "max_per_org": 2},
+        )
+    )
+    assert panel(result) == {"E5", "E6", "E7", "E8"}
+
+
+def test_enterprise_min_share() -> None:
+    base = {"panel_size": 3, "max_per_org": 2}
+    free = solve(make(scores=scores(FAVOUR_ACADEMIC), rules={**base, "enterprise_min_share": 0}))
+    assert panel(free) == {"E5", "E6", "E7"}
+    third = solve(
+        make(scores=scores(FAVOUR_ACADEMIC), rules={**base, "enterprise_min_share": "1/3"})
+    )
+    assert panel(third) == {"E1", "E5", "E6"}  # ceil(3/3) = 1 enterprise expert, the best one
+    two = solve(make(scores=scores(FAVOUR_ACADEMIC), rules={**base, "enterprise_min_share": 0.5}))
+    assert panel(two) == {"E1", "E2", "E5"}  # ceil(1.5) = 2
+
+
+def test_enterprise_type_from_the_expert_row_overrides_the_organization() -> None:
+    from .conftest import EXPERTS
+
+    experts = [dict(e) for e in EXPERTS]
+    experts[4]["org_type"] = "enterprise"  # E5 works at U1 but is registered as enterprise
+    result = solve(
+        make(
+            experts=experts,
+            scores=scores(FAVOUR_ACADEMIC),
+            rules={"panel_size": 3, "max_per_org": 2},
+        )
+    )
+    assert panel(result) == {"E5", "E6", "E7"}
+
+
+def test_max_per_org() -> None:
+    rules = {"panel_size": 2, "enterprise_min_share": 0}
+    # E5 and E7 are both at U1 and score best.
+    table = {**FAVOUR_ACADEMIC, "E7": 8.5}
+    two = solve(make(scores=scores(table), rules={**rules, "max_per_org": 2}))
+    assert panel(two) == {"E5", "E7"}
+    one = solve(make(scores=scores(table), rules={**rules, "max_per_org": 1}))
+    assert panel(one) == {"E5", "E6"}
+
+
+def test_coverage_at_level_2() -> None:
+    projects = [{**PROJECTS[0], "fields": "520.20.10;520.40.20"}]
+    rules = {"panel_size": 2, "enterprise_min_share": 0, "max_per_org": 2}
+    off = solve(
+        make(
+            projects=projects, scores=scores(FAVOUR_ACADEMIC), rules={**rules, "coverage_level": 0}
+        )
+    )
+    assert panel(off) == {"E5", "E6"}  # E6 is 520.40.10, so 520.40 is covered anyway
+    table = {**FAVOUR_ACADEMIC, "E6": 1, "E8": 0.8, "E4": 0.5}  # 520.40 experts score low
+    off = solve(make(projects=projects, scores=scores(table), rules={**rules, "coverage_level": 0}))
+    assert panel(off) == {"E5", "E7"}
+    on = solve(make(projects=projects, scores=scores(table), rules={**rules, "coverage_level": 2}))
+    assert panel(on) == {"E5", "E6"}  # E6 (520.40.10) covers 520.40.20 at level 2
+    deep = solve(
+        make(projects=projects, scores=scores(table), rules={**rules, "coverage_level": 3})
+    )
+    assert panel(deep) == {"E5", "E8"}  # only E8 has exactly 520.40.20
+    assert "520.40.20" in deep.to_frame().set_index("expert").loc["E8", "covers"]
+
+
+def test_coverage_of_a_coarse_project_field() -> None:
+    """A project field at level 1 (``530``) is covered by any 530.* expert at any level."""
+    from .conftest import EXPERTS
+
+    experts = [dict(e) for e in EXPERTS]
+    experts[7]["fields"] = "530.10.10"
+    projects = [{**PROJECTS[0], "fields": "520.20.10;530"}]
+    result = solve(
+        make(
+            experts=experts,
+            projects=projects,
+            scores=scores(FAVOUR_ACADEMIC),
+            rules={"panel_size": 2, "enterprise_min_share": 0, "coverage_level": 2},
+        )
+    )
+    assert "E8" in panel(result)
+
+
+def test_max_load_across_projects() -> None:
+    projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
+    rules = {"panel_size": 1, "enterprise_min_share": 0, "max_load": 1, "coverage_level": 0}
+    result = solve(
+        make(projects=projects, scores=scores(FAVOUR_ACADEMIC, ("P1", "P2")), rules=rules)
+    )
+    assert sorted(result.panels["P1"] + result.panels["P2"]) == ["E5", "E6"]
+    result = solve(
+        make(
+            projects=projects,
+            scores=scores(FAVOUR_ACADEMIC, ("P1", "P2")),
+            rules={**rules, "max_load": 2},
+        )
+    )
+    assert result.panels == {"P1": ["E5"], "P2": ["E5"]}
+
+
+def test_expert_row_max_load_overrides_the_rule() -> None:
+    from .conftest import EXPERTS
+
+    experts = [dict(e) for e in EXPERTS]
+    experts[4]["max_load"] = 1
+    projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
+    result = solve(
+        make(
+            experts=experts,
+            projects=projects,
+            scores=scores(FAVOUR_ACADEMIC, ("P1", "P2")),
+            rules={"panel_size": 1, "enterprise_min_share": 0, "max_load": 5, "coverage_level": 0},
+        )
+    )
+    assert sorted(result.panels["P1"] + result.panels["P2"]) == ["E5", "E6"]
+
+
+def test_yearly_cap_counts_reviews_already_done() -> None:
+    from .conftest import EXPERTS
+
+    experts = [dict(e) for e in EXPERTS]
+    experts[4]["used"] = 9  # E5: one review left under yearly_cap 10
+    projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
+    rules = {
+        "panel_size": 1,
+        "enterprise_min_share": 0,
+        "max_load": 5,
+        "yearly_cap": 10,
+        "coverage_level": 0,
+    }
+    result = solve(
+        make(
+            experts=experts,
+            projects=projects,
+            scores=scores(FAVOUR_ACADEMIC, ("P1", "P2")),
+            rules=rules,
+        )
+    )
+    assert sorted(result.panels["P1"] + result.panels["P2"]) == ["E5", "E6"]
+    experts[4]["used"] = 10
+    result = solve(
+        make(
+            experts=experts,
+            projects=projects,
+            scores=scores(FAVOUR_ACADEMIC, ("P1", "P2")),
+            rules=rules,
+        )
+    )
+    assert result.panels == {"P1": ["E6"], "P2": ["E6"]}
+
+
+def test_min_score_makes_low_pairs_ineligible() -> None:
+    rules = {"panel_size": 3, "enterprise_min_share": 0, "max_per_org": 2}
+    problem = make(scores=scores({**FAVOUR_ACADEMIC}), rules={**rules, "min_score": 6})
+    assert {problem.expert_ids[e] for e in problem.pairs.expert} == {"E5", "E6", "E7"}
+    assert solve(problem).panels["P1"] == ["E5", "E6", "E7"]
+    with pytest.raises(em.InfeasibleError, match="P1 needs 3 experts; only 2"):
+        em.assign(make(scores=scores(FAVOUR_ACADEMIC), rules={**rules, "min_score": 7}))
+
+
+def test_absent_supplied_score_means_ineligible() -> None:
+    problem = make(
+        scores=scores({"E5": 1.0, "E6": 2.0}), rules={"panel_size": 2, "enterprise_min_share": 0}
+    )
+    assert solve(problem).panels["P1"] == ["E5", "E6"]
+    assert problem.why_ineligible("E1", "P1") == ["score: 0 is not above min_score 0"]
+
+
+def test_enterprise_target_share_of_the_whole_round() -> None:
+    projects = [{**PROJECTS[0], "id": f"P{i}"} for i in (1, 2)]
+    rules = {"panel_size": 2, "enterprise_min_share": 0, "max_per_org": 2, "max_load": 2}
+    table = scores(FAVOUR_ACADEMIC, ("P1", "P2"))
+    free = solve(make(projects=projects, scores=table, rules=rules))
+    assert free.summary()["enterprise_share"] == 0
+    half = solve(
+        make(projects=projects, scores=table, rules={**rules, "enterprise_target_share": 0.5})
+    )
+    assert half.summary()["enterprise_share"] == 0.5
+
+
+def test_infeasible_enterprise_share_names_project_and_rule() -> None:
+    with pytest.raises(em.InfeasibleError) as info:
+        em.assign(make(rules={"panel_size": 5, "enterprise_min_share": 1, "max_per_org": 3}))
+    assert [c.rule for c in info.value.clashes] == ["enterprise_share"]
+    assert info.value.clashes[0].projects == ("P1",)
+    assert "P1 needs 5 enterprise experts; only 4" in str(info.value)
+
+
+def test_infeasible_coverage_names_the_field() -> None:
+    projects = [{**PROJECTS[0], "fields": "520.20.10;610.10"}]
+    with pytest.raises(em.InfeasibleError, match="P1: no eligible expert .* covers field 610.10"):
+        em.assign(make(projects=projects, rules={"panel_size": 3}))
+
+
+def test_infeasible_global_capacity_by_max_flow() -> None:
+    projects = [{**PROJECTS[0], "id": f"P{i}"} for i in range(1, 5)]
+    with pytest.raises(em.InfeasibleError) as info:
+        em.assign(
+            make(
+                projects=projects,
+                rules={"panel_size": 3, "max_load": 1, "enterprise_min_share": 0, "max_per_org": 2},
+            )
+        )
+    clash = info.value.clashes[0]
+    assert clash.rule == "load"
+    assert "need 12 reviews" in clash.message and "at most 8" in clash.message
+    assert set(clash.projects) == {"P1", "P2", "P3", "P4"}
+
+
+def test_infeasible_max_per_org() -> None:
+    with pytest.raises(em.InfeasibleError, match=r"\[max_per_org\] P1 needs 5 experts at most 1"):
+        em.assign(make(rules={"panel_size": 5, "enterprise_min_share": 0}))
