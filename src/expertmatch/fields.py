@@ -83,13 +83,13 @@ class FieldTree:
 
         Missing entries are ``pad`` so that rows padded with different values never match.
         """
-        rows = [tuple(r) for r in rows]
-        width = max((len(r) for r in rows), default=0) or 1
+        table = [tuple(r) for r in rows]
+        width = max((len(r) for r in table), default=0) or 1
         depth = max((len(c) for c in self.chains.values()), default=1)
         nodes = sorted({n for chain in self.chains.values() for n in chain})
         ids = {n: i for i, n in enumerate(nodes)}
-        out = np.full((len(rows), width, depth + 1), pad, dtype=np.int64)
-        for i, row in enumerate(rows):
+        out = np.full((len(table), width, depth + 1), pad, dtype=np.int64)
+        for i, row in enumerate(table):
             for j, code in enumerate(row):
                 chain = self.chains[code]
                 for level, node in enumerate(chain):

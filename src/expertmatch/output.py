@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextmanager
-def staged(paths: Iterable[str | os.PathLike[str]]):  # type: ignore[no-untyped-def]
+def staged(paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Path]]:
     """Yield temporary paths beside the targets; move them all in place only on success.
 
     Either every target is replaced, or (on any error) none is touched and the temporary files

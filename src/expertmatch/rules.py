@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from fractions import Fraction
@@ -82,7 +83,7 @@ class Rules:
             raise InputError([replace(i, file=source) for i in err.issues]) from None
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Rules:
+    def from_file(cls, path: str | os.PathLike[str]) -> Rules:
         """Load ``rules.toml``; a file that is not TOML is an input error naming it."""
         from .tables import read_toml
 

@@ -134,8 +134,9 @@ def build_problem(
     org_parent_id: list[str] = []
     if org_table is not None:
         known = _check_ids(out, org_table)
-        types, names, parents = (_column(org_table, c) for c in ("type", "name", "parent"))
-        parent_links = {}
+        types, names = _column(org_table, "type"), _column(org_table, "name")
+        parent_col = _column(org_table, "parent")
+        parent_links: dict[str, str] = {}
         for org, i in known.items():
             kind = types[i].lower()
             if kind and kind not in ORG_TYPES:
@@ -146,7 +147,7 @@ def build_problem(
                     i,
                     "type",
                 )
-            parent = parents[i]
+            parent = parent_col[i]
             if parent and parent not in known:
                 out.add(org_table, f"unknown parent organization {parent!r}", i, "parent")
                 parent = ""
