@@ -137,7 +137,7 @@ def _read_assignment(path: str) -> pd.DataFrame:
     file = Path(path)
     if not file.is_file():
         raise InputError([InputIssue(path, "file not found")])
-    frame = parse_csv(decode_csv(file.read_bytes(), file.name), file.name)
+    frame = parse_csv(decode_csv(file.read_bytes(), file.name), file.name).frame
     missing = [c for c in ("project", "expert") if c not in frame.columns]
     if missing:
         raise InputError(
@@ -151,7 +151,7 @@ def _read_assignment(path: str) -> pd.DataFrame:
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Console()
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     if getattr(args, "verbose", False):
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.command in ("reassign", "reserves"):
@@ -205,7 +205,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             ("project", args.project, problem.project_index),
         ):
             if value not in known:
-                raise InputError([InputIssue(args.input, f"unknown {kind} {value!r}")])
+                raise InputError([InputIssue(f"{kind}s.csv", f"unknown {kind} {value!r}")])
         reasons = problem.why_ineligible(args.expert, args.project)
         if not reasons:
             out.print(f"{args.expert} is eligible for {args.project}")
@@ -226,7 +226,7 @@ def _check_or_die(result: Result) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         return run(argv)
     except InputError as error:

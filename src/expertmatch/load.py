@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputIssue
 from .problem import Problem
 from .rules import Rules
-from .tables import from_objects, hash_tables, read_folder, read_workbook
+from .tables import Table, from_objects, hash_tables, read_folder, read_workbook
 from .validate import build_problem
 
 RulesLike = Rules | Mapping[str, Any] | str | os.PathLike[str] | None
@@ -43,9 +43,28 @@ def load(path: str | os.PathLike[str], rules: RulesLike = None) -> Problem:
         raise InputError([InputIssue(str(path), "no such folder or workbook")])
     else:
         raise InputError([InputIssue(str(path), "expected a folder of CSV files or an .xlsx file")])
-    return build_problem(
-        raw.tables, _rules(rules, raw.rules, raw.rules_label), raw.sha256, raw.source
+    return _build(
+        raw.tables, lambda: _rules(rules, raw.rules, raw.rules_label), raw.sha256, raw.source
     )
+
+
+def _build(
+    tables: Mapping[str, Table], make_rules: Callable[[], Rules], sha256: str, source: str
+) -> Problem:
+    """Validate rules and tables together, so that one run reports every problem."""
+    issues: list[InputIssue] = []
+    try:
+        rules = make_rules()
+    except InputError as err:
+        issues += err.issues
+        rules = Rules()
+    try:
+        problem = build_problem(tables, rules, sha256, source)
+    except InputError as err:
+        raise InputError(issues + err.issues) from None
+    if issues:
+        raise InputError(issues)
+    return problem
 
 
 def from_tables(
@@ -76,4 +95,4 @@ def from_tables(
             "taxonomy": taxonomy,
         }
     )
-    return build_problem(tables, _rules(rules, None, "rules"), hash_tables(tables), "python")
+    return _build(tables, lambda: _rules(rules, None, "rules"), hash_tables(tables), "python")

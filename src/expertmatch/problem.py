@@ -86,6 +86,8 @@ class Problem:
     field_tree: FieldTree
     input_sha256: str = ""
     source: str = "python"
+    attributes: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
+    """Unknown columns, kept per table (``"experts"``, ``"projects"``) and row, in order."""
     pairs: Pairs = field(init=False)
     conflict_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False)
 

@@ -75,12 +75,13 @@ class Rules:
                 kwargs[key] = _convert(key, value)
             except (ValueError, TypeError, ZeroDivisionError):
                 issues.append(InputIssue(source, f"{value!r} is not a valid value", column=key))
+        try:
+            rules = cls(**kwargs)
+        except InputError as err:
+            issues += [replace(i, file=source) for i in err.issues]
         if issues:
             raise InputError(issues)
-        try:
-            return cls(**kwargs)
-        except InputError as err:
-            raise InputError([replace(i, file=source) for i in err.issues]) from None
+        return rules
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Rules:
@@ -150,6 +151,8 @@ def _check(rules: Rules) -> list[tuple[str, str]]:
             problems.append((key, f"{value!r} is not a whole number"))
     if problems:
         return problems
+    for key in sorted(_INT_KEYS):
+        need(abs(getattr(rules, key)) <= 10**9, key, "must be at most 10^9")
     need(rules.panel_size >= 1, "panel_size", "panel size must be at least 1")
     need(rules.max_load >= 0, "max_load", "max_load must not be negative")
     need(rules.yearly_cap >= 0, "yearly_cap", "yearly_cap must not be negative")

@@ -52,8 +52,12 @@ class Table:
     label: str
     frame: pd.DataFrame
     row_offset: int = 2
+    row_numbers: tuple[int, ...] | None = None
 
     def row(self, index: int) -> int:
+        """The row number the user sees for data row ``index`` (blank rows are skipped)."""
+        if self.row_numbers is not None:
+            return self.row_numbers[index]
         return index + self.row_offset
 
     @cached_property
@@ -86,15 +90,12 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        if value.is_integer():
-            return str(int(value))
     if isinstance(value, list | tuple | set | frozenset):
         return ";".join(_cell(v) for v in value)
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""  # None, NaN, pd.NA, NaT
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value).strip()
 
 
@@ -108,22 +109,33 @@ def decode_csv(data: bytes, label: str) -> str:
     raise InputError([InputIssue(label, "not UTF-8 or GB18030 text")])
 
 
-def parse_csv(text: str, label: str) -> pd.DataFrame:
-    """Parse CSV text into a string table, checking that each row has the header's width."""
+def parse_csv(text: str, label: str) -> Table:
+    """Parse CSV text into a string table, checking the header and each row's width.
+
+    Blank rows are skipped; rows keep the number a spreadsheet shows (the header is row 1).
+    """
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
-    if not rows:
+    numbered = [
+        (n, row) for n, row in enumerate(reader, start=1) if any(cell.strip() for cell in row)
+    ]
+    if not numbered:
         raise InputError([InputIssue(label, "the file is empty (no header row)")])
-    header, body = rows[0], rows[1:]
+    (header_row, header), body = numbered[0], numbered[1:]
+    names = [h.strip().lower() for h in header]
     issues = [
-        InputIssue(label, f"has {len(row)} cells but the header has {len(header)}", row=i + 2)
-        for i, row in enumerate(body)
+        InputIssue(label, f"column {name!r} appears more than once", row=header_row, column=name)
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
+    issues += [
+        InputIssue(label, f"has {len(row)} cells but the header has {len(header)}", row=n)
+        for n, row in body
         if len(row) > len(header)
     ]
     if issues:
         raise InputError(issues)
-    body = [row + [""] * (len(header) - len(row)) for row in body]
-    return _clean(pd.DataFrame(body, columns=header, dtype=object))
+    cells = [row + [""] * (len(header) - len(row)) for _, row in body]
+    frame = _clean(pd.DataFrame(cells, columns=header, dtype=object))
+    return Table(label, frame, row_numbers=tuple(n for n, _ in body))
 
 
 def read_folder(folder: Path) -> RawBatch:
@@ -141,7 +153,7 @@ def read_folder(folder: Path) -> RawBatch:
         digest.update(f"{name}.csv\0".encode())
         digest.update(data)
         try:
-            tables[name] = Table(path.name, parse_csv(decode_csv(data, path.name), path.name))
+            tables[name] = parse_csv(decode_csv(data, path.name), path.name)
         except InputError as err:
             issues.extend(err.issues)
     for name in REQUIRED_TABLES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import networkx as nx
 import numpy as np
@@ -44,13 +45,20 @@ def _keywords(cell: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k.casefold() for k in split_list(cell)))
 
 
+#: Largest whole number accepted in a table (loads, panel sizes, years).
+WHOLE_MAX = 10**9
+
+
 def _whole(text: str) -> int | None:
-    """A whole number as written in a CSV or a workbook cell (``6`` or ``6.0``), else None."""
+    """A whole number as written in a CSV or a workbook cell (``6`` or ``6.0``), else None.
+
+    Numbers beyond +-10^9 are refused too: no load, panel or year is that large.
+    """
     try:
         value = float(text)
     except ValueError:
         return None
-    if not math.isfinite(value) or not value.is_integer():
+    if not math.isfinite(value) or not value.is_integer() or abs(value) > WHOLE_MAX:
         return None
     return int(value)
 
@@ -100,8 +108,9 @@ def build_problem(
     # -- field taxonomy ---------------------------------------------------------------
     taxonomy = usable.get("taxonomy")
     tree: FieldTree | None = None
+    taxonomy_codes: dict[str, int] = {}
     if taxonomy is not None:
-        codes = _check_ids(out, taxonomy, "code")
+        codes = taxonomy_codes = _check_ids(out, taxonomy, "code")
         parents = {}
         for code, i in codes.items():
             parent = _column(taxonomy, "parent")[i]
@@ -122,7 +131,7 @@ def build_problem(
         for code in codes:
             if any(not part for part in code.split(".")) or " " in code:
                 out.add(table, f"malformed field code {code!r}", i, "fields")
-            elif taxonomy is not None and code not in (tree.chains if tree else {}):
+            elif taxonomy is not None and code not in taxonomy_codes:
                 out.add(table, f"field code {code!r} is not in taxonomy.csv", i, "fields")
         return tuple(dict.fromkeys(codes))
 
@@ -346,4 +355,15 @@ def build_problem(
         field_tree=tree,
         input_sha256=sha256,
         source=source,
+        attributes={
+            "experts": _extra(experts, "experts", e_rows),
+            "projects": _extra(projects, "projects", p_rows),
+        },
     )
+
+
+def _extra(table: Table, name: str, rows: list[int]) -> tuple[Mapping[str, str], ...]:
+    """The cells of a table's columns that the contract does not name, row by row."""
+    known = set(SCHEMA[name][0]) | set(SCHEMA[name][1])
+    names = [c for c in table.columns if c not in known]
+    return tuple(MappingProxyType({c: table.column(c)[i] for c in names}) for i in rows)
