@@ -232,7 +232,7 @@ def test_infeasible_enterprise_share_names_project_and_rule() -> None:
 
 def test_infeasible_coverage_names_the_field() -> None:
     projects = [{**PROJECTS[0], "fields": "520.20.10;610.10"}]
-    with pytest.raises(em.InfeasibleError, match="P1: no eligible expert .* covers field 610.10"):
+    with pytest.raises(em.InfeasibleError, match=r"P1: no eligible expert .* covers field 610\.10"):
         em.assign(make(projects=projects, rules={"panel_size": 3}))
 
 

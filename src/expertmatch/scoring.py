@@ -51,6 +51,21 @@ class _Index:
         self.wp = wp / wp.sum(axis=1, keepdims=True)
         self.me = np.full(self.ef.shape[1], SECONDARY_EXPERT_FACTOR)
         self.me[0] = 1.0
+        # Each distinct project field code against every expert: max_j sim(f, g_j) m_j.
+        # A project's field match is then a weighted sum of its codes' rows.
+        codes = sorted({f for fields in problem.project_fields for f in fields})
+        code_id = {c: i for i, c in enumerate(codes)}
+        self.project_codes = np.full(self.pf.shape[:2], -1, dtype=np.int64)
+        for i, fields in enumerate(problem.project_fields):
+            self.project_codes[i, : len(fields)] = [code_id[f] for f in fields]
+        single = tree.level_matrix([(c,) for c in codes], pad=-1)
+        self.code_match = np.zeros((len(codes), problem.n_experts))
+        step = max(1, 4_000_000 // max(problem.n_experts, 1))
+        for start in range(0, len(codes), step):
+            part = single[start : start + step]
+            self.code_match[start : start + step] = _field_match(
+                self, part[:, None], self.ef[None, :], np.ones((part.shape[0], 1, 1))
+            )
         vocab: dict[str, int] = {}
         self.kp = _incidence(problem.project_keywords, vocab, normalise=True)
         self.ke = _incidence(problem.expert_keywords, vocab, normalise=False)
@@ -112,9 +127,11 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
                 out[row[p], e] = s
         return out
     index = _index(problem)
-    field = _field_match(
-        index, index.pf[projects][:, None], index.ef[None, :], index.wp[projects][:, None]
-    )
+    field = np.zeros((projects.size, problem.n_experts))
+    for i in range(index.project_codes.shape[1]):
+        codes = index.project_codes[projects, i]
+        has = codes >= 0
+        field[has] += index.wp[projects[has], i][:, None] * index.code_match[codes[has]]
     keyword = (index.kp[projects] @ index.ke.T).toarray()
     return np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)
 
