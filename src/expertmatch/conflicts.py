@@ -145,7 +145,7 @@ def explain_conflicts(problem: Problem, project: int, expert: int) -> list[str]:
     team = problem.members[project]
     if expert_id in team:
         reasons.append("team: the expert is on the applicant team")
-    for rel in problem.relations:
+    for rel in problem.relations_of.get(expert_id, ()):
         if not relation_is_conflict(rel, problem.rules):
             continue
         other = rel.b if rel.a == expert_id else rel.a if rel.b == expert_id else None

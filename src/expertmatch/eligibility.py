@@ -6,11 +6,13 @@ The solver only ever sees these pairs. :func:`explain_pair` answers the office's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .conflicts import explain_conflicts
+from .model import _ranges
 from .problem import Pairs
 from .scoring import block_scores
 
@@ -21,27 +23,40 @@ if TYPE_CHECKING:
 BLOCK_CELLS = 4_000_000
 
 
+def eligible_blocks(
+    problem: Problem, projects: np.ndarray | None = None, with_capacity: bool = False
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Scores of blocks of projects against all experts, ``-inf`` where a pair is not eligible.
+
+    Yields ``(block, scores)`` with ``block`` the project indices (ascending) and ``scores`` of
+    shape (len(block), experts). ``with_capacity`` also rules out experts with no capacity left.
+    Blocks keep about ``BLOCK_CELLS`` cells, so the full pair matrix never exists at once.
+    """
+    c_project, c_expert, _ = problem.conflict_pairs
+    minimum = problem.rules.min_score
+    projects = np.arange(problem.n_projects) if projects is None else np.asarray(projects)
+    step = max(1, BLOCK_CELLS // max(problem.n_experts, 1))
+    no_capacity = problem.expert_capacity == 0
+    for start in range(0, projects.size, step):
+        block = projects[start : start + step]
+        scores = block_scores(problem, block)
+        scores[~(scores > minimum)] = -np.inf
+        lo = np.searchsorted(c_project, block, side="left")
+        hi = np.searchsorted(c_project, block, side="right")
+        rows = np.repeat(np.arange(block.size), hi - lo)
+        scores[rows, c_expert[_ranges(lo, hi)]] = -np.inf
+        if with_capacity:
+            scores[:, no_capacity] = -np.inf
+        yield block, scores
+
+
 def eligible_pairs(problem: Problem, conflicts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Pairs:
     """All eligible pairs, sorted by project then expert, with their scores."""
-    n_exp = max(problem.n_experts, 1)
-    c_project, c_expert, _ = conflicts
-    conflict_key = c_project * n_exp + c_expert
-    minimum = problem.rules.min_score
-    if problem.supplied_scores is not None:
-        items = sorted(problem.supplied_scores.items())
-        key = np.array([p * n_exp + e for (p, e), _ in items], dtype=np.int64)
-        score = np.array([s for _, s in items], dtype=np.float64)
-        keep = (score > minimum) & ~np.isin(key, conflict_key)
-        return Pairs(key[keep] // n_exp, key[keep] % n_exp, score[keep])
+    del conflicts  # taken from the problem by eligible_blocks
     parts_p, parts_e, parts_s = [], [], []
-    step = max(1, BLOCK_CELLS // n_exp)
-    for start in range(0, problem.n_projects, step):
-        block = np.arange(start, min(start + step, problem.n_projects))
-        scores = block_scores(problem, block)
-        in_block = (c_project >= start) & (c_project < start + block.size)
-        scores[c_project[in_block] - start, c_expert[in_block]] = -1.0
-        rows, cols = np.nonzero(scores > minimum)
-        parts_p.append(rows + start)
+    for block, scores in eligible_blocks(problem):
+        rows, cols = np.nonzero(scores > -np.inf)
+        parts_p.append(block[rows])
         parts_e.append(cols)
         parts_s.append(scores[rows, cols])
     if not parts_p:

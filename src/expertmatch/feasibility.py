@@ -21,9 +21,12 @@ from ortools.graph.python import max_flow
 from .errors import Clash
 
 if TYPE_CHECKING:
+    from .candidates import Survey
     from .problem import Problem
 
 LIST_AT_MOST = 10
+#: Up to this many eligible pairs, the capacity checks may fall back to every pair.
+FULL_FLOW = 5_000_000
 
 
 def _names(ids: list[str]) -> str:
@@ -31,41 +34,42 @@ def _names(ids: list[str]) -> str:
     return shown + (f" and {len(ids) - LIST_AT_MOST} more" if len(ids) > LIST_AT_MOST else "")
 
 
-def check_feasibility(problem: Problem) -> list[Clash]:
-    """Every clash the quick checks can prove; an empty list means none was found."""
+def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Clash]:
+    """Every clash the quick checks can prove; an empty list means none was found.
+
+    ``survey`` (from :func:`expertmatch.candidates.survey`) carries the per-project counts;
+    the capacity checks run max flow on its candidate pairs first and, only if that falls
+    short, on every eligible pair.
+    """
+    from .candidates import survey as make_survey
+
+    surv = survey if survey is not None else make_survey(problem)
     clashes: list[Clash] = []
-    pairs = problem.pairs
-    cap = problem.expert_capacity
-    usable = cap[pairs.expert] > 0
-    pj, ej = pairs.project[usable], pairs.expert[usable]
-    bounds = np.searchsorted(pj, np.arange(problem.n_projects + 1))
-    ent = problem.expert_enterprise
     limit = problem.rules.max_per_org
+    cov = problem.coverage
     for p, pid in enumerate(problem.project_ids):
-        experts = ej[bounds[p] : bounds[p + 1]]
         k = int(problem.project_panel_size[p])
         need = int(problem.enterprise_required[p])
-        orgs = problem.expert_org[experts]
-        if experts.size < k:
+        n, orgs = int(surv.eligible[p]), int(surv.orgs[p])
+        if n < k:
             clashes.append(
                 Clash(
                     "panel_size",
-                    f"{pid} needs {k} experts; only {experts.size} are eligible with capacity left",
+                    f"{pid} needs {k} experts; only {n} are eligible with capacity left",
                     (pid,),
                 )
             )
-        elif np.unique(orgs).size * limit < k:
+        elif orgs * limit < k:
             clashes.append(
                 Clash(
                     "max_per_org",
                     f"{pid} needs {k} experts at most {limit} per "
-                    f"organization; eligible experts come from only "
-                    f"{np.unique(orgs).size} organizations",
+                    f"organization; eligible experts come from only {orgs} "
+                    "organizations",
                     (pid,),
                 )
             )
-        n_ent = int(ent[experts].sum())
-        ent_orgs = np.unique(orgs[ent[experts]]).size
+        n_ent, ent_orgs = int(surv.enterprise[p]), int(surv.enterprise_orgs[p])
         if n_ent < need:
             clashes.append(
                 Clash(
@@ -85,39 +89,55 @@ def check_feasibility(problem: Problem) -> list[Clash]:
                     (pid,),
                 )
             )
-        for key in problem.coverage_keys(p):
-            if not any(problem.covers(int(e), key) for e in experts):
-                clashes.append(
-                    Clash(
-                        "coverage",
-                        f"{pid}: no eligible expert with capacity left covers field {key}",
-                        (pid,),
-                    )
-                )
+    for r in np.flatnonzero(~surv.covered):
+        pid = problem.project_ids[int(cov.project[r])]
+        clashes.append(
+            Clash(
+                "coverage",
+                f"{pid}: no eligible expert with capacity left covers "
+                f"field {cov.nodes[int(cov.node[r])]}",
+                (pid,),
+            )
+        )
     if clashes:
-        return clashes
-    demand = problem.project_panel_size
-    clashes += _flow_check(
-        problem,
-        pj,
-        ej,
-        demand,
-        cap,
-        "load",
-        "panels need {need} reviews in all but eligible experts' capacities "
-        "can give at most {flow}",
-    )
-    ent_pair = ent[ej]
-    clashes += _flow_check(
-        problem,
-        pj[ent_pair],
-        ej[ent_pair],
-        problem.enterprise_required,
-        cap,
-        "enterprise_share",
-        "panels need {need} enterprise reviews in all but eligible enterprise "
-        "experts' capacities can give at most {flow}",
-    )
+        return sorted(clashes, key=lambda c: problem.project_index[c.projects[0]])
+    cap = problem.expert_capacity
+    for pairs in (surv.candidates, None):
+        if pairs is None:
+            if len(surv.candidates) >= surv.total_eligible:
+                break  # the candidates were every pair: the clashes are proven
+            if surv.total_eligible > FULL_FLOW:
+                clashes = []  # too large to hold every pair: the priced LP decides instead
+                break
+            all_pairs = problem.pairs
+            usable = cap[all_pairs.expert] > 0
+            pj, ej = all_pairs.project[usable], all_pairs.expert[usable]
+        else:
+            pj, ej = pairs.project, pairs.expert
+        ent = problem.expert_enterprise[ej]
+        clashes = _flow_check(
+            problem,
+            pj,
+            ej,
+            problem.project_panel_size,
+            cap,
+            "load",
+            "panels need {need} reviews in all but eligible experts' "
+            "capacities can give at most {flow}",
+        )
+        clashes += _flow_check(
+            problem,
+            pj[ent],
+            ej[ent],
+            problem.enterprise_required,
+            cap,
+            "enterprise_share",
+            "panels need {need} enterprise reviews in "
+            "all but eligible enterprise experts' capacities can give at "
+            "most {flow}",
+        )
+        if not clashes:
+            break
     return clashes
 
 

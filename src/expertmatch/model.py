@@ -17,35 +17,43 @@ Rows that can never bind (an expert whose eligible pairs do not exceed the cap, 
 with no more eligible experts than the cap) are left out. The same rows feed the LP relaxation
 (HiGHS) and the exact CP-SAT model, so both solve the same problem.
 
-Scores become integers for CP-SAT: ``weight_j = round(s_j x 10^6) / g`` with g the gcd of all
-of them, so the integer objective is exact for scores with up to 6 decimals.
+Scores become integers for CP-SAT: ``weight_j = s_j / unit`` with the problem's score unit
+(0.01 for built-in scores; for supplied scores the gcd of all of them at 10^-6), so the
+integer objective is exact.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+from .problem import Pairs
+
 if TYPE_CHECKING:
     from .problem import Problem
-
-SCORE_UNIT = 10**6
 
 
 @dataclass(frozen=True)
 class Model:
-    """``lb <= A x <= ub``, x binary, maximise ``weight . x`` (objective = weight . x x unit)."""
+    """``lb <= A x <= ub``, x binary, maximise ``weight . x`` (objective = weight . x x unit).
 
+    Columns are the given pairs; each row records its rule and what it is about (project,
+    expert, organization, field node; -1 where not applicable) so duals can be priced.
+    """
+
+    pairs: Pairs
     A: sp.csr_matrix
     lb: np.ndarray
     ub: np.ndarray
     row_rule: np.ndarray
     row_project: np.ndarray
+    row_expert: np.ndarray
+    row_org: np.ndarray
+    row_node: np.ndarray
     weight: np.ndarray
     unit: float
 
@@ -67,21 +75,14 @@ class Model:
         return int(self.weight[x.astype(bool)].sum())
 
 
-def integer_weights(scores: np.ndarray) -> tuple[np.ndarray, float]:
-    """Scores as exact integers and the unit that turns them back into scores."""
-    raw = np.rint(scores * SCORE_UNIT).astype(np.int64)
-    g = int(reduce(math.gcd, np.unique(raw).tolist(), 0)) or 1
-    return raw // g, g / SCORE_UNIT
+def integer_weights(scores: np.ndarray, unit: float) -> np.ndarray:
+    """Scores as exact integer multiples of ``unit`` (the problem's score unit)."""
+    return np.rint(scores / unit).astype(np.int64)
 
 
 class _Rows:
     def __init__(self) -> None:
-        self.rows: list[np.ndarray] = []
-        self.cols: list[np.ndarray] = []
-        self.lb: list[np.ndarray] = []
-        self.ub: list[np.ndarray] = []
-        self.rule: list[np.ndarray] = []
-        self.project: list[np.ndarray] = []
+        self.parts: list[dict[str, np.ndarray]] = []
         self.count = 0
 
     def add(
@@ -91,19 +92,29 @@ class _Rows:
         cols: np.ndarray,
         lb: np.ndarray,
         ub: np.ndarray,
-        project: np.ndarray,
+        **about: np.ndarray,
     ) -> None:
-        """Add ``len(lb)`` rows; entry i sits in new row ``row_of_entry[i]``, column cols[i]."""
+        """Add ``len(lb)`` rows; entry i sits in new row ``row_of_entry[i]``, column cols[i].
+
+        ``about`` gives per-row ``project``, ``expert``, ``org`` or ``node`` (default -1).
+        """
         n = len(lb)
         if n == 0:
             return
-        self.rows.append(row_of_entry + self.count)
-        self.cols.append(cols)
-        self.lb.append(np.asarray(lb, dtype=float))
-        self.ub.append(np.asarray(ub, dtype=float))
-        self.rule.append(np.full(n, rule, dtype=object))
-        self.project.append(np.asarray(project, dtype=np.int64))
+        part = {
+            "rows": row_of_entry + self.count,
+            "cols": cols,
+            "lb": np.asarray(lb, dtype=float),
+            "ub": np.asarray(ub, dtype=float),
+            "rule": np.full(n, rule, dtype=object),
+        }
+        for name in ("project", "expert", "org", "node"):
+            part[name] = np.asarray(about.get(name, np.full(n, -1)), dtype=np.int64)
+        self.parts.append(part)
         self.count += n
+
+    def stack(self, name: str) -> np.ndarray:
+        return np.concatenate([part[name] for part in self.parts])
 
 
 def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,33 +123,50 @@ def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return uniq, inverse, counts
 
 
-def build_model(problem: Problem) -> Model:
-    """The rows of every rule of the batch over its eligible pairs."""
-    pairs = problem.pairs
+def _limit_rows(
+    rows: _Rows,
+    rule: str,
+    keys: np.ndarray,
+    j: np.ndarray,
+    limit: np.ndarray,
+    **about_of_key: np.ndarray,
+) -> None:
+    """Rows ``sum x <= limit[key]`` for each key whose pairs outnumber its limit."""
+    uniq, group, count = _group(keys)
+    over = count > limit
+    keep = over[group]
+    renum = np.cumsum(over) - 1
+    about = {name: values[over] for name, values in about_of_key.items()}
+    rows.add(
+        rule,
+        renum[group[keep]],
+        j[keep],
+        np.full(int(over.sum()), -np.inf),
+        limit[over].astype(float),
+        **about,
+    )
+
+
+def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
+    """The rows of every rule of the batch over ``pairs`` (default: all eligible pairs).
+
+    ``pairs`` must be sorted by project then expert.
+    """
+    pairs = problem.pairs if pairs is None else pairs
     n = len(pairs)
     pj, ej = pairs.project, pairs.expert
     j = np.arange(n)
     rules = problem.rules
     rows = _Rows()
+    n_p = problem.n_projects
 
-    # panel size: one row per project (a project with no eligible pair gets an empty row)
+    # panel size: one row per project (a project with no pair gets an empty row)
     size = problem.project_panel_size.astype(float)
-    rows.add("panel_size", pj, j, size, size, np.arange(problem.n_projects))
+    rows.add("panel_size", pj, j, size, size, project=np.arange(n_p))
 
-    # load and yearly cap
-    experts, group, degree = _group(ej)
-    cap = problem.expert_capacity[experts]
-    binding = degree > cap
-    keep = binding[group]
-    renum = np.cumsum(binding) - 1
-    rows.add(
-        "load",
-        renum[group[keep]],
-        j[keep],
-        np.full(binding.sum(), -np.inf),
-        cap[binding],
-        np.full(binding.sum(), -1),
-    )
+    # load and yearly cap: one row per expert with more pairs than capacity
+    experts, _, _ = _group(ej)
+    _limit_rows(rows, "load", ej, j, problem.expert_capacity[experts], expert=experts)
 
     # enterprise share per panel
     ent = problem.expert_enterprise[ej]
@@ -151,56 +179,41 @@ def build_model(problem: Problem) -> Model:
         renum_p[pj[mask]],
         j[mask],
         need[with_need],
-        np.full(with_need.sum(), np.inf),
-        np.flatnonzero(with_need),
+        np.full(int(with_need.sum()), np.inf),
+        project=np.flatnonzero(with_need),
     )
 
-    # organization cap
-    key = pj * len(problem.org_ids) + problem.expert_org[ej]
-    uniq, group, count = _group(key)
-    over = count > rules.max_per_org
-    keep = over[group]
-    renum = np.cumsum(over) - 1
-    rows.add(
+    # organization cap: one row per (project, organization) with more pairs than the cap
+    n_org = len(problem.org_ids)
+    key = pj * n_org + problem.expert_org[ej]
+    uniq = np.unique(key)
+    _limit_rows(
+        rows,
         "max_per_org",
-        renum[group[keep]],
-        j[keep],
-        np.full(over.sum(), -np.inf),
-        np.full(over.sum(), float(rules.max_per_org)),
-        uniq[over] // len(problem.org_ids),
+        key,
+        j,
+        np.full(uniq.size, rules.max_per_org),
+        project=uniq // n_org,
+        org=uniq % n_org,
     )
 
     # field coverage: one row per (project, distinct field prefix)
-    if rules.coverage_level > 0:
-        cov_p, cov_key = [], []
-        for p in range(problem.n_projects):
-            for k in problem.coverage_keys(p):
-                cov_p.append(p)
-                cov_key.append(k)
-        if cov_p:
-            nodes = sorted({node for chain in problem.field_tree.chains.values() for node in chain})
-            node_id = {node: i for i, node in enumerate(nodes)}
-            holds = _expert_nodes(problem, node_id)
-            cov_p_arr = np.array(cov_p)
-            cov_node = np.array([node_id[k] for k in cov_key])
-            start = np.searchsorted(pj, cov_p_arr, side="left")
-            stop = np.searchsorted(pj, cov_p_arr, side="right")
-            lengths = stop - start
-            row_of = np.repeat(np.arange(len(cov_p)), lengths)
-            cols = (
-                np.concatenate([np.arange(a, b) for a, b in zip(start, stop, strict=True)])
-                if len(cov_p)
-                else np.zeros(0, dtype=np.int64)
-            )
-            hit = np.asarray(holds[ej[cols], cov_node[row_of]]).ravel() > 0
-            rows.add(
-                "coverage",
-                row_of[hit],
-                cols[hit].astype(np.int64),
-                np.ones(len(cov_p)),
-                np.full(len(cov_p), np.inf),
-                cov_p_arr,
-            )
+    cov = problem.coverage
+    if cov.project.size:
+        start = np.searchsorted(pj, cov.project, side="left")
+        stop = np.searchsorted(pj, cov.project, side="right")
+        row_of = np.repeat(np.arange(cov.project.size), stop - start)
+        cols = _ranges(start, stop)
+        hit = np.asarray(cov.holds[ej[cols], cov.node[row_of]]).ravel() > 0
+        rows.add(
+            "coverage",
+            row_of[hit],
+            cols[hit],
+            np.ones(cov.project.size),
+            np.full(cov.project.size, np.inf),
+            project=cov.project,
+            node=cov.node,
+        )
 
     # round-level enterprise target
     if rules.enterprise_target_share is not None:
@@ -214,35 +227,30 @@ def build_model(problem: Problem) -> Model:
                 cols,
                 np.array([need_all]),
                 np.array([np.inf]),
-                np.array([-1]),
             )
 
-    A = sp.csr_matrix(
-        (
-            np.ones(sum(len(c) for c in rows.cols)),
-            (np.concatenate(rows.rows), np.concatenate(rows.cols)),
-        ),
-        shape=(rows.count, n),
-    )
-    weight, unit = integer_weights(pairs.score)
+    entries = rows.stack("rows")
+    A = sp.csr_matrix((np.ones(entries.size), (entries, rows.stack("cols"))), shape=(rows.count, n))
     return Model(
+        pairs,
         A,
-        np.concatenate(rows.lb),
-        np.concatenate(rows.ub),
-        np.concatenate(rows.rule),
-        np.concatenate(rows.project),
-        weight,
-        unit,
+        rows.stack("lb"),
+        rows.stack("ub"),
+        rows.stack("rule"),
+        rows.stack("project"),
+        rows.stack("expert"),
+        rows.stack("org"),
+        rows.stack("node"),
+        integer_weights(pairs.score, problem.score_unit),
+        problem.score_unit,
     )
 
 
-def _expert_nodes(problem: Problem, node_id: dict[str, int]) -> sp.csr_matrix:
-    """Experts x field-tree nodes: 1 where one of the expert's fields lies under the node."""
-    indptr, indices = [0], []
-    for fields in problem.expert_fields:
-        ids = sorted({node_id[n] for f in fields for n in problem.field_tree.chains[f]})
-        indices.extend(ids)
-        indptr.append(len(indices))
-    return sp.csr_matrix(
-        (np.ones(len(indices)), indices, indptr), shape=(problem.n_experts, len(node_id))
-    )
+def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start[i], stop[i])`` for all i, vectorised."""
+    lengths = stop - start
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(start - np.cumsum(lengths) + lengths, lengths)
+    return np.arange(total, dtype=np.int64) + offsets

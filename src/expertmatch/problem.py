@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .fields import FieldTree
 from .rules import Rules
@@ -47,6 +48,40 @@ class Pairs:
 
     def __len__(self) -> int:
         return int(self.project.size)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One entry per (project, distinct field prefix to cover); ``holds[e, node]`` is 1 when
+    one of expert e's fields lies under that node of the field tree."""
+
+    project: np.ndarray
+    node: np.ndarray
+    nodes: tuple[str, ...]
+    holds: sp.csr_matrix
+    holds_t: sp.csr_matrix  # nodes x experts
+
+    @classmethod
+    def build(cls, problem: Problem) -> Coverage:
+        tree = problem.field_tree
+        nodes = tuple(sorted({n for chain in tree.chains.values() for n in chain}))
+        node_id = {n: i for i, n in enumerate(nodes)}
+        indptr, indices = [0], []
+        for fields in problem.expert_fields:
+            indices.extend(sorted({node_id[n] for f in fields for n in tree.chains[f]}))
+            indptr.append(len(indices))
+        holds = sp.csr_matrix(
+            (np.ones(len(indices)), indices, indptr), shape=(problem.n_experts, len(nodes))
+        )
+        project = [p for p in range(problem.n_projects) for _ in problem.coverage_keys(p)]
+        node = [node_id[k] for p in range(problem.n_projects) for k in problem.coverage_keys(p)]
+        return cls(
+            np.array(project, dtype=np.int64),
+            np.array(node, dtype=np.int64),
+            nodes,
+            holds,
+            holds.T.tocsr(),
+        )
 
 
 def _frozen(array: Any, dtype: Any) -> np.ndarray:
@@ -88,8 +123,6 @@ class Problem:
     source: str = "python"
     attributes: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
     """Unknown columns, kept per table (``"experts"``, ``"projects"``) and row, in order."""
-    pairs: Pairs = field(init=False)
-    conflict_pairs: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
         for name in (
@@ -106,12 +139,40 @@ class Problem:
             object.__setattr__(
                 self, "supplied_scores", MappingProxyType(dict(self.supplied_scores))
             )
+
+    @cached_property
+    def conflict_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All conflicted (project, expert) pairs and the bit mask of their kinds."""
         from .conflicts import find_conflicts
+
+        return find_conflicts(self)
+
+    @cached_property
+    def pairs(self) -> Pairs:
+        """Every eligible pair (computed on first use; large batches are solved without it)."""
         from .eligibility import eligible_pairs
 
-        conflicts = find_conflicts(self)
-        object.__setattr__(self, "conflict_pairs", conflicts)
-        object.__setattr__(self, "pairs", eligible_pairs(self, conflicts))
+        return eligible_pairs(self, self.conflict_pairs)
+
+    @cached_property
+    def score_unit(self) -> float:
+        """The unit that makes every score an exact integer multiple (for CP-SAT)."""
+        from .scoring import DECIMALS, SCORE_UNIT
+
+        if self.supplied_scores is None:
+            return 10.0**-DECIMALS
+        raw = np.unique(
+            np.rint(np.array(list(self.supplied_scores.values()) or [0.0]) * SCORE_UNIT).astype(
+                np.int64
+            )
+        )
+        g = int(np.gcd.reduce(raw)) if raw.size else 0
+        return (g or 1) / SCORE_UNIT
+
+    @cached_property
+    def coverage(self) -> Coverage:
+        """The coverage rows: (project, field node) pairs and which experts hold each node."""
+        return Coverage.build(self)
 
     # -- sizes and lookups -------------------------------------------------------------
     @property
@@ -171,6 +232,16 @@ class Problem:
             root = nxt
         return _frozen(root, np.int64)
 
+    @cached_property
+    def relations_of(self) -> Mapping[str, tuple[Relation, ...]]:
+        """Each person's relations (both directions), for pair-by-pair conflict checks."""
+        index: dict[str, list[Relation]] = {}
+        for rel in self.relations:
+            index.setdefault(rel.a, []).append(rel)
+            if rel.b != rel.a:
+                index.setdefault(rel.b, []).append(rel)
+        return MappingProxyType({k: tuple(v) for k, v in index.items()})
+
     def coverage_keys(self, project: int) -> tuple[str, ...]:
         """The distinct field prefixes a project's panel must cover (empty if coverage is off)."""
         level = self.rules.coverage_level
@@ -205,6 +276,5 @@ class Problem:
 
     def __repr__(self) -> str:
         return (
-            f"Problem({self.n_projects} projects, {self.n_experts} experts, "
-            f"{len(self.pairs)} eligible pairs, source={self.source!r})"
+            f"Problem({self.n_projects} projects, {self.n_experts} experts, source={self.source!r})"
         )

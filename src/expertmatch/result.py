@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import __version__
 from .output import safe_frame, staged
-from .problem import Problem
+from .problem import Pairs, Problem
 from .scoring import best_match
 
 STATUSES = ("optimal", "feasible", "infeasible", "timeout")
@@ -24,13 +24,14 @@ STATUSES = ("optimal", "feasible", "infeasible", "timeout")
 class Result:
     """The assignment of one batch.
 
-    ``pairs`` indexes ``problem.pairs`` (the eligible pairs); ``objective`` is the sum of the
-    assigned scores and ``bound`` a proven upper bound on any assignment's objective, so
-    ``gap = (bound - objective) / bound`` says how far from optimal the result can be.
+    ``pairs`` holds the assigned pairs (project and expert indices, scores), sorted by project
+    then expert; ``objective`` is the sum of the assigned scores and ``bound`` a proven upper
+    bound on any assignment's objective, so ``gap = (bound - objective) / bound`` says how far
+    from optimal the result can be.
     """
 
     problem: Problem = field(repr=False)
-    pairs: np.ndarray = field(repr=False)
+    pairs: Pairs = field(repr=False)
     status: str
     objective: float
     bound: float
@@ -39,10 +40,12 @@ class Result:
     stats: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, problem: Problem, pairs: np.ndarray, **kwargs: Any) -> Result:
-        pairs = np.sort(np.asarray(pairs, dtype=np.int64))
-        pairs.flags.writeable = False
-        return cls(problem, pairs, **kwargs)
+    def build(cls, problem: Problem, pairs: Pairs, **kwargs: Any) -> Result:
+        order = np.lexsort((pairs.expert, pairs.project))
+        frozen = [np.array(a[order]) for a in (pairs.project, pairs.expert, pairs.score)]
+        for a in frozen:
+            a.flags.writeable = False
+        return cls(problem, Pairs(*frozen), **kwargs)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -61,7 +64,7 @@ class Result:
         p = self.problem
         return [
             (p.project_ids[i], p.expert_ids[e])
-            for i, e in zip(p.pairs.project[self.pairs], p.pairs.expert[self.pairs], strict=True)
+            for i, e in zip(self.pairs.project, self.pairs.expert, strict=True)
         ]
 
     @property
@@ -74,7 +77,7 @@ class Result:
 
     def loads(self) -> np.ndarray:
         """Reviews each expert got in this batch (by expert index)."""
-        experts = self.problem.pairs.expert[self.pairs]
+        experts = self.pairs.expert
         return np.bincount(experts, minlength=self.problem.n_experts)
 
     @cached_property
@@ -85,8 +88,8 @@ class Result:
         """One row per assigned pair with the reasons it fits."""
         p = self.problem
         rows = []
-        for j in self.pairs:
-            proj, exp = int(p.pairs.project[j]), int(p.pairs.expert[j])
+        for j in range(len(self.pairs)):
+            proj, exp = int(self.pairs.project[j]), int(self.pairs.expert[j])
             project_field, expert_field, _ = best_match(p, proj, exp)
             covers = [k for k in p.coverage_keys(proj) if p.covers(exp, k)]
             org = int(p.expert_org[exp])
@@ -95,7 +98,7 @@ class Result:
                 {
                     "project": p.project_ids[proj],
                     "expert": p.expert_ids[exp],
-                    "score": float(p.pairs.score[j]),
+                    "score": float(self.pairs.score[j]),
                     "project_title": p.project_titles[proj],
                     "expert_name": p.expert_names[exp],
                     "organization": p.org_names[org],
@@ -124,8 +127,8 @@ class Result:
     def summary(self) -> dict[str, Any]:
         """Headline figures: enterprise share, loads, coverage."""
         p = self.problem
-        experts = p.pairs.expert[self.pairs]
-        projects = p.pairs.project[self.pairs]
+        experts = self.pairs.expert
+        projects = self.pairs.project
         ent = p.expert_enterprise[experts]
         per_panel = np.bincount(projects, weights=ent, minlength=p.n_projects)
         sizes = np.bincount(projects, minlength=p.n_projects)
@@ -139,7 +142,7 @@ class Result:
         )
         return {
             "projects": p.n_projects,
-            "reviews": int(self.pairs.size),
+            "reviews": len(self.pairs),
             "experts_used": int(used.size),
             "enterprise_share": float(ent.mean()) if ent.size else 0.0,
             "enterprise_share_min_panel": float(share.min()) if share.size else 0.0,
@@ -151,7 +154,7 @@ class Result:
             "mean_load_of_used_experts": float(used.mean()) if used.size else 0.0,
             "fields_to_cover": len(keys),
             "fields_covered": int(covered),
-            "mean_score": float(p.pairs.score[self.pairs].mean()) if self.pairs.size else 0.0,
+            "mean_score": float(self.pairs.score.mean()) if len(self.pairs) else 0.0,
         }
 
     def report(self) -> dict[str, Any]:
@@ -189,7 +192,7 @@ class Result:
 
     def __str__(self) -> str:
         return (
-            f"{self.status}: {self.pairs.size} reviews for {self.problem.n_projects} "
+            f"{self.status}: {len(self.pairs)} reviews for {self.problem.n_projects} "
             f"projects, objective {self.objective:.2f}, bound {self.bound:.2f}, "
             f"gap {self.gap:.4%}, {self.time_s:.1f} s"
         )

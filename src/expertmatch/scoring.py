@@ -34,6 +34,8 @@ KEYWORD_WEIGHT = 20.0
 SIM_EXACT, SIM_PARENT, SIM_ROOT = 1.0, 0.6, 0.3
 PRIMARY_PROJECT_WEIGHT, SECONDARY_EXPERT_FACTOR = 2.0, 0.8
 DECIMALS = 2
+#: Supplied scores are used to 6 decimals.
+SCORE_UNIT = 10**6
 
 
 class _Index:
@@ -90,6 +92,18 @@ def _index(problem: Problem) -> _Index:
     return _Index(problem)
 
 
+@lru_cache(maxsize=4)
+def _supplied(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Supplied scores as arrays sorted by project then expert."""
+    assert problem.supplied_scores is not None
+    items = sorted(problem.supplied_scores.items())
+    return (
+        np.array([p for (p, _), _ in items], dtype=np.int64),
+        np.array([e for (_, e), _ in items], dtype=np.int64),
+        np.array([v for _, v in items], dtype=np.float64),
+    )
+
+
 def _field_match(index: _Index, pf: np.ndarray, ef: np.ndarray, wp: np.ndarray) -> np.ndarray:
     """Field match for broadcastable project rows ``pf`` and expert rows ``ef``."""
     d = index.depth
@@ -120,11 +134,11 @@ def _field_match(index: _Index, pf: np.ndarray, ef: np.ndarray, wp: np.ndarray) 
 def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
     """Scores of the given projects against every expert: shape (len(projects), experts)."""
     if problem.supplied_scores is not None:
+        sp_project, sp_expert, sp_score = _supplied(problem)
         out = np.zeros((projects.size, problem.n_experts))
-        row = {int(p): i for i, p in enumerate(projects)}
-        for (p, e), s in problem.supplied_scores.items():
-            if p in row:
-                out[row[p], e] = s
+        for i, p in enumerate(projects):
+            lo, hi = np.searchsorted(sp_project, [p, p + 1])
+            out[i, sp_expert[lo:hi]] = sp_score[lo:hi]
         return out
     index = _index(problem)
     field = np.zeros((projects.size, problem.n_experts))

@@ -1,14 +1,19 @@
-"""Exact solve with a proven bound: LP relaxation (HiGHS) first, then CP-SAT on what matters.
+"""Exact solve with a proven bound: LP relaxation (HiGHS) with pricing, then CP-SAT.
 
-1. Quick structural checks (:mod:`expertmatch.feasibility`); a clash stops here.
-2. LP relaxation of the whole model (HiGHS dual simplex): an upper bound ``z_lp``, an
-   (almost integral) start, and the reduced cost ``d_j >= 0`` of every pair at zero.
-3. CP-SAT on a small *core*: the LP's support plus, per project, the few pairs with the
-   smallest reduced cost; hinted with the rounded LP. This gives an incumbent ``z_inc``.
-4. Reduced-cost fixing, which is exact: a pair at zero with ``z_lp - d_j < z_inc + 1`` (in
-   integer weights) cannot be in any better solution, and a pair at one whose removal costs
-   more than that is in all of them. CP-SAT then solves the remaining pairs, hinted with the
-   incumbent. Its optimum there is the optimum of the whole batch; on a timeout the bound
+1. One pass over all projects in blocks (:mod:`expertmatch.candidates`): per-project facts for
+   the first-line checks (:mod:`expertmatch.feasibility`) and a restricted candidate set.
+2. Column generation: solve the LP relaxation over the candidates (HiGHS dual simplex), price
+   every eligible pair from the duals, add those with positive reduced cost, repeat until none
+   prices out. The LP bound ``z_lp`` then holds for the whole batch (if time runs out first,
+   the Lagrangian bound ``z_rmp + sum_p k_p max(0, max reduced cost of p)`` is reported).
+3. Incumbent: the rounded LP when it satisfies every row (the common case: the LP is almost
+   integral), else CP-SAT on a small core (LP support plus each project's pairs of smallest
+   reduced cost), hinted with the rounding.
+4. Reduced-cost fixing, which is exact: a pair with ``z_lp + rc < z_inc + 1`` (integer weights)
+   cannot be in any better assignment, and a pair at one whose removal costs more than that is
+   in all of them. CP-SAT solves the remaining pairs (inside the candidates or found by one
+   more pricing pass) for an objective >= ``z_inc + 1``: optimal or infeasible there proves the
+   result optimal for the whole batch; on a timeout the bound
    ``min(z_lp, max(z_inc, bound of that model))`` is still valid for the whole batch.
 """
 
@@ -26,9 +31,10 @@ from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 
 from .errors import Clash, InfeasibleError, SolveError
+from .candidates import EXTRA, Duals, merge, price, survey
 from .feasibility import check_feasibility
 from .model import Model, build_model
-from .problem import Problem
+from .problem import Pairs, Problem
 from .result import Result
 
 log = logging.getLogger("expertmatch")
@@ -37,6 +43,12 @@ log = logging.getLogger("expertmatch")
 CORE_EXTRA = 3
 #: Safety margin (in integer weight units) against LP round-off when fixing by reduced cost.
 FIX_MARGIN = 0.5
+#: A pair prices in when its reduced cost exceeds this (integer weight units).
+PRICE_TOL = 1e-6
+#: Pairs priced in per project and round, the largest reduced costs first.
+PRICE_PER_PROJECT = 10
+#: Cost of one unit of artificial shortfall, in multiples of the largest weight.
+PENALTY = 100.0
 
 Progress = Callable[[str, float | None, float | None], None]
 
@@ -49,6 +61,9 @@ class SolveParams:
     seed: int = 0
     workers: int = 1
     gap_limit: float = 0.0
+    extra_candidates: int = EXTRA
+    """Candidates per project beyond the panel size in the first LP; pricing adds any other
+    pair that can improve it, so this changes speed, never the result."""
 
     def __post_init__(self) -> None:
         if not (self.time_limit > 0 and math.isfinite(self.time_limit)):
@@ -59,6 +74,10 @@ class SolveParams:
             raise ValueError(f"seed must be a whole number >= 0, not {self.seed!r}")
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ValueError(f"workers must be a whole number >= 1, not {self.workers!r}")
+        if not isinstance(self.extra_candidates, int) or self.extra_candidates < 0:
+            raise ValueError(
+                f"extra_candidates must be a whole number >= 0, not {self.extra_candidates!r}"
+            )
         if not 0 <= self.gap_limit < 1:
             raise ValueError(f"gap_limit must be in [0, 1), not {self.gap_limit!r}")
 
@@ -67,25 +86,44 @@ class SolveParams:
 class _Lp:
     x: np.ndarray
     z: float
-    reduced_low: np.ndarray
-    reduced_up: np.ndarray
+    pi: np.ndarray  # row duals, maximisation sign: rc_j = w_j + sum_r A_rj pi_r
+    reduced_low: np.ndarray  # -rc of pairs at zero (>= 0)
+    reduced_up: np.ndarray  # -rc of pairs at one (<= 0)
+    shortfall: float = 0.0  # artificial columns left in the solution (phase one)
 
 
-def _solve_lp(model: Model, time_left: float) -> _Lp | None:
-    """The LP relaxation; None when it is infeasible (so is the batch)."""
+def _solve_lp(model: Model, time_left: float, penalty: float | None = None) -> _Lp | None:
+    """The LP relaxation over the model's pairs; None when it is infeasible.
+
+    With ``penalty``, every ``=`` and ``>=`` row gets an artificial shortfall column costing
+    ``penalty`` per unit, so a restricted LP is always feasible (phase one and two at once).
+    That LP is a relaxation of the real one, so its optimum is still an upper bound; the
+    shortfall left is returned in ``_Lp.shortfall``.
+    """
     A, lb, ub = model.A, model.lb, model.ub
     eq = lb == ub
     le = ~eq & np.isfinite(ub)
     ge = ~eq & np.isfinite(lb)
+    n = model.n_pairs
+    cost = -model.weight.astype(float)
+    bounds = np.tile([0.0, 1.0], (n, 1))
+    if penalty is not None:
+        need = np.flatnonzero(eq | ge)
+        slack = sp.csr_matrix(
+            (np.ones(need.size), (need, np.arange(need.size))), shape=(model.n_rows, need.size)
+        )
+        A = sp.hstack([A, slack]).tocsr()
+        cost = np.concatenate([cost, np.full(need.size, penalty)])
+        bounds = np.vstack([bounds, np.tile([0.0, np.inf], (need.size, 1))])
     A_ub = sp.vstack([A[le], -A[ge]]).tocsr()
     b_ub = np.concatenate([ub[le], -lb[ge]])
     res = linprog(
-        -model.weight.astype(float),
+        cost,
         A_ub=A_ub if A_ub.shape[0] else None,
         b_ub=b_ub if A_ub.shape[0] else None,
         A_eq=A[eq] if eq.any() else None,
         b_eq=lb[eq] if eq.any() else None,
-        bounds=(0, 1),
+        bounds=bounds,
         method="highs-ds",
         options={"time_limit": max(time_left, 1.0), "presolve": True},
     )
@@ -93,8 +131,20 @@ def _solve_lp(model: Model, time_left: float) -> _Lp | None:
         return None
     if res.status != 0:
         raise SolveError(f"LP relaxation stopped: {res.message}", "timeout")
+    pi = np.zeros(model.n_rows)
+    if eq.any():
+        pi[eq] = res.eqlin.marginals
+    if A_ub.shape[0]:
+        m = res.ineqlin.marginals
+        pi[le] = m[: int(le.sum())]
+        pi[ge] = -m[int(le.sum()) :]
     return _Lp(
-        res.x, -res.fun, np.maximum(res.lower.marginals, 0.0), np.minimum(res.upper.marginals, 0.0)
+        res.x[:n],
+        -res.fun,
+        pi,
+        np.maximum(res.lower.marginals[:n], 0.0),
+        np.minimum(res.upper.marginals[:n], 0.0),
+        float(res.x[n:].sum()),
     )
 
 
@@ -173,10 +223,21 @@ def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.n
     return rank < k
 
 
+def _mask(pairs: Pairs, subset: Pairs, n_experts: int) -> np.ndarray:
+    """Which of ``pairs`` are in ``subset``."""
+    return np.isin(
+        pairs.project * n_experts + pairs.expert, subset.project * n_experts + subset.expert
+    )
+
+
+def _take(pairs: Pairs, mask: np.ndarray) -> Pairs:
+    return Pairs(pairs.project[mask], pairs.expert[mask], pairs.score[mask])
+
+
 def solve(
     problem: Problem, params: SolveParams | None = None, progress: Progress | None = None
 ) -> Result:
-    """Assign every project its panel under all rules; raises on input clashes or timeout."""
+    """Assign every project its panel under all rules; raises on clashes or timeout."""
     params = params or SolveParams()
     start = time.perf_counter()
 
@@ -194,85 +255,164 @@ def solve(
         if progress is not None:
             progress(phase, incumbent, bound)
 
-    stats: dict[str, float | int | str] = {"eligible_pairs": len(problem.pairs)}
-    clashes = check_feasibility(problem)
+    stats: dict[str, float | int | str] = {}
+    surv = survey(problem, extra=params.extra_candidates)
+    stats.update(
+        eligible_pairs=surv.total_eligible,
+        candidates=len(surv.candidates),
+        survey_s=round(time.perf_counter() - start, 3),
+    )
+    clashes = check_feasibility(problem, surv)
     if clashes:
         raise InfeasibleError(clashes)
     report("checks passed")
-    model = build_model(problem)
-    stats.update(model_rows=model.n_rows, build_s=round(time.perf_counter() - start, 3))
-    lp = _solve_lp(model, left())
-    if lp is None:
-        raise InfeasibleError(
-            [
-                Clash(
-                    "combined",
-                    "no assignment satisfies all rules together "
-                    "(the LP relaxation is infeasible), although each project "
-                    "passes the per-project checks",
-                )
-            ]
+
+    # -- column generation: LP over candidates, price the rest ----------------------------
+    columns, n_exp = surv.candidates, problem.n_experts
+    penalty = PENALTY * float(
+        max(1, np.rint(columns.score.max() / problem.score_unit) if len(columns) else 1)
+    )
+    rounds = 0
+    while True:
+        rounds += 1
+        model = build_model(problem, columns)
+        lp = _solve_lp(model, left(), penalty)
+        assert lp is not None  # the artificial columns keep it feasible
+        duals = Duals.from_model(problem, model, lp.pi)
+        new, best = price(problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT)
+        gain = float(np.sum(problem.project_panel_size * np.maximum(best, 0.0)))
+        z_bound = lp.z + gain  # Lagrangian bound, valid for the whole batch
+        report(
+            f"LP round {rounds}: {len(columns)} pairs, {len(new)} priced in",
+            None,
+            z_bound * model.unit,
         )
-    z_lp = math.floor(lp.z + max(1e-6, 1e-9 * abs(lp.z)))  # integer weights: bound is integral
+        if len(new) == 0 or left() <= 0:
+            break
+        columns = merge(columns, new, n_exp)
+    if lp.shortfall > 1e-6:
+        # Still short of some rule with every pair priced: solve the LP over all eligible
+        # pairs without artificial columns to tell "infeasible" from a too small penalty.
+        columns = problem.pairs
+        model = build_model(problem, columns)
+        full = _solve_lp(model, left())
+        if full is None:
+            raise InfeasibleError(
+                [
+                    Clash(
+                        "combined",
+                        "no assignment satisfies all rules "
+                        "together (the LP relaxation is infeasible), "
+                        "although each project passes the per-project "
+                        "checks",
+                    )
+                ]
+            )
+        lp, z_bound = full, full.z
+    z_lp = math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound)))  # integer weights
     stats.update(
+        lp_rounds=rounds,
+        columns=len(columns),
+        lp_bound=z_bound * model.unit,
         lp_s=round(time.perf_counter() - start, 3),
         lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
     )
-    report("LP relaxation", None, z_lp * model.unit)
 
-    n = model.n_pairs
-    best: np.ndarray | None = None  # the incumbent, as a mask over all pairs
+    # -- incumbent ------------------------------------------------------------------------
+    best_x: np.ndarray | None = None
     z_inc = -1
     rounded = lp.x > 0.5
     if model.satisfied(rounded):
-        best, z_inc = rounded, model.value(rounded)
+        best_x, z_inc = rounded, model.value(rounded)
         report("rounded LP is feasible", z_inc * model.unit, z_lp * model.unit)
-
     core = lp.x > 1e-6
     core |= _cheapest_per_project(
-        problem.pairs.project, lp.reduced_low, int(problem.project_panel_size.max()) + CORE_EXTRA
+        columns.project, lp.reduced_low, int(problem.project_panel_size.max()) + CORE_EXTRA
     )
     stats["core_pairs"] = int(core.sum())
     core_optimal = False
     if z_inc < z_lp:
-        run = _solve_sat(model, core, rounded, None, params, left() * 0.5)
+        # Fix the projects the LP already assigns integrally; CP-SAT assigns the rest.
+        fractional = (lp.x > 1e-6) & (lp.x < 1 - 1e-6)
+        open_project = np.zeros(problem.n_projects, dtype=bool)
+        open_project[columns.project[fractional]] = True
+        fixed = rounded & ~open_project[columns.project]
+        if fixed.any() and open_project.any():
+            run = _solve_sat(
+                model,
+                fixed | (core & open_project[columns.project]),
+                rounded,
+                fixed,
+                params,
+                left() * 0.25,
+            )
+            if run.x is not None:
+                best_x, z_inc = run.x, run.objective
+                report(
+                    "incumbent: LP's integral part fixed, the rest by CP-SAT",
+                    z_inc * model.unit,
+                    z_lp * model.unit,
+                )
+        stats["open_projects"] = int(open_project.sum())
+    if z_inc < z_lp and (best_x is None or z_lp - z_inc > params.gap_limit * z_lp):
+        run = _solve_sat(
+            model, core, rounded if best_x is None else best_x, None, params, left() * 0.5
+        )
         core_optimal = run.status == "optimal"
         if run.x is not None and run.objective > z_inc:
-            best, z_inc = run.x, run.objective
+            best_x, z_inc = run.x, run.objective
             report("incumbent from the LP core", z_inc * model.unit, z_lp * model.unit)
 
     bound = z_lp
-    if best is None:
-        run = _solve_sat(model, np.ones(n, dtype=bool), rounded, None, params, left())
-        if run.status == "infeasible":
-            raise InfeasibleError(
-                [Clash("combined", "no assignment satisfies all rules together (proved by CP-SAT)")]
-            )
+    if best_x is None:
+        run = _solve_sat(model, np.ones(model.n_pairs, dtype=bool), rounded, None, params, left())
         if run.x is None:
+            if run.status == "infeasible" and len(columns) >= surv.total_eligible:
+                raise InfeasibleError(
+                    [
+                        Clash(
+                            "combined",
+                            "no assignment satisfies all rules together (proved by CP-SAT)",
+                        )
+                    ]
+                )
             raise SolveError(
                 f"no assignment found within the time limit of {params.time_limit:g} s", "timeout"
             )
-        best, z_inc = run.x, run.objective
-        bound = min(z_lp, math.floor(run.bound + 1e-9))
-        stats["final_pairs"] = n
-    elif z_inc < z_lp:
+        best_x, z_inc = run.x, run.objective
+        if len(columns) >= surv.total_eligible:
+            bound = min(z_lp, math.floor(run.bound + 1e-9))
+    chosen = _take(columns, best_x)
+
+    if z_inc < bound and (bound - z_inc) > params.gap_limit * bound:
         # Reduced-cost fixing: only these pairs can take part in a better assignment.
-        improvable = lp.z - lp.reduced_low >= z_inc + 1 - FIX_MARGIN
+        need = z_inc + 1 - FIX_MARGIN - lp.z  # a pair helps only if its reduced cost >= need
+        improvable = -lp.reduced_low >= need
         must = lp.z + lp.reduced_up < z_inc + 1 - FIX_MARGIN
-        keep = improvable | core | must
-        stats["final_pairs"] = int(keep.sum())
-        if core_optimal and not (keep & ~core).any():
+        keep = improvable | core | must | best_x
+        outside, _ = price(problem, duals, columns, surv.cutoff, need - PRICE_TOL, None)
+        stats["final_pairs"] = int(keep.sum()) + len(outside)
+        if core_optimal and not (keep & ~core).any() and len(outside) == 0:
             bound = z_inc
         else:
-            run = _solve_sat(model, keep, best, must, params, left(), at_least=z_inc + 1)
+            pairs = merge(_take(columns, keep), outside, n_exp)
+            final = build_model(problem, pairs)
+            run = _solve_sat(
+                final,
+                np.ones(final.n_pairs, dtype=bool),
+                _mask(pairs, chosen, n_exp),
+                _mask(pairs, _take(columns, must), n_exp),
+                params,
+                left(),
+                at_least=z_inc + 1,
+            )
             if run.x is not None and run.objective > z_inc:
-                best, z_inc = run.x, run.objective
+                chosen, z_inc = _take(pairs, run.x), run.objective
             if run.status in ("optimal", "infeasible"):
                 bound = z_inc  # nothing better exists among the pairs that could improve
-            else:
-                bound = min(z_lp, max(z_inc, math.floor(run.bound + 1e-9)))
+            elif math.isfinite(run.bound):
+                bound = min(bound, max(z_inc, math.floor(run.bound + 1e-9)))
     objective = z_inc
-    chosen = np.flatnonzero(best)
     timed_out = left() <= 0.05
     status = "optimal" if bound <= objective else ("timeout" if timed_out else "feasible")
     report("done", objective * model.unit, bound * model.unit)

@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .conflicts import explain_conflicts
 from .problem import Problem
+from .scoring import pair_scores
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,21 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
         panels[p].append(e)
         for reason in explain_conflicts(problem, p, e):
             out.append(Violation("conflict", reason, project_id, expert_id))
-        score = problem.score_of(p, e)
-        if not score > rules.min_score:
-            out.append(
-                Violation(
-                    "min_score",
-                    f"score {score:g} is not above min_score {rules.min_score:g}",
-                    project_id,
-                    expert_id,
+    listed = [(p, e) for p, members in panels.items() for e in members]
+    if listed:
+        scores = pair_scores(
+            problem, np.array([p for p, _ in listed]), np.array([e for _, e in listed])
+        )
+        for (p, e), score in zip(listed, scores, strict=True):
+            if not score > rules.min_score:
+                out.append(
+                    Violation(
+                        "min_score",
+                        f"score {score:g} is not above min_score {rules.min_score:g}",
+                        problem.project_ids[p],
+                        problem.expert_ids[e],
+                    )
                 )
-            )
 
     loads: Counter[int] = Counter(e for members in panels.values() for e in members)
     for e, load in sorted(loads.items()):
