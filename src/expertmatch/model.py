@@ -132,7 +132,7 @@ def _limit_rows(
     **about_of_key: np.ndarray,
 ) -> None:
     """Rows ``sum x <= limit[key]`` for each key whose pairs outnumber its limit."""
-    uniq, group, count = _group(keys)
+    _, group, count = _group(keys)
     over = count > limit
     keep = over[group]
     renum = np.cumsum(over) - 1

@@ -57,7 +57,7 @@ class _Index:
         # A project's field match is then a weighted sum of its codes' rows.
         codes = sorted({f for fields in problem.project_fields for f in fields})
         code_id = {c: i for i, c in enumerate(codes)}
-        self.project_codes = np.full(self.pf.shape[:2], -1, dtype=np.int64)
+        self.project_codes: np.ndarray = np.full(self.pf.shape[:2], -1, dtype=np.int64)
         for i, fields in enumerate(problem.project_fields):
             self.project_codes[i, : len(fields)] = [code_id[f] for f in fields]
         single = tree.level_matrix([(c,) for c in codes], pad=-1)

@@ -30,8 +30,8 @@ import scipy.sparse as sp
 from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 
-from .errors import Clash, InfeasibleError, SolveError
 from .candidates import EXTRA, Duals, merge, price, survey
+from .errors import Clash, InfeasibleError, SolveError
 from .feasibility import check_feasibility
 from .model import Model, build_model
 from .problem import Pairs, Problem
