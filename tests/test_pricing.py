@@ -52,3 +52,15 @@ def test_reduced_costs_from_row_duals_match_the_lp() -> None:
     at_zero = lp.x < 1e-9
     assert np.allclose(-rc[at_zero], lp.reduced_low[at_zero], atol=1e-6)
     assert rc[at_zero].max() <= 1e-6
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_min_cost_flow_fast_path_equals_lp_path(seed: int) -> None:
+    problem = em.from_tables(
+        **em.generate(60, 180, seed=seed), rules={"coverage_level": 0, "max_per_org": 7}
+    )
+    fast = solve(problem, SolveParams(fast_path=True))
+    slow = solve(problem, SolveParams(fast_path=False))
+    assert fast.stats["method"] == "min-cost flow" and slow.stats["method"] == "LP + CP-SAT"
+    assert em.verify(problem, fast) == []
+    assert fast.status == "optimal" and fast.objective == pytest.approx(slow.objective)

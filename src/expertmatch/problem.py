@@ -117,7 +117,7 @@ class Problem:
     members: tuple[tuple[str, ...], ...]
     relations: tuple[Relation, ...]
     declared: Mapping[tuple[int, int], str]
-    supplied_scores: Mapping[tuple[int, int], float] | None
+    supplied_scores: Pairs | None
     field_tree: FieldTree
     input_sha256: str = ""
     source: str = "python"
@@ -136,9 +136,12 @@ class Problem:
             object.__setattr__(self, name, _frozen(getattr(self, name), np.int64))
         object.__setattr__(self, "declared", MappingProxyType(dict(self.declared)))
         if self.supplied_scores is not None:
-            object.__setattr__(
-                self, "supplied_scores", MappingProxyType(dict(self.supplied_scores))
-            )
+            for a in (
+                self.supplied_scores.project,
+                self.supplied_scores.expert,
+                self.supplied_scores.score,
+            ):
+                a.flags.writeable = False
 
     @cached_property
     def conflict_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,9 +165,7 @@ class Problem:
         if self.supplied_scores is None:
             return 10.0**-DECIMALS
         raw = np.unique(
-            np.rint(np.array(list(self.supplied_scores.values()) or [0.0]) * SCORE_UNIT).astype(
-                np.int64
-            )
+            np.rint(np.append(self.supplied_scores.score, 0.0) * SCORE_UNIT).astype(np.int64)
         )
         g = int(np.gcd.reduce(raw)) if raw.size else 0
         return (g or 1) / SCORE_UNIT

@@ -92,16 +92,11 @@ def _index(problem: Problem) -> _Index:
     return _Index(problem)
 
 
-@lru_cache(maxsize=4)
 def _supplied(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Supplied scores as arrays sorted by project then expert."""
-    assert problem.supplied_scores is not None
-    items = sorted(problem.supplied_scores.items())
-    return (
-        np.array([p for (p, _), _ in items], dtype=np.int64),
-        np.array([e for (_, e), _ in items], dtype=np.int64),
-        np.array([v for _, v in items], dtype=np.float64),
-    )
+    given = problem.supplied_scores
+    assert given is not None
+    return given.project, given.expert, given.score
 
 
 def _field_match(index: _Index, pf: np.ndarray, ef: np.ndarray, wp: np.ndarray) -> np.ndarray:
@@ -153,10 +148,14 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
 def pair_scores(problem: Problem, projects: np.ndarray, experts: np.ndarray) -> np.ndarray:
     """Scores of individual (project, expert) pairs, eligible or not."""
     if problem.supplied_scores is not None:
-        got = problem.supplied_scores
-        return np.array(
-            [got.get((int(p), int(e)), 0.0) for p, e in zip(projects, experts, strict=True)]
-        )
+        sp_project, sp_expert, sp_score = _supplied(problem)
+        n = max(problem.n_experts, 1)
+        keys = sp_project * n + sp_expert
+        query = np.asarray(projects, dtype=np.int64) * n + np.asarray(experts, dtype=np.int64)
+        if keys.size == 0:
+            return np.zeros(query.size)
+        at = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+        return np.where(keys[at] == query, sp_score[at], 0.0)
     index = _index(problem)
     field = _field_match(index, index.pf[projects], index.ef[experts], index.wp[projects])
     keyword = np.asarray(index.kp[projects].multiply(index.ke[experts]).sum(axis=1)).ravel()

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError, InputIssue
@@ -63,7 +64,7 @@ class Table:
     @cached_property
     def columns(self) -> dict[str, list[str]]:
         """Each column as a list of strings (an absent column is not listed)."""
-        return {str(c): list(self.frame[c]) for c in self.frame.columns}
+        return {str(c): self.frame[c].tolist() for c in self.frame.columns}
 
     def column(self, name: str) -> list[str]:
         """A column's cells; an absent (optional) column reads as empty cells."""
@@ -85,7 +86,22 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     for column in frame.columns:
-        frame[column] = [_cell(v) for v in frame[column]]
+        values = frame[column]
+        kind = pd.api.types.infer_dtype(values, skipna=False)
+        if kind == "string":
+            frame[column] = values.str.strip()
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            missing = values.isna().to_numpy()
+            number = values.to_numpy(dtype=float, na_value=np.nan)
+            text = values.astype(object).astype(str).to_numpy(dtype=object)
+            whole = (
+                ~missing & np.isfinite(number) & (np.mod(number, 1) == 0) & (np.abs(number) < 2**53)
+            )
+            text[whole] = number[whole].astype(np.int64).astype(str)
+            text[missing] = ""
+            frame[column] = text
+        else:
+            frame[column] = [_cell(v) for v in values]
     return frame.reset_index(drop=True)
 
 
@@ -248,6 +264,7 @@ def hash_tables(tables: Mapping[str, Table]) -> str:
     digest = hashlib.sha256()
     for name in SCHEMA:
         if name in tables:
-            digest.update(f"{name}\0".encode())
-            digest.update(tables[name].frame.to_csv(index=False).encode())
+            frame = tables[name].frame
+            digest.update(f"{name}\0{list(frame.columns)}\0".encode())
+            digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()

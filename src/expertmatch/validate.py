@@ -14,10 +14,11 @@ from types import MappingProxyType
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 
 from .errors import InputError, InputIssue
 from .fields import FieldTree
-from .problem import ORG_TYPES, RELATION_KINDS, Problem, Relation
+from .problem import ORG_TYPES, RELATION_KINDS, Pairs, Problem, Relation
 from .rules import Rules
 from .tables import REQUIRED_TABLES, SCHEMA, Table
 
@@ -84,6 +85,42 @@ def _check_ids(out: _Collector, table: Table, column: str = "id") -> dict[str, i
 def _cycles(parents: Mapping[str, str]) -> list[list[str]]:
     graph = nx.DiGraph([(child, parent) for child, parent in parents.items() if parent])
     return [sorted(c) for c in nx.simple_cycles(graph)]
+
+
+def _scores(
+    out: _Collector, table: Table, expert_pos: Mapping[str, int], project_pos: Mapping[str, int]
+) -> Pairs:
+    """``scores.csv``, vectorised (it can hold millions of rows): sorted arrays of pairs."""
+    experts = pd.Series(table.column("expert"), dtype=object)
+    projects = pd.Series(table.column("project"), dtype=object)
+    text = pd.Series(table.column("score"), dtype=object)
+    e = experts.map(expert_pos).to_numpy(dtype=float)
+    p = projects.map(project_pos).to_numpy(dtype=float)
+    score = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    for name, ids, idx in (("expert", experts, e), ("project", projects, p)):
+        for i in np.flatnonzero(np.isnan(idx)):
+            what = f"unknown {name} {ids[i]!r}" if ids[i] else f"empty {name} id"
+            out.add(table, what, int(i), name)
+    for i in np.flatnonzero(~((score >= 0) & np.isfinite(score))):
+        try:
+            float(text[i])  # a number, but NaN, infinite or negative
+            message = f"score must be a number >= 0, not {text[i]!r}"
+        except ValueError:
+            message = f"{text[i]!r} is not a number"
+        out.add(table, message, int(i), "score")
+    ok = ~np.isnan(e) & ~np.isnan(p) & np.isfinite(score) & (score >= 0)
+    rows = np.flatnonzero(ok)
+    key = p[ok].astype(np.int64) * max(len(expert_pos), 1) + e[ok].astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    key, rows = key[order], rows[order]
+    repeat = np.flatnonzero(key[1:] == key[:-1]) + 1
+    for k in repeat:
+        first = rows[np.searchsorted(key, key[k])]
+        out.add(
+            table, f"duplicate pair (first at row {table.row(int(first))})", int(rows[k]), "expert"
+        )
+    n = max(len(expert_pos), 1)
+    return Pairs(key // n, key % n, np.round(score[rows], SCORE_DECIMALS))
 
 
 def build_problem(
@@ -294,32 +331,9 @@ def build_problem(
                 declared[(p, e)] = _column(table, "reason")[i]
 
     supplied: dict[tuple[int, int], float] | None = None
+    supplied: Pairs | None = None
     if "scores" in usable:
-        table = usable["scores"]
-        supplied = {}
-        first: dict[tuple[int, int], int] = {}
-        for i in range(len(table.frame)):
-            e = ref(table, i, "expert", expert_pos, "expert")
-            p = ref(table, i, "project", project_pos, "project")
-            text = _column(table, "score")[i]
-            try:
-                score = float(text)
-            except ValueError:
-                out.add(table, f"{text!r} is not a number", i, "score")
-                continue
-            if not math.isfinite(score) or score < 0:
-                out.add(table, f"score must be a number >= 0, not {text!r}", i, "score")
-                continue
-            if e >= 0 and p >= 0:
-                if (p, e) in first:
-                    out.add(
-                        table,
-                        f"duplicate pair (first at row {table.row(first[(p, e)])})",
-                        i,
-                        "expert",
-                    )
-                first[(p, e)] = i
-                supplied[(p, e)] = round(score, SCORE_DECIMALS)
+        supplied = _scores(out, usable["scores"], expert_pos, project_pos)
 
     if out.issues:
         raise InputError(out.issues)
