@@ -330,7 +330,6 @@ def build_problem(
             if e >= 0 and p >= 0:
                 declared[(p, e)] = _column(table, "reason")[i]
 
-    supplied: dict[tuple[int, int], float] | None = None
     supplied: Pairs | None = None
     if "scores" in usable:
         supplied = _scores(out, usable["scores"], expert_pos, project_pos)
