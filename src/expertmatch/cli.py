@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +23,7 @@ from .api import assign, demo_path
 from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
 from .load import load
 from .result import Result
+from .solve import Progress
 from .tables import decode_csv, parse_csv
 from .verify import verify
 
@@ -163,13 +166,15 @@ def run(argv: Sequence[str] | None = None) -> int:
             err.print(f"expertmatch assign: {flag} is not available in this version")
             return EXIT_INPUT
         problem = load(args.input, rules=args.rules)
-        result = assign(
-            problem,
-            time_limit=args.time_limit,
-            seed=args.seed,
-            workers=args.workers,
-            gap_limit=args.gap,
-        )
+        with _progress(err) as progress:
+            result = assign(
+                problem,
+                time_limit=args.time_limit,
+                seed=args.seed,
+                workers=args.workers,
+                gap_limit=args.gap,
+                progress=progress,
+            )
         _check_or_die(result)
         result.write(args.output, args.report)
         _print_summary(out, result)
@@ -178,7 +183,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         problem = load(demo_path())
         out.print(
             f"Demo batch: {problem.n_projects} projects, {problem.n_experts} experts, "
-            f"{len(problem.pairs)} eligible pairs (shipped in {demo_path()})"
+            f"shipped in {demo_path()}"
         )
         result = assign(problem, time_limit=args.time_limit, seed=args.seed)
         _check_or_die(result)
@@ -213,6 +218,23 @@ def run(argv: Sequence[str] | None = None) -> int:
             out.print(reason, markup=False)
         return 0
     raise AssertionError(args.command)
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Progress]:
+    """A live status line on standard error (terminals only): phase, incumbent, bound."""
+    start = time.perf_counter()
+    with console.status("reading the batch and scoring pairs ...") as status:
+
+        def update(phase: str, incumbent: float | None, bound: float | None) -> None:
+            parts = [f"{time.perf_counter() - start:6.1f} s  {phase}"]
+            if incumbent is not None:
+                parts.append(f"incumbent {incumbent:,.2f}")
+            if bound is not None:
+                parts.append(f"bound {bound:,.2f}")
+            status.update("  ".join(parts))
+
+        yield update
 
 
 def _check_or_die(result: Result) -> None:
