@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import expertmatch as em
+from expertmatch.solve import SolveParams, solve
 
 CODES = ["1.1.1", "1.1.2", "1.2.1", "1.2", "1.3.1", "2.1.1"]
 TYPES = ["enterprise", "university", "institute"]
@@ -171,6 +172,10 @@ def test_tiny_batches_match_brute_force(batch: dict[str, Any]) -> None:
     assert optimum is not None
     assert result.status == "optimal"
     assert abs(result.objective - optimum) < 1e-6
+    # The smallest candidate sets force pricing; the optimum must not change.
+    priced = solve(problem, SolveParams(extra_candidates=0))
+    assert em.verify(problem, priced) == []
+    assert priced.status == "optimal" and abs(priced.objective - optimum) < 1e-6
     assert result.bound >= optimum - 1e-6
     assert abs(result.objective - float(result.to_frame()["score"].sum())) < 1e-6
 
