@@ -331,7 +331,11 @@ def test_infeasible_exit_3_names_project_and_rule(
     err = flat(captured.err)
     assert f"[{rule}]" in err and project in err
     assert "Traceback" not in captured.err
-    _assert_nothing_written(out_dir)
+    # No assignment; the report asked for records the diagnosis (and nothing else is left).
+    assert sorted(p.name for p in out_dir.iterdir()) == ["r.json"]
+    report = json.loads((out_dir / "r.json").read_text(encoding="utf-8"))
+    assert report["status"] == "infeasible"
+    assert any(d["rule"] == rule and project in d["projects"] for d in report["diagnosis"])
 
 
 # -- verify ---------------------------------------------------------------------------------

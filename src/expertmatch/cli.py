@@ -7,6 +7,7 @@ Exit status: 0 every rule holds; 1 ``verify`` found violations; 2 bad input or u
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -22,6 +23,8 @@ from . import __version__
 from .api import assign, demo_path
 from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
 from .load import load
+from .output import staged
+from .problem import Problem
 from .result import Result
 from .solve import Progress
 from .tables import decode_csv, parse_csv
@@ -166,15 +169,23 @@ def run(argv: Sequence[str] | None = None) -> int:
             err.print(f"expertmatch assign: {flag} is not available in this version")
             return EXIT_INPUT
         problem = load(args.input, rules=args.rules)
-        with _progress(err) as progress:
-            result = assign(
-                problem,
-                time_limit=args.time_limit,
-                seed=args.seed,
-                workers=args.workers,
-                gap_limit=args.gap,
-                progress=progress,
-            )
+        start = time.perf_counter()
+        try:
+            with _progress(err) as progress:
+                result = assign(
+                    problem,
+                    time_limit=args.time_limit,
+                    seed=args.seed,
+                    workers=args.workers,
+                    gap_limit=args.gap,
+                    progress=progress,
+                )
+        except InfeasibleError as error:
+            if args.report:
+                _write_infeasible(
+                    args.report, problem, error, args.seed, time.perf_counter() - start
+                )
+            raise
         _check_or_die(result)
         result.write(args.output, args.report)
         _print_summary(out, result)
@@ -218,6 +229,26 @@ def run(argv: Sequence[str] | None = None) -> int:
             out.print(reason, markup=False)
         return 0
     raise AssertionError(args.command)
+
+
+def _write_infeasible(
+    path: str, problem: Problem, error: InfeasibleError, seed: int, time_s: float
+) -> None:
+    """``report.json`` for a batch whose rules cannot all hold: status and diagnosis."""
+    report = {
+        "status": "infeasible",
+        "objective": None,
+        "bound": None,
+        "gap": None,
+        "time_s": round(time_s, 3),
+        "seed": seed,
+        "input_sha256": problem.input_sha256,
+        "rules": problem.rules.as_dict(),
+        "diagnosis": [c.as_dict() for c in error.clashes],
+        "version": __version__,
+    }
+    with staged([path]) as (temp,):
+        temp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 @contextmanager

@@ -47,9 +47,22 @@ class Clash:
     rule: str
     message: str
     projects: tuple[str, ...] = ()
+    suggestion: str = ""
+    experts: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"[{self.rule}] {self.message}"
+        text = f"[{self.rule}] {self.message}"
+        return text + (f"\n    suggestion: {self.suggestion}" if self.suggestion else "")
+
+    def as_dict(self) -> dict[str, object]:
+        """For ``report.json``."""
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "projects": list(self.projects),
+            "experts": list(self.experts),
+            "suggestion": self.suggestion,
+        }
 
 
 class InfeasibleError(ExpertMatchError):

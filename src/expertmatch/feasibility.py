@@ -13,6 +13,7 @@ the LP relaxation then proves.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +33,26 @@ FULL_FLOW = 5_000_000
 def _names(ids: list[str]) -> str:
     shown = ", ".join(ids[:LIST_AT_MOST])
     return shown + (f" and {len(ids) - LIST_AT_MOST} more" if len(ids) > LIST_AT_MOST else "")
+
+
+def _excluded(problem: Problem, p: int, enterprise: bool = False, node: int | None = None) -> str:
+    """Experts who fit the project (score above min_score) but may not review it, with why."""
+    from .scoring import block_scores
+
+    scores = block_scores(problem, np.array([p]))[0]
+    fits = scores > problem.rules.min_score
+    if enterprise:
+        fits &= problem.expert_enterprise
+    if node is not None:
+        fits &= problem.coverage.holds_t[node].toarray().ravel() > 0
+    shown = []
+    for e in np.flatnonzero(fits)[np.argsort(-scores[fits], kind="stable")]:
+        reasons = problem.why_ineligible(problem.expert_ids[e], problem.project_ids[p])
+        if reasons:
+            shown.append(f"{problem.expert_ids[e]}: {reasons[0]}")
+        if len(shown) == 3:
+            break
+    return f" (not eligible: {'; '.join(shown)})" if shown else ""
 
 
 def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Clash]:
@@ -55,18 +76,21 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
             clashes.append(
                 Clash(
                     "panel_size",
-                    f"{pid} needs {k} experts; only {n} are eligible with capacity left",
+                    f"{pid} needs {k} experts; only {n} are eligible with capacity "
+                    f"left{_excluded(problem, p)}",
                     (pid,),
+                    suggestion=f"lower panel_size of {pid} to {n}, or add experts in its fields",
                 )
             )
         elif orgs * limit < k:
             clashes.append(
                 Clash(
                     "max_per_org",
-                    f"{pid} needs {k} experts at most {limit} per "
-                    f"organization; eligible experts come from only {orgs} "
-                    "organizations",
+                    f"{pid} needs {k} experts at most {limit} per organization; "
+                    f"eligible experts come from only {orgs} organizations",
                     (pid,),
+                    suggestion=f"raise max_per_org to {math.ceil(k / max(orgs, 1))}, or add "
+                    "experts from other organizations",
                 )
             )
         n_ent, ent_orgs = int(surv.enterprise[p]), int(surv.enterprise_orgs[p])
@@ -74,29 +98,35 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
             clashes.append(
                 Clash(
                     "enterprise_share",
-                    f"{pid} needs {need} enterprise experts; "
-                    f"only {n_ent} are eligible with capacity left",
+                    f"{pid} needs {need} enterprise experts; only {n_ent} "
+                    f"eligible with capacity left{_excluded(problem, p, enterprise=True)}",
                     (pid,),
+                    suggestion=f"lower the enterprise share for {pid} to {n_ent}/{k}, or add "
+                    f"enterprise experts in {', '.join(problem.project_fields[p])}",
                 )
             )
         elif ent_orgs * limit < need:
             clashes.append(
                 Clash(
                     "enterprise_share",
-                    f"{pid} needs {need} enterprise experts; "
-                    f"eligible ones come from only {ent_orgs} organizations "
-                    f"(max_per_org {limit})",
+                    f"{pid} needs {need} enterprise experts; eligible ones "
+                    f"come from only {ent_orgs} organizations (max_per_org {limit})",
                     (pid,),
+                    suggestion=f"lower the enterprise share for {pid} to {ent_orgs * limit}/{k}, "
+                    "or raise max_per_org",
                 )
             )
     for r in np.flatnonzero(~surv.covered):
-        pid = problem.project_ids[int(cov.project[r])]
+        p = int(cov.project[r])
+        pid, key = problem.project_ids[p], cov.nodes[int(cov.node[r])]
         clashes.append(
             Clash(
                 "coverage",
-                f"{pid}: no eligible expert with capacity left covers "
-                f"field {cov.nodes[int(cov.node[r])]}",
+                f"{pid}: no eligible expert with capacity left covers field {key}"
+                f"{_excluded(problem, p, node=int(cov.node[r]))}",
                 (pid,),
+                suggestion=f"add an expert in field {key}, lower coverage_level, or drop {key} "
+                f"from {pid}'s fields",
             )
         )
     if clashes:
@@ -167,10 +197,20 @@ def _flow_check(
         return []
     side = np.asarray(flow.get_source_side_min_cut())
     short = sorted(int(v) for v in side if v < n_p and demand[v] > 0)
+    binding = sorted(int(v) - n_p for v in side if n_p <= v < n_p + n_e)
     ids = [problem.project_ids[p] for p in short]
+    experts = [problem.expert_ids[e] for e in binding]
     msg = text.format(need=need, flow=got)
     if ids:
         msg += (
-            f"; the projects {_names(ids)} together need more than their eligible experts can give"
+            f"; the projects {_names(ids)} together need more than their "
+            f"{len(experts)} eligible experts can give"
         )
-    return [Clash(rule, msg, tuple(ids))]
+    raise_by = math.ceil((need - got) / max(len(experts), 1))
+    suggestion = (
+        f"raise max_load (and yearly_cap if it binds) by {raise_by} for these "
+        f"{len(experts)} experts: {_names(experts)}"
+        if experts
+        else "add experts eligible for these projects"
+    )
+    return [Clash(rule, msg, tuple(ids), suggestion=suggestion, experts=tuple(experts))]

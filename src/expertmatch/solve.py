@@ -32,6 +32,7 @@ from scipy.optimize import linprog
 
 from . import flow
 from .candidates import EXTRA, Duals, merge, price, survey
+from .diagnose import minimal_clash
 from .errors import Clash, InfeasibleError, SolveError
 from .feasibility import check_feasibility
 from .model import Model, build_model
@@ -50,6 +51,8 @@ PRICE_TOL = 1e-6
 PRICE_PER_PROJECT = 10
 #: Seconds kept back for building a CP-SAT model before its own time limit starts.
 MIN_SAT_TIME = 1.0
+#: Largest batch (eligible pairs) for which an infeasibility is shrunk to a minimal clash.
+DIAGNOSE_PAIRS = 2_000_000
 #: Cost of one unit of artificial shortfall, in multiples of the largest weight.
 PENALTY = 100.0
 
@@ -230,6 +233,28 @@ def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.n
     return rank < k
 
 
+def _combined(problem: Problem) -> list[Clash]:
+    """The clash when every quick check passed: a minimal set of rule groups (CP-SAT)."""
+    if len(problem.pairs) <= DIAGNOSE_PAIRS:
+        clashes = minimal_clash(problem)
+        if clashes:
+            return [
+                Clash(
+                    "combined",
+                    "these rules cannot all hold together (a minimal set: "
+                    "dropping any one of them would remove this clash):",
+                ),
+                *clashes,
+            ]
+    return [
+        Clash(
+            "combined",
+            "no assignment satisfies all rules together (the LP relaxation "
+            "is infeasible), although each project passes the per-project checks",
+        )
+    ]
+
+
 def _mask(pairs: Pairs, subset: Pairs, n_experts: int) -> np.ndarray:
     """Which of ``pairs`` are in ``subset``."""
     return np.isin(
@@ -330,17 +355,7 @@ def solve(
         model = build_model(problem, columns)
         full = _solve_lp(model, left())
         if full is None:
-            raise InfeasibleError(
-                [
-                    Clash(
-                        "combined",
-                        "no assignment satisfies all rules "
-                        "together (the LP relaxation is infeasible), "
-                        "although each project passes the per-project "
-                        "checks",
-                    )
-                ]
-            )
+            raise InfeasibleError(_combined(problem))
         lp, z_bound = full, full.z
     z_lp = math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound)))  # integer weights
     stats.update(
@@ -401,14 +416,7 @@ def solve(
         run = _solve_sat(model, np.ones(model.n_pairs, dtype=bool), rounded, None, params, left())
         if run.x is None:
             if run.status == "infeasible" and len(columns) >= surv.total_eligible:
-                raise InfeasibleError(
-                    [
-                        Clash(
-                            "combined",
-                            "no assignment satisfies all rules together (proved by CP-SAT)",
-                        )
-                    ]
-                )
+                raise InfeasibleError(_combined(problem))
             raise SolveError(
                 f"no assignment found within the time limit of {params.time_limit:g} s", "timeout"
             )
