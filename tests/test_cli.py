@@ -419,12 +419,11 @@ def test_why_prints_reasons(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 @pytest.mark.parametrize(
     "argv",
     [
-        ["assign", DEMO, "-o", "{out}", "--relax"],
         ["assign", DEMO, "-o", "{out}", "--probabilities", "{dir}/p.csv"],
         ["reassign", DEMO, "--previous", "a.csv", "--declined", "d.csv", "-o", "{out}"],
         ["reserves", DEMO, "--previous", "a.csv", "-k", "2", "-o", "{out}"],
     ],
-    ids=["relax", "probabilities", "reassign", "reserves"],
+    ids=["probabilities", "reassign", "reserves"],
 )
 def test_planned_features_not_available(
     tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str]

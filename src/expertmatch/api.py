@@ -22,6 +22,8 @@ def assign(
     workers: int = 1,
     gap_limit: float = 0.0,
     progress: Progress | None = None,
+    relax: bool = False,
+    bend_order: tuple[str, ...] | None = None,
     **unknown: Any,
 ) -> Result:
     """Assign every project its panel, optimally under all rules.
@@ -29,6 +31,9 @@ def assign(
     ``problem`` is a :class:`Problem` or a path to a batch folder / workbook. ``rules``
     replaces the batch's rules. ``time_limit`` bounds the whole run in seconds; ``seed`` makes
     runs reproducible; ``gap_limit`` (e.g. 0.001) stops once the proven gap is that small.
+    ``relax=True``: when the rules cannot all hold, return the assignment that bends the
+    fewest rules in ``bend_order`` (see :mod:`expertmatch.relax`), every bend listed in
+    ``Result.bends``; conflicts of interest and panel sizes never bend.
     Raises :class:`InfeasibleError` naming projects and rules when the rules cannot all hold.
     """
     if unknown:
@@ -45,7 +50,17 @@ def assign(
             "supported by this version; remove it or set it to 1"
         )
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, gap_limit=gap_limit)
-    return solve(problem, params, progress)
+    if bend_order is not None and not relax:
+        raise TypeError("bend_order only applies with relax=True")
+    if not relax:
+        return solve(problem, params, progress)
+    from .errors import InfeasibleError
+    from .relax import BEND_ORDER, solve_relaxed
+
+    try:
+        return solve(problem, params, progress)
+    except InfeasibleError:
+        return solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
 
 
 def load_rules(rules: RulesLike) -> Any:

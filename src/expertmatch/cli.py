@@ -25,6 +25,7 @@ from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, S
 from .load import load
 from .output import staged
 from .problem import Problem
+from .relax import BEND_ORDER, check_order
 from .result import Result
 from .solve import Progress
 from .tables import decode_csv, parse_csv
@@ -67,7 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--relax",
         action="store_true",
-        help="bend rules when they cannot all hold (not available in this version)",
+        help="when the rules cannot all hold, bend the fewest (in --bend-order) and "
+        "list every bend; conflicts of interest never bend",
+    )
+    a.add_argument(
+        "--bend-order",
+        default=",".join(BEND_ORDER),
+        help=f"rules in the order they may bend, first bends first "
+        f"(default {','.join(BEND_ORDER)})",
     )
     a.add_argument("--probabilities", help="randomised assignment (not available in this version)")
 
@@ -164,10 +172,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         err.print(f"expertmatch {args.command}: not available in this version")
         return EXIT_INPUT
     if args.command == "assign":
-        if args.relax or args.probabilities:
-            flag = "--relax" if args.relax else "--probabilities"
-            err.print(f"expertmatch assign: {flag} is not available in this version")
+        if args.probabilities:
+            err.print("expertmatch assign: --probabilities is not available in this version")
             return EXIT_INPUT
+        order = tuple(r.strip() for r in args.bend_order.split(",") if r.strip())
+        check_order(order)
         problem = load(args.input, rules=args.rules)
         start = time.perf_counter()
         try:
@@ -179,6 +188,8 @@ def run(argv: Sequence[str] | None = None) -> int:
                     workers=args.workers,
                     gap_limit=args.gap,
                     progress=progress,
+                    relax=args.relax,
+                    bend_order=order if args.relax else None,
                 )
         except InfeasibleError as error:
             if args.report:
@@ -189,6 +200,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         _check_or_die(result)
         result.write(args.output, args.report)
         _print_summary(out, result)
+        for bend in result.bends:
+            err.print(f"bent [{bend.rule}] {bend.message}", markup=False)
         return 0
     if args.command == "demo":
         problem = load(demo_path())
@@ -269,7 +282,10 @@ def _progress(console: Console) -> Iterator[Progress]:
 
 
 def _check_or_die(result: Result) -> None:
-    violations = verify(result.problem, result)
+    bent = {(b.rule, b.project, b.expert) for b in result.bends}
+    violations = [
+        v for v in verify(result.problem, result) if (v.rule, v.project, v.expert) not in bent
+    ]
     if violations:  # never hand out an assignment that breaks a rule
         raise SolveError(
             "internal error: the solver's assignment breaks rules: "

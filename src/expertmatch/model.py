@@ -204,7 +204,11 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         stop = np.searchsorted(pj, cov.project, side="right")
         row_of = np.repeat(np.arange(cov.project.size), stop - start)
         cols = _ranges(start, stop)
-        hit = np.asarray(cov.holds[ej[cols], cov.node[row_of]]).ravel() > 0
+        hit = (
+            np.asarray(cov.holds[ej[cols], cov.node[row_of]]).ravel() > 0
+            if cols.size
+            else np.zeros(0, dtype=bool)
+        )
         rows.add(
             "coverage",
             row_of[hit],

@@ -38,6 +38,8 @@ class Result:
     time_s: float
     seed: int
     stats: dict[str, Any] = field(default_factory=dict, repr=False)
+    bends: tuple[Any, ...] = field(default=(), repr=False)
+    """With ``relax``: every rule the assignment bends (``relax.Bend``), by rule and place."""
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs, **kwargs: Any) -> Result:
@@ -171,6 +173,7 @@ class Result:
             "summary": self.summary(),
             "stats": self.stats,
             "version": __version__,
+            **({"bends": [b.as_dict() for b in self.bends]} if self.bends else {}),
         }
 
     def to_json(self) -> str:

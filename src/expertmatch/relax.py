@@ -1,0 +1,252 @@
+"""Best effort when the rules cannot all hold: the assignment that bends the fewest rules.
+
+Conflicts of interest, eligibility and panel sizes never bend. The other rules bend in an
+order of priority (``BEND_ORDER``, configurable): the rule listed first bends first, the rule
+listed last is the most protected. Bending is measured in units an office can read:
+
+- ``max_per_org``: experts beyond the organization cap on a panel;
+- ``coverage``: project fields no panel expert covers;
+- ``enterprise_share``: enterprise experts missing from a panel (and, for the round-level
+  ``enterprise_target_share``, enterprise reviews missing in the batch);
+- ``max_load``: reviews beyond an expert's max_load in this batch;
+- ``yearly_cap``: reviews beyond an expert's yearly cap (``used`` + this batch).
+
+The solve is lexicographic, one CP-SAT model solved in stages: first the fewest bends of the
+most protected rule, that minimum is then held while the next rule's bends are minimised, and
+so on; last the score is maximised with every bend count held. Every bend is listed by rule,
+project and expert in the result and in ``report.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .errors import Clash, InfeasibleError, SolveError
+from .model import Model, build_model, integer_weights
+from .problem import Pairs
+
+if TYPE_CHECKING:
+    from .problem import Problem
+    from .result import Result
+    from .solve import SolveParams
+
+#: Default order of bending: first listed bends first; last listed is the most protected.
+BEND_ORDER = ("max_per_org", "coverage", "enterprise_share", "max_load", "yearly_cap")
+
+
+@dataclass(frozen=True)
+class Bend:
+    """One bent rule: which rule, where, by how much, in words."""
+
+    rule: str
+    amount: int
+    message: str
+    project: str | None = None
+    expert: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "project": self.project,
+            "expert": self.expert,
+            "amount": self.amount,
+            "message": self.message,
+        }
+
+
+def check_order(order: tuple[str, ...]) -> tuple[str, ...]:
+    """The bend order must name each bendable rule exactly once."""
+    if sorted(order) != sorted(BEND_ORDER):
+        raise ValueError(
+            f"bend order must list each of {', '.join(BEND_ORDER)} once, not {', '.join(order)}"
+        )
+    return tuple(order)
+
+
+def solve_relaxed(
+    problem: Problem, params: SolveParams, order: tuple[str, ...] = BEND_ORDER
+) -> Result:
+    """The assignment that bends the fewest rules (by priority), then scores highest."""
+    from .result import Result
+
+    order = check_order(order)
+    start = time.perf_counter()
+    pairs = problem.pairs
+    model = build_model(problem, pairs)
+    sat = cp_model.CpModel()
+    x = [sat.new_bool_var(f"x{j}") for j in range(len(pairs))]
+    slack: dict[str, list[tuple[cp_model.IntVar, str, int, int]]] = {r: [] for r in BEND_ORDER}
+    A = model.A
+    for r in range(model.n_rows):
+        rule = str(model.row_rule[r])
+        if rule == "load":
+            continue  # replaced below by separate max_load and yearly_cap rows
+        idx = A.indices[A.indptr[r] : A.indptr[r + 1]]
+        expr = cp_model.LinearExpr.sum([x[i] for i in idx])
+        lo, hi = model.lb[r], model.ub[r]
+        if rule == "panel_size":
+            if idx.size < lo:
+                pid = problem.project_ids[int(model.row_project[r])]
+                raise InfeasibleError(
+                    [
+                        Clash(
+                            "panel_size",
+                            f"{pid} needs {int(lo)} experts; "
+                            f"only {idx.size} are eligible (conflicts and "
+                            "eligibility never bend)",
+                            (pid,),
+                        )
+                    ]
+                )
+            sat.add(expr == int(lo))
+            continue
+        key = "enterprise_share" if rule == "enterprise_target_share" else rule
+        bound = int(lo) if math.isfinite(lo) else int(hi)
+        s = sat.new_int_var(0, max(bound, idx.size), f"s{r}")
+        if math.isfinite(lo):
+            sat.add(expr + s >= int(lo))
+        else:
+            sat.add(expr - s <= int(hi))
+        slack[key].append((s, rule, int(model.row_project[r]), r))
+    # loads: max_load and yearly cap apart, so each bends on its own
+    by_expert = np.argsort(pairs.expert, kind="stable")
+    experts, start_at = np.unique(pairs.expert[by_expert], return_index=True)
+    ends = np.r_[start_at[1:], len(pairs)]
+    for k, e in enumerate(experts):
+        idx = by_expert[start_at[k] : ends[k]]
+        expr = cp_model.LinearExpr.sum([x[i] for i in idx])
+        limits = (
+            ("max_load", int(problem.expert_max_load[e])),
+            ("yearly_cap", max(problem.rules.yearly_cap - int(problem.expert_used[e]), 0)),
+        )
+        for rule, limit in limits:
+            if idx.size > limit:
+                s = sat.new_int_var(0, idx.size, f"{rule}{e}")
+                sat.add(expr - s <= limit)
+                slack[rule].append((s, rule, -1, int(e)))
+    weights = integer_weights(pairs.score, problem.score_unit)
+    held: dict[str, int] = {}
+    status = "optimal"
+    for rule in reversed(order):  # most protected first
+        total = cp_model.LinearExpr.sum([s for s, *_ in slack[rule]])
+        if not slack[rule]:
+            held[rule] = 0
+            continue
+        sat.minimize(total)
+        solver = _solver(params, params.time_limit - (time.perf_counter() - start))
+        code = solver.solve(sat)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise SolveError("no assignment found within the time limit", "timeout")
+        if code != cp_model.OPTIMAL:
+            status = "timeout"
+        held[rule] = round(solver.objective_value)
+        sat.add(total <= held[rule])
+        sat.clear_hints()
+        for var in x:
+            sat.add_hint(var, solver.boolean_value(var))
+    objective = cp_model.LinearExpr.weighted_sum(x, weights.tolist())
+    sat.maximize(objective)
+    solver = _solver(params, params.time_limit - (time.perf_counter() - start))
+    code = solver.solve(sat)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolveError("no assignment found within the time limit", "timeout")
+    if code != cp_model.OPTIMAL:
+        status = "timeout"
+    chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+    bends = _bends(problem, solver, slack, model)
+    value = round(solver.objective_value)
+    bound = math.floor(solver.best_objective_bound + 1e-9)
+    result = Result.build(
+        problem,
+        Pairs(pairs.project[chosen], pairs.expert[chosen], pairs.score[chosen]),
+        status=status,
+        objective=value * problem.score_unit,
+        bound=max(bound, value) * problem.score_unit,
+        time_s=time.perf_counter() - start,
+        seed=params.seed,
+        stats={
+            "method": "relaxed (lexicographic CP-SAT)",
+            "bend_order": list(order),
+            "bends_by_rule": held,
+        },
+        bends=tuple(bends),
+    )
+    return result
+
+
+def _solver(params: SolveParams, time_left: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_left, 0.5)
+    solver.parameters.random_seed = params.seed
+    solver.parameters.num_workers = params.workers
+    return solver
+
+
+def _bends(
+    problem: Problem,
+    solver: cp_model.CpSolver,
+    slack: dict[str, list[tuple[cp_model.IntVar, str, int, int]]],
+    model: Model,
+) -> list[Bend]:
+    out: list[Bend] = []
+    for key in BEND_ORDER:
+        for var, rule, project, where in slack[key]:
+            amount = int(solver.value(var))
+            if amount == 0:
+                continue
+            pid = problem.project_ids[project] if project >= 0 else None
+            if rule in ("max_load", "yearly_cap"):
+                eid = problem.expert_ids[where]
+                limit = (
+                    int(problem.expert_max_load[where])
+                    if rule == "max_load"
+                    else problem.rules.yearly_cap
+                )
+                out.append(
+                    Bend(
+                        rule,
+                        amount,
+                        f"{eid} gets {amount} review(s) beyond {rule} {limit}",
+                        expert=eid,
+                    )
+                )
+            elif rule == "coverage":
+                node = problem.coverage.nodes[int(model.row_node[where])]
+                out.append(
+                    Bend(rule, amount, f"{pid}: no panel expert covers field {node}", project=pid)
+                )
+            elif rule == "enterprise_share":
+                out.append(
+                    Bend(
+                        rule,
+                        amount,
+                        f"{pid}: {amount} enterprise expert(s) short of the minimum share",
+                        project=pid,
+                    )
+                )
+            elif rule == "enterprise_target_share":
+                out.append(
+                    Bend(
+                        "enterprise_target_share",
+                        amount,
+                        f"the batch is {amount} "
+                        "enterprise review(s) short of enterprise_target_share",
+                    )
+                )
+            else:
+                org = problem.org_ids[int(model.row_org[where])]
+                out.append(
+                    Bend(
+                        rule,
+                        amount,
+                        f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
+                        project=pid,
+                    )
+                )
+    return out
