@@ -139,12 +139,8 @@ def solve_relaxed(
             held[rule] = 0
             continue
         sat.minimize(total)
-        solver = _solver(params, params.time_limit - (time.perf_counter() - start))
-        code = solver.solve(sat)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise SolveError("no assignment found within the time limit", "timeout")
-        if code != cp_model.OPTIMAL:
-            status = "timeout"
+        solver, proved = _stage(sat, params, params.time_limit - (time.perf_counter() - start))
+        status = status if proved else "timeout"
         held[rule] = round(solver.objective_value)
         sat.add(total <= held[rule])
         sat.clear_hints()
@@ -152,12 +148,8 @@ def solve_relaxed(
             sat.add_hint(var, solver.boolean_value(var))
     objective = cp_model.LinearExpr.weighted_sum(x, weights.tolist())
     sat.maximize(objective)
-    solver = _solver(params, params.time_limit - (time.perf_counter() - start))
-    code = solver.solve(sat)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise SolveError("no assignment found within the time limit", "timeout")
-    if code != cp_model.OPTIMAL:
-        status = "timeout"
+    solver, proved = _stage(sat, params, params.time_limit - (time.perf_counter() - start))
+    status = status if proved else "timeout"
     chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
     bends = _bends(problem, solver, slack, model)
     value = round(solver.objective_value)
@@ -180,12 +172,18 @@ def solve_relaxed(
     return result
 
 
-def _solver(params: SolveParams, time_left: float) -> cp_model.CpSolver:
+def _stage(
+    sat: cp_model.CpModel, params: SolveParams, time_left: float
+) -> tuple[cp_model.CpSolver, bool]:
+    """Solve one stage; returns the solver and whether the stage was proved optimal."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(time_left, 0.5)
     solver.parameters.random_seed = params.seed
     solver.parameters.num_workers = params.workers
-    return solver
+    code = solver.solve(sat)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolveError("no assignment found within the time limit", "timeout")
+    return solver, code == cp_model.OPTIMAL
 
 
 def _bends(
