@@ -119,29 +119,32 @@ def _print_summary(console: Console, result: Result) -> None:
     )
 
 
-def _print_panels(console: Console, result: Result, limit: int = 8) -> None:
+def _print_panels(console: Console, result: Result, limit: int = 5) -> None:
+    """The first panels: who reviews what, from where, and why they fit."""
     frame = result.to_frame()
-    table = RichTable(title=f"First {limit} panels")
-    for column in (
-        "project",
-        "project_title",
-        "expert_name",
-        "organization",
-        "org_type",
-        "score",
-        "matched_field",
+    table = RichTable(title=f"First {limit} of {result.problem.n_projects} panels")
+    for column, justify in (
+        ("project", "left"),
+        ("expert", "left"),
+        ("organization", "left"),
+        ("type", "left"),
+        ("score", "right"),
+        ("field", "left"),
+        ("covers", "left"),
     ):
-        table.add_column(column)
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for pid in list(result.problem.project_ids)[:limit]:
-        for _, row in frame[frame["project"] == pid].iterrows():
+        rows = frame[frame["project"] == pid]
+        title = str(rows["project_title"].iloc[0])[:10] if len(rows) else ""
+        for n, (_, row) in enumerate(rows.iterrows()):
             table.add_row(
-                row["project"],
-                row["project_title"][:24],
-                row["expert_name"],
-                row["organization"][:18],
+                f"{pid} {title}" if n == 0 else "",
+                f"{row['expert']} {row['expert_name']}",
+                str(row["organization"])[:10],
                 row["org_type"],
                 f"{row['score']:.2f}",
-                row["matched_field"],
+                f"{row['expert_field']} → {row['matched_field']}",
+                row["covers"],
             )
         table.add_section()
     console.print(table)
@@ -164,7 +167,7 @@ def _read_assignment(path: str) -> pd.DataFrame:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = Console()
+    out = Console() if sys.stdout.isatty() else Console(width=140)
     err = Console(stderr=True, soft_wrap=True)
     if getattr(args, "verbose", False):
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
