@@ -1,0 +1,729 @@
+"""Time expertmatch end to end on named instance sets, against the baselines a user might pick.
+
+    python benchmarks/run.py --set core --repeat 3 --out benchmarks/out/
+
+For every instance of the set and every seed ``1..repeat`` the batch is generated with
+``expertmatch.generate`` (deterministic), turned into a problem with ``expertmatch.from_tables``
+and solved by each method below, each run in a *fresh Python subprocess* (see "Memory"):
+
+``expertmatch``
+    ``expertmatch.assign`` (LP relaxation + CP-SAT on a core + reduced-cost fixing).
+``cpsat``
+    CP-SAT over all eligible pairs with the rows of ``expertmatch.model.build_model``.
+``milp``
+    HiGHS branch and cut (``scipy.optimize.milp``) over the same rows, ``mip_rel_gap = 0``,
+    otherwise scipy's defaults (presolve on).
+``milp-nopresolve``
+    The same with ``presolve=False``: on large batches HiGHS's MIP presolve and setup run far
+    past ``time_limit`` (killed after ``--kill-after`` s, status ``killed``).
+``lp``
+    The HiGHS LP relaxation alone (``scipy.optimize.linprog(method="highs")``): a bound, and an
+    assignment only when its solution happens to be integral.
+``mincostflow``
+    Plain min-cost flow (OR-Tools ``SimpleMinCostFlow``) keeping only panel sizes, loads and
+    conflicts (eligible pairs): a relaxation, so its optimum is an upper bound on the true
+    objective; ``expertmatch.verify`` counts the rules its assignment breaks.
+
+Times (``time.perf_counter``): ``build_s`` is ``from_tables``; ``time_s`` is from the
+``Problem`` to the answer - ``assign`` for expertmatch, ``build_model`` + solver model setup +
+solve for a baseline; ``total_s = build_s + time_s``.
+
+Sources: the expertmatch package is copied to a temporary folder at the start and every run
+imports that copy, so edits made during a long benchmark cannot mix code versions; each run
+records the hash of what it imported (``src_sha``).
+
+Memory: ``peak_rss_mb`` is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the worker
+process read right after the solve, so it is the peak resident set of one run (Python,
+libraries, tables, problem and solver), native solver memory included. tracemalloc would miss
+what HiGHS and CP-SAT allocate in C++, and ``ru_maxrss`` of one long-lived process only ever
+grows, hence one process per run. ``rss_start_mb`` (after imports and ``generate``) is the
+floor to subtract for the cost of the solve itself.
+
+Output in ``--out``: ``<set>-runs.csv`` (one row per run), ``<set>-summary.md`` (machine, the
+median table and any consistency warning) and ``<set>-machine.json``. The markdown is also
+printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+METHODS = ("expertmatch", "cpsat", "milp", "milp-nopresolve", "lp", "mincostflow")
+REPO = Path(__file__).resolve().parents[1]
+#: Objectives closer than this (relative) are the same optimum.
+SAME = 1e-9
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One generated batch: ``generate(n_projects, n_experts, seed)`` under ``rules``."""
+
+    name: str
+    n_projects: int
+    n_experts: int
+    rules: dict[str, Any] = field(default_factory=dict)
+
+
+#: Named instance sets. ``core``: every rule of the contract at its default (conflicts, panel
+#: size 5, loads and yearly cap, enterprise share 1/3, one expert per organization, coverage
+#: at level 2), built-in field scores. ``smoke``: a tiny batch to check the script itself.
+INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
+    "core": (Instance("200x600", 200, 600), Instance("1000x3000", 1000, 3000)),
+    "smoke": (Instance("50x150", 50, 150),),
+}
+
+
+@dataclass
+class Outcome:
+    """What one method returned on one problem (objective and bound in score units)."""
+
+    status: str
+    objective: float = math.nan
+    bound: float = math.nan
+    model_s: float = 0.0
+    setup_s: float = 0.0
+    solve_s: float = 0.0
+    pairs: np.ndarray | None = None  # chosen columns of the baseline's model
+    assignment: list[tuple[str, str]] | None = None  # (project id, expert id)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def _rows(model: Any) -> tuple[Any, Any, Any]:
+    """The model's rows in ``linprog`` form: ``(A_ub, b_ub)``, ``(A_eq, b_eq)``, equality mask."""
+    import scipy.sparse as sp
+
+    A, lb, ub = model.A, model.lb, model.ub
+    eq = lb == ub
+    le = ~eq & np.isfinite(ub)
+    ge = ~eq & np.isfinite(lb)
+    A_ub = sp.vstack([A[le], -A[ge]]).tocsr()
+    b_ub = np.concatenate([ub[le], -lb[ge]])
+    return (A_ub, b_ub), (A[eq], lb[eq]), eq
+
+
+def run_cpsat(model: Any, time_limit: float, seed: int, workers: int) -> Outcome:
+    """CP-SAT over every eligible pair: one Boolean per pair, every row as it is."""
+    from ortools.sat.python import cp_model
+
+    start = time.perf_counter()
+    sat = cp_model.CpModel()
+    x = [sat.new_bool_var(f"x{j}") for j in range(model.n_pairs)]
+    A = model.A.tocsr()
+    for r in range(model.n_rows):
+        expr = cp_model.LinearExpr.sum([x[i] for i in A.indices[A.indptr[r] : A.indptr[r + 1]]])
+        lo, hi = model.lb[r], model.ub[r]
+        if lo == hi:
+            sat.add(expr == int(lo))
+            continue
+        if math.isfinite(lo):
+            sat.add(expr >= math.ceil(lo))
+        if math.isfinite(hi):
+            sat.add(expr <= math.floor(hi))
+    sat.maximize(cp_model.LinearExpr.weighted_sum(x, model.weight.tolist()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.random_seed = seed
+    solver.parameters.num_workers = workers
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    code = solver.solve(sat)
+    solve = time.perf_counter() - start
+    names = {
+        cp_model.OPTIMAL: "optimal",
+        cp_model.FEASIBLE: "feasible",
+        cp_model.INFEASIBLE: "infeasible",
+        cp_model.UNKNOWN: "unknown",
+    }
+    out = Outcome(names.get(code, "error"), setup_s=setup, solve_s=solve)
+    out.extra["cpsat_wall_s"] = round(solver.wall_time, 3)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+        out.pairs = np.flatnonzero(values)
+        out.objective = model.value(values) * model.unit
+        out.bound = solver.best_objective_bound * model.unit
+    return out
+
+
+def run_milp(model: Any, time_limit: float, presolve: bool = True) -> Outcome:
+    """HiGHS branch and cut over every eligible pair, asked for a proof (gap 0)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    start = time.perf_counter()
+    constraint = LinearConstraint(model.A, model.lb, model.ub)
+    c = -model.weight.astype(float)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    res = milp(
+        c,
+        integrality=np.ones(model.n_pairs),
+        bounds=Bounds(0, 1),
+        constraints=constraint,
+        options={
+            "time_limit": time_limit,
+            "mip_rel_gap": 0.0,
+            "presolve": presolve,
+            "disp": False,
+        },
+    )
+    solve = time.perf_counter() - start
+    statuses = {0: "optimal", 1: "feasible", 2: "infeasible", 3: "unbounded", 4: "error"}
+    status = statuses.get(res.status, "error")
+    if res.status == 1 and res.x is None:
+        status = "unknown"
+    out = Outcome(status, setup_s=setup, solve_s=solve)
+    out.extra["message"] = str(res.message)
+    if res.x is not None:
+        values = res.x > 0.5
+        out.pairs = np.flatnonzero(values)
+        out.objective = model.value(values) * model.unit
+        out.extra["satisfies_rows"] = model.satisfied(values)
+    dual = getattr(res, "mip_dual_bound", None)
+    if dual is not None and math.isfinite(dual):
+        out.bound = -dual * model.unit
+    return out
+
+
+def run_lp(model: Any, time_limit: float) -> Outcome:
+    """The LP relaxation alone: a proven bound; an assignment only if it is integral."""
+    from scipy.optimize import linprog
+
+    start = time.perf_counter()
+    (A_ub, b_ub), (A_eq, b_eq), eq = _rows(model)
+    c = -model.weight.astype(float)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    res = linprog(
+        c,
+        A_ub=A_ub if A_ub.shape[0] else None,
+        b_ub=b_ub if A_ub.shape[0] else None,
+        A_eq=A_eq if eq.any() else None,
+        b_eq=b_eq if eq.any() else None,
+        bounds=(0, 1),
+        method="highs",
+        options={"time_limit": time_limit},
+    )
+    solve = time.perf_counter() - start
+    if res.status != 0:
+        status = "infeasible" if res.status == 2 else "error"
+        out = Outcome(status, setup_s=setup, solve_s=solve)
+        out.extra["message"] = str(res.message)
+        return out
+    out = Outcome("bound", bound=-res.fun * model.unit, setup_s=setup, solve_s=solve)
+    fractional = int(((res.x > 1e-6) & (res.x < 1 - 1e-6)).sum())
+    rounded = res.x > 0.5
+    out.extra["lp_fractional"] = fractional
+    if fractional == 0 and model.satisfied(rounded):
+        out.status = "integral"
+        out.pairs = np.flatnonzero(rounded)
+        out.objective = model.value(rounded) * model.unit
+    return out
+
+
+def run_mincostflow(problem: Any, model: Any) -> Outcome:
+    """Min-cost flow with panel sizes, loads and conflicts only (other rules dropped).
+
+    source -> project (capacity panel size), project -> expert for each eligible pair
+    (capacity 1, cost -weight, i.e. -score in the model's integer unit: score x 100 for
+    two-decimal scores), expert -> sink (capacity = remaining load). The maximum flow of
+    least cost is the optimum of that relaxation, an upper bound on the true objective.
+    """
+    from ortools.graph.python import min_cost_flow
+
+    start = time.perf_counter()
+    n_p, n_e = problem.n_projects, problem.n_experts
+    pj, ej = model.pairs.project, model.pairs.expert
+    source, sink = 0, 1 + n_p + n_e
+    projects = np.arange(n_p)
+    experts = np.arange(n_e)
+    tails = np.concatenate([np.zeros(n_p, dtype=np.int64), 1 + pj, 1 + n_p + experts])
+    heads = np.concatenate([1 + projects, 1 + n_p + ej, np.full(n_e, sink)])
+    demand = int(problem.project_panel_size.sum())
+    capacities = np.concatenate(
+        [
+            problem.project_panel_size.astype(np.int64),
+            np.ones(len(pj), dtype=np.int64),
+            np.maximum(problem.expert_capacity, 0).astype(np.int64),
+        ]
+    )
+    costs = np.concatenate(
+        [np.zeros(n_p, dtype=np.int64), -model.weight.astype(np.int64), np.zeros(n_e, np.int64)]
+    )
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[source], supplies[sink] = demand, -demand
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    code = flow.solve_max_flow_with_min_cost()
+    solve = time.perf_counter() - start
+    if code != flow.OPTIMAL:
+        return Outcome("error", setup_s=setup, solve_s=solve, extra={"code": int(code)})
+    flows = flow.flows(arcs[n_p : n_p + len(pj)])
+    chosen = flows > 0
+    out = Outcome(
+        "optimal" if flow.maximum_flow() == demand else "short",
+        setup_s=setup,
+        solve_s=solve,
+        pairs=np.flatnonzero(chosen),
+    )
+    out.objective = model.value(chosen) * model.unit
+    out.bound = out.objective  # the optimum of the relaxation
+    out.extra["max_flow"] = int(flow.maximum_flow())
+    return out
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def _peak_mb() -> float:
+    """Peak resident set of this process so far (``ru_maxrss`` is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def src_sha() -> str:
+    """Short hash of the imported expertmatch sources: runs of one table must share it."""
+    import hashlib
+
+    import expertmatch
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(expertmatch.__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one method on one instance in this (fresh) process and return its record."""
+    import expertmatch as em
+    from expertmatch.model import build_model
+
+    tables = em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"])
+    rss_start = _peak_mb()
+    start = time.perf_counter()
+    problem = em.from_tables(**tables, rules=spec["rules"] or None)
+    build = time.perf_counter() - start
+    method = spec["method"]
+    record: dict[str, Any] = {
+        "build_s": build,
+        "rss_start_mb": rss_start,
+        "src_sha": src_sha(),
+        "src_path": str(Path(em.__file__).parent),
+    }
+    if method == "expertmatch":
+        # problem.pairs (every eligible pair) is computed on first use: leave it to assign()
+        start = time.perf_counter()
+        result = em.assign(
+            problem, time_limit=spec["time_limit"], seed=spec["seed"], workers=spec["workers"]
+        )
+        elapsed = time.perf_counter() - start
+        out = Outcome(
+            result.status,
+            objective=result.objective,
+            bound=result.bound,
+            solve_s=elapsed,
+            assignment=result.assignment,
+            extra=dict(result.stats),
+        )
+    else:
+        start = time.perf_counter()
+        model = build_model(problem)
+        model_s = time.perf_counter() - start
+        record["rows"] = model.n_rows
+        record["eligible_pairs"] = model.n_pairs
+        limit = spec["baseline_time"]
+        if method == "cpsat":
+            out = run_cpsat(model, limit, spec["seed"], spec["workers"])
+        elif method == "milp":
+            out = run_milp(model, limit)
+        elif method == "milp-nopresolve":
+            out = run_milp(model, limit, presolve=False)
+        elif method == "lp":
+            out = run_lp(model, limit)
+        elif method == "mincostflow":
+            out = run_mincostflow(problem, model)
+        else:
+            raise ValueError(f"unknown method {method!r}")
+        out.model_s = model_s
+        if out.pairs is not None:
+            out.assignment = [
+                (problem.project_ids[p], problem.expert_ids[e])
+                for p, e in zip(
+                    model.pairs.project[out.pairs], model.pairs.expert[out.pairs], strict=True
+                )
+            ]
+    record["peak_rss_mb"] = _peak_mb()
+    record.update(
+        status=out.status,
+        objective=out.objective,
+        bound=out.bound,
+        model_s=out.model_s,
+        setup_s=out.setup_s,
+        solve_s=out.solve_s,
+        time_s=out.model_s + out.setup_s + out.solve_s,
+    )
+    record["total_s"] = record["build_s"] + record["time_s"]
+    if method == "expertmatch":
+        record["eligible_pairs"] = len(problem.pairs)  # after the peak was read
+    assignment = out.assignment
+    if assignment is not None:
+        broken = em.verify(problem, assignment)
+        record["violations"] = len(broken)
+        record["violations_by_rule"] = ";".join(
+            f"{rule}={n}" for rule, n in sorted(Counter(v.rule for v in broken).items())
+        )
+        record["reviews"] = len(assignment)
+    record["extra"] = json.dumps(out.extra, sort_keys=True, default=str)
+    return record
+
+
+def snapshot_sources(folder: Path) -> dict[str, str]:
+    """Copy the expertmatch package into ``folder``; the environment that imports the copy.
+
+    Every run then uses the sources as they were when the benchmark started, even if they
+    are edited meanwhile (``PYTHONPATH`` comes before the editable install's path).
+    """
+    import shutil
+
+    import expertmatch
+
+    source = Path(expertmatch.__file__).parent
+    shutil.copytree(source, folder / "expertmatch", ignore=shutil.ignore_patterns("__pycache__"))
+    path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def run_in_subprocess(spec: dict[str, Any], timeout: float, env: dict[str, str]) -> dict[str, Any]:
+    """Run :func:`worker` in a fresh interpreter; a crash or timeout becomes an error row."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "record.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+        cmd += ["--worker-out", str(target)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            return {"status": "killed", "error": f"killed after {timeout:.0f} s"}
+        if proc.returncode != 0 or not target.exists():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+            return {"status": "error", "error": " | ".join(tail)}
+        record: dict[str, Any] = json.loads(target.read_text())
+        return record
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def _git(*args: str) -> str:
+    try:
+        proc = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return proc.stdout.strip()
+
+
+def machine() -> dict[str, Any]:
+    """Where and on what code the benchmark ran."""
+    from importlib.metadata import version
+
+    import scipy
+
+    import expertmatch
+
+    cpu = "unknown"
+    ram_gb = math.nan
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram_gb = round(int(line.split()[1]) / 1024**2, 1)
+                break
+    except OSError:
+        pass
+    dirty = _git("status", "--porcelain", "--", "src")
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "src_dirty": bool(dirty) and dirty != "unknown",
+        "src_changes": dirty.splitlines() if dirty and dirty != "unknown" else [],
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "ram_gb": ram_gb,
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+        "expertmatch": expertmatch.__version__,
+        "ortools": version("ortools"),
+        "scipy": scipy.__version__,
+        "numpy": np.__version__,
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and math.isfinite(a) and math.isfinite(b) else math.nan
+
+
+def _gap(objective: float, bound: float) -> float:
+    if not (math.isfinite(objective) and math.isfinite(bound)) or bound <= 0:
+        return math.nan
+    return max(0.0, (bound - objective) / bound)
+
+
+def add_comparisons(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per run: own gap, time ratio expertmatch / method, objective / expertmatch bound."""
+    runs = runs.copy()
+    runs["gap"] = [_gap(o, b) for o, b in zip(runs["objective"], runs["bound"], strict=True)]
+    em = runs[runs["method"] == "expertmatch"].set_index(["instance", "seed"])
+    em_time, em_bound = em["time_s"], em["bound"]
+    keys = list(zip(runs["instance"], runs["seed"], strict=True))
+    runs["em_time_ratio"] = [
+        _ratio(em_time.get(k, math.nan), t) for k, t in zip(keys, runs["time_s"], strict=True)
+    ]
+    runs["obj_over_em_bound"] = [
+        _ratio(o, em_bound.get(k, math.nan)) for k, o in zip(keys, runs["objective"], strict=True)
+    ]
+    return runs
+
+
+def consistency(runs: pd.DataFrame) -> list[str]:
+    """Disagreements that would be bugs: a better solution than a proven optimum, a bound
+    below an objective, a relaxation below the optimum, or a broken rule."""
+    notes = []
+    for (instance, seed), group in runs.groupby(["instance", "seed"]):
+        by = group.set_index("method")
+        if "expertmatch" not in by.index:
+            continue
+        em = by.loc["expertmatch"]
+        tol = SAME * max(1.0, abs(em["bound"]))
+        where = f"{instance} seed {seed}"
+        for method, row in by.iterrows():
+            if row.get("violations", 0) > 0 and method != "mincostflow":
+                notes.append(
+                    f"{where}: {method} breaks {row['violations']:.0f} rule(s) "
+                    f"({row['violations_by_rule']})"
+                )
+            if method == "expertmatch":
+                continue
+            obj, bound = row["objective"], row["bound"]
+            if method == "mincostflow":
+                if math.isfinite(obj) and obj < em["objective"] - tol:
+                    notes.append(
+                        f"{where}: min-cost-flow relaxation {obj:.2f} is below "
+                        f"expertmatch's objective {em['objective']:.2f}"
+                    )
+                continue
+            if math.isfinite(obj) and obj > em["bound"] + tol:
+                notes.append(
+                    f"{where}: {method} found {obj:.2f} above expertmatch's bound {em['bound']:.2f}"
+                )
+            if math.isfinite(bound) and bound < em["objective"] - tol:
+                notes.append(
+                    f"{where}: {method}'s bound {bound:.2f} is below "
+                    f"expertmatch's objective {em['objective']:.2f}"
+                )
+            if (
+                row["status"] == "optimal"
+                and em["status"] == "optimal"
+                and abs(obj - em["objective"]) > tol
+            ):
+                notes.append(
+                    f"{where}: {method} optimum {obj:.2f} != expertmatch "
+                    f"optimum {em['objective']:.2f}"
+                )
+    return notes
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def summary_table(runs: pd.DataFrame) -> str:
+    """Medians over seeds, one row per instance and method, as a markdown table."""
+    header = (
+        "| instance | method | runs | status | build s | time s | total s | "
+        "em time / time | objective | gap (own bound) | obj / em bound | peak RSS MB | "
+        "broken rules |"
+    )
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for instance in dict.fromkeys(runs["instance"]):
+        for method in METHODS:
+            rows = runs[(runs["instance"] == instance) & (runs["method"] == method)]
+            if rows.empty:
+                continue
+            counts = Counter(rows["status"])
+            status = ", ".join(f"{s} {n}" if len(counts) > 1 else s for s, n in counts.items())
+            med = rows.median(numeric_only=True)
+            violations = rows["violations"] if "violations" in rows else pd.Series(dtype=float)
+            broken = "-" if violations.isna().all() else _fmt(violations.median(), 0)
+            lines.append(
+                f"| {instance} | {method} | {len(rows)} | {status} | {_fmt(med.get('build_s'))} "
+                f"| {_fmt(med.get('time_s'))} | {_fmt(med.get('total_s'))} "
+                f"| {_fmt(med.get('em_time_ratio'), 3)} | {_fmt(med.get('objective'))} "
+                f"| {_pct(med.get('gap'))} | {_fmt(med.get('obj_over_em_bound'), 6)} "
+                f"| {_fmt(med.get('peak_rss_mb'), 0)} | {broken} |"
+            )
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.4%}"
+
+
+def report(runs: pd.DataFrame, info: dict[str, Any], args: argparse.Namespace) -> str:
+    """The markdown written to ``<set>-summary.md`` and printed."""
+    dirty = " (src has uncommitted changes)" if info["src_dirty"] else ""
+    out = [
+        f"# expertmatch benchmark: set `{args.set}`",
+        "",
+        f"- date: {info['date']}",
+        f"- commit: {info['commit']}{dirty}; src_sha "
+        f"{', '.join(sorted(runs['src_sha'].dropna().unique())) if 'src_sha' in runs else '?'}",
+        f"- machine: {info['cpu']}, {info['nproc']} cores, {info['ram_gb']} GB RAM; "
+        f"{info['platform']}; Python {info['python']}; load average (1, 5, 15 min) "
+        f"{info['loadavg_start']} at start, {info['loadavg_end']} at end",
+        f"- versions: expertmatch {info['expertmatch']}, ortools {info['ortools']}, "
+        f"scipy {info['scipy']}, numpy {info['numpy']}",
+        f"- protocol: seeds 1..{args.repeat}; expertmatch time limit {args.time_limit:g} s; "
+        f"baseline time limit {args.baseline_time:g} s; CP-SAT workers {args.workers}; "
+        f"runs killed after {_kill_after(args):g} s; one fresh process per run; "
+        "medians over seeds",
+        "",
+        summary_table(runs),
+        "",
+    ]
+    notes = consistency(runs)
+    shas = sorted(runs["src_sha"].dropna().unique()) if "src_sha" in runs else []
+    if len(shas) > 1:
+        notes.append(f"the sources changed during the run (src_sha {', '.join(shas)})")
+    errors = runs[runs["status"].isin(["error", "killed"])]
+    notes += [
+        f"{r.instance} seed {r.seed} {r.method}: {r.status}: {r.error}" for r in errors.itertuples()
+    ]
+    out.append("Consistency checks: " + ("all passed." if not notes else ""))
+    out += [f"- {n}" for n in notes]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", default="core", choices=sorted(INSTANCE_SETS))
+    parser.add_argument("--repeat", type=int, default=3, help="seeds 1..repeat")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="expertmatch, s")
+    parser.add_argument("--baseline-time", type=float, default=60.0, help="each baseline, s")
+    parser.add_argument("--workers", type=int, default=1, help="CP-SAT workers (both)")
+    parser.add_argument(
+        "--kill-after",
+        type=float,
+        help="hard limit of one run in s (default 2 x the larger time limit + 120)",
+    )
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = set(args.methods) - set(METHODS)
+    if unknown:
+        parser.error(f"unknown method(s): {', '.join(sorted(unknown))}")
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+    return args
+
+
+def _kill_after(args: argparse.Namespace) -> float:
+    """Hard limit of one run (worker process), generation and checks included."""
+    limit: float = args.kill_after or 2 * max(args.time_limit, args.baseline_time) + 120
+    return limit
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the set, write the CSV and the markdown, print the markdown."""
+    args = parse_args(argv)
+    if args.worker:
+        record = worker(json.loads(args.worker))
+        args.worker_out.write_text(json.dumps(record))
+        return 0
+    info = machine()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="expertmatch-bench-") as snapshot:
+        env = snapshot_sources(Path(snapshot))
+        records = run_set(args, env)
+    info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    runs = add_comparisons(pd.DataFrame.from_records(records))
+    first = ["set", "instance", "n_projects", "n_experts", "seed", "method", "status"]
+    runs = runs[first + [c for c in runs.columns if c not in first]]
+    runs.to_csv(args.out / f"{args.set}-runs.csv", index=False)
+    (args.out / f"{args.set}-machine.json").write_text(json.dumps(info, indent=2) + "\n")
+    text = report(runs, info, args)
+    (args.out / f"{args.set}-summary.md").write_text(text)
+    print(text)
+    return 0
+
+
+def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any]]:
+    """Every (seed, instance, method) of the set, one after the other, one process each."""
+    timeout = _kill_after(args)
+    records = []
+    for seed in range(1, args.repeat + 1):
+        for instance in INSTANCE_SETS[args.set]:
+            for method in args.methods:
+                spec = {
+                    **asdict(instance),
+                    "seed": seed,
+                    "method": method,
+                    "time_limit": args.time_limit,
+                    "baseline_time": args.baseline_time,
+                    "workers": args.workers,
+                }
+                began = time.perf_counter()
+                record = run_in_subprocess(spec, timeout, env)
+                record.update(
+                    set=args.set,
+                    instance=instance.name,
+                    n_projects=instance.n_projects,
+                    n_experts=instance.n_experts,
+                    seed=seed,
+                    method=method,
+                    wall_s=time.perf_counter() - began,
+                )
+                records.append(record)
+                print(
+                    f"{instance.name} seed {seed} {method}: {record['status']}, "
+                    f"time {record.get('time_s', math.nan):.2f} s, "
+                    f"objective {record.get('objective', math.nan):.2f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return records
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
