@@ -64,7 +64,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-METHODS = ("expertmatch", "cpsat", "milp", "milp-nopresolve", "lp", "mincostflow")
+METHODS = (
+    "expertmatch",
+    "cpsat",
+    "milp",
+    "milp-nopresolve",
+    "lp",
+    "mincostflow",
+    "expertmatch-flow",
+)
 REPO = Path(__file__).resolve().parents[1]
 #: Objectives closer than this (relative) are the same optimum.
 SAME = 1e-9
@@ -78,14 +86,58 @@ class Instance:
     n_projects: int
     n_experts: int
     rules: dict[str, Any] = field(default_factory=dict)
+    source: str = "generate"  # or "aamas:<file stem>" (real bids, see aamas.py)
+    with_scores: bool = False  # generate a scores.csv instead of built-in field scores
+    gap: float = 0.0  # expertmatch's gap_limit
+    methods: tuple[str, ...] | None = None  # the methods that run on it (None: all asked)
 
 
 #: Named instance sets. ``core``: every rule of the contract at its default (conflicts, panel
 #: size 5, loads and yearly cap, enterprise share 1/3, one expert per organization, coverage
 #: at level 2), built-in field scores. ``smoke``: a tiny batch to check the script itself.
+#: ``supplied``: the same rules with a generated ``scores.csv``. ``basic``: only panel size,
+#: loads, conflicts and the enterprise minimum (coverage off, organization cap 7 never binds).
+#: ``scale``: every rule at 3k x 9k and 10k x 30k, stopped at a proven gap of 0.1 %; the
+#: all-pairs baselines run at 3k x 9k only (10k x 30k has 49 million eligible pairs: an
+#: all-pairs model does not fit this machine). ``aamas``: the real bid matrices. ``diagnose``:
+#: infeasible 1k x 3k batches, timed until the diagnosis.
+BASIC = {"coverage_level": 0, "max_per_org": 7}
+ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
 INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
     "core": (Instance("200x600", 200, 600), Instance("1000x3000", 1000, 3000)),
     "smoke": (Instance("50x150", 50, 150),),
+    "supplied": (Instance("1000x3000-supplied", 1000, 3000, with_scores=True, methods=ALL_PAIRS),),
+    "basic": (
+        Instance("1000x3000-basic", 1000, 3000, BASIC, methods=(*ALL_PAIRS, "expertmatch-flow")),
+        Instance(
+            "3000x9000-basic",
+            3000,
+            9000,
+            BASIC,
+            methods=("expertmatch", "expertmatch-flow", "lp", "mincostflow"),
+        ),
+    ),
+    "scale": (
+        Instance("3000x9000", 3000, 9000, gap=0.001, methods=ALL_PAIRS),
+        Instance("10000x30000", 10000, 30000, gap=0.001, methods=("expertmatch",)),
+    ),
+    "aamas": tuple(
+        Instance(stem, 0, 0, source=f"aamas:{stem}", methods=ALL_PAIRS)
+        for stem in ("aamas2015", "aamas2016", "preflib1", "preflib2", "preflib3")
+    ),
+    "diagnose": (
+        Instance("1000x3000-loads", 1000, 3000, {"max_load": 1}, methods=("expertmatch",)),
+        Instance(
+            "1000x3000-coverage3", 1000, 3000, {"coverage_level": 3}, methods=("expertmatch",)
+        ),
+        Instance(
+            "1000x3000-enterprise",
+            1000,
+            3000,
+            {"enterprise_min_share": "4/5", "max_load": 3},
+            methods=("expertmatch",),
+        ),
+    ),
 }
 
 
@@ -317,10 +369,23 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     import expertmatch as em
     from expertmatch.model import build_model
 
-    tables = em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"])
+    rules = spec["rules"] or None
+    if spec.get("source", "generate").startswith("aamas:"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import aamas
+
+        tables = aamas.tables(spec["source"].split(":", 1)[1])
+        rules = tables.pop("rules")
+    else:
+        tables = em.generate(
+            spec["n_projects"],
+            spec["n_experts"],
+            seed=spec["seed"],
+            with_scores=spec.get("with_scores", False),
+        )
     rss_start = _peak_mb()
     start = time.perf_counter()
-    problem = em.from_tables(**tables, rules=spec["rules"] or None)
+    problem = em.from_tables(**tables, rules=rules)
     build = time.perf_counter() - start
     method = spec["method"]
     record: dict[str, Any] = {
@@ -329,13 +394,40 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         "src_sha": src_sha(),
         "src_path": str(Path(em.__file__).parent),
     }
+    result = None
     if method == "expertmatch":
         # problem.pairs (every eligible pair) is computed on first use: leave it to assign()
         start = time.perf_counter()
-        result = em.assign(
-            problem, time_limit=spec["time_limit"], seed=spec["seed"], workers=spec["workers"]
+        try:
+            result = em.assign(
+                problem,
+                time_limit=spec["time_limit"],
+                seed=spec["seed"],
+                workers=spec["workers"],
+                gap_limit=spec.get("gap", 0.0),
+            )
+        except em.InfeasibleError as err:  # the diagnose set: time to the diagnosis
+            elapsed = time.perf_counter() - start
+            result = None
+            out = Outcome(
+                "infeasible",
+                solve_s=elapsed,
+                extra={
+                    "clashes": len(err.clashes),
+                    "rules": sorted({c.rule for c in err.clashes}),
+                    "first": str(err.clashes[0])[:200],
+                },
+            )
+        elapsed = time.perf_counter() - start
+    elif method == "expertmatch-flow":
+        from expertmatch.solve import SolveParams, solve
+
+        start = time.perf_counter()
+        result = solve(
+            problem, SolveParams(time_limit=spec["time_limit"], seed=spec["seed"], fast_path=True)
         )
         elapsed = time.perf_counter() - start
+    if method in ("expertmatch", "expertmatch-flow") and result is not None:
         out = Outcome(
             result.status,
             objective=result.objective,
@@ -344,7 +436,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             assignment=result.assignment,
             extra=dict(result.stats),
         )
-    else:
+    elif method not in ("expertmatch", "expertmatch-flow"):
         start = time.perf_counter()
         model = build_model(problem)
         model_s = time.perf_counter() - start
@@ -382,8 +474,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         time_s=out.model_s + out.setup_s + out.solve_s,
     )
     record["total_s"] = record["build_s"] + record["time_s"]
-    if method == "expertmatch":
-        record["eligible_pairs"] = len(problem.pairs)  # after the peak was read
+    if method.startswith("expertmatch") and "eligible_pairs" in out.extra:
+        record["eligible_pairs"] = out.extra["eligible_pairs"]  # counted by the survey
     assignment = out.assignment
     if assignment is not None:
         broken = em.verify(problem, assignment)
@@ -695,6 +787,8 @@ def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any
     for seed in range(1, args.repeat + 1):
         for instance in INSTANCE_SETS[args.set]:
             for method in args.methods:
+                if instance.methods is not None and method not in instance.methods:
+                    continue
                 spec = {
                     **asdict(instance),
                     "seed": seed,

@@ -402,7 +402,7 @@ def solve(
                     z_lp * model.unit,
                 )
         stats["open_projects"] = int(open_project.sum())
-    if z_inc < z_lp and (best_x is None or z_lp - z_inc > params.gap_limit * z_lp):
+    if best_x is None and z_inc < z_lp:  # no incumbent yet: CP-SAT on the core
         run = _solve_sat(
             model, core, rounded if best_x is None else best_x, None, params, left() * 0.5
         )
@@ -430,7 +430,7 @@ def solve(
         need = z_inc + 1 - FIX_MARGIN - lp.z  # a pair helps only if its reduced cost >= need
         improvable = -lp.reduced_low >= need
         must = lp.z + lp.reduced_up < z_inc + 1 - FIX_MARGIN
-        keep = improvable | core | must | best_x
+        keep = improvable | must  # every pair that can be in a better assignment
         outside, _ = price(problem, duals, columns, surv.cutoff, need - PRICE_TOL, None)
         stats["final_pairs"] = int(keep.sum()) + len(outside)
         if core_optimal and not (keep & ~core).any() and len(outside) == 0:
