@@ -45,6 +45,21 @@ def make(
     )
 
 
+def short_of_reviews() -> em.Problem:
+    """Three panels of 3 (9 reviews) but eight experts with max_load 1: loads too small."""
+    projects = [{**PROJECTS[0], "id": f"P{i}"} for i in (1, 2, 3)]
+    return make(
+        projects=projects,
+        rules={
+            "panel_size": 3,
+            "max_load": 1,
+            "enterprise_min_share": 0,
+            "max_per_org": 3,
+            "coverage_level": 0,
+        },
+    )
+
+
 @pytest.fixture
 def tiny() -> em.Problem:
     return make(rules={"panel_size": 3})

@@ -7,7 +7,7 @@ import pytest
 
 import expertmatch as em
 
-from .conftest import PROJECTS, make
+from .conftest import PROJECTS, make, short_of_reviews
 
 
 def clashes(problem: em.Problem) -> list[em.Clash]:
@@ -61,17 +61,7 @@ def test_field_nobody_eligible_covers() -> None:
 
 
 def test_loads_too_small_for_demand_names_projects_and_binding_experts() -> None:
-    projects = [{**PROJECTS[0], "id": f"P{i}"} for i in (1, 2, 3)]
-    problem = make(
-        projects=projects,
-        rules={
-            "panel_size": 3,
-            "max_load": 1,
-            "enterprise_min_share": 0,
-            "max_per_org": 3,
-            "coverage_level": 0,
-        },
-    )
+    problem = short_of_reviews()
     [clash] = clashes(problem)
     assert clash.rule == "load"
     assert clash.projects == ("P1", "P2", "P3")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 import expertmatch as em
 from expertmatch.cli import main
 
-from .conftest import PROJECTS, make
+from .conftest import PROJECTS, make, short_of_reviews
 from .test_properties import tiny_batches
 
 
@@ -62,17 +62,7 @@ def test_bend_order_is_configurable() -> None:
 
 
 def test_loads_bend_by_the_fewest_reviews() -> None:
-    projects = [{**PROJECTS[0], "id": f"P{i}"} for i in (1, 2, 3)]
-    problem = make(
-        projects=projects,
-        rules={
-            "panel_size": 3,
-            "max_load": 1,
-            "enterprise_min_share": 0,
-            "max_per_org": 3,
-            "coverage_level": 0,
-        },
-    )
+    problem = short_of_reviews()
     result = em.assign(problem, relax=True)
     assert [(b.rule, b.amount) for b in result.bends] == [("max_load", 1)]
     assert hard_violations(problem, result) == []

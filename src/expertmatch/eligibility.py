@@ -50,9 +50,8 @@ def eligible_blocks(
         yield block, scores
 
 
-def eligible_pairs(problem: Problem, conflicts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Pairs:
+def eligible_pairs(problem: Problem) -> Pairs:
     """All eligible pairs, sorted by project then expert, with their scores."""
-    del conflicts  # taken from the problem by eligible_blocks
     parts_p, parts_e, parts_s = [], [], []
     for block, scores in eligible_blocks(problem):
         rows, cols = np.nonzero(scores > -np.inf)

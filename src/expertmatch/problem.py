@@ -155,7 +155,7 @@ class Problem:
         """Every eligible pair (computed on first use; large batches are solved without it)."""
         from .eligibility import eligible_pairs
 
-        return eligible_pairs(self, self.conflict_pairs)
+        return eligible_pairs(self)
 
     @cached_property
     def score_unit(self) -> float:
