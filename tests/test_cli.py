@@ -521,3 +521,15 @@ def test_console_script_demo() -> None:
     assert "Demo batch: 40 projects, 164 experts" in proc.stdout
     assert "optimal" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_report_holds_the_audit_trail_of_every_pair(tmp_path: Path) -> None:
+    out, rep = tmp_path / "a.csv", tmp_path / "r.json"
+    assert main(["assign", DEMO, "-o", str(out), "--report", str(rep), "--seed", "4"]) == 0
+    report = json.loads(rep.read_text(encoding="utf-8"))
+    frame = pd.read_csv(out, encoding="utf-8-sig", dtype={"project": str, "expert": str})
+    assert [(p["project"], p["expert"]) for p in report["pairs"]] == list(
+        zip(frame["project"], frame["expert"], strict=True)
+    )
+    assert all(p["why"] and p["score"] > 0 for p in report["pairs"])
+    assert report["seed"] == 4 and report["version"] == em.__version__

@@ -84,6 +84,7 @@ class Result:
 
     @cached_property
     def frame(self) -> pd.DataFrame:
+        """:meth:`to_frame`, computed once (the CSV and the report's audit trail share it)."""
         return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
@@ -173,6 +174,10 @@ class Result:
             "summary": self.summary(),
             "stats": self.stats,
             "version": __version__,
+            "pairs": [  # the audit trail: each assigned pair and why it fits
+                {"project": row.project, "expert": row.expert, "score": row.score, "why": row.why}
+                for row in self.frame.itertuples(index=False)
+            ],
             **({"bends": [b.as_dict() for b in self.bends]} if self.bends else {}),
         }
 
@@ -189,7 +194,7 @@ class Result:
         """Write the assignment CSV (and ``report.json``) together: both or neither."""
         targets = [assignment] + ([report] if report is not None else [])
         with staged(targets) as temps:
-            safe_frame(self.to_frame()).to_csv(temps[0], index=False, encoding="utf-8-sig")
+            safe_frame(self.frame).to_csv(temps[0], index=False, encoding="utf-8-sig")
             if report is not None:
                 temps[1].write_text(self.to_json() + "\n", encoding="utf-8")
 
