@@ -830,3 +830,12 @@ def test_unknown_columns_are_kept_as_attributes() -> None:
     problem = make(experts=experts)
     assert problem.attributes["experts"][0] == {"工号": "G0"}
     assert problem.attributes["projects"][0] == {}
+
+
+@pytest.mark.parametrize("table", ["experts", "projects"])
+def test_a_table_without_rows_is_an_input_error(table: str) -> None:
+    from .conftest import EXPERTS, ORGS, PROJECTS
+
+    tables = {"experts": EXPERTS, "projects": PROJECTS, "organizations": ORGS, table: []}
+    with pytest.raises(em.InputError, match=f"no {table}: the table has a header but no rows"):
+        em.from_tables(**tables)

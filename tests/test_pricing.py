@@ -64,3 +64,17 @@ def test_min_cost_flow_fast_path_equals_lp_path(seed: int) -> None:
     assert fast.stats["method"] == "min-cost flow" and slow.stats["method"] == "LP + CP-SAT"
     assert em.verify(problem, fast) == []
     assert fast.status == "optimal" and fast.objective == pytest.approx(slow.objective)
+
+
+def test_status_says_why_the_search_stopped() -> None:
+    """Short of a proof, the status is `feasible` at the gap limit and `timeout` on the clock;
+    either way the bound holds (this batch's LP is fractional; its optimum is 49,642.33)."""
+    problem = em.from_tables(**em.generate(1000, 3000, seed=3, with_scores=True))
+    rushed = em.assign(problem, time_limit=0.5)
+    assert em.verify(problem, rushed) == []
+    assert rushed.status in ("optimal", "timeout")
+    assert rushed.bound >= 49_642.33 - 1e-6 >= rushed.objective - 1e-6
+    enough = em.assign(problem, gap_limit=0.001)
+    assert enough.status in ("optimal", "feasible") and enough.gap <= 0.001
+    full = em.assign(problem)
+    assert full.status == "optimal" and full.objective == pytest.approx(49_642.33)

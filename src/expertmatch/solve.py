@@ -454,8 +454,9 @@ def solve(
             elif math.isfinite(run.bound):
                 bound = min(bound, max(z_inc, math.floor(run.bound + 1e-9)))
     objective = z_inc
-    timed_out = left() <= 0.05
-    status = "optimal" if bound <= objective else ("timeout" if timed_out else "feasible")
+    # Short of a proof, only two things stop the search: the gap limit or the clock.
+    within_gap = params.gap_limit > 0 and bound - objective <= params.gap_limit * bound
+    status = "optimal" if bound <= objective else ("feasible" if within_gap else "timeout")
     report("done", objective * model.unit, bound * model.unit)
     return Result.build(
         problem,

@@ -234,6 +234,8 @@ def build_problem(
 
     # -- experts ----------------------------------------------------------------------
     experts = usable["experts"]
+    if experts.frame.empty:
+        out.add(experts, "no experts: the table has a header but no rows")
     expert_index = _check_ids(out, experts)
     e_rows = list(expert_index.values())
     e_org, e_type, e_fields, e_load, e_used = [], [], [], [], []
@@ -259,6 +261,8 @@ def build_problem(
 
     # -- projects ---------------------------------------------------------------------
     projects = usable["projects"]
+    if projects.frame.empty:
+        out.add(projects, "no projects: the table has a header but no rows")
     project_index = _check_ids(out, projects)
     p_rows = list(project_index.values())
     p_org, p_partners, p_fields, p_size = [], [], [], []
