@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .load import RulesLike, load
+from .load import RulesLike, load, resolve_rules
 from .problem import Problem
 from .result import Result
 from .solve import Progress, SolveParams, solve
@@ -41,7 +41,7 @@ def assign(
     if not isinstance(problem, Problem):
         problem = load(problem, rules=rules)
     elif rules is not None:
-        problem = problem.with_rules(load_rules(rules))
+        problem = problem.with_rules(resolve_rules(rules))
     if problem.rules.max_probability < 1:
         from .errors import ExpertMatchError
 
@@ -61,12 +61,6 @@ def assign(
         return solve(problem, params, progress)
     except InfeasibleError:
         return solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
-
-
-def load_rules(rules: RulesLike) -> Any:
-    from .load import _rules
-
-    return _rules(rules, None, "rules")
 
 
 def demo_path() -> Path:

@@ -16,7 +16,11 @@ from .validate import build_problem
 RulesLike = Rules | Mapping[str, Any] | str | os.PathLike[str] | None
 
 
-def _rules(rules: RulesLike, found: Mapping[str, Any] | None, label: str) -> Rules:
+def resolve_rules(
+    rules: RulesLike, found: Mapping[str, Any] | None = None, label: str = "rules"
+) -> Rules:
+    """The effective rules: ``rules`` if given (Rules, mapping or TOML path), else the batch's
+    own (``found``), else the defaults."""
     if isinstance(rules, Rules):
         return rules
     if isinstance(rules, str | os.PathLike):
@@ -44,7 +48,7 @@ def load(path: str | os.PathLike[str], rules: RulesLike = None) -> Problem:
     else:
         raise InputError([InputIssue(str(path), "expected a folder of CSV files or an .xlsx file")])
     return _build(
-        raw.tables, lambda: _rules(rules, raw.rules, raw.rules_label), raw.sha256, raw.source
+        raw.tables, lambda: resolve_rules(rules, raw.rules, raw.rules_label), raw.sha256, raw.source
     )
 
 
@@ -95,4 +99,4 @@ def from_tables(
             "taxonomy": taxonomy,
         }
     )
-    return _build(tables, lambda: _rules(rules, None, "rules"), hash_tables(tables), "python")
+    return _build(tables, lambda: resolve_rules(rules), hash_tables(tables), "python")

@@ -402,10 +402,8 @@ def solve(
                     z_lp * model.unit,
                 )
         stats["open_projects"] = int(open_project.sum())
-    if best_x is None and z_inc < z_lp:  # no incumbent yet: CP-SAT on the core
-        run = _solve_sat(
-            model, core, rounded if best_x is None else best_x, None, params, left() * 0.5
-        )
+    if best_x is None:  # no incumbent yet: CP-SAT on the core
+        run = _solve_sat(model, core, rounded, None, params, left() * 0.5)
         core_optimal = run.status == "optimal"
         if run.x is not None and run.objective > z_inc:
             best_x, z_inc = run.x, run.objective
