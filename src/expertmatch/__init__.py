@@ -9,7 +9,7 @@ enterprise-share and load rules, with a proven optimality bound.
 
 __version__ = "0.1.0"
 
-from .api import assign, demo_path
+from .api import assign, demo_path, reassign, reserves
 from .errors import (
     Clash,
     ExpertMatchError,
@@ -19,6 +19,7 @@ from .errors import (
     SolveError,
 )
 from .generate import generate, write_batch
+from .history import update_used, write_experts
 from .load import from_tables, load
 from .problem import Problem
 from .result import Result
@@ -44,6 +45,10 @@ __all__ = [
     "from_tables",
     "generate",
     "load",
+    "reassign",
+    "reserves",
+    "update_used",
     "verify",
     "write_batch",
+    "write_experts",
 ]

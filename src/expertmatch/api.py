@@ -7,6 +7,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from .history import AssignmentLike
+from .lexicographic import OBJECTIVES
 from .load import RulesLike, load, resolve_rules
 from .problem import Problem
 from .result import Result
@@ -24,6 +28,7 @@ def assign(
     progress: Progress | None = None,
     relax: bool = False,
     bend_order: tuple[str, ...] | None = None,
+    objective: str = "total",
     **unknown: Any,
 ) -> Result:
     """Assign every project its panel, optimally under all rules.
@@ -34,24 +39,47 @@ def assign(
     ``relax=True``: when the rules cannot all hold, return the assignment that bends the
     fewest rules in ``bend_order`` (see :mod:`expertmatch.relax`), every bend listed in
     ``Result.bends``; conflicts of interest and panel sizes never bend.
+    ``objective``: ``"total"`` (the highest total score), ``"fair"`` (first the best worst
+    panel, then the total) or ``"spread"`` (first the smallest largest load, then the total);
+    see :mod:`expertmatch.lexicographic`.
+    With the rule ``max_probability < 1`` the assignment is drawn at random from the lottery
+    of best expected score with every pair at most that likely (:mod:`expertmatch.randomized`);
+    ``seed`` reproduces the draw.
     Raises :class:`InfeasibleError` naming projects and rules when the rules cannot all hold.
     """
     if unknown:
         raise TypeError(f"assign() got unknown option(s): {', '.join(sorted(unknown))}")
-    if not isinstance(problem, Problem):
-        problem = load(problem, rules=rules)
-    elif rules is not None:
-        problem = problem.with_rules(resolve_rules(rules))
-    if problem.rules.max_probability < 1:
-        from .errors import ExpertMatchError
-
-        raise ExpertMatchError(
-            "rule max_probability < 1 (randomised assignment) is not "
-            "supported by this version; remove it or set it to 1"
-        )
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
+    problem = _problem(problem, rules)
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, gap_limit=gap_limit)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
+    special = [
+        name
+        for name, on in (
+            ("relax=True", relax),
+            (f"objective={objective!r}", objective != "total"),
+            ("max_probability < 1", problem.rules.max_probability < 1),
+        )
+        if on
+    ]
+    if len(special) > 1:
+        raise ValueError(f"{' and '.join(special)} cannot be combined")
+    if problem.rules.max_probability < 1:
+        from .randomized import solve_random
+
+        return solve_random(problem, params)
+    if objective != "total":
+        from .lexicographic import GOALS, solve_in_order
+
+        return solve_in_order(
+            problem,
+            params,
+            [GOALS[objective]],
+            method=f"{objective}: {GOALS[objective][0]} first, then score (CP-SAT)",
+            on_infeasible=lambda: solve(problem, params),
+        )
     if not relax:
         return solve(problem, params, progress)
     from .errors import InfeasibleError
@@ -61,6 +89,49 @@ def assign(
         return solve(problem, params, progress)
     except InfeasibleError:
         return solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
+
+
+def _problem(problem: Problem | str | os.PathLike[str], rules: RulesLike) -> Problem:
+    if not isinstance(problem, Problem):
+        return load(problem, rules=rules)
+    return problem if rules is None else problem.with_rules(resolve_rules(rules))
+
+
+def reassign(
+    problem: Problem | str | os.PathLike[str],
+    previous: AssignmentLike,
+    declined: AssignmentLike,
+    *,
+    rules: RulesLike = None,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    workers: int = 1,
+) -> Result:
+    """After declines: the assignment that changes the fewest earlier pairs, then scores best.
+
+    ``previous`` is the earlier assignment (``assignment.csv`` path, DataFrame, Result or
+    (project, expert) pairs); ``declined`` a ``declined.csv`` path (columns expert, project;
+    an empty project means unavailable for the whole round), a DataFrame or (expert, project)
+    pairs. Declined pairs are never used; every rule holds. See :mod:`expertmatch.reassign`.
+    """
+    from .reassign import reassign as _reassign
+
+    params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
+    return _reassign(_problem(problem, rules), previous, declined, params)
+
+
+def reserves(
+    problem: Problem | str | os.PathLike[str],
+    previous: AssignmentLike,
+    k: int = 3,
+    *,
+    rules: RulesLike = None,
+) -> pd.DataFrame:
+    """Up to ``k`` ranked reserves per project and whom each can replace with every rule
+    holding (columns project, rank, expert, replaces, ...). See :mod:`expertmatch.reserves`."""
+    from .reserves import reserves as _reserves
+
+    return _reserves(_problem(problem, rules), previous, k)
 
 
 def demo_path() -> Path:

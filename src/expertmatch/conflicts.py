@@ -157,5 +157,8 @@ def explain_conflicts(problem: Problem, project: int, expert: int) -> list[str]:
             reasons.append(f"collaborator: {what} of team member {other}{when}")
     if (project, expert) in problem.declared:
         reason = problem.declared[(project, expert)]
-        reasons.append("declared: listed in conflicts.csv" + (f" ({reason})" if reason else ""))
+        if reason.startswith("declined"):  # a decline of this round (history.with_declines)
+            reasons.append(f"declared: {reason}")
+        else:
+            reasons.append("declared: listed in conflicts.csv" + (f" ({reason})" if reason else ""))
     return reasons

@@ -40,6 +40,12 @@ class Result:
     stats: dict[str, Any] = field(default_factory=dict, repr=False)
     bends: tuple[Any, ...] = field(default=(), repr=False)
     """With ``relax``: every rule the assignment bends (``relax.Bend``), by rule and place."""
+    expected_objective: float | None = None
+    """With ``max_probability < 1``: the expected score of the lottery drawn from."""
+    max_probability: float | None = None
+    """With ``max_probability < 1``: the cap on every pair's probability."""
+    probabilities: Pairs | None = field(default=None, repr=False)
+    """With ``max_probability < 1``: every pair's probability (in ``score``)."""
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs, **kwargs: Any) -> Result:
@@ -55,10 +61,29 @@ class Result:
 
     @property
     def gap(self) -> float:
-        """Relative gap between the proven bound and the objective (0 when optimal)."""
+        """Relative gap between the proven bound and the objective (0 when optimal).
+
+        For a random draw (``max_probability < 1``) the bound is on the *expected* score, so
+        the gap compares it with ``expected_objective``, not with the one draw's score.
+        """
         if self.bound <= 0:
             return 0.0
-        return max(0.0, (self.bound - self.objective) / self.bound)
+        value = self.objective if self.expected_objective is None else self.expected_objective
+        return max(0.0, (self.bound - value) / self.bound)
+
+    def probability_frame(self) -> pd.DataFrame:
+        """Columns expert, project, probability: each pair's chance in the random draw."""
+        if self.probabilities is None:
+            raise ValueError("probabilities exist only for a random draw (max_probability < 1)")
+        p, probs = self.problem, self.probabilities
+        keep = probs.score > 0
+        return pd.DataFrame(
+            {
+                "expert": [p.expert_ids[e] for e in probs.expert[keep]],
+                "project": [p.project_ids[i] for i in probs.project[keep]],
+                "probability": np.round(probs.score[keep], 6),
+            }
+        )
 
     @property
     def assignment(self) -> list[tuple[str, str]]:
@@ -179,6 +204,14 @@ class Result:
                 for row in self.frame.itertuples(index=False)
             ],
             **({"bends": [b.as_dict() for b in self.bends]} if self.bends else {}),
+            **(
+                {
+                    "expected_objective": round(self.expected_objective, 6),
+                    "max_probability": self.max_probability,
+                }
+                if self.expected_objective is not None
+                else {}
+            ),
         }
 
     def to_json(self) -> str:
@@ -189,14 +222,23 @@ class Result:
         self.write(path)
 
     def write(
-        self, assignment: str | os.PathLike[str], report: str | os.PathLike[str] | None = None
+        self,
+        assignment: str | os.PathLike[str],
+        report: str | os.PathLike[str] | None = None,
+        probabilities: str | os.PathLike[str] | None = None,
     ) -> None:
-        """Write the assignment CSV (and ``report.json``) together: both or neither."""
-        targets = [assignment] + ([report] if report is not None else [])
-        with staged(targets) as temps:
+        """Write the assignment CSV (and ``report.json``, probabilities CSV) together: all or
+        none."""
+        extra = [f for f in (report, probabilities) if f is not None]
+        with staged([assignment, *extra]) as temps:
             safe_frame(self.frame).to_csv(temps[0], index=False, encoding="utf-8-sig")
+            rest = iter(temps[1:])
             if report is not None:
-                temps[1].write_text(self.to_json() + "\n", encoding="utf-8")
+                next(rest).write_text(self.to_json() + "\n", encoding="utf-8")
+            if probabilities is not None:
+                safe_frame(self.probability_frame()).to_csv(
+                    next(rest), index=False, encoding="utf-8-sig"
+                )
 
     def __str__(self) -> str:
         return (

@@ -102,13 +102,16 @@ class _Lp:
     shortfall: float = 0.0  # artificial columns left in the solution (phase one)
 
 
-def _solve_lp(model: Model, time_left: float, penalty: float | None = None) -> _Lp | None:
+def _solve_lp(
+    model: Model, time_left: float, penalty: float | None = None, upper: float = 1.0
+) -> _Lp | None:
     """The LP relaxation over the model's pairs; None when it is infeasible.
 
     With ``penalty``, every ``=`` and ``>=`` row gets an artificial shortfall column costing
     ``penalty`` per unit, so a restricted LP is always feasible (phase one and two at once).
     That LP is a relaxation of the real one, so its optimum is still an upper bound; the
-    shortfall left is returned in ``_Lp.shortfall``.
+    shortfall left is returned in ``_Lp.shortfall``. ``upper`` bounds every pair's variable
+    (``max_probability`` for the randomised assignment).
     """
     A, lb, ub = model.A, model.lb, model.ub
     eq = lb == ub
@@ -116,7 +119,7 @@ def _solve_lp(model: Model, time_left: float, penalty: float | None = None) -> _
     ge = ~eq & np.isfinite(lb)
     n = model.n_pairs
     cost = -model.weight.astype(float)
-    bounds = np.tile([0.0, 1.0], (n, 1))
+    bounds = np.tile([0.0, upper], (n, 1))
     if penalty is not None:
         need = np.flatnonzero(eq | ge)
         slack = sp.csr_matrix(

@@ -1,0 +1,112 @@
+"""Reassignment after declines: change as few earlier pairs as possible, then score highest.
+
+Experts decline after an assignment is sent out. :func:`reassign` takes the earlier assignment
+and the declines (expert, project; an empty project means the expert is unavailable for the
+whole round), rules every declined pair out like a declared conflict of interest, and solves
+lexicographically (:mod:`expertmatch.lexicographic`):
+
+1. keep the most earlier pairs (equivalently, change the fewest), then
+2. maximise the total score with that many kept,
+
+with every rule holding. Earlier pairs that are no longer eligible (declined, or broken by a
+changed input) count as changed. The result's ``stats["changes"]`` lists, per project, who
+left the panel and who joined it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .errors import InputError, InputIssue
+from .history import AssignmentLike, read_declines, read_pairs, with_declines
+from .lexicographic import SatModel, solve_in_order
+
+if TYPE_CHECKING:
+    from .problem import Problem
+    from .result import Result
+    from .solve import SolveParams
+
+
+def previous_pairs(problem: Problem, previous: AssignmentLike) -> set[tuple[int, int]]:
+    """The earlier assignment as (project index, expert index); unknown ids are input errors."""
+    out: set[tuple[int, int]] = set()
+    issues = []
+    for r in read_pairs(previous, label="previous assignment"):
+        if r.project not in problem.project_index:
+            issues.append(InputIssue(r.label, f"unknown project {r.project!r}", r.row, "project"))
+        elif r.expert not in problem.expert_index:
+            issues.append(InputIssue(r.label, f"unknown expert {r.expert!r}", r.row, "expert"))
+        else:
+            key = (problem.project_index[r.project], problem.expert_index[r.expert])
+            if key in out:
+                issues.append(
+                    InputIssue(r.label, f"pair {r.project}/{r.expert} listed twice", r.row)
+                )
+            out.add(key)
+    if issues:
+        raise InputError(issues)
+    return out
+
+
+def reassign(
+    problem: Problem,
+    previous: AssignmentLike,
+    declined: AssignmentLike,
+    params: SolveParams,
+) -> Result:
+    """The assignment closest to ``previous`` that avoids every decline, then best-scoring.
+
+    ``previous``: an assignment (CSV path, DataFrame, Result or (project, expert) pairs).
+    ``declined``: a ``declined.csv`` path, a DataFrame with columns expert, project, or
+    (expert, project) pairs with project ``""``/None for the whole round.
+    The returned Result's problem is the batch with the declines ruled out, so
+    ``verify(result.problem, result)`` also checks that no declined pair is used.
+    """
+    from .solve import solve
+
+    before = previous_pairs(problem, previous)
+    declines = read_declines(declined, problem)
+    batch = with_declines(problem, declines)
+    pairs = batch.pairs
+    keys = pairs.project * problem.n_experts + pairs.expert
+    earlier = np.array(sorted(p * problem.n_experts + e for p, e in before), dtype=np.int64)
+    kept_cols = np.flatnonzero(np.isin(keys, earlier))
+
+    def kept(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
+        return cp_model.LinearExpr.sum([m.x[j] for j in kept_cols]), True
+
+    hint = np.zeros(len(pairs), dtype=bool)
+    hint[kept_cols] = True
+    result = solve_in_order(
+        batch,
+        params,
+        [("kept_pairs", kept)],
+        hint=hint,
+        method="reassign (fewest changes, then score; CP-SAT)",
+        on_infeasible=lambda: solve(batch, params),
+    )
+    after = {
+        (int(p), int(e)) for p, e in zip(result.pairs.project, result.pairs.expert, strict=True)
+    }
+    changes = []
+    for p in sorted({p for p, _ in before ^ after}):
+        changes.append(
+            {
+                "project": problem.project_ids[p],
+                "removed": sorted(problem.expert_ids[e] for q, e in before - after if q == p),
+                "added": sorted(problem.expert_ids[e] for q, e in after - before if q == p),
+            }
+        )
+    result.stats.update(
+        {
+            "previous_pairs": len(before),
+            "kept_pairs": len(before & after),
+            "changed_pairs": len(before - after),
+            "declines": len(declines),
+            "changes": changes,
+        }
+    )
+    return result
