@@ -125,13 +125,15 @@ def reserves(
     previous: AssignmentLike,
     k: int = 3,
     *,
+    declined: AssignmentLike = None,
     rules: RulesLike = None,
 ) -> pd.DataFrame:
     """Up to ``k`` ranked reserves per project and whom each can replace with every rule
-    holding (columns project, rank, expert, replaces, ...). See :mod:`expertmatch.reserves`."""
+    holding (columns project, rank, expert, replaces, ...); ``declined`` rules out declined
+    pairs and unavailable experts. See :mod:`expertmatch.reserves`."""
     from .reserves import reserves as _reserves
 
-    return _reserves(_problem(problem, rules), previous, k)
+    return _reserves(_problem(problem, rules), previous, k, declined)
 
 
 def demo_path() -> Path:

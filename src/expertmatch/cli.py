@@ -13,22 +13,24 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from . import __version__
-from .api import assign, demo_path
+from .api import assign, demo_path, reassign, reserves
 from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
+from .history import count_reviews, read_pairs, write_experts
+from .lexicographic import OBJECTIVES
 from .load import load
-from .output import staged
+from .output import safe_frame, staged
 from .problem import Problem
 from .relax import BEND_ORDER, check_order
 from .result import Result
 from .solve import Progress
-from .tables import decode_csv, parse_csv
 from .verify import verify
 
 EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_TIMEOUT = 1, 2, 3, 4
@@ -77,7 +79,19 @@ def _parser() -> argparse.ArgumentParser:
         help=f"rules in the order they may bend, first bends first "
         f"(default {','.join(BEND_ORDER)})",
     )
-    a.add_argument("--probabilities", help="randomised assignment (not available in this version)")
+    a.add_argument(
+        "--probabilities",
+        metavar="FILE",
+        help="with rule max_probability < 1: also write each pair's probability "
+        "(columns expert, project, probability)",
+    )
+    a.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="total",
+        help="total: highest total score (default); fair: best worst panel first, then total; "
+        "spread: smallest largest load first, then total",
+    )
 
     d = sub.add_parser("demo", help="run on the sample batch shipped with the package")
     d.add_argument("-o", "--output-dir", help="also write assignment.csv and report.json here")
@@ -95,9 +109,39 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("project")
     w.add_argument("--rules")
 
-    for name in ("reassign", "reserves"):
-        x = sub.add_parser(name, help=f"{name} (not available in this version)")
-        x.add_argument("args", nargs=argparse.REMAINDER)
+    r = sub.add_parser(
+        "reassign", help="after declines: change the fewest earlier pairs, then score highest"
+    )
+    r.add_argument("input")
+    r.add_argument("--previous", required=True, help="the earlier assignment.csv")
+    r.add_argument(
+        "--declined",
+        required=True,
+        help="declined.csv: expert, project (empty project: unavailable for the whole round)",
+    )
+    r.add_argument("-o", "--output", required=True, help="new assignment.csv to write")
+    solve_options(r)
+
+    s = sub.add_parser("reserves", help="ranked reserve experts per project and whom they replace")
+    s.add_argument("input")
+    s.add_argument("--previous", required=True, help="the assignment.csv the reserves back up")
+    s.add_argument("-k", type=int, default=3, help="reserves per project (default 3)")
+    s.add_argument("-o", "--output", required=True, help="reserves.csv to write")
+    s.add_argument("--declined", help="declined.csv: never propose declined pairs or experts")
+    s.add_argument("--rules")
+
+    u = sub.add_parser(
+        "update-used",
+        help="add earlier rounds' reviews to each expert's used (yearly cap across rounds)",
+    )
+    u.add_argument("input")
+    u.add_argument("earlier", nargs="+", help="assignment.csv files of earlier rounds")
+    u.add_argument("-o", "--output", required=True, help="updated experts.csv to write")
+    u.add_argument(
+        "--skip-unknown",
+        action="store_true",
+        help="skip (and list) reviews by experts who are not in INPUT instead of stopping",
+    )
     return parser
 
 
@@ -150,37 +194,21 @@ def _print_panels(console: Console, result: Result, limit: int = 5) -> None:
     console.print(table)
 
 
-def _read_assignment(path: str) -> pd.DataFrame:
-    file = Path(path)
-    if not file.is_file():
-        raise InputError([InputIssue(path, "file not found")])
-    frame = parse_csv(decode_csv(file.read_bytes(), file.name), file.name).frame
-    missing = [c for c in ("project", "expert") if c not in frame.columns]
-    if missing:
-        raise InputError(
-            [InputIssue(file.name, f"required column {c!r} missing", column=c) for c in missing]
-        )
-    for column in ("project", "expert"):
-        frame[column] = [v[1:] if v.startswith("'") else v for v in frame[column]]
-    return frame
-
-
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Console() if sys.stdout.isatty() else Console(width=140)
     err = Console(stderr=True, soft_wrap=True)
     if getattr(args, "verbose", False):
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    if args.command in ("reassign", "reserves"):
-        err.print(f"expertmatch {args.command}: not available in this version")
-        return EXIT_INPUT
     if args.command == "assign":
-        if args.probabilities:
-            err.print("expertmatch assign: --probabilities is not available in this version")
-            return EXIT_INPUT
         order = tuple(r.strip() for r in args.bend_order.split(",") if r.strip())
         check_order(order)
         problem = load(args.input, rules=args.rules)
+        if args.probabilities and problem.rules.max_probability >= 1:
+            raise ExpertMatchError(
+                "--probabilities needs the rule max_probability < 1 (a random draw); "
+                "set it in rules.toml or --rules"
+            )
         start = time.perf_counter()
         try:
             with _progress(err) as progress:
@@ -193,6 +221,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                     progress=progress,
                     relax=args.relax,
                     bend_order=order if args.relax else None,
+                    objective=args.objective,
                 )
         except InfeasibleError as error:
             if args.report:
@@ -201,10 +230,66 @@ def run(argv: Sequence[str] | None = None) -> int:
                 )
             raise
         _check_or_die(result)
-        result.write(args.output, args.report)
+        result.write(args.output, args.report, args.probabilities)
         _print_summary(out, result)
         for bend in result.bends:
             err.print(f"bent [{bend.rule}] {bend.message}", markup=False)
+        return 0
+    if args.command == "reassign":
+        problem = load(args.input, rules=args.rules)
+        result = reassign(
+            problem,
+            args.previous,
+            args.declined,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            workers=args.workers,
+        )
+        _check_or_die(result)
+        result.write(args.output, args.report)
+        _print_summary(out, result)
+        stats = result.stats
+        out.print(
+            f"kept {stats['kept_pairs']} of {stats['previous_pairs']} earlier pairs "
+            f"({stats['changed_pairs']} changed, {stats['declines']} decline(s))"
+        )
+        for change in stats["changes"]:
+            out.print(
+                f"  {change['project']}: out {', '.join(change['removed']) or '-'}; "
+                f"in {', '.join(change['added']) or '-'}",
+                markup=False,
+            )
+        return 0
+    if args.command == "reserves":
+        frame = reserves(
+            args.input, args.previous, args.k, declined=args.declined, rules=args.rules
+        )
+        with staged([args.output]) as (temp,):
+            safe_frame(frame).to_csv(temp, index=False, encoding="utf-8-sig")
+        short = frame.groupby("project").size()
+        out.print(
+            f"{len(frame)} reserves for {short.size} projects "
+            f"(at most {args.k} each; {int((short < args.k).sum())} projects have fewer)"
+        )
+        return 0
+    if args.command == "update-used":
+        problem = load(args.input)
+        added, skipped = count_reviews(
+            args.earlier, problem, "skip" if args.skip_unknown else "error"
+        )
+        updated = replace(problem, expert_used=problem.expert_used + added)
+        write_experts(updated, args.input, args.output)
+        for row in skipped:
+            err.print(
+                f"skipped {row.label} row {row.row}: expert {row.expert} is not in this batch",
+                markup=False,
+            )
+        over = np.flatnonzero(updated.expert_used > updated.rules.yearly_cap)
+        out.print(
+            f"added {int(added.sum())} earlier reviews for {int((added > 0).sum())} experts; "
+            f"{int((updated.expert_capacity == 0).sum())} experts have no review left "
+            f"this year" + (f"; {over.size} are already over yearly_cap" if over.size else "")
+        )
         return 0
     if args.command == "demo":
         problem = load(demo_path())
@@ -222,7 +307,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "verify":
         problem = load(args.input, rules=args.rules)
-        violations = verify(problem, _read_assignment(args.assignment))
+        rows = read_pairs(args.assignment)
+        violations = verify(problem, [(row.project, row.expert) for row in rows])
         for violation in violations:
             err.print(str(violation), markup=False)
         if violations:

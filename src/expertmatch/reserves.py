@@ -23,7 +23,7 @@ import pandas as pd
 
 from .eligibility import eligible_blocks
 from .errors import ExpertMatchError
-from .history import AssignmentLike
+from .history import AssignmentLike, read_declines, with_declines
 from .reassign import previous_pairs
 from .verify import verify
 
@@ -42,15 +42,21 @@ COLUMNS = [
 ]
 
 
-def reserves(problem: Problem, previous: AssignmentLike, k: int = 3) -> pd.DataFrame:
+def reserves(
+    problem: Problem, previous: AssignmentLike, k: int = 3, declined: AssignmentLike = None
+) -> pd.DataFrame:
     """Up to ``k`` ranked reserves per project: columns project, rank, expert, replaces (the
     panel members, ``;``-separated, whom the reserve can replace with every rule holding)
     and explanatory columns (score, name, organization, type).
 
+    ``declined`` (as for :func:`expertmatch.reassign`) rules out declined pairs and experts
+    unavailable for the round, so they are never proposed as reserves.
     The assignment must itself satisfy every rule; otherwise an error lists the violations.
     """
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be a whole number >= 1, not {k!r}")
+    if declined is not None:
+        problem = with_declines(problem, read_declines(declined, problem))
     before = previous_pairs(problem, previous)
     violations = verify(
         problem, [(problem.project_ids[p], problem.expert_ids[e]) for p, e in sorted(before)]
