@@ -413,31 +413,6 @@ def test_why_prints_reasons(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
     assert "unknown expert 'E42'" in flat(capsys.readouterr().err)
 
 
-# -- planned features -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["assign", DEMO, "-o", "{out}", "--probabilities", "{dir}/p.csv"],
-        ["reassign", DEMO, "--previous", "a.csv", "--declined", "d.csv", "-o", "{out}"],
-        ["reserves", DEMO, "--previous", "a.csv", "-k", "2", "-o", "{out}"],
-    ],
-    ids=["probabilities", "reassign", "reserves"],
-)
-def test_planned_features_not_available(
-    tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str]
-) -> None:
-    out = tmp_path / "new.csv"
-    argv = [a.format(out=out, dir=tmp_path) for a in argv]
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code != 0
-    assert "not available" in captured.err
-    assert "Traceback" not in captured.err
-    assert list(tmp_path.iterdir()) == []
-
-
 # -- spreadsheet safety ---------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ the same input and seed give the same output."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -130,8 +131,8 @@ PER_PANEL_RULES = {
 }
 
 
-def brute_force(problem: em.Problem) -> float | None:
-    """The best objective over every combination of panels, judged by verify(); None if none."""
+def all_assignments(problem: em.Problem) -> Iterator[list[tuple[str, str]]]:
+    """Every assignment of the batch that verify() accepts, by brute force."""
     options = []
     for p, pid in enumerate(problem.project_ids):
         k = int(problem.project_panel_size[p])
@@ -146,16 +147,21 @@ def brute_force(problem: em.Problem) -> float | None:
             if not broken:
                 good.append(pairs)
         options.append(good)
-    best = None
     for combo in itertools.product(*options):
         pairs = [pair for panel in combo for pair in panel]
         if not em.verify(problem, pairs):
-            value = sum(
-                problem.score_of(problem.project_index[p], problem.expert_index[e])
-                for p, e in pairs
-            )
-            best = value if best is None or value > best else best
-    return best
+            yield pairs
+
+
+def score_of(problem: em.Problem, pairs: list[tuple[str, str]]) -> float:
+    return sum(
+        problem.score_of(problem.project_index[p], problem.expert_index[e]) for p, e in pairs
+    )
+
+
+def brute_force(problem: em.Problem) -> float | None:
+    """The best objective over every combination of panels, judged by verify(); None if none."""
+    return max((score_of(problem, pairs) for pairs in all_assignments(problem)), default=None)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -112,9 +112,9 @@ def reassign(
     ``previous`` is the earlier assignment (``assignment.csv`` path, DataFrame, Result or
     (project, expert) pairs); ``declined`` a ``declined.csv`` path (columns expert, project;
     an empty project means unavailable for the whole round), a DataFrame or (expert, project)
-    pairs. Declined pairs are never used; every rule holds. See :mod:`expertmatch.reassign`.
+    pairs. Declined pairs are never used; every rule holds. See :mod:`expertmatch.reassignment`.
     """
-    from .reassign import reassign as _reassign
+    from .reassignment import reassign as _reassign
 
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
     return _reassign(_problem(problem, rules), previous, declined, params)
@@ -130,8 +130,8 @@ def reserves(
 ) -> pd.DataFrame:
     """Up to ``k`` ranked reserves per project and whom each can replace with every rule
     holding (columns project, rank, expert, replaces, ...); ``declined`` rules out declined
-    pairs and unavailable experts. See :mod:`expertmatch.reserves`."""
-    from .reserves import reserves as _reserves
+    pairs and unavailable experts. See :mod:`expertmatch.substitutes`."""
+    from .substitutes import reserves as _reserves
 
     return _reserves(_problem(problem, rules), previous, k, declined)
 

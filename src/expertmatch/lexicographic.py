@@ -6,7 +6,7 @@ Some questions an office asks are not "the highest total score" but "first X, th
   >= t), then the total score;
 - ``objective="spread"``: first the smallest *largest load* in this batch (work spread over as
   many experts as possible), then the total score;
-- reassignment after declines (:mod:`expertmatch.reassign`): first the most earlier pairs kept,
+- reassignment after declines (:mod:`expertmatch.reassignment`): first the most earlier pairs kept,
   then the total score.
 
 Each is solved in stages on one CP-SAT model holding every rule of :func:`model.build_model`:
@@ -78,6 +78,8 @@ class SatModel:
 
     def grouped(self, keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Column indices of the pairs grouped by ``keys`` (one entry per distinct key)."""
+        if keys.size == 0:
+            return []
         order = np.argsort(keys, kind="stable")
         uniq, start = np.unique(keys[order], return_index=True)
         stop = np.r_[start[1:], order.size]

@@ -24,7 +24,7 @@ import pandas as pd
 from .eligibility import eligible_blocks
 from .errors import ExpertMatchError
 from .history import AssignmentLike, read_declines, with_declines
-from .reassign import previous_pairs
+from .reassignment import previous_pairs
 from .verify import verify
 
 if TYPE_CHECKING:
