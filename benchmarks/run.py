@@ -23,6 +23,16 @@ and solved by each method below, each run in a *fresh Python subprocess* (see "M
     Plain min-cost flow (OR-Tools ``SimpleMinCostFlow``) keeping only panel sizes, loads and
     conflicts (eligible pairs): a relaxation, so its optimum is an upper bound on the true
     objective; ``expertmatch.verify`` counts the rules its assignment breaks.
+``lottery-<cap>`` (the ``lottery`` set)
+    The randomised assignment, rule ``max_probability = cap``: ``expertmatch.randomized.lottery``
+    (the capped LP, ``lp_s``) then ``Lottery.sample(seed)`` (one dependent rounding, ``draw_s``),
+    which is what ``assign`` runs for ``max_probability < 1``. ``objective`` is the drawn
+    assignment's score, ``expected_objective`` the lottery's, ``bound`` the capped LP optimum
+    (the same number when the draw is a dependent rounding of the LP). On seed 1 the run
+    then draws ``--draws`` more assignments from the same lottery (rng streams
+    ``default_rng(1..draws)``, as ``assign(seed=1..draws)`` would) and compares each pair's
+    observed frequency with its marginal and the cap; the capped LP is re-solved with scipy's
+    HiGHS over the same rows as a cross-check. ``expertmatch`` (cap 1) is the reference.
 
 Times (``time.perf_counter``): ``build_s`` is ``from_tables``; ``time_s`` is from the
 ``Problem`` to the answer - ``assign`` for expertmatch, ``build_model`` + solver model setup +
@@ -73,6 +83,9 @@ METHODS = (
     "mincostflow",
     "expertmatch-flow",
 )
+#: The caps of the ``lottery`` set; ``--methods lottery-<cap>`` takes any cap in (0, 1).
+LOTTERY_CAPS = (0.5, 0.65, 0.8)
+LOTTERY_METHODS = tuple(f"lottery-{cap:g}" for cap in LOTTERY_CAPS)
 REPO = Path(__file__).resolve().parents[1]
 #: Objectives closer than this (relative) are the same optimum.
 SAME = 1e-9
@@ -100,7 +113,8 @@ class Instance:
 #: ``scale``: every rule at 3k x 9k and 10k x 30k, stopped at a proven gap of 0.1 %; the
 #: all-pairs baselines run at 3k x 9k only (10k x 30k has 49 million eligible pairs: an
 #: all-pairs model does not fit this machine). ``aamas``: the real bid matrices. ``diagnose``:
-#: infeasible 1k x 3k batches, timed until the diagnosis.
+#: infeasible 1k x 3k batches, timed until the diagnosis. ``lottery``: the randomised
+#: assignment (``max_probability``) on AAMAS 2015 at the caps above, against the optimum.
 BASIC = {"coverage_level": 0, "max_per_org": 7}
 ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
 INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
@@ -124,6 +138,15 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
     "aamas": tuple(
         Instance(stem, 0, 0, source=f"aamas:{stem}", methods=ALL_PAIRS)
         for stem in ("aamas2015", "aamas2016", "preflib1", "preflib2", "preflib3")
+    ),
+    "lottery": (
+        Instance(
+            "aamas2015",
+            0,
+            0,
+            source="aamas:aamas2015",
+            methods=("expertmatch", *LOTTERY_METHODS),
+        ),
     ),
     "diagnose": (
         Instance("1000x3000-loads", 1000, 3000, {"max_load": 1}, methods=("expertmatch",)),
@@ -254,8 +277,11 @@ def run_milp(model: Any, time_limit: float, presolve: bool = True) -> Outcome:
     return out
 
 
-def run_lp(model: Any, time_limit: float) -> Outcome:
-    """The LP relaxation alone: a proven bound; an assignment only if it is integral."""
+def run_lp(model: Any, time_limit: float, upper: float = 1.0) -> Outcome:
+    """The LP relaxation alone: a proven bound; an assignment only if it is integral.
+
+    ``upper < 1`` caps every pair (the ``max_probability`` LP, a cross-check of the lottery).
+    """
     from scipy.optimize import linprog
 
     start = time.perf_counter()
@@ -269,7 +295,7 @@ def run_lp(model: Any, time_limit: float) -> Outcome:
         b_ub=b_ub if A_ub.shape[0] else None,
         A_eq=A_eq if eq.any() else None,
         b_eq=b_eq if eq.any() else None,
-        bounds=(0, 1),
+        bounds=(0, upper),
         method="highs",
         options={"time_limit": time_limit},
     )
@@ -344,6 +370,118 @@ def run_mincostflow(problem: Any, model: Any) -> Outcome:
     return out
 
 
+# --------------------------------------------------------------------------- lottery
+
+
+def lottery_cap(method: str) -> float | None:
+    """The cap of a ``lottery-<cap>`` method (None for any other method or a bad cap)."""
+    if not method.startswith("lottery-"):
+        return None
+    try:
+        cap = float(method.split("-", 1)[1])
+    except ValueError:
+        return None
+    return cap if 0 < cap < 1 else None
+
+
+def run_lottery(problem: Any, time_limit: float, seed: int) -> tuple[Outcome, Any]:
+    """The capped LP and one draw: ``assign``'s body for ``max_probability < 1``, split in two
+    to time the parts. Returns the outcome and the lottery (for the frequency check)."""
+    from expertmatch.randomized import lottery
+    from expertmatch.solve import SolveParams
+
+    start = time.perf_counter()
+    lot = lottery(problem, SolveParams(time_limit=time_limit, seed=seed))
+    lp_s = time.perf_counter() - start
+    start = time.perf_counter()
+    result = lot.sample(seed)
+    draw_s = time.perf_counter() - start
+    x = lot.x
+    out = Outcome(
+        result.status,
+        objective=result.objective,
+        bound=result.bound,  # the capped LP's optimum, a bound on the expected score
+        solve_s=lp_s + draw_s,
+        assignment=result.assignment,
+        extra={
+            "rejected_draws": math.nan,  # reported only by a lottery that rejects draws
+            **result.stats,
+            "lp_s": lp_s,
+            "draw_s": draw_s,
+            "expected_objective": lot.expected_objective,
+            "support": int((x > 0).sum()),
+            "at_cap": int((x == lot.cap).sum()),
+        },
+    )
+    return out, lot
+
+
+def frequency_check(lot: Any, problem: Any, draws: int, time_limit: float) -> dict[str, Any]:
+    """``draws`` draws from one lottery (rng streams ``default_rng(1..draws)``): each pair's
+    observed frequency against its marginal ``x`` and the cap, every draw checked by
+    ``expertmatch.verify``, and the capped LP re-solved by scipy as a cross-check.
+
+    - ``freq_line_3sigma = cap + 3 sqrt(cap (1 - cap) / draws)``: the per-pair line. With
+      thousands of pairs at the cap some cross it by chance, so ``freq_above_3sigma`` is
+      compared with its expectation under exact marginals (``freq_expected_above``).
+    - ``freq_line_fw``: the family-wise 1 % line; by the union bound over the pairs the
+      largest frequency reaches it with probability <= 1 % if every marginal is right.
+    - ``freq_min_p_bonferroni``: the smallest exact two-sided binomial p-value of a pair's
+      count against its ``x``, times the number of pairs (below 0.01: some marginal is off).
+    """
+    from scipy.stats import binom
+
+    import expertmatch as em
+
+    start = time.perf_counter()
+    pairs, x, cap = lot.pairs, lot.x, lot.cap
+    counts = np.zeros(len(pairs), dtype=np.int64)
+    objectives, rejected, broken = [], 0, 0
+    for stream in range(1, draws + 1):
+        drawn = lot.draw(np.random.default_rng(stream))
+        # (mask, rejected draws) at commit 17bf636; a later Lottery.draw returns the mask only
+        chosen, rej = drawn if isinstance(drawn, tuple) else (drawn, 0)
+        counts += chosen
+        rejected += rej
+        objectives.append(float(lot.model.weight[chosen].sum()) * lot.model.unit)
+        assignment = [
+            (problem.project_ids[int(p)], problem.expert_ids[int(e)])
+            for p, e in zip(pairs.project[chosen], pairs.expert[chosen], strict=True)
+        ]
+        broken += len(em.verify(problem, assignment))
+    draws_s = time.perf_counter() - start
+    freq = counts / draws
+    support = x > 0
+    xs, cs = x[support], counts[support]
+    line = cap + 3 * math.sqrt(cap * (1 - cap) / draws)
+    tail = np.array([binom.sf(k - 1, draws, xs).sum() for k in range(draws + 2)])
+    k_fw = int(np.argmax(tail <= 0.01))  # tail[draws + 1] = 0
+    p_two = np.minimum(1.0, 2 * np.minimum(binom.cdf(cs, draws, xs), binom.sf(cs - 1, draws, xs)))
+    top = int(np.argmax(freq))
+    objs = np.array(objectives)
+    se = float(objs.std(ddof=1) / math.sqrt(draws)) if draws > 1 else math.nan
+    check = run_lp(lot.model, time_limit, upper=cap)
+    return {
+        "freq_draws": draws,
+        "freq_draws_s": draws_s,
+        "freq_rejected_draws": rejected,
+        "freq_broken_rules": broken,
+        "freq_max": float(freq[top]),
+        "freq_max_x": float(x[top]),
+        "freq_line_3sigma": line,
+        "freq_above_3sigma": int((freq > line).sum()),
+        "freq_expected_above": float(binom.sf(math.floor(line * draws), draws, xs).sum()),
+        "freq_line_fw": k_fw / draws,
+        "freq_min_p_bonferroni": float(min(1.0, p_two.min() * xs.size)),
+        "freq_zero_x_drawn": int(counts[~support].sum()),
+        "freq_mean_objective": float(objs.mean()),
+        "freq_objective_se": se,
+        "freq_objective_z": (float(objs.mean()) - lot.expected_objective) / se if se else math.nan,
+        "lp_check_status": check.status,
+        "lp_check_bound": check.bound,
+    }
+
+
 # --------------------------------------------------------------------------- one run
 
 
@@ -395,6 +533,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         "src_path": str(Path(em.__file__).parent),
     }
     result = None
+    lot = None
+    cap = lottery_cap(method)
     if method == "expertmatch":
         # problem.pairs (every eligible pair) is computed on first use: leave it to assign()
         start = time.perf_counter()
@@ -436,6 +576,13 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             assignment=result.assignment,
             extra=dict(result.stats),
         )
+    elif cap is not None:
+        problem = problem.with_rules({"max_probability": cap})  # verify() below checks this
+        out, lot = run_lottery(problem, spec["time_limit"], spec["seed"])
+        record["lp_s"] = out.extra["lp_s"]
+        record["draw_s"] = out.extra["draw_s"]
+        record["expected_objective"] = out.extra["expected_objective"]
+        record["rejected_draws"] = out.extra["rejected_draws"]
     elif method not in ("expertmatch", "expertmatch-flow"):
         start = time.perf_counter()
         model = build_model(problem)
@@ -484,6 +631,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             f"{rule}={n}" for rule, n in sorted(Counter(v.rule for v in broken).items())
         )
         record["reviews"] = len(assignment)
+    if lot is not None and spec.get("draws"):  # after the timings and the peak RSS
+        record.update(frequency_check(lot, problem, spec["draws"], spec["baseline_time"]))
     record["extra"] = json.dumps(out.extra, sort_keys=True, default=str)
     return record
 
@@ -598,6 +747,11 @@ def add_comparisons(runs: pd.DataFrame) -> pd.DataFrame:
     runs["obj_over_em_bound"] = [
         _ratio(o, em_bound.get(k, math.nan)) for k, o in zip(keys, runs["objective"], strict=True)
     ]
+    if "expected_objective" in runs:  # a lottery's expected score over the optimum
+        runs["expected_over_em_bound"] = [
+            _ratio(o, em_bound.get(k, math.nan))
+            for k, o in zip(keys, runs["expected_objective"], strict=True)
+        ]
     return runs
 
 
@@ -621,6 +775,9 @@ def consistency(runs: pd.DataFrame) -> list[str]:
             if method == "expertmatch":
                 continue
             obj, bound = row["objective"], row["bound"]
+            if lottery_cap(method) is not None:
+                notes += lottery_consistency(where, method, row, em, tol)
+                continue
             if method == "mincostflow":
                 if math.isfinite(obj) and obj < em["objective"] - tol:
                     notes.append(
@@ -647,6 +804,111 @@ def consistency(runs: pd.DataFrame) -> list[str]:
                     f"optimum {em['objective']:.2f}"
                 )
     return notes
+
+
+def lottery_consistency(where: str, method: str, row: Any, em: Any, tol: float) -> list[str]:
+    """A lottery's draw and expected score cannot beat the optimum; its draws keep every rule,
+    never pick a pair of probability 0, and their frequencies match the marginals."""
+    notes = []
+    expected = row.get("expected_objective", math.nan)
+    for name, value in (("drawn", row["objective"]), ("expected", expected), ("LP", row["bound"])):
+        if math.isfinite(value) and value > em["bound"] + tol:
+            notes.append(
+                f"{where}: {method} {name} objective {value:.2f} is above the optimum "
+                f"{em['bound']:.2f}"
+            )
+    check = row.get("lp_check_bound", math.nan)
+    if (
+        isinstance(check, float)
+        and math.isfinite(check)
+        and abs(check - row["bound"]) > 1e-6 * max(1.0, abs(check))
+    ):
+        notes.append(
+            f"{where}: {method} LP optimum {row['bound']:.6f} != scipy's capped LP {check:.6f}"
+        )
+    draws = row.get("freq_draws", math.nan)
+    if not (isinstance(draws, float | int) and math.isfinite(draws) and draws > 0):
+        return notes
+    if row["freq_broken_rules"] > 0:
+        notes.append(f"{where}: {method}: {row['freq_broken_rules']:.0f} broken rule(s) in draws")
+    if row["freq_zero_x_drawn"] > 0:
+        notes.append(f"{where}: {method}: pairs of probability 0 were drawn")
+    if row["freq_max"] >= row["freq_line_fw"]:
+        notes.append(
+            f"{where}: {method}: largest pair frequency {row['freq_max']:.3f} reaches the "
+            f"family-wise 1 % line {row['freq_line_fw']:.3f} (cap {lottery_cap(method):g})"
+        )
+    if row["freq_min_p_bonferroni"] < 0.01:
+        notes.append(
+            f"{where}: {method}: some pair's frequency is off its marginal (Bonferroni p "
+            f"{row['freq_min_p_bonferroni']:.2g})"
+        )
+    if abs(row["freq_objective_z"]) > 4:
+        notes.append(
+            f"{where}: {method}: mean drawn objective {row['freq_mean_objective']:.2f} is "
+            f"{row['freq_objective_z']:.1f} standard errors from the expected "
+            f"{expected:.2f}"
+        )
+    return notes
+
+
+def lottery_tables(runs: pd.DataFrame, draws: int) -> str:
+    """The ``lottery`` set: medians over seeds per cap, then seed 1's frequency check."""
+    header = (
+        "| instance | cap | method | runs | status | LP s | draw s | time s | "
+        "expected objective | expected / optimum | drawn objective | drawn / optimum | "
+        "rejected draws | peak RSS MB | broken rules |"
+    )
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    checks = []
+    for instance in dict.fromkeys(runs["instance"]):
+        here = runs[runs["instance"] == instance]
+        methods = sorted(
+            dict.fromkeys(here["method"]), key=lambda m: lottery_cap(m) or 1.0, reverse=True
+        )
+        for method in methods:
+            rows = here[here["method"] == method]
+            cap = lottery_cap(method)
+            med = rows.median(numeric_only=True)
+            counts = Counter(rows["status"])
+            status = ", ".join(f"{s} {n}" if len(counts) > 1 else s for s, n in counts.items())
+            expected = med.get("expected_objective") if cap else med.get("objective")
+            ratio = med.get("expected_over_em_bound") if cap else med.get("obj_over_em_bound")
+            lines.append(
+                f"| {instance} | {cap or 1:g} | {method} | {len(rows)} | {status} "
+                f"| {_fmt(med.get('lp_s'), 3)} | {_fmt(med.get('draw_s'), 3)} "
+                f"| {_fmt(med.get('time_s'), 3)} | {_fmt(expected)} "
+                f"| {_fmt(ratio, 4)} | {_fmt(med.get('objective'))} "
+                f"| {_fmt(med.get('obj_over_em_bound'), 4)} | {_fmt(med.get('rejected_draws'), 0)} "
+                f"| {_fmt(med.get('peak_rss_mb'), 0)} "
+                f"| {_fmt(med.get('violations'), 0)} |"
+            )
+            if cap and "freq_draws" in rows:
+                checks += [
+                    (instance, cap, r) for _, r in rows.dropna(subset=["freq_draws"]).iterrows()
+                ]
+    if not checks:
+        return "\n".join(lines)
+    header = (
+        "| instance | cap | seed | draws | pairs with x > 0 | at cap | max frequency (its x) "
+        "| cap + 3 sd | pairs above (expected) | family-wise 1 % line | Bonferroni p "
+        "| mean drawn objective +- se (z) | rejected draws | broken rules | scipy capped LP |"
+    )
+    lines += ["", f"Frequency check, {draws} draws from one lottery:", "", header]
+    lines.append("|" + "---|" * (header.count("|") - 1))
+    for instance, cap, r in checks:
+        extra = json.loads(r["extra"]) if isinstance(r.get("extra"), str) else {}
+        lines.append(
+            f"| {instance} | {cap:g} | {r['seed']} | {r['freq_draws']:.0f} "
+            f"| {extra.get('support', '-')} | {extra.get('at_cap', '-')} "
+            f"| {r['freq_max']:.3f} ({r['freq_max_x']:.3f}) | {r['freq_line_3sigma']:.3f} "
+            f"| {r['freq_above_3sigma']:.0f} ({r['freq_expected_above']:.1f}) "
+            f"| {r['freq_line_fw']:.3f} | {r['freq_min_p_bonferroni']:.2g} "
+            f"| {r['freq_mean_objective']:.2f} +- {r['freq_objective_se']:.2f} "
+            f"({r['freq_objective_z']:+.2f}) | {r['freq_rejected_draws']:.0f} "
+            f"| {r['freq_broken_rules']:.0f} | {r['lp_check_bound']:.4f} |"
+        )
+    return "\n".join(lines)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -704,7 +966,9 @@ def report(runs: pd.DataFrame, info: dict[str, Any], args: argparse.Namespace) -
         f"runs killed after {_kill_after(args):g} s; one fresh process per run; "
         "medians over seeds",
         "",
-        summary_table(runs),
+        lottery_tables(runs, args.draws)
+        if runs["method"].map(lottery_cap).notna().any()
+        else summary_table(runs),
         "",
     ]
     notes = consistency(runs)
@@ -737,16 +1001,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         help="hard limit of one run in s (default 2 x the larger time limit + 120)",
     )
-    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
+    parser.add_argument(
+        "--methods",
+        help="comma-separated subset (default: every method of the set's instances); also "
+        "lottery-<cap> for any cap in (0, 1)",
+    )
+    parser.add_argument(
+        "--draws",
+        type=int,
+        default=200,
+        help="lottery-<cap>: draws of the frequency check on seed 1 (0: none)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = set(args.methods) - set(METHODS)
-    if unknown:
-        parser.error(f"unknown method(s): {', '.join(sorted(unknown))}")
+    if args.methods is not None:
+        args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        unknown = {m for m in args.methods if m not in METHODS and lottery_cap(m) is None}
+        if unknown:
+            parser.error(f"unknown method(s): {', '.join(sorted(unknown))}")
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
+    if args.draws < 0:
+        parser.error("--draws must be >= 0")
     return args
 
 
@@ -780,14 +1057,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def runs_on(instance: Instance, method: str) -> bool:
+    """Whether ``method`` runs on ``instance`` (any cap where the instance lists a lottery)."""
+    if instance.methods is None or method in instance.methods:
+        return True
+    return lottery_cap(method) is not None and any(map(lottery_cap, instance.methods))
+
+
 def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any]]:
     """Every (seed, instance, method) of the set, one after the other, one process each."""
     timeout = _kill_after(args)
     records = []
     for seed in range(1, args.repeat + 1):
         for instance in INSTANCE_SETS[args.set]:
-            for method in args.methods:
-                if instance.methods is not None and method not in instance.methods:
+            for method in args.methods or instance.methods or METHODS:
+                if not runs_on(instance, method):
                     continue
                 spec = {
                     **asdict(instance),
@@ -796,6 +1080,7 @@ def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any
                     "time_limit": args.time_limit,
                     "baseline_time": args.baseline_time,
                     "workers": args.workers,
+                    "draws": args.draws if seed == 1 else 0,
                 }
                 began = time.perf_counter()
                 record = run_in_subprocess(spec, timeout, env)

@@ -252,9 +252,13 @@ def test_sampled_frequencies_equal_the_marginals_within_sampling_error() -> None
     and each pair's frequency over many draws is its LP marginal (<= the cap)."""
     tables = em.generate(15, 45, seed=4)
     cap = 0.5
-    problem = em.from_tables(
-        **tables, rules={"coverage_level": 0, "max_probability": cap, "max_load": 3}
-    )
+    rules = {
+        "coverage_level": 0,
+        "max_probability": cap,
+        "max_load": 3,
+        "enterprise_target_share": "3/5",  # binds: the LP is at exactly the target
+    }
+    problem = em.from_tables(**tables, rules=rules)
     lot = lottery(problem, SolveParams())
     assert lot.x.max() <= cap + 1e-9
     n = 400
@@ -270,24 +274,48 @@ def test_sampled_frequencies_equal_the_marginals_within_sampling_error() -> None
     assert (lot.x > 1e-9).sum() > 2 * int(problem.project_panel_size.sum()) - 1  # really random
 
 
+def test_with_coverage_every_draw_keeps_every_rule_and_the_cap() -> None:
+    """Coverage is outside the rounding's hierarchy: the lottery is then a mixture of valid
+    assignments (column generation); every draw is valid and no pair exceeds the cap."""
+    cap = 0.6
+    problem = em.load(DEMO).with_rules({"max_probability": cap})
+    lot = lottery(problem, SolveParams(gap_limit=0.01))
+    assert lot.columns is not None and lot.weights is not None
+    assert lot.x.max() <= cap + 1e-9
+    assert lot.expected_objective <= lot.bound + 1e-6
+    assert (lot.bound - lot.expected_objective) <= 0.01 * lot.bound + 1e-6
+    sizes = np.bincount(lot.pairs.project, weights=lot.x, minlength=problem.n_projects)
+    assert np.allclose(sizes, problem.project_panel_size)
+    rng = np.random.default_rng(5)
+    n = 400
+    counts = np.zeros(lot.x.size)
+    for _ in range(n):
+        chosen = lot.draw(rng)
+        assert lot.model.satisfied(chosen)
+        counts += chosen
+    freq = counts / n
+    sd = np.sqrt(lot.x * (1 - lot.x) / n)
+    assert np.all(np.abs(freq - lot.x) <= 4.5 * sd + 1.5 / n)
+
+
 def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> None:
     problem = em.load(DEMO).with_rules({"max_probability": 0.6})
-    first = em.assign(problem, seed=11)
-    again = em.assign(problem, seed=11)
-    other = em.assign(problem, seed=12)
+    first = em.assign(problem, seed=11, gap_limit=0.01)
+    again = em.assign(problem, seed=11, gap_limit=0.01)
+    other = em.assign(problem, seed=12, gap_limit=0.01)
     assert first.assignment == again.assignment
     assert first.assignment != other.assignment
     assert em.verify(problem, first) == []
     best = em.assign(em.load(DEMO))
     assert first.expected_objective is not None
     assert first.expected_objective <= best.objective + 1e-6
-    assert first.gap == 0 and first.bound == pytest.approx(first.expected_objective)
+    assert first.gap <= 0.01 and first.status in ("optimal", "feasible")
     probs = first.probability_frame()
     assert list(probs.columns) == ["expert", "project", "probability"]
     assert probs["probability"].max() <= 0.6 + 1e-9
-    expected_size = probs.groupby("project")["probability"].sum().round(6)
+    expected_size = probs.groupby("project")["probability"].sum().to_dict()
     sizes = {pid: int(problem.project_panel_size[i]) for i, pid in enumerate(problem.project_ids)}
-    assert expected_size.to_dict() == sizes
+    assert expected_size == pytest.approx(sizes, abs=1e-4)
     report = first.report()
     assert report["max_probability"] == 0.6
     assert report["expected_objective"] == pytest.approx(first.expected_objective)
@@ -295,7 +323,7 @@ def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> No
     rules = tmp_path / "rules.toml"
     rules.write_text("max_probability = 0.6\n", encoding="utf-8")
     out, rep, prob = tmp_path / "a.csv", tmp_path / "r.json", tmp_path / "p.csv"
-    argv = ["assign", DEMO, "--rules", str(rules), "-o", str(out), "--seed", "11"]
+    argv = ["assign", DEMO, "--rules", str(rules), "-o", str(out), "--seed", "11", "--gap", "0.01"]
     assert main([*argv, "--report", str(rep), "--probabilities", str(prob)]) == 0
     assert {(r["project"], r["expert"]) for r in read_rows(out)} == set(first.assignment)
     assert list(read_rows(prob)[0]) == ["expert", "project", "probability"]

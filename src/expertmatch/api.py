@@ -24,7 +24,7 @@ def assign(
     time_limit: float = 60.0,
     seed: int = 0,
     workers: int = 1,
-    gap_limit: float = 0.0,
+    gap_limit: float | None = None,
     progress: Progress | None = None,
     relax: bool = False,
     bend_order: tuple[str, ...] | None = None,
@@ -35,7 +35,9 @@ def assign(
 
     ``problem`` is a :class:`Problem` or a path to a batch folder / workbook. ``rules``
     replaces the batch's rules. ``time_limit`` bounds the whole run in seconds; ``seed`` makes
-    runs reproducible; ``gap_limit`` (e.g. 0.001) stops once the proven gap is that small.
+    runs reproducible; ``gap_limit`` (e.g. 0.001) stops once the proven gap is that small
+    (default: 0, i.e. proven optimal, except for a random draw whose lottery needs column
+    generation: ``randomized.LOTTERY_GAP``).
     ``relax=True``: when the rules cannot all hold, return the assignment that bends the
     fewest rules in ``bend_order`` (see :mod:`expertmatch.relax`), every bend listed in
     ``Result.bends``; conflicts of interest and panel sizes never bend.
@@ -52,7 +54,9 @@ def assign(
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
     problem = _problem(problem, rules)
-    params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, gap_limit=gap_limit)
+    params = SolveParams(
+        time_limit=time_limit, seed=seed, workers=workers, gap_limit=gap_limit or 0.0
+    )
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
     special = [
@@ -67,9 +71,13 @@ def assign(
     if len(special) > 1:
         raise ValueError(f"{' and '.join(special)} cannot be combined")
     if problem.rules.max_probability < 1:
-        from .randomized import solve_random
+        from dataclasses import replace
 
-        return solve_random(problem, params)
+        from .randomized import LOTTERY_GAP, solve_random
+
+        return solve_random(
+            problem, replace(params, gap_limit=LOTTERY_GAP if gap_limit is None else gap_limit)
+        )
     if objective != "total":
         from .lexicographic import GOALS, solve_in_order
 

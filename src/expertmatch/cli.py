@@ -57,8 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--gap",
             type=float,
-            default=0.0,
-            help="stop once the proven relative gap is at most this (default 0)",
+            default=None,
+            help="stop once the proven relative gap is at most this (default 0: optimal; "
+            "a random draw's lottery with coverage rules: 0.001)",
         )
         p.add_argument("--report", help="write report.json here")
         p.add_argument("-v", "--verbose", action="store_true", help="show solver phases")

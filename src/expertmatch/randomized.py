@@ -1,43 +1,55 @@
 """Random draw with a guarantee: the ``max_probability`` rule.
 
 So that nobody can lobby their way onto a panel, the office may draw the assignment at random.
-:func:`lottery` computes the distribution and :meth:`Lottery.draw` samples it:
+:func:`lottery` computes a distribution over assignments and :meth:`Lottery.sample` draws one.
+Guaranteed in every case: **every draw satisfies every rule** (it passes ``verify``), **no
+expert-project pair is drawn with probability above ``max_probability``**, and the **expected
+score** is optimal among all such lotteries or within the reported gap. ``bound`` is the LP
+bound below; the seed reproduces the draw.
 
 1. **Marginals.** The LP over every eligible pair: maximise ``sum_j s_j x_j`` subject to every
-   rule of :func:`model.build_model` and ``0 <= x_j <= max_probability``. Its optimum is the
-   best *expected* score of any random assignment that keeps the cap (the marginals of any
-   such lottery satisfy this LP), so it is also the bound.
-2. **Sampling: bihierarchy dependent rounding** (Budish, Che, Kojima and Milgrom, *Designing
-   random allocation mechanisms*, AER 2013; the same flow-rounding as Gandhi et al., JACM 2006,
-   used for peer review by Jecmen et al., NeurIPS 2020). The marginals are the flows of a
-   network ``source -> project -> (project, org type) -> (project, org type, organization) ->
-   expert -> org type -> sink``. While an edge is fractional there is a cycle of fractional
-   edges; flow is pushed around it by +alpha with probability beta/(alpha+beta) or by -beta
-   otherwise, which keeps every expected flow unchanged and makes at least one more edge
-   integral. At the end every pair is 0 or 1 with **probability exactly x_j <= max_probability**,
-   and every edge of the network ends at the floor or ceiling of its fractional flow, so these
-   rules hold in **every** draw: panel size (an integer), each expert's load and yearly cap,
-   the panel's enterprise minimum, the organization cap (when an organization's experts share
-   one type) and the batch's ``enterprise_target_share``.
-3. **Field coverage is not part of the hierarchy** (a project's covering experts cut across
-   the enterprise split), and neither is the organization cap for an organization whose
-   experts have different types. The LP holds them in expectation; a draw that breaks one is
-   rejected and drawn again (same seed, next random numbers). Then the assignment is drawn
-   from the lottery *conditioned on every rule holding*: a pair's probability is at most
-   ``max_probability / P(rules hold)``, where ``P(rules hold)`` is estimated by the share of
-   accepted draws. ``Result.stats["rejected_draws"]`` reports how many draws were rejected;
-   with none, the marginals are exact. :meth:`Lottery.acceptance` estimates ``P(rules hold)``.
-
-The seed reproduces the draw.
+   rule of :func:`model.build_model` and ``0 <= x_j <= max_probability``. The marginals of any
+   lottery that keeps the cap satisfy this LP, so its optimum bounds the expected score.
+2. **When every rule fits one hierarchy** (no field coverage rows, and every organization's
+   experts share one type): **bihierarchy dependent rounding** of the LP marginals (Budish,
+   Che, Kojima and Milgrom, *Designing random allocation mechanisms*, AER 2013; the flow
+   rounding of Gandhi et al., JACM 2006, used for peer review by Jecmen et al., NeurIPS 2020).
+   The marginals are the flows of a network ``source -> project -> (project, org type) ->
+   (project, org type, organization) -> expert -> org type -> sink``. While an edge is
+   fractional there is a cycle of fractional edges; flow is pushed around it by +alpha with
+   probability beta/(alpha+beta) or by -beta otherwise, which keeps every expected flow and
+   makes one more edge integral. Each pair is drawn with probability **exactly** its LP value,
+   and every edge ends at the floor or ceiling of its flow, so panel size, loads and yearly
+   cap, the enterprise minimum, the organization cap and ``enterprise_target_share`` hold in
+   every draw. The expected score equals the LP bound: optimal.
+3. **Otherwise** (field coverage cuts across the enterprise split, so no hierarchy holds all
+   rules and a rounding can leave a field uncovered): **column generation over valid
+   assignments** -- the Birkhoff-von Neumann idea with whole assignments as the vertices. The
+   master LP chooses weights ``lambda_i`` on assignments ``A_i`` that each satisfy every rule,
+   maximising ``sum_i lambda_i score(A_i)`` with ``sum_i lambda_i A_i <= max_probability``
+   pairwise and ``sum_i lambda_i = 1``. A new assignment is priced by the exact solver
+   (:mod:`expertmatch.solve`) over every eligible pair with scores ``s_j - mu_j`` (``mu`` the
+   cap rows' duals). The
+   columns start from the deterministic optimum and valid dependent roundings of the LP
+   marginals. The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)`` (and the LP
+   bound) give the proven gap; the pair probabilities are ``sum_i lambda_i A_i`` exactly.
+   The draw picks ``A_i`` with probability ``lambda_i``. If no mixture of valid assignments
+   keeps the cap, an :class:`InfeasibleError` says so.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import highspy
 import numpy as np
 
 from .errors import Clash, InfeasibleError, SolveError
@@ -49,89 +61,85 @@ if TYPE_CHECKING:
     from .result import Result
     from .solve import SolveParams
 
-#: Draws tried before giving up when coverage keeps failing.
-MAX_DRAWS = 1000
+log = logging.getLogger("expertmatch")
+
 #: A flow this close to an integer counts as integral (LP round-off).
 EPS = 1e-7
+#: Dependent roundings of the LP marginals tried for the first columns (the valid ones are
+#: kept, up to ``SEED_COLUMNS``): a good start that shortens the column generation.
+SEED_ROUNDINGS = 1000
+SEED_COLUMNS = 60
+#: Default proven gap at which the column generation stops (``assign(gap_limit=None)``): it
+#: tails off, and the last 0.1% can take minutes on office batches.
+LOTTERY_GAP = 0.001
+#: A column prices in when its reduced cost exceeds this share of the best score.
+PRICE_TOL = 1e-7
 
 
 @dataclass(frozen=True)
 class Lottery:
-    """The optimal capped marginals of a batch and the network that samples them."""
+    """A distribution over assignments that keeps every rule and the probability cap.
+
+    ``x`` is each pair's probability (over ``model.pairs``). With ``columns`` (column
+    generation), the draw is ``columns[i]`` (pair indices) with probability ``weights[i]``;
+    without, it is a dependent rounding of ``x`` (see the module docstring).
+    """
 
     problem: Problem
     model: Model
-    x: np.ndarray  # marginal probability of each pair of model.pairs
+    x: np.ndarray
     expected_objective: float
+    bound: float
     cap: float
     time_s: float
+    status: str = "optimal"
+    columns: tuple[np.ndarray, ...] | None = None
+    weights: np.ndarray | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pairs(self) -> Pairs:
         return self.model.pairs
 
-    def probabilities(self) -> list[tuple[str, str, float]]:
-        """(expert id, project id, probability) of every pair with probability > 0."""
-        p = self.problem
-        nz = np.flatnonzero(self.x > EPS)
-        return [
-            (
-                p.expert_ids[int(self.pairs.expert[j])],
-                p.project_ids[int(self.pairs.project[j])],
-                round(float(self.x[j]), 6),
-            )
-            for j in nz
-        ]
-
     def round_once(self, rng: np.random.Generator) -> np.ndarray:
-        """One dependent rounding of the marginals: a 0/1 vector over the pairs."""
+        """One dependent rounding of the marginals ``x``: a 0/1 vector over the pairs."""
         return _round(self.network, rng)
 
     @cached_property
     def network(self) -> _Network:
         """The flow network of the marginals (built once, rounded on each draw)."""
-        return _Network.build(self)
+        return _Network.build(self.problem, self.pairs, self.x)
 
-    def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-        """A rounding that satisfies every rule, and the number of rejected draws before it."""
-        for rejected in range(MAX_DRAWS):
-            chosen = self.round_once(rng)
-            if self.model.satisfied(chosen):
-                return chosen, rejected
-        raise SolveError(
-            f"{MAX_DRAWS} random draws all broke a rule outside the rounding's guarantee "
-            "(field coverage, or the organization cap of an organization whose experts have "
-            "different types); raise max_probability or relax coverage_level",
-            "infeasible",
-        )
-
-    def acceptance(self, draws: int, seed: int = 0) -> float:
-        """Share of ``draws`` roundings that satisfy every rule (estimates P(rules hold))."""
-        rng = np.random.default_rng(seed)
-        return float(np.mean([self.model.satisfied(self.round_once(rng)) for _ in range(draws)]))
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """One assignment from the lottery: a 0/1 vector over the pairs."""
+        if self.columns is not None and self.weights is not None:
+            i = int(rng.choice(len(self.columns), p=self.weights))
+            chosen = np.zeros(len(self.pairs), dtype=bool)
+            chosen[self.columns[i]] = True
+            return chosen
+        chosen = self.round_once(rng)
+        if not self.model.satisfied(chosen):  # the hierarchy guarantees every rule
+            raise SolveError("internal error: a dependent rounding broke a rule", "infeasible")
+        return chosen
 
     def sample(self, seed: int) -> Result:
         """Draw one assignment (reproducible from ``seed``) as a Result."""
         from .result import Result
 
         start = time.perf_counter()
-        chosen, rejected = self.draw(np.random.default_rng(seed))
+        chosen = self.draw(np.random.default_rng(seed))
         p = self.pairs
         objective = float(self.model.weight[chosen].sum()) * self.model.unit
         probs = Pairs(p.project.copy(), p.expert.copy(), self.x.copy())
         return Result.build(
             self.problem,
             Pairs(p.project[chosen], p.expert[chosen], p.score[chosen]),
-            status="optimal",
+            status=self.status,
             objective=objective,
-            bound=self.expected_objective,
+            bound=self.bound,
             time_s=self.time_s + time.perf_counter() - start,
             seed=seed,
-            stats={
-                "method": "capped LP (HiGHS) + bihierarchy dependent rounding",
-                "rejected_draws": rejected,
-                "pairs": len(p),
-            },
+            stats={**self.stats, "pairs": len(p)},
             expected_objective=self.expected_objective,
             max_probability=self.cap,
             probabilities=probs,
@@ -139,8 +147,10 @@ class Lottery:
 
 
 def lottery(problem: Problem, params: SolveParams) -> Lottery:
-    """The capped LP's marginals (see the module docstring); raises InfeasibleError if the
-    rules cannot hold with every pair's probability at most ``max_probability``."""
+    """The lottery of best expected score with every pair at most ``max_probability`` likely.
+
+    Raises :class:`InfeasibleError` when no lottery of valid assignments keeps the cap.
+    """
     from .solve import _solve_lp, solve
 
     start = time.perf_counter()
@@ -153,8 +163,296 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
     x = np.clip(lp.x, 0.0, cap)
     x[x < EPS] = 0.0
     x[np.abs(x - cap) < EPS] = cap
-    expected = float(model.weight @ x) * model.unit
-    return Lottery(problem, model, x, expected, cap, time.perf_counter() - start)
+    bound = float(model.weight @ x) * model.unit
+    if _one_hierarchy(problem, model):
+        return Lottery(
+            problem,
+            model,
+            x,
+            bound,
+            bound,
+            cap,
+            time.perf_counter() - start,
+            stats={"method": "capped LP (HiGHS) + bihierarchy dependent rounding"},
+        )
+    return _columns(problem, model, x, bound, cap, params, start)
+
+
+def _one_hierarchy(problem: Problem, model: Model) -> bool:
+    """Do all rules fit the rounding's hierarchy? Not with coverage rows, nor with an
+    organization cap row over experts of different types."""
+    if np.any(model.row_rule == "coverage"):
+        return False
+    org_rows = np.flatnonzero(model.row_rule == "max_per_org")
+    if org_rows.size == 0:
+        return True
+    ent = problem.expert_enterprise[model.pairs.expert].astype(float)
+    sub = model.A[org_rows]
+    size = np.asarray(sub.sum(axis=1)).ravel()
+    n_ent = sub @ ent
+    return bool(np.all((n_ent == 0) | (n_ent == size)))
+
+
+def _columns(
+    problem: Problem,
+    model: Model,
+    x: np.ndarray,
+    lp_bound: float,
+    cap: float,
+    params: SolveParams,
+    start: float,
+) -> Lottery:
+    """Column generation over valid assignments (module docstring, point 3)."""
+    from .solve import solve
+
+    score = model.weight.astype(float) * model.unit
+    n = len(model.pairs)
+    keys: set[bytes] = set()
+    columns: list[np.ndarray] = []
+
+    penalty = 10.0 * float(score.clip(min=0).sum()) + 1.0
+    master = _Master(n, cap, penalty)
+
+    def add(chosen: np.ndarray) -> bool:
+        cols = np.flatnonzero(chosen)
+        key = cols.tobytes()
+        if key in keys:
+            return False
+        keys.add(key)
+        columns.append(cols)
+        master.add(cols, float(score[cols].sum()))
+        return True
+
+    best = solve(problem, params)  # exact deterministic optimum: a valid first column
+    index = {
+        (int(p), int(e)): j
+        for j, (p, e) in enumerate(zip(model.pairs.project, model.pairs.expert, strict=True))
+    }
+    add(
+        _mask(
+            n,
+            [
+                index[(int(p), int(e))]
+                for p, e in zip(best.pairs.project, best.pairs.expert, strict=True)
+            ],
+        )
+    )
+    rng = np.random.default_rng(0)  # the lottery does not depend on the draw's seed
+    network = _Network.build(problem, model.pairs, x)
+    for _ in range(SEED_ROUNDINGS):
+        chosen = _round(network, rng)
+        if model.satisfied(chosen):
+            add(chosen)
+            if len(columns) > SEED_COLUMNS:
+                break
+    tol = PRICE_TOL * max(best.objective, 1.0)
+    bound = lp_bound
+    rounds = 0
+    status = "optimal"
+    center: np.ndarray | None = None  # duals of the best Lagrangian bound (stability centre)
+    lagrangian = np.inf
+    value, art = 0.0, np.inf
+    while True:
+        rounds += 1
+        lam, mu, nu, value, art = master.solve()
+        if art <= EPS and bound - value <= max(params.gap_limit * bound, tol):
+            break
+        added = False
+        # Wentges smoothing: price at a point between the stability centre and the current
+        # duals first (fewer rounds); on a mispricing, price at the current duals.
+        for alpha in (0.5, 0.0) if center is not None else (0.0,):
+            left = params.time_limit - (time.perf_counter() - start)
+            priced = (
+                _price(problem, model, score - (alpha * center + (1 - alpha) * mu), params, left)
+                if left > 0 and center is not None
+                else _price(problem, model, score - mu, params, left)
+                if left > 0
+                else None
+            )
+            if priced is None:
+                status = "timeout"
+                break
+            chosen, best_at = priced
+            at = mu if center is None else alpha * center + (1 - alpha) * mu
+            if cap * float(at.sum()) + best_at < lagrangian:  # a valid bound for any mu >= 0
+                lagrangian = cap * float(at.sum()) + best_at
+                center = at
+            bound = min(bound, lagrangian)
+            reduced = float(score[chosen].sum() - mu[chosen].sum()) - nu
+            if reduced > tol and add(chosen):
+                added = True
+                break
+        log.info(
+            "lottery round %d: %d columns, expected %.4f, bound %.4f, shortfall %.2g",
+            rounds,
+            len(columns),
+            value,
+            bound,
+            art,
+        )
+        if status == "timeout" or not added:
+            break
+    if status != "timeout" and art <= EPS and bound - value > max(params.gap_limit * bound, tol):
+        # no column prices out at the current duals: the master is optimal, its value the bound
+        bound = min(bound, value + tol)
+    elif status != "timeout" and params.gap_limit and bound - value > tol:
+        status = "feasible"
+    if art > EPS:
+        if status == "timeout":
+            raise SolveError(
+                "no lottery keeping max_probability was found within the time limit", "timeout"
+            )
+        raise InfeasibleError(
+            [
+                Clash(
+                    "max_probability",
+                    f"no mixture of assignments that keep every rule has every pair at most "
+                    f"{cap:g} likely (field coverage, enterprise share and organization caps "
+                    "leave too few alternatives)",
+                    (),
+                    "raise max_probability or relax coverage_level",
+                )
+            ]
+        )
+    keep = lam > EPS
+    weights = lam[keep] / lam[keep].sum()
+    chosen_cols = tuple(c for c, k in zip(columns, keep, strict=True) if k)
+    probs = np.zeros(n)
+    for w, cols in zip(weights, chosen_cols, strict=True):
+        probs[cols] += w
+    expected = float(sum(w * score[c].sum() for w, c in zip(weights, chosen_cols, strict=True)))
+    return Lottery(
+        problem,
+        model,
+        probs,
+        expected,
+        max(bound, expected),
+        cap,
+        time.perf_counter() - start,
+        status,
+        chosen_cols,
+        weights,
+        stats={
+            "method": "column generation over valid assignments "
+            "(warm-started HiGHS master, exact pricing)",
+            "columns": len(columns),
+            "assignments_in_lottery": len(chosen_cols),
+            "rounds": rounds,
+            "lp_bound": round(lp_bound, 6),
+        },
+    )
+
+
+def _mask(n: int, cols: list[int]) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[cols] = True
+    return out
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 (output written by C++ code, not by Python)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class _Master:
+    """The master LP of the column generation, kept in one HiGHS instance so that each new
+    column is a warm start (dual simplex from the previous basis).
+
+    Rows: one per eligible pair (``sum_i lambda_i A_ij <= cap``) and the convexity row
+    (``sum_i lambda_i = 1``). Columns: an artificial excess per pair (cost ``penalty``, so the
+    master is feasible from the start) and one column per assignment.
+    """
+
+    def __init__(self, n: int, cap: float, penalty: float) -> None:
+        self.n = n
+        with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("random_seed", 0)
+        h.setOptionValue("presolve", "off")  # presolve would discard the warm start
+        h.setOptionValue("simplex_strategy", 4)  # primal: a new column keeps the basis feasible
+        inf = highspy.kHighsInf
+        h.addRows(
+            n + 1,
+            np.r_[np.full(n, -inf), 1.0],
+            np.r_[np.full(n, cap), 1.0],
+            0,
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0),
+        )
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        for j in range(n):  # artificial excess of pair j
+            h.addCol(-penalty, 0.0, inf, 1, np.array([j], dtype=np.int32), np.array([-1.0]))
+        self.h = h
+        self.values: list[float] = []
+
+    def add(self, cols: np.ndarray, value: float) -> None:
+        rows = np.r_[cols, self.n].astype(np.int32)
+        self.h.addCol(value, 0.0, highspy.kHighsInf, rows.size, rows, np.ones(rows.size))
+        self.values.append(value)
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+        """Weights, pair duals mu (>= 0), convexity dual nu, objective without the penalty,
+        and the artificial excess left."""
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise SolveError("internal error: the lottery's master LP was not solved", "timeout")
+        sol = self.h.getSolution()
+        x = np.asarray(sol.col_value)
+        dual = np.asarray(sol.row_dual)
+        lam = x[self.n :]
+        mu = np.maximum(dual[: self.n], 0.0)
+        return (
+            lam,
+            mu,
+            float(dual[self.n]),
+            float(np.dot(self.values, lam)),
+            float(x[: self.n].sum()),
+        )
+
+
+def _price(
+    problem: Problem, model: Model, weight: np.ndarray, params: SolveParams, time_left: float
+) -> tuple[np.ndarray, float] | None:
+    """The valid assignment of largest ``weight``-sum, by the exact solver; None on timeout.
+
+    Every assignment has the same number of pairs, so adding a constant to all weights does
+    not change the best one: the solver gets the batch with supplied scores
+    ``weight + shift > 0`` on exactly the eligible pairs (others score 0, hence ineligible).
+    Weights are rounded to 6 decimals; the bound allows for that rounding.
+    """
+    from .solve import SolveParams, solve
+
+    shift = max(0.0, -float(weight.min(initial=0.0))) + 1.0
+    pairs = model.pairs
+    priced = replace(
+        problem,
+        supplied_scores=Pairs(pairs.project, pairs.expert, np.round(weight + shift, 6)),
+        rules=replace(problem.rules, min_score=0.0),
+    )
+    try:
+        result = solve(
+            priced,
+            SolveParams(time_limit=max(time_left, 1.0), seed=params.seed, workers=params.workers),
+        )
+    except SolveError:
+        return None
+    if result.status != "optimal":
+        return None
+    keys = pairs.project * problem.n_experts + pairs.expert
+    chosen = np.isin(keys, result.pairs.project * problem.n_experts + result.pairs.expert)
+    slack = 0.5e-6 * int(problem.project_panel_size.sum())
+    return chosen, float(weight[chosen].sum()) + slack
 
 
 def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
@@ -209,8 +507,7 @@ class _Network:
     n_all: int  # number of the lottery's pairs
 
     @classmethod
-    def build(cls, lot: Lottery) -> _Network:
-        problem, pairs, x = lot.problem, lot.pairs, lot.x
+    def build(cls, problem: Problem, pairs: Pairs, x: np.ndarray) -> _Network:
         keep = np.flatnonzero(x > 0)
         pj, ej, xj = pairs.project[keep], pairs.expert[keep], x[keep]
         ent = problem.expert_enterprise.astype(np.int64)
