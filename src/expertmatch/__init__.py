@@ -9,7 +9,7 @@ enterprise-share and load rules, with a proven optimality bound.
 
 __version__ = "0.1.0"
 
-from .api import assign, demo_path, reassign, reserves
+from .api import assign, demo_path, lottery, reassign, reserves
 from .errors import (
     Clash,
     ExpertMatchError,
@@ -45,6 +45,7 @@ __all__ = [
     "from_tables",
     "generate",
     "load",
+    "lottery",
     "reassign",
     "reserves",
     "update_used",

@@ -13,6 +13,7 @@ from .history import AssignmentLike
 from .lexicographic import OBJECTIVES
 from .load import RulesLike, load, resolve_rules
 from .problem import Problem
+from .randomized import Lottery
 from .result import Result
 from .solve import Progress, SolveParams, solve
 
@@ -142,6 +143,28 @@ def reserves(
     from .substitutes import reserves as _reserves
 
     return _reserves(_problem(problem, rules), previous, k, declined)
+
+
+def lottery(
+    problem: Problem | str | os.PathLike[str],
+    *,
+    rules: RulesLike = None,
+    time_limit: float = 60.0,
+    gap_limit: float | None = None,
+    workers: int = 1,
+) -> Lottery:
+    """The distribution a random draw comes from (rule ``max_probability < 1``), for study:
+    ``.x`` each pair's probability, ``.expected_objective``, ``.bound``, ``.sample(seed)``
+    (the Result ``assign(seed=seed)`` returns) and ``.draw(rng)`` (a 0/1 vector over
+    ``.pairs``). See :mod:`expertmatch.randomized`."""
+    from .randomized import LOTTERY_GAP
+    from .randomized import lottery as _lottery
+
+    problem = _problem(problem, rules)
+    if not problem.rules.max_probability < 1:
+        raise ValueError("a lottery needs the rule max_probability < 1")
+    gap = LOTTERY_GAP if gap_limit is None else gap_limit
+    return _lottery(problem, SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap))
 
 
 def demo_path() -> Path:
