@@ -31,7 +31,8 @@ bound below; the seed reproduces the draw.
    (:mod:`expertmatch.solve`) over every eligible pair with scores ``s_j - mu_j`` (``mu`` the
    cap rows' duals). The
    columns start from the deterministic optimum and valid dependent roundings of the LP
-   marginals. The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)`` (and the LP
+   marginals (an invalid rounding is repaired into the valid assignment that keeps most of its
+   pairs). The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)`` (and the LP
    bound) give the proven gap; the pair probabilities are ``sum_i lambda_i A_i`` exactly.
    The draw picks ``A_i`` with probability ``lambda_i``. If no mixture of valid assignments
    keeps the cap, an :class:`InfeasibleError` says so.
@@ -65,10 +66,15 @@ log = logging.getLogger("expertmatch")
 
 #: A flow this close to an integer counts as integral (LP round-off).
 EPS = 1e-7
-#: Dependent roundings of the LP marginals tried for the first columns (the valid ones are
-#: kept, up to ``SEED_COLUMNS``): a good start that shortens the column generation.
+#: Dependent roundings of the LP marginals tried for the first columns, up to ``SEED_COLUMNS``:
+#: a valid one is kept, an invalid one is repaired into the valid assignment that keeps most of
+#: its pairs (within ``SEED_SHARE`` of the time limit). Together they come close to the LP
+#: marginals, which shortens the column generation.
 SEED_ROUNDINGS = 1000
 SEED_COLUMNS = 60
+SEED_SHARE = 0.3
+#: Share of the time limit one pricing solve may take (at least 2 s).
+PRICE_SHARE = 0.1
 #: Default proven gap at which the column generation stops (``assign(gap_limit=None)``): it
 #: tails off, and the last 0.1% can take minutes on office batches.
 LOTTERY_GAP = 0.001
@@ -239,12 +245,20 @@ def _columns(
     )
     rng = np.random.default_rng(0)  # the lottery does not depend on the draw's seed
     network = _Network.build(problem, model.pairs, x)
+    bonus = 2.0 * float(np.abs(score).max(initial=1.0))
     for _ in range(SEED_ROUNDINGS):
+        if len(columns) > SEED_COLUMNS:
+            break
         chosen = _round(network, rng)
         if model.satisfied(chosen):
             add(chosen)
-            if len(columns) > SEED_COLUMNS:
-                break
+            continue
+        # repair: the valid assignment closest to the rounding (most of its pairs, then score)
+        if time.perf_counter() - start > SEED_SHARE * params.time_limit:
+            break
+        repaired = _price(problem, model, score + bonus * chosen, params, params.time_limit)
+        if repaired is not None:
+            add(repaired[0])
     tol = PRICE_TOL * max(best.objective, 1.0)
     bound = lp_bound
     rounds = 0
@@ -252,36 +266,35 @@ def _columns(
     center: np.ndarray | None = None  # duals of the best Lagrangian bound (stability centre)
     lagrangian = np.inf
     value, art = 0.0, np.inf
+    proved = False
     while True:
         rounds += 1
         lam, mu, nu, value, art = master.solve()
         if art <= EPS and bound - value <= max(params.gap_limit * bound, tol):
             break
-        added = False
+        added = proved = False
         # Wentges smoothing: price at a point between the stability centre and the current
         # duals first (fewer rounds); on a mispricing, price at the current duals.
         for alpha in (0.5, 0.0) if center is not None else (0.0,):
             left = params.time_limit - (time.perf_counter() - start)
-            priced = (
-                _price(problem, model, score - (alpha * center + (1 - alpha) * mu), params, left)
-                if left > 0 and center is not None
-                else _price(problem, model, score - mu, params, left)
-                if left > 0
-                else None
-            )
+            priced = None
+            if left > 0:
+                at = mu if center is None or alpha == 0 else alpha * center + (1 - alpha) * mu
+                limit = min(left, max(2.0, PRICE_SHARE * params.time_limit))
+                priced = _price(problem, model, score - at, params, limit)
             if priced is None:
                 status = "timeout"
                 break
-            chosen, best_at = priced
-            at = mu if center is None else alpha * center + (1 - alpha) * mu
-            if cap * float(at.sum()) + best_at < lagrangian:  # a valid bound for any mu >= 0
-                lagrangian = cap * float(at.sum()) + best_at
+            chosen, upper = priced
+            if cap * float(at.sum()) + upper < lagrangian:  # a valid bound for any mu >= 0
+                lagrangian = cap * float(at.sum()) + upper
                 center = at
             bound = min(bound, lagrangian)
             reduced = float(score[chosen].sum() - mu[chosen].sum()) - nu
             if reduced > tol and add(chosen):
                 added = True
                 break
+            proved = alpha == 0 and upper - nu <= tol  # no column can improve the master
         log.info(
             "lottery round %d: %d columns, expected %.4f, bound %.4f, shortfall %.2g",
             rounds,
@@ -292,13 +305,10 @@ def _columns(
         )
         if status == "timeout" or not added:
             break
-    if status != "timeout" and art <= EPS and bound - value > max(params.gap_limit * bound, tol):
-        # no column prices out at the current duals: the master is optimal, its value the bound
+    if proved and art <= EPS:  # the master is optimal over every valid assignment
         bound = min(bound, value + tol)
-    elif status != "timeout" and params.gap_limit and bound - value > tol:
-        status = "feasible"
     if art > EPS:
-        if status == "timeout":
+        if not proved:
             raise SolveError(
                 "no lottery keeping max_probability was found within the time limit", "timeout"
             )
@@ -314,6 +324,12 @@ def _columns(
                 )
             ]
         )
+    if bound - value <= tol:
+        status = "optimal"
+    elif bound - value <= params.gap_limit * bound:
+        status = "feasible"
+    else:
+        status = "timeout"
     keep = lam > EPS
     weights = lam[keep] / lam[keep].sum()
     chosen_cols = tuple(c for c, k in zip(columns, keep, strict=True) if k)
@@ -424,7 +440,8 @@ class _Master:
 def _price(
     problem: Problem, model: Model, weight: np.ndarray, params: SolveParams, time_left: float
 ) -> tuple[np.ndarray, float] | None:
-    """The valid assignment of largest ``weight``-sum, by the exact solver; None on timeout.
+    """A valid assignment of large ``weight``-sum and an upper bound on the largest, by the
+    exact solver (optimal unless its time limit stops it); None if it found no assignment.
 
     Every assignment has the same number of pairs, so adding a constant to all weights does
     not change the best one: the solver gets the batch with supplied scores
@@ -447,12 +464,10 @@ def _price(
         )
     except SolveError:
         return None
-    if result.status != "optimal":
-        return None
     keys = pairs.project * problem.n_experts + pairs.expert
     chosen = np.isin(keys, result.pairs.project * problem.n_experts + result.pairs.expert)
-    slack = 0.5e-6 * int(problem.project_panel_size.sum())
-    return chosen, float(weight[chosen].sum()) + slack
+    total = int(problem.project_panel_size.sum())
+    return chosen, result.bound - shift * total + 0.5e-6 * total
 
 
 def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
