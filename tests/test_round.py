@@ -126,6 +126,11 @@ def test_cli_reassign_end_to_end(tmp_path: Path) -> None:
     }
     stats = json.loads(report.read_text(encoding="utf-8"))["stats"]
     assert stats["kept_pairs"] == len(kept) and stats["changed_pairs"] == len(rows) - len(kept)
+    assert stats["declined"] == [
+        {"expert": rows[1]["expert"], "project": rows[1]["project"]},
+        {"expert": gone, "project": None},
+    ]
+    assert len(stats["previous_sha256"]) == 64 and len(stats["declined_sha256"]) == 64
     assert main(["verify", DEMO, str(new)]) == 0
     bad = tmp_path / "bad.csv"
     bad.write_text("expert,project\nNOBODY,P001\n", encoding="utf-8")
@@ -210,11 +215,12 @@ def test_fair_and_spread_match_brute_force(batch: dict[str, Any], objective: str
     assert options and em.verify(problem, result) == []
 
     def first_goal(pairs: list[tuple[str, str]]) -> float:
-        if objective == "fair":
+        if objective == "fair":  # the worst panel's mean score
             panel = {p: 0.0 for p in problem.project_ids}
             for p, e in pairs:
                 panel[p] += problem.score_of(problem.project_index[p], problem.expert_index[e])
-            return min(panel.values())
+            size = dict(zip(problem.project_ids, problem.project_panel_size, strict=True))
+            return min(total / int(size[p]) for p, total in panel.items())
         loads: dict[str, int] = {}
         for _, e in pairs:
             loads[e] = loads.get(e, 0) + 1
@@ -228,8 +234,8 @@ def test_fair_and_spread_match_brute_force(batch: dict[str, Any], objective: str
 
 
 def test_fair_objective_lifts_the_worst_panel(demo: em.Problem, demo_result: em.Result) -> None:
-    def worst(result: em.Result) -> float:
-        return float(result.to_frame().groupby("project")["score"].sum().min())
+    def worst(result: em.Result) -> float:  # the lowest mean score of a panel
+        return float(result.to_frame().groupby("project")["score"].mean().min())
 
     fair = em.assign(demo, objective="fair")
     assert worst(fair) >= worst(demo_result) - 1e-9

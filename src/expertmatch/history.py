@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -81,6 +82,13 @@ def read_pairs(source: AssignmentLike, label: str = "assignment") -> list[Row]:
             for i, (p, e) in enumerate(zip(source["project"], source["expert"], strict=True))
         ]
     return [Row(str(p), str(e), label, i + 1) for i, (p, e) in enumerate(source)]
+
+
+def source_sha256(source: AssignmentLike) -> str | None:
+    """SHA-256 of a file given by path (for the audit trail); None for in-memory sources."""
+    if isinstance(source, str | os.PathLike) and Path(source).is_file():
+        return hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    return None
 
 
 def read_declines(source: AssignmentLike, problem: Problem) -> list[Row]:

@@ -2,8 +2,8 @@
 
 Some questions an office asks are not "the highest total score" but "first X, then the score":
 
-- ``objective="fair"``: first the best *worst* panel (the largest t with every panel's score
-  >= t), then the total score;
+- ``objective="fair"``: first the best *worst* panel (the largest t with every panel's mean
+  score >= t), then the total score;
 - ``objective="spread"``: first the smallest *largest load* in this batch (work spread over as
   many experts as possible), then the total score;
 - reassignment after declines (:mod:`expertmatch.reassignment`): first the most earlier pairs kept,
@@ -52,6 +52,8 @@ class SatModel:
     x: list[cp_model.IntVar]
     held: dict[str, int] = field(default_factory=dict)
     proved: bool = True
+    scale: dict[str, float] = field(default_factory=dict)
+    """Unit of a held goal's value where it is not a plain count (e.g. the worst mean score)."""
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs | None = None) -> SatModel:
@@ -132,13 +134,27 @@ Goal = tuple[str, Callable[[SatModel], tuple[cp_model.LinearExprT, bool]]]
 
 
 def worst_panel(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
-    """Goal of ``objective="fair"``: the lowest panel score, to maximise."""
+    """Goal of ``objective="fair"``: the lowest panel score, to maximise.
+
+    A panel's score is the *mean* score of its members, so that panels of different sizes
+    compare fairly. In integers: ``t <= (L / k_p) * sum_{j in p} w_j x_j`` with ``L`` the
+    least common multiple of the panel sizes, so ``t / L`` is the worst mean exactly.
+    """
     weights = m.model.weight
-    t = m.sat.new_int_var(0, int(weights.clip(min=0).sum()), "worst_panel")
-    for _, cols in m.grouped(m.pairs.project):
-        m.sat.add(
-            cp_model.LinearExpr.weighted_sum([m.x[j] for j in cols], weights[cols].tolist()) >= t
+    sizes = m.problem.project_panel_size
+    lcm = int(np.lcm.reduce(np.unique(sizes[sizes > 0]))) if (sizes > 0).any() else 1
+    top = int(weights.clip(min=0).sum()) * lcm
+    t = m.sat.new_int_var(0, max(top, 0), "worst_panel")
+    for p, cols in m.grouped(m.pairs.project):
+        k = int(sizes[p])
+        if k == 0:
+            continue
+        factor = lcm // k
+        panel = cp_model.LinearExpr.weighted_sum(
+            [m.x[j] for j in cols], (weights[cols] * factor).tolist()
         )
+        m.sat.add(panel >= t)
+    m.scale["worst_panel_score"] = m.problem.score_unit / lcm
     return t, True
 
 
@@ -195,9 +211,7 @@ def solve_in_order(
     bound = math.floor(solver.best_objective_bound + 1e-9)
     p = m.pairs
     unit = problem.score_unit
-    held = {k: v for k, v in m.held.items() if k != "score"}
-    if "worst_panel_score" in held:
-        held["worst_panel_score"] = round(held["worst_panel_score"] * unit, 6)  # type: ignore[assignment]
+    held = {k: round(v * m.scale.get(k, 1), 6) for k, v in m.held.items() if k != "score"}
     return Result.build(
         problem,
         Pairs(p.project[chosen], p.expert[chosen], p.score[chosen]),

@@ -21,7 +21,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .errors import InputError, InputIssue
-from .history import AssignmentLike, read_declines, read_pairs, with_declines
+from .history import AssignmentLike, read_declines, read_pairs, source_sha256, with_declines
 from .lexicographic import SatModel, solve_in_order
 
 if TYPE_CHECKING:
@@ -107,6 +107,9 @@ def reassign(
             "changed_pairs": len(before - after),
             "declines": len(declines),
             "changes": changes,
+            "declined": [{"expert": r.expert, "project": r.project or None} for r in declines],
+            "previous_sha256": source_sha256(previous),
+            "declined_sha256": source_sha256(declined),
         }
     )
     return result
