@@ -365,6 +365,7 @@ def test_update_used_keeps_the_yearly_cap_across_rounds(
 ) -> None:
     later = em.update_used(demo, [demo_result, demo_result.to_frame()])
     assert np.array_equal(later.expert_used, demo.expert_used + 2 * demo_result.loads())
+    assert later.input_sha256 != demo.input_sha256  # the report's hash covers the new used
     result = em.assign(later)
     assert em.verify(later, result) == []
     total = later.expert_used + result.loads()

@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from rich.table import Table as RichTable
 from . import __version__
 from .api import assign, demo_path, reassign, reserves
 from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
-from .history import count_reviews, read_pairs, write_experts
+from .history import count_reviews, read_pairs, with_used, write_experts
 from .lexicographic import OBJECTIVES
 from .load import load
 from .output import safe_frame, staged
@@ -278,7 +277,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         added, skipped = count_reviews(
             args.earlier, problem, "skip" if args.skip_unknown else "error"
         )
-        updated = replace(problem, expert_used=problem.expert_used + added)
+        updated = with_used(problem, problem.expert_used + added)
         write_experts(updated, args.input, args.output)
         for row in skipped:
             err.print(

@@ -188,10 +188,19 @@ def update_used(
     Each file (``assignment.csv`` of an earlier round, or a Result / DataFrame / pairs) counts
     one review per row for its expert. ``yearly_cap`` then holds across the year:
     ``used + reviews in this batch <= yearly_cap``. Experts of a file who are not in this batch
-    are an input error unless ``unknown="skip"``.
+    are an input error unless ``unknown="skip"``. ``input_sha256`` of the result covers the
+    new ``used`` values.
     """
     added, _ = count_reviews(assignments, problem, unknown)
-    return replace(problem, expert_used=problem.expert_used + added)
+    return with_used(problem, problem.expert_used + added)
+
+
+def with_used(problem: Problem, used: np.ndarray) -> Problem:
+    """The batch with other ``used`` values; ``input_sha256`` then also covers them, so a
+    report never claims the original input's hash for changed data."""
+    digest = hashlib.sha256(problem.input_sha256.encode())
+    digest.update(np.asarray(used, dtype=np.int64).tobytes())
+    return replace(problem, expert_used=used, input_sha256=digest.hexdigest())
 
 
 def write_experts(
