@@ -80,15 +80,9 @@ def assign(
             problem, replace(params, gap_limit=LOTTERY_GAP if gap_limit is None else gap_limit)
         )
     if objective != "total":
-        from .lexicographic import GOALS, solve_in_order
+        from .lexicographic import GOALS, solve_ordered
 
-        return solve_in_order(
-            problem,
-            params,
-            [GOALS[objective]],
-            method=f"{objective}: {GOALS[objective][0]} first, then score (CP-SAT)",
-            on_infeasible=lambda: solve(problem, params),
-        )
+        return solve_ordered(problem, params, GOALS[objective], objective, progress)
     if not relax:
         return solve(problem, params, progress)
     from .errors import InfeasibleError

@@ -222,3 +222,33 @@ def solve_in_order(
         seed=params.seed,
         stats={"method": method, "held": held, "pairs": len(p)},
     )
+
+
+def solve_ordered(
+    problem: Problem,
+    params: SolveParams,
+    goal: Goal,
+    name: str,
+    progress: Any = None,
+) -> Result:
+    """``assign(objective=name)``: the best-scoring assignment (exact solver; it raises the
+    diagnosis if the rules cannot all hold) is the CP-SAT start, then ``goal`` and the score
+    are optimised in order. On a large batch the stages may time out; the start keeps the
+    result valid."""
+    from dataclasses import replace
+
+    from .solve import solve
+
+    start = time.perf_counter()
+    best = solve(problem, params, progress)
+    pairs = problem.pairs
+    keys = pairs.project * problem.n_experts + pairs.expert
+    hint = np.isin(keys, best.pairs.project * problem.n_experts + best.pairs.expert)
+    left = max(params.time_limit - (time.perf_counter() - start), 1.0)
+    return solve_in_order(
+        problem,
+        replace(params, time_limit=left),
+        [goal],
+        hint=hint,
+        method=f"{name}: {goal[0]} first, then score (CP-SAT from the best-scoring assignment)",
+    )
