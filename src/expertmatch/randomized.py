@@ -73,6 +73,9 @@ EPS = 1e-7
 SEED_ROUNDINGS = 1000
 SEED_COLUMNS = 60
 SEED_SHARE = 0.3
+#: The master keeps every pair at most ``cap * (1 - CAP_MARGIN)``: HiGHS's feasibility
+#: tolerance (1e-7) then cannot carry a probability above the cap.
+CAP_MARGIN = 1e-6
 #: Share of the time limit one pricing solve may take (at least 2 s).
 PRICE_SHARE = 0.1
 #: Default proven gap at which the column generation stops (``assign(gap_limit=None)``): it
@@ -330,12 +333,17 @@ def _columns(
         status = "feasible"
     else:
         status = "timeout"
-    keep = lam > EPS
+    keep = lam > 0
     weights = lam[keep] / lam[keep].sum()
     chosen_cols = tuple(c for c, k in zip(columns, keep, strict=True) if k)
     probs = np.zeros(n)
     for w, cols in zip(weights, chosen_cols, strict=True):
         probs[cols] += w
+    if probs.max(initial=0.0) > cap:
+        raise SolveError(
+            f"internal error: a pair's probability {probs.max():.12f} exceeds the cap {cap:g}",
+            "infeasible",
+        )
     expected = float(sum(w * score[c].sum() for w, c in zip(weights, chosen_cols, strict=True)))
     return Lottery(
         problem,
@@ -400,7 +408,7 @@ class _Master:
         h.addRows(
             n + 1,
             np.r_[np.full(n, -inf), 1.0],
-            np.r_[np.full(n, cap), 1.0],
+            np.r_[np.full(n, cap * (1 - CAP_MARGIN)), 1.0],
             0,
             np.zeros(0, dtype=np.int32),
             np.zeros(0, dtype=np.int32),
