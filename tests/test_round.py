@@ -408,3 +408,18 @@ def test_cli_update_used_writes_experts_for_the_next_round(tmp_path: Path) -> No
     assert (
         main(["update-used", DEMO, str(bad), "-o", str(tmp_path / "x.csv"), "--skip-unknown"]) == 0
     )
+
+
+def test_fair_without_time_to_improve_returns_the_start_marked_timeout(
+    demo: em.Problem, demo_result: em.Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from expertmatch.lexicographic import SatModel
+
+    def no_time(*args: Any, **kwargs: Any) -> Any:
+        raise em.SolveError("no assignment found within the time limit", "timeout")
+
+    monkeypatch.setattr(SatModel, "stage", no_time)
+    result = em.assign(demo, objective="fair")
+    assert result.status == "timeout" and "note" in result.stats
+    assert result.assignment == demo_result.assignment
+    assert em.verify(demo, result) == []

@@ -245,10 +245,23 @@ def solve_ordered(
     keys = pairs.project * problem.n_experts + pairs.expert
     hint = np.isin(keys, best.pairs.project * problem.n_experts + best.pairs.expert)
     left = max(params.time_limit - (time.perf_counter() - start), 1.0)
-    return solve_in_order(
-        problem,
-        replace(params, time_limit=left),
-        [goal],
-        hint=hint,
-        method=f"{name}: {goal[0]} first, then score (CP-SAT from the best-scoring assignment)",
+    method = f"{name}: {goal[0]} first, then score (CP-SAT from the best-scoring assignment)"
+    try:
+        return solve_in_order(
+            problem, replace(params, time_limit=left), [goal], hint=hint, method=method
+        )
+    except SolveError as error:
+        if error.status != "timeout":
+            raise
+    # CP-SAT found nothing within the time limit (large batches): the start is the best known
+    return replace(
+        best,
+        status="timeout",
+        time_s=time.perf_counter() - start,
+        stats={
+            "method": method,
+            "held": {},
+            "note": f"no assignment better in {goal[0]} than the best-scoring one was found "
+            "within the time limit; this is the best-scoring assignment",
+        },
     )
