@@ -73,9 +73,9 @@ EPS = 1e-7
 SEED_ROUNDINGS = 1000
 SEED_COLUMNS = 60
 SEED_SHARE = 0.3
-#: The master keeps every pair at most ``cap * (1 - CAP_MARGIN)``: HiGHS's feasibility
-#: tolerance (1e-7) then cannot carry a probability above the cap.
-CAP_MARGIN = 1e-6
+#: Feasibility tolerance of the master LP: a pair's probability is at most the cap up to this
+#: (floating-point accuracy; HiGHS's default, 1e-7, is too loose for a stated guarantee).
+CAP_TOL = 1e-9
 #: Share of the time limit one pricing solve may take (at least 2 s).
 PRICE_SHARE = 0.1
 #: Default proven gap at which the column generation stops (``assign(gap_limit=None)``): it
@@ -270,10 +270,11 @@ def _columns(
     lagrangian = np.inf
     value, art = 0.0, np.inf
     proved = False
+    slack = CAP_TOL  # an excess within the LP's tolerance is no excess
     while True:
         rounds += 1
         lam, mu, nu, value, art = master.solve()
-        if art <= EPS and bound - value <= max(params.gap_limit * bound, tol):
+        if art <= slack and bound - value <= max(params.gap_limit * bound, tol):
             break
         added = proved = False
         # Wentges smoothing: price at a point between the stability centre and the current
@@ -308,9 +309,9 @@ def _columns(
         )
         if status == "timeout" or not added:
             break
-    if proved and art <= EPS:  # the master is optimal over every valid assignment
+    if proved and art <= slack:  # the master is optimal over every valid assignment
         bound = min(bound, value + tol)
-    if art > EPS:
+    if art > slack:
         if not proved:
             raise SolveError(
                 "no lottery keeping max_probability was found within the time limit", "timeout"
@@ -339,7 +340,7 @@ def _columns(
     probs = np.zeros(n)
     for w, cols in zip(weights, chosen_cols, strict=True):
         probs[cols] += w
-    if probs.max(initial=0.0) > cap:
+    if probs.max(initial=0.0) > cap + CAP_TOL:
         raise SolveError(
             f"internal error: a pair's probability {probs.max():.12f} exceeds the cap {cap:g}",
             "infeasible",
@@ -403,12 +404,14 @@ class _Master:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("random_seed", 0)
         h.setOptionValue("presolve", "off")  # presolve would discard the warm start
+        h.setOptionValue("primal_feasibility_tolerance", CAP_TOL / 10)
+        h.setOptionValue("dual_feasibility_tolerance", CAP_TOL / 10)
         h.setOptionValue("simplex_strategy", 4)  # primal: a new column keeps the basis feasible
         inf = highspy.kHighsInf
         h.addRows(
             n + 1,
             np.r_[np.full(n, -inf), 1.0],
-            np.r_[np.full(n, cap * (1 - CAP_MARGIN)), 1.0],
+            np.r_[np.full(n, cap), 1.0],
             0,
             np.zeros(0, dtype=np.int32),
             np.zeros(0, dtype=np.int32),
@@ -427,7 +430,7 @@ class _Master:
 
     def solve(self) -> tuple[np.ndarray, np.ndarray, float, float, float]:
         """Weights, pair duals mu (>= 0), convexity dual nu, objective without the penalty,
-        and the artificial excess left."""
+        and the largest artificial excess of a pair."""
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise SolveError("internal error: the lottery's master LP was not solved", "timeout")
@@ -441,7 +444,7 @@ class _Master:
             mu,
             float(dual[self.n]),
             float(np.dot(self.values, lam)),
-            float(x[: self.n].sum()),
+            float(x[: self.n].max(initial=0.0)),
         )
 
 
