@@ -287,7 +287,7 @@ def test_with_coverage_every_draw_keeps_every_rule_and_the_cap() -> None:
     problem = em.load(DEMO).with_rules({"max_probability": cap})
     lot = lottery(problem, SolveParams(gap_limit=0.01))
     assert lot.columns is not None and lot.weights is not None
-    assert lot.x.max() <= cap + 1e-9  # to floating-point accuracy
+    assert lot.x.max() <= cap + 1e-8  # to floating-point accuracy (randomized.CAP_TOL)
     assert lot.expected_objective <= lot.bound + 1e-6
     assert (lot.bound - lot.expected_objective) <= 0.01 * lot.bound + 1e-6
     sizes = np.bincount(lot.pairs.project, weights=lot.x, minlength=problem.n_projects)

@@ -73,9 +73,9 @@ EPS = 1e-7
 SEED_ROUNDINGS = 1000
 SEED_COLUMNS = 60
 SEED_SHARE = 0.3
-#: Feasibility tolerance of the master LP: a pair's probability is at most the cap up to this
-#: (floating-point accuracy; HiGHS's default, 1e-7, is too loose for a stated guarantee).
-CAP_TOL = 1e-9
+#: A pair's probability is at most the cap up to this (floating-point accuracy of the master
+#: LP, whose tolerances are set to 1e-10; HiGHS's default, 1e-7, is too loose for a guarantee).
+CAP_TOL = 1e-8
 #: Share of the time limit one pricing solve may take (at least 2 s).
 PRICE_SHARE = 0.1
 #: Default proven gap at which the column generation stops (``assign(gap_limit=None)``): it
@@ -404,8 +404,8 @@ class _Master:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("random_seed", 0)
         h.setOptionValue("presolve", "off")  # presolve would discard the warm start
-        h.setOptionValue("primal_feasibility_tolerance", CAP_TOL / 10)
-        h.setOptionValue("dual_feasibility_tolerance", CAP_TOL / 10)
+        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         h.setOptionValue("simplex_strategy", 4)  # primal: a new column keeps the basis feasible
         inf = highspy.kHighsInf
         h.addRows(
