@@ -80,8 +80,10 @@ def assign(
             problem, replace(params, gap_limit=LOTTERY_GAP if gap_limit is None else gap_limit)
         )
     if objective != "total":
-        from .lexicographic import GOALS, solve_ordered
+        from .lexicographic import GOALS, solve_ordered, solve_spread
 
+        if objective == "spread":
+            return solve_spread(problem, params, progress)
         return solve_ordered(problem, params, GOALS[objective], objective, progress)
     if not relax:
         return solve(problem, params, progress)
