@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"expertmatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def solve_options(p: argparse.ArgumentParser) -> None:
+    def solve_options(p: argparse.ArgumentParser, gap: bool = True) -> None:
         p.add_argument("--rules", help="rules.toml replacing INPUT's own rules")
         p.add_argument(
             "--time-limit",
@@ -53,13 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--workers", type=int, default=1, help="CP-SAT threads (default 1: fully deterministic)"
         )
-        p.add_argument(
-            "--gap",
-            type=float,
-            default=None,
-            help="stop once the proven relative gap is at most this (default 0: optimal; "
-            "a random draw's lottery with coverage rules: 0.001)",
-        )
+        if gap:
+            p.add_argument(
+                "--gap",
+                type=float,
+                default=None,
+                help="stop once the proven relative gap is at most this (default 0: optimal; "
+                "a random draw's lottery with coverage rules: 0.001)",
+            )
         p.add_argument("--report", help="write report.json here")
         p.add_argument("-v", "--verbose", action="store_true", help="show solver phases")
 
@@ -120,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         help="declined.csv: expert, project (empty project: unavailable for the whole round)",
     )
     r.add_argument("-o", "--output", required=True, help="new assignment.csv to write")
-    solve_options(r)
+    solve_options(r, gap=False)  # reassign proves each stage optimal or stops at the limit
 
     s = sub.add_parser("reserves", help="ranked reserve experts per project and whom they replace")
     s.add_argument("input")
