@@ -311,6 +311,8 @@ def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> No
     other = em.assign(problem, seed=12, gap_limit=0.01)
     assert first.assignment == again.assignment
     assert first.assignment != other.assignment
+    # the lottery depends on the batch only; the seed drives the draw
+    assert np.array_equal(first.probabilities.score, other.probabilities.score)
     assert em.verify(problem, first) == []
     best = em.assign(em.load(DEMO))
     assert first.expected_objective is not None
@@ -423,3 +425,25 @@ def test_fair_without_time_to_improve_returns_the_start_marked_timeout(
     assert result.status == "timeout" and "note" in result.stats
     assert result.assignment == demo_result.assignment
     assert em.verify(demo, result) == []
+
+
+def test_the_draw_takes_the_rounding_only_when_every_rule_fits_one_hierarchy() -> None:
+    """An organization whose experts have different types breaks the hierarchy (its cap row
+    crosses the enterprise split): the lottery is then a mixture of valid assignments."""
+    tables = em.generate(12, 36, seed=2)
+    rules = {"coverage_level": 0, "max_probability": 0.6}
+    laminar = em.lottery(em.from_tables(**tables, rules=rules))
+    assert laminar.columns is None and laminar.status == "optimal"
+    assert laminar.expected_objective == pytest.approx(laminar.bound)
+    experts = tables["experts"].copy()
+    org = experts["organization"].value_counts().index[0]  # an organization of several experts
+    rows = experts.index[experts["organization"] == org]
+    experts["org_type"] = experts["org_type"].astype(object)
+    experts.loc[rows[0], "org_type"] = "enterprise"
+    experts.loc[rows[1:], "org_type"] = "university"
+    mixed_problem = em.from_tables(**{**tables, "experts": experts}, rules=rules)
+    mixed = em.lottery(mixed_problem, gap_limit=0.01)
+    assert mixed.columns is not None
+    result = mixed.sample(3)
+    assert em.verify(mixed_problem, result) == []
+    assert mixed.x.max() <= 0.6 + 1e-8

@@ -232,7 +232,8 @@ def _columns(
         master.add(cols, float(score[cols].sum()))
         return True
 
-    best = solve(problem, params)  # exact deterministic optimum: a valid first column
+    # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
+    best = solve(problem, replace(params, seed=0))  # the deterministic optimum: a first column
     index = {
         (int(p), int(e)): j
         for j, (p, e) in enumerate(zip(model.pairs.project, model.pairs.expert, strict=True))
@@ -471,7 +472,7 @@ def _price(
     try:
         result = solve(
             priced,
-            SolveParams(time_limit=max(time_left, 1.0), seed=params.seed, workers=params.workers),
+            SolveParams(time_limit=max(time_left, 1.0), seed=0, workers=params.workers),
         )
     except SolveError:
         return None
