@@ -447,3 +447,31 @@ def test_the_draw_takes_the_rounding_only_when_every_rule_fits_one_hierarchy() -
     result = mixed.sample(3)
     assert em.verify(mixed_problem, result) == []
     assert mixed.x.max() <= 0.6 + 1e-8
+
+
+def test_reassign_moves_other_panels_when_the_declined_seat_needs_it() -> None:
+    """P1's only other enterprise candidate is C, who is full on P2: keeping every other pair
+    is impossible, so the full model finds the fewest changes (2)."""
+    experts = [
+        {"id": i, "organization": f"O{i}", "org_type": t, "fields": "1.1.1", "max_load": 1}
+        for i, t in (
+            ("A", "enterprise"),
+            ("C", "enterprise"),
+            ("D", "enterprise"),
+            ("U", "university"),
+        )
+    ]
+    projects = [{"id": p, "organization": "X", "fields": "1.1.1"} for p in ("P1", "P2")]
+    organizations = [{"id": f"O{i}", "type": ""} for i in "ACDU"] + [{"id": "X", "type": ""}]
+    problem = em.from_tables(
+        experts=experts,
+        projects=projects,
+        organizations=organizations,
+        conflicts=[{"expert": "D", "project": "P1"}],
+        rules={"panel_size": 1, "enterprise_min_share": 1, "coverage_level": 0},
+    )
+    new = em.reassign(problem, [("P1", "A"), ("P2", "C")], [("A", "P1")])
+    assert new.panels["P1"] == ["C"]
+    assert new.stats["changed_pairs"] == 2
+    assert "every eligible pair" in new.stats["method"]
+    assert em.verify(new.problem, new) == []

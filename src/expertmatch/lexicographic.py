@@ -173,11 +173,14 @@ def solve_in_order(
     hint: np.ndarray | None = None,
     method: str,
     on_infeasible: Callable[[], Any] | None = None,
+    fixed_one: np.ndarray | None = None,
 ) -> Result:
     """Optimise ``goals`` one after the other, then the total score; return the Result.
 
-    ``on_infeasible`` is called when the rules cannot all hold (it should raise the
-    :class:`InfeasibleError` with the diagnosis); otherwise a :class:`SolveError` is raised.
+    ``pairs`` (default: every eligible pair) are the model's columns; ``fixed_one`` (column
+    positions) must be assigned. ``on_infeasible`` is called when the rules cannot all hold (it
+    should raise the :class:`InfeasibleError` with the diagnosis); otherwise a
+    :class:`SolveError` is raised.
     """
     from .result import Result
 
@@ -187,6 +190,8 @@ def solve_in_order(
         return params.time_limit - (time.perf_counter() - start)
 
     m = SatModel.build(problem, pairs)
+    for j in [] if fixed_one is None else fixed_one.tolist():
+        m.sat.add(m.x[j] == 1)
     if hint is not None:
         m.hint(hint)
     try:

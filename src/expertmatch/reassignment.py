@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .errors import InputError, InputIssue
+from .errors import InputError, InputIssue, SolveError
 from .history import AssignmentLike, read_declines, read_pairs, source_sha256, with_declines
 from .lexicographic import SatModel, solve_in_order
+from .problem import Pairs
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -78,16 +79,41 @@ def reassign(
     def kept(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
         return cp_model.LinearExpr.sum([m.x[j] for j in kept_cols]), True
 
-    hint = np.zeros(len(pairs), dtype=bool)
-    hint[kept_cols] = True
-    result = solve_in_order(
-        batch,
-        params,
-        [("kept_pairs", kept)],
-        hint=hint,
-        method="reassign (fewest changes, then score; CP-SAT)",
-        on_infeasible=lambda: solve(batch, params),
+    # Fast exact path: every earlier pair that is still eligible must change if it is lost, so
+    # keeping all of them is the fewest changes whenever the affected panels can be completed.
+    # With them held, only the affected projects' pairs can join: a small model.
+    kept_set = set(
+        zip(pairs.project[kept_cols].tolist(), pairs.expert[kept_cols].tolist(), strict=True)
     )
+    lost = {p for p, e in before if (p, e) not in kept_set}
+    sub = np.zeros(len(pairs), dtype=bool)
+    sub[kept_cols] = True
+    sub |= np.isin(pairs.project, np.array(sorted(lost), dtype=np.int64))
+    sub_pairs = Pairs(pairs.project[sub], pairs.expert[sub], pairs.score[sub])
+    try:
+        result = solve_in_order(
+            batch,
+            params,
+            [],
+            pairs=sub_pairs,
+            fixed_one=np.flatnonzero(np.isin(np.flatnonzero(sub), kept_cols)),
+            method="reassign: every still-eligible earlier pair kept, the affected panels "
+            "completed for the best score (CP-SAT)",
+        )
+        result.stats["held"] = {"kept_pairs": len(kept_cols)}
+    except SolveError as error:
+        if error.status != "infeasible":
+            raise
+        hint = np.zeros(len(pairs), dtype=bool)
+        hint[kept_cols] = True
+        result = solve_in_order(
+            batch,
+            params,
+            [("kept_pairs", kept)],
+            hint=hint,
+            method="reassign (fewest changes, then score; CP-SAT over every eligible pair)",
+            on_infeasible=lambda: solve(batch, params),
+        )
     after = {
         (int(p), int(e)) for p, e in zip(result.pairs.project, result.pairs.expert, strict=True)
     }
