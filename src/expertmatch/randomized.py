@@ -258,9 +258,10 @@ def _columns(
             add(chosen)
             continue
         # repair: the valid assignment closest to the rounding (most of its pairs, then score)
-        if time.perf_counter() - start > SEED_SHARE * params.time_limit:
+        left = SEED_SHARE * params.time_limit - (time.perf_counter() - start)
+        if left <= 0:
             break
-        repaired = _price(problem, model, score + bonus * chosen, params, params.time_limit)
+        repaired = _price(problem, model, score + bonus * chosen, params, left)
         if repaired is not None:
             add(repaired[0])
     tol = PRICE_TOL * max(best.objective, 1.0)
