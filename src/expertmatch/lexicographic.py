@@ -237,6 +237,21 @@ def solve_ordered(
 
     start = time.perf_counter()
     best = solve(problem, params, progress)
+    if name == "fair":
+        worst = float(np.min(_panel_means(problem, best), initial=np.inf))
+        if worst >= _best_possible_worst_mean(problem) - 1e-9:
+            # no panel can do better than its own best experts: the best-scoring assignment
+            # already has the best worst panel, and no assignment scores more
+            return replace(
+                best,
+                time_s=time.perf_counter() - start,
+                stats={
+                    **best.stats,
+                    "method": f"{name}: the best-scoring assignment already attains the upper "
+                    "bound on the worst panel (each panel's best eligible experts)",
+                    "held": {goal[0]: round(worst, 6)},
+                },
+            )
     pairs = problem.pairs
     keys = pairs.project * problem.n_experts + pairs.expert
     hint = np.isin(keys, best.pairs.project * problem.n_experts + best.pairs.expert)
@@ -261,6 +276,36 @@ def solve_ordered(
             "within the time limit; this is the best-scoring assignment",
         },
     )
+
+
+def _panel_means(problem: Problem, result: Result) -> np.ndarray:
+    """Each project's mean panel score in ``result`` (projects with a panel)."""
+    sizes = problem.project_panel_size
+    total = np.bincount(
+        result.pairs.project, weights=result.pairs.score, minlength=problem.n_projects
+    )
+    has = sizes > 0
+    return np.asarray(total[has] / sizes[has])
+
+
+def _best_possible_worst_mean(problem: Problem) -> float:
+    """An upper bound on the worst panel mean of any assignment: the smallest, over projects,
+    of the mean of the project's own k best eligible scores (every other rule only lowers it).
+    """
+    from .eligibility import eligible_blocks
+
+    out = np.inf
+    sizes = problem.project_panel_size
+    for block, scores in eligible_blocks(problem):
+        for i, p in enumerate(block.tolist()):
+            k = int(sizes[p])
+            if k == 0:
+                continue
+            row = scores[i][scores[i] > -np.inf]
+            if row.size < k:
+                return -np.inf  # the batch is infeasible anyway
+            out = min(out, float(np.sort(row)[-k:].sum()) / k)
+    return float(out)
 
 
 def solve_spread(problem: Problem, params: SolveParams, progress: Any = None) -> Result:
