@@ -613,9 +613,10 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
     where: dict[int, int] = {}
     while True:
         if not path_nodes:
-            start = next((v for v in sorted(adj) if adj[v]), None)
-            if start is None:
+            pending = sorted(v for v, edges in adj.items() if edges)
+            if not pending:
                 break
+            start = pending[int(rng.integers(len(pending)))]  # random walks: no fixed blocks
             path_nodes, path_edges, where = [start], [], {start: 0}
         here = path_nodes[-1]
         last = path_edges[-1] if path_edges else -1
@@ -631,7 +632,8 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
             drop(last)
             path_nodes, path_edges, where = [], [], {}
             continue
-        e = min(options)
+        choice = sorted(options)
+        e = choice[int(rng.integers(len(choice)))] if len(choice) > 1 else choice[0]
         nxt = int(head[e]) if int(tail[e]) == here else int(tail[e])
         if nxt not in where:
             where[nxt] = len(path_nodes)
