@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import expertmatch as em
@@ -21,7 +21,7 @@ from expertmatch.randomized import lottery
 from expertmatch.solve import SolveParams
 
 from .conftest import make
-from .test_properties import all_assignments, score_of, tiny_batches
+from .test_properties import all_assignments, coverage_batches, score_of, tiny_batches
 
 DEMO = str(em.demo_path())
 SLOW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -475,3 +475,49 @@ def test_reassign_moves_other_panels_when_the_declined_seat_needs_it() -> None:
     assert new.stats["changed_pairs"] == 2
     assert "every eligible pair" in new.stats["method"]
     assert em.verify(new.problem, new) == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(tiny_batches(), coverage_batches()), st.sampled_from([0.5, 0.7]))
+def test_lottery_matches_the_best_mixture_of_all_valid_assignments(
+    batch: dict[str, Any], cap: float
+) -> None:
+    """Brute force: every valid assignment enumerated, the LP over their mixtures with every
+    pair at most ``cap`` likely gives the best expected score; the library's lottery must reach
+    it (within its proven gap) or say correctly that no such mixture exists."""
+    from scipy.optimize import linprog
+
+    problem = em.from_tables(**batch).with_rules({"max_probability": cap})
+    options = list(all_assignments(problem))
+    best_mixture = None
+    if options:
+        pairs = sorted({pair for o in options for pair in o})
+        col = {pair: i for i, pair in enumerate(pairs)}
+        A = np.zeros((len(pairs), len(options)))
+        for k, o in enumerate(options):
+            for pair in o:
+                A[col[pair], k] = 1
+        values = np.array([float(score_of(problem, o)) for o in options], dtype=float)
+        res = linprog(
+            -values,
+            A_ub=A,
+            b_ub=np.full(len(pairs), cap),
+            A_eq=np.ones((1, len(options))),
+            b_eq=[1.0],
+            bounds=(0, None),
+            method="highs",
+        )
+        best_mixture = -res.fun if res.status == 0 else None
+    try:
+        lot = em.lottery(problem, gap_limit=1e-6)
+    except em.InfeasibleError:
+        assert best_mixture is None, "reported infeasible, but a capped mixture exists"
+        event("no capped mixture")
+        return
+    assert best_mixture is not None
+    event("rounding" if lot.columns is None else "column generation")
+    assert lot.x.max() <= cap + 1e-8
+    assert lot.expected_objective <= best_mixture + 1e-6
+    assert lot.expected_objective >= best_mixture - 1e-6 * max(1.0, best_mixture) - 1e-6
+    for seed in range(3):
+        assert em.verify(problem, lot.sample(seed)) == []

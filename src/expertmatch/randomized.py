@@ -72,6 +72,7 @@ EPS = 1e-7
 #: marginals, which shortens the column generation.
 SEED_ROUNDINGS = 1000
 SEED_COLUMNS = 60
+SEED_MISSES = 30
 SEED_SHARE = 0.3
 #: A pair's probability is at most the cap up to this (floating-point accuracy of the master
 #: LP, whose tolerances are set to 1e-10; HiGHS's default, 1e-7, is too loose for a guarantee).
@@ -165,7 +166,7 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
     start = time.perf_counter()
     cap = float(problem.rules.max_probability)
     model = build_model(problem, problem.pairs)
-    lp = _solve_lp(model, params.time_limit, upper=cap)
+    lp = _solve_lp(model, params.time_limit, upper=cap) if model.n_pairs else None
     if lp is None:
         solve(problem, params)  # raises the deterministic diagnosis if there is one
         raise InfeasibleError(_capped_clashes(problem, cap))
@@ -250,12 +251,13 @@ def _columns(
     rng = np.random.default_rng(0)  # the lottery does not depend on the draw's seed
     network = _Network.build(problem, model.pairs, x)
     bonus = 2.0 * float(np.abs(score).max(initial=1.0))
+    misses = 0  # roundings in a row that gave no new column (small batches repeat them)
     for _ in range(SEED_ROUNDINGS):
-        if len(columns) > SEED_COLUMNS:
+        if len(columns) > SEED_COLUMNS or misses > SEED_MISSES:
             break
         chosen = _round(network, rng)
         if model.satisfied(chosen):
-            add(chosen)
+            misses = 0 if add(chosen) else misses + 1
             continue
         # repair: the valid assignment closest to the rounding (most of its pairs, then score)
         left = SEED_SHARE * params.time_limit - (time.perf_counter() - start)
@@ -263,7 +265,7 @@ def _columns(
             break
         repaired = _price(problem, model, score + bonus * chosen, params, left)
         if repaired is not None:
-            add(repaired[0])
+            misses = 0 if add(repaired[0]) else misses + 1
     tol = PRICE_TOL * max(best.objective, 1.0)
     bound = lp_bound
     rounds = 0
