@@ -152,10 +152,18 @@ def _print_summary(console: Console, result: Result) -> None:
         f"[bold]{result.status}[/bold]: {s['reviews']} reviews for {s['projects']} "
         f"projects by {s['experts_used']} experts"
     )
-    console.print(
-        f"objective {result.objective:.2f}  bound {result.bound:.2f}  "
-        f"gap {result.gap:.4%}  time {result.time_s:.2f} s"
-    )
+    if result.expected_objective is not None:
+        console.print(
+            f"random draw (seed {result.seed}): this draw scores {result.objective:.2f}; "
+            f"the lottery's expected score {result.expected_objective:.2f}  bound "
+            f"{result.bound:.2f}  gap {result.gap:.4%}; every pair at most "
+            f"{result.max_probability:g} likely  time {result.time_s:.2f} s"
+        )
+    else:
+        console.print(
+            f"objective {result.objective:.2f}  bound {result.bound:.2f}  "
+            f"gap {result.gap:.4%}  time {result.time_s:.2f} s"
+        )
     console.print(
         f"enterprise share {s['enterprise_share']:.1%} overall, lowest panel "
         f"{s['enterprise_share_min_panel']:.1%}; fields covered "
