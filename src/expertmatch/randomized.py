@@ -77,8 +77,9 @@ SEED_SHARE = 0.3
 #: A pair's probability is at most the cap up to this (floating-point accuracy of the master
 #: LP, whose tolerances are set to 1e-10; HiGHS's default, 1e-7, is too loose for a guarantee).
 CAP_TOL = 1e-8
-#: Share of the time limit one pricing solve may take (at least 2 s).
-PRICE_SHARE = 0.1
+#: Share of the time limit one pricing solve may take (at least 1 s): a pricing stopped early
+#: still gives a column and a valid bound, and short rounds converge faster.
+PRICE_SHARE = 0.02
 #: Default proven gap at which the column generation stops (``assign(gap_limit=None)``): it
 #: tails off, and the last 0.1% can take minutes on office batches.
 LOTTERY_GAP = 0.001
@@ -288,7 +289,7 @@ def _columns(
             priced = None
             if left > 0:
                 at = mu if center is None or alpha == 0 else alpha * center + (1 - alpha) * mu
-                limit = min(left, max(2.0, PRICE_SHARE * params.time_limit))
+                limit = min(left, max(1.0, PRICE_SHARE * params.time_limit))
                 priced = _price(problem, model, score - at, params, limit)
             if priced is None:
                 status = "timeout"
@@ -394,15 +395,16 @@ def _quiet_stdout() -> Iterator[None]:
 
 class _Master:
     """The master LP of the column generation, kept in one HiGHS instance so that each new
-    column is a warm start (dual simplex from the previous basis).
+    column is a warm start (primal simplex from the previous basis).
 
-    Rows: one per eligible pair (``sum_i lambda_i A_ij <= cap``) and the convexity row
-    (``sum_i lambda_i = 1``). Columns: an artificial excess per pair (cost ``penalty``, so the
-    master is feasible from the start) and one column per assignment.
+    Rows: the convexity row (``sum_i lambda_i = 1``) and, for each pair that some column uses,
+    ``sum_i lambda_i A_ij - excess_j <= cap`` (added when the pair first appears: a pair no
+    column uses is slack, its dual 0). Columns: one per assignment, and an artificial excess
+    per pair row (cost ``penalty``, so the master is feasible from the start).
     """
 
     def __init__(self, n: int, cap: float, penalty: float) -> None:
-        self.n = n
+        self.n, self.cap, self.penalty = n, cap, penalty
         with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)
@@ -411,44 +413,69 @@ class _Master:
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         h.setOptionValue("simplex_strategy", 4)  # primal: a new column keeps the basis feasible
-        inf = highspy.kHighsInf
-        h.addRows(
-            n + 1,
-            np.r_[np.full(n, -inf), 1.0],
-            np.r_[np.full(n, cap), 1.0],
-            0,
-            np.zeros(0, dtype=np.int32),
-            np.zeros(0, dtype=np.int32),
-            np.zeros(0),
-        )
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        for j in range(n):  # artificial excess of pair j
-            h.addCol(-penalty, 0.0, inf, 1, np.array([j], dtype=np.int32), np.array([-1.0]))
+        h.addRow(1.0, 1.0, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
         self.h = h
+        self.row_of = np.full(n, -1, dtype=np.int64)  # pair -> its row (0 is convexity)
+        self.pair_of_row: list[int] = [-1]
+        self.assignment_cols: list[int] = []
+        self.excess_cols: list[int] = []
         self.values: list[float] = []
 
     def add(self, cols: np.ndarray, value: float) -> None:
-        rows = np.r_[cols, self.n].astype(np.int32)
-        self.h.addCol(value, 0.0, highspy.kHighsInf, rows.size, rows, np.ones(rows.size))
+        h = self.h
+        new = cols[self.row_of[cols] < 0]
+        if new.size:
+            first = len(self.pair_of_row)
+            k = int(new.size)
+            h.addRows(
+                k,
+                np.full(k, -highspy.kHighsInf),
+                np.full(k, self.cap),
+                0,
+                np.zeros(0, dtype=np.int32),
+                np.zeros(0, dtype=np.int32),
+                np.zeros(0),
+            )
+            rows = np.arange(first, first + k, dtype=np.int32)
+            self.row_of[new] = rows
+            self.pair_of_row.extend(new.tolist())
+            start = h.getNumCol()
+            h.addCols(
+                k,
+                np.full(k, -self.penalty),
+                np.zeros(k),
+                np.full(k, highspy.kHighsInf),
+                k,
+                np.arange(k, dtype=np.int32),
+                rows,
+                np.full(k, -1.0),
+            )
+            self.excess_cols.extend(range(start, start + k))
+        rows = np.r_[0, self.row_of[cols]].astype(np.int32)
+        self.assignment_cols.append(h.getNumCol())
+        h.addCol(value, 0.0, highspy.kHighsInf, rows.size, rows, np.ones(rows.size))
         self.values.append(value)
 
     def solve(self) -> tuple[np.ndarray, np.ndarray, float, float, float]:
-        """Weights, pair duals mu (>= 0), convexity dual nu, objective without the penalty,
-        and the largest artificial excess of a pair."""
+        """Weights, pair duals mu (>= 0, one per pair), convexity dual nu, objective without the
+        penalty, and the largest artificial excess of a pair."""
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise SolveError("internal error: the lottery's master LP was not solved", "timeout")
         sol = self.h.getSolution()
         x = np.asarray(sol.col_value)
         dual = np.asarray(sol.row_dual)
-        lam = x[self.n :]
-        mu = np.maximum(dual[: self.n], 0.0)
+        lam = x[self.assignment_cols]
+        mu = np.zeros(self.n)
+        mu[np.asarray(self.pair_of_row[1:], dtype=np.int64)] = np.maximum(dual[1:], 0.0)
+        excess = x[self.excess_cols] if self.excess_cols else np.zeros(0)
         return (
             lam,
             mu,
-            float(dual[self.n]),
+            float(dual[0]),
             float(np.dot(self.values, lam)),
-            float(x[: self.n].max(initial=0.0)),
+            float(excess.max(initial=0.0)),
         )
 
 
