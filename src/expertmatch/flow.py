@@ -50,7 +50,7 @@ def solve_flow(problem: Problem) -> tuple[Pairs, int, float] | None:
     pairs = problem.pairs
     cap = problem.expert_capacity
     usable = cap[pairs.expert] > 0
-    pairs = Pairs(pairs.project[usable], pairs.expert[usable], pairs.score[usable])
+    pairs = pairs.take(usable)
     n_p, n_e, n = problem.n_projects, problem.n_experts, len(pairs)
     unit = problem.score_unit
     weight = integer_weights(pairs.score, unit)
@@ -116,5 +116,5 @@ def solve_flow(problem: Problem) -> tuple[Pairs, int, float] | None:
         return None
     pair_arcs = arcs[2 * n_p + int(ent.sum()) + n : 2 * n_p + int(ent.sum()) + 2 * n]
     used = flow.flows(pair_arcs) > 0
-    chosen = Pairs(pairs.project[used], pairs.expert[used], pairs.score[used])
+    chosen = pairs.take(used)
     return chosen, int(weight[used].sum()), unit

@@ -210,7 +210,7 @@ def solve_in_order(
     held = {k: round(v * m.scale.get(k, 1), 6) for k, v in m.held.items() if k != "score"}
     return Result.build(
         problem,
-        Pairs(p.project[chosen], p.expert[chosen], p.score[chosen]),
+        p.take(chosen),
         status="optimal" if m.proved else "timeout",
         objective=value * unit,
         bound=max(bound, value) * unit,
@@ -252,9 +252,7 @@ def solve_ordered(
                     "held": {goal[0]: round(worst, 6)},
                 },
             )
-    pairs = problem.pairs
-    keys = pairs.project * problem.n_experts + pairs.expert
-    hint = np.isin(keys, best.pairs.project * problem.n_experts + best.pairs.expert)
+    hint = problem.pairs.member_of(best.pairs, problem.n_experts)
     left = max(params.time_limit - (time.perf_counter() - start), 1.0)
     method = f"{name}: {goal[0]} first, then score (CP-SAT from the best-scoring assignment)"
     try:

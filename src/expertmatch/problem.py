@@ -49,6 +49,16 @@ class Pairs:
     def __len__(self) -> int:
         return int(self.project.size)
 
+    def take(self, mask: np.ndarray) -> Pairs:
+        """The pairs where ``mask`` (booleans or indices) selects them, in order."""
+        return Pairs(self.project[mask], self.expert[mask], self.score[mask])
+
+    def member_of(self, other: Pairs, n_experts: int) -> np.ndarray:
+        """For each of these pairs, is the same (project, expert) among ``other``?"""
+        return np.isin(
+            self.project * n_experts + self.expert, other.project * n_experts + other.expert
+        )
+
 
 @dataclass(frozen=True)
 class Coverage:

@@ -144,7 +144,7 @@ class Lottery:
         probs = Pairs(p.project.copy(), p.expert.copy(), self.x.copy())
         return Result.build(
             self.problem,
-            Pairs(p.project[chosen], p.expert[chosen], p.score[chosen]),
+            p.take(chosen),
             status=self.status,
             objective=objective,
             bound=self.bound,
@@ -236,19 +236,7 @@ def _columns(
 
     # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
     best = solve(problem, replace(params, seed=0))  # the deterministic optimum: a first column
-    index = {
-        (int(p), int(e)): j
-        for j, (p, e) in enumerate(zip(model.pairs.project, model.pairs.expert, strict=True))
-    }
-    add(
-        _mask(
-            n,
-            [
-                index[(int(p), int(e))]
-                for p, e in zip(best.pairs.project, best.pairs.expert, strict=True)
-            ],
-        )
-    )
+    add(model.pairs.member_of(best.pairs, problem.n_experts))
     rng = np.random.default_rng(0)  # the lottery does not depend on the draw's seed
     network = _Network.build(problem, model.pairs, x)
     bonus = 2.0 * float(np.abs(score).max(initial=1.0))
@@ -371,12 +359,6 @@ def _columns(
             "lp_bound": round(lp_bound, 6),
         },
     )
-
-
-def _mask(n: int, cols: list[int]) -> np.ndarray:
-    out = np.zeros(n, dtype=bool)
-    out[cols] = True
-    return out
 
 
 @contextmanager
@@ -506,8 +488,7 @@ def _price(
         )
     except SolveError:
         return None
-    keys = pairs.project * problem.n_experts + pairs.expert
-    chosen = np.isin(keys, result.pairs.project * problem.n_experts + result.pairs.expert)
+    chosen = pairs.member_of(result.pairs, problem.n_experts)
     total = int(problem.project_panel_size.sum())
     return chosen, result.bound - shift * total + 0.5e-6 * total
 

@@ -23,7 +23,6 @@ from ortools.sat.python import cp_model
 from .errors import InputError, InputIssue, SolveError
 from .history import AssignmentLike, read_declines, read_pairs, source_sha256, with_declines
 from .lexicographic import SatModel, solve_in_order
-from .problem import Pairs
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -89,7 +88,7 @@ def reassign(
     sub = np.zeros(len(pairs), dtype=bool)
     sub[kept_cols] = True
     sub |= np.isin(pairs.project, np.array(sorted(lost), dtype=np.int64))
-    sub_pairs = Pairs(pairs.project[sub], pairs.expert[sub], pairs.score[sub])
+    sub_pairs = pairs.take(sub)
     try:
         result = solve_in_order(
             batch,

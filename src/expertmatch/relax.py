@@ -29,7 +29,6 @@ from ortools.sat.python import cp_model
 
 from .errors import Clash, InfeasibleError, SolveError
 from .model import Model, build_model, integer_weights
-from .problem import Pairs
 
 if TYPE_CHECKING:
     from .problem import Problem
@@ -156,7 +155,7 @@ def solve_relaxed(
     bound = math.floor(solver.best_objective_bound + 1e-9)
     result = Result.build(
         problem,
-        Pairs(pairs.project[chosen], pairs.expert[chosen], pairs.score[chosen]),
+        pairs.take(chosen),
         status=status,
         objective=value * problem.score_unit,
         bound=max(bound, value) * problem.score_unit,

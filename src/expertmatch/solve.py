@@ -36,7 +36,7 @@ from .diagnose import minimal_clash
 from .errors import Clash, InfeasibleError, SolveError
 from .feasibility import check_feasibility
 from .model import Model, build_model
-from .problem import Pairs, Problem
+from .problem import Problem
 from .result import Result
 
 log = logging.getLogger("expertmatch")
@@ -258,17 +258,6 @@ def _combined(problem: Problem) -> list[Clash]:
     ]
 
 
-def _mask(pairs: Pairs, subset: Pairs, n_experts: int) -> np.ndarray:
-    """Which of ``pairs`` are in ``subset``."""
-    return np.isin(
-        pairs.project * n_experts + pairs.expert, subset.project * n_experts + subset.expert
-    )
-
-
-def _take(pairs: Pairs, mask: np.ndarray) -> Pairs:
-    return Pairs(pairs.project[mask], pairs.expert[mask], pairs.score[mask])
-
-
 def solve(
     problem: Problem, params: SolveParams | None = None, progress: Progress | None = None
 ) -> Result:
@@ -424,7 +413,7 @@ def solve(
         best_x, z_inc = run.x, run.objective
         if len(columns) >= surv.total_eligible:
             bound = min(z_lp, math.floor(run.bound + 1e-9))
-    chosen = _take(columns, best_x)
+    chosen = columns.take(best_x)
 
     if z_inc < bound and (bound - z_inc) > params.gap_limit * bound:
         # Reduced-cost fixing: only these pairs can take part in a better assignment.
@@ -437,19 +426,19 @@ def solve(
         if core_optimal and not (keep & ~core).any() and len(outside) == 0:
             bound = z_inc
         elif left() > MIN_SAT_TIME:
-            pairs = merge(_take(columns, keep), outside, n_exp)
+            pairs = merge(columns.take(keep), outside, n_exp)
             final = build_model(problem, pairs)
             run = _solve_sat(
                 final,
                 np.ones(final.n_pairs, dtype=bool),
-                _mask(pairs, chosen, n_exp),
-                _mask(pairs, _take(columns, must), n_exp),
+                pairs.member_of(chosen, n_exp),
+                pairs.member_of(columns.take(must), n_exp),
                 params,
                 left(),
                 at_least=z_inc + 1,
             )
             if run.x is not None and run.objective > z_inc:
-                chosen, z_inc = _take(pairs, run.x), run.objective
+                chosen, z_inc = pairs.take(run.x), run.objective
             if run.status in ("optimal", "infeasible"):
                 bound = z_inc  # nothing better exists among the pairs that could improve
             elif math.isfinite(run.bound):
