@@ -24,7 +24,6 @@ integer objective is exact.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -222,7 +221,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
     # round-level enterprise target
     if rules.enterprise_target_share is not None:
         total = int(problem.project_panel_size.sum())
-        need_all = math.ceil(rules.enterprise_target_share * total)
+        need_all = rules.enterprise_target_required(total)
         if need_all > 0:
             cols = j[ent]
             rows.add(

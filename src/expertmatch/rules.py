@@ -100,6 +100,13 @@ class Rules:
         """Enterprise experts a panel of this size needs: ceil(share x panel size)."""
         return math.ceil(self.enterprise_min_share * panel_size)
 
+    def enterprise_target_required(self, total_reviews: int) -> int:
+        """Enterprise reviews a batch of this many reviews needs under
+        ``enterprise_target_share``: ceil(share x total), 0 when the rule is not set."""
+        if self.enterprise_target_share is None:
+            return 0
+        return math.ceil(self.enterprise_target_share * total_reviews)
+
     def as_dict(self, raw: bool = False) -> dict[str, Any]:
         """The effective rules; shares as ``"1/3"`` strings (or Fractions with ``raw``)."""
         out = asdict(self)

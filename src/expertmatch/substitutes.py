@@ -15,7 +15,6 @@ compete for the same expert's last review.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,19 +70,13 @@ def reserves(
     panels: dict[int, list[int]] = {p: [] for p in range(problem.n_projects)}
     for p, e in sorted(before):
         panels[p].append(e)
-    load = np.zeros(problem.n_experts, dtype=np.int64)
-    for _, e in before:
-        load[e] += 1
+    load = np.bincount([e for _, e in before], minlength=problem.n_experts)
     free = problem.expert_capacity - load >= 1
     ent = problem.expert_enterprise
     org = problem.expert_org
     cov = problem.coverage
-    ent_total = int(sum(ent[e] for _, e in before))
-    ent_need_all = (
-        math.ceil(rules.enterprise_target_share * int(problem.project_panel_size.sum()))
-        if rules.enterprise_target_share is not None
-        else 0
-    )
+    ent_total = int(load[ent].sum())
+    ent_need_all = rules.enterprise_target_required(int(problem.project_panel_size.sum()))
     rows = []
     for block, scores in eligible_blocks(problem):
         for i, p in enumerate(block.tolist()):
@@ -101,7 +94,7 @@ def reserves(
             ok &= ent_total + delta >= ent_need_all
             # organization cap: the candidate's organization after the swap
             same_org = org[cand][:, None] == org[members][None, :]
-            in_panel = (org[cand][:, None] == org[members][None, :]).sum(axis=1)
+            in_panel = same_org.sum(axis=1)
             ok &= (in_panel[:, None] - same_org + 1) <= rules.max_per_org
             # coverage: every field node keeps at least one covering panel member
             nodes = cov.node[cov.project == p]

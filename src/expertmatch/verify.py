@@ -7,7 +7,6 @@ Use it on any assignment — a :class:`Result`, a DataFrame or CSV with ``projec
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -157,7 +156,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
 
     if rules.enterprise_target_share is not None:
         total = int(problem.project_panel_size.sum())
-        need_all = math.ceil(rules.enterprise_target_share * total)
+        need_all = rules.enterprise_target_required(total)
         got_all = sum(
             problem.expert_type[e] == "enterprise" for e, n in loads.items() for _ in range(n)
         )
