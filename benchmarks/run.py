@@ -406,7 +406,7 @@ def run_lottery(
     problem: Any, time_limit: float, seed: int, workers: int
 ) -> tuple[Outcome, Any, dict[str, Any]]:
     """The lottery and one draw: ``assign``'s body for ``max_probability < 1``
-    (``randomized.solve_random``), split in two to time the parts. Returns the outcome, the
+    (``api.lottery(...).sample(seed)``), split in two to time the parts. Returns the outcome, the
     lottery (for the frequency check) and the fields of the run's record."""
     from expertmatch.randomized import LOTTERY_GAP, lottery
     from expertmatch.solve import SolveParams

@@ -71,13 +71,9 @@ def assign(
     ]
     if len(special) > 1:
         raise ValueError(f"{' and '.join(special)} cannot be combined")
-    if problem.rules.max_probability < 1:
-        from dataclasses import replace
-
-        from .randomized import LOTTERY_GAP, solve_random
-
-        return solve_random(
-            problem, replace(params, gap_limit=LOTTERY_GAP if gap_limit is None else gap_limit)
+    if problem.rules.max_probability < 1:  # the lottery depends on the batch; seed: the draw
+        return lottery(problem, time_limit=time_limit, gap_limit=gap_limit, workers=workers).sample(
+            seed
         )
     if objective != "total":
         from .lexicographic import GOALS, solve_ordered, solve_spread

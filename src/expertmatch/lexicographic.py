@@ -118,9 +118,7 @@ class SatModel:
         value = round(solver.objective_value)
         self.held[name] = value
         self.sat.add(expr >= value if maximize else expr <= value)
-        self.sat.clear_hints()
-        for var in self.x:
-            self.sat.add_hint(var, solver.boolean_value(var))
+        self.hint(np.array([solver.boolean_value(v) for v in self.x], dtype=bool))
         return solver, value
 
     def hint(self, chosen: np.ndarray) -> None:
@@ -329,11 +327,7 @@ def solve_spread(problem: Problem, params: SolveParams, progress: Any = None) ->
         )
 
     def capped(limit: int) -> Problem:
-        return replace(
-            problem,
-            expert_max_load_given=np.minimum(problem.expert_max_load, limit),
-            input_sha256=problem.input_sha256,
-        )
+        return replace(problem, expert_max_load_given=np.minimum(problem.expert_max_load, limit))
 
     best = solve(problem, params, progress)  # raises the diagnosis if the rules cannot hold
     hi = int(best.loads().max(initial=0))

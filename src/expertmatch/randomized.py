@@ -676,8 +676,3 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
     chosen = np.zeros(net.n_all, dtype=bool)
     chosen[net.keep[np.rint(flow[: net.keep.size]) == 1]] = True
     return chosen
-
-
-def solve_random(problem: Problem, params: SolveParams) -> Result:
-    """The ``max_probability`` solve: the optimal capped lottery, one draw from ``seed``."""
-    return lottery(problem, params).sample(params.seed)
