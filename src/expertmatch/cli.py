@@ -25,7 +25,7 @@ from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, S
 from .history import count_reviews, read_pairs, with_used, write_experts
 from .lexicographic import OBJECTIVES
 from .load import load
-from .output import safe_frame, staged
+from .output import staged, write_csv
 from .problem import Problem
 from .relax import BEND_ORDER, check_order
 from .result import Result
@@ -270,15 +270,14 @@ def run(argv: Sequence[str] | None = None) -> int:
             )
         return 0
     if args.command == "reserves":
-        frame = reserves(
-            args.input, args.previous, args.k, declined=args.declined, rules=args.rules
-        )
-        with staged([args.output]) as (temp,):
-            safe_frame(frame).to_csv(temp, index=False, encoding="utf-8-sig")
-        short = frame.groupby("project").size()
+        problem = load(args.input, rules=args.rules)
+        frame = reserves(problem, args.previous, args.k, declined=args.declined)
+        write_csv(frame, args.output)
+        per_project = frame.groupby("project").size().reindex(problem.project_ids, fill_value=0)
         out.print(
-            f"{len(frame)} reserves for {short.size} projects "
-            f"(at most {args.k} each; {int((short < args.k).sum())} projects have fewer)"
+            f"{len(frame)} reserves for {problem.n_projects} projects (at most {args.k} each; "
+            f"{int((per_project < args.k).sum())} projects have fewer, "
+            f"{int((per_project == 0).sum())} none)"
         )
         return 0
     if args.command == "update-used":

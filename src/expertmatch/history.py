@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, InputIssue
-from .output import safe_frame, staged
+from .output import write_csv
 from .problem import Problem
 from .tables import decode_csv, parse_csv, read_folder, read_workbook
 
@@ -215,5 +215,4 @@ def write_experts(
     frame = raw.tables["experts"].frame.copy()
     ids = [str(i).strip() for i in frame["id"]]
     frame["used"] = [int(problem.expert_used[problem.expert_index[i]]) for i in ids]
-    with staged([output]) as (temp,):
-        safe_frame(frame).to_csv(temp, index=False, encoding="utf-8-sig")
+    write_csv(frame, output)

@@ -31,6 +31,17 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """A table as spreadsheet-safe CSV, UTF-8 with BOM (so Excel opens it); no index."""
+    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """:func:`write_frame`, atomically: a failed run leaves no partial file."""
+    with staged([path]) as (temp,):
+        write_frame(frame, temp)
+
+
 @contextmanager
 def staged(paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Path]]:
     """Yield temporary paths beside the targets; move them all in place only on success.

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .output import safe_frame, staged
+from .output import staged, write_frame
 from .problem import Pairs, Problem
 from .scoring import best_match
 
@@ -231,14 +231,12 @@ class Result:
         none."""
         extra = [f for f in (report, probabilities) if f is not None]
         with staged([assignment, *extra]) as temps:
-            safe_frame(self.frame).to_csv(temps[0], index=False, encoding="utf-8-sig")
+            write_frame(self.frame, temps[0])
             rest = iter(temps[1:])
             if report is not None:
                 next(rest).write_text(self.to_json() + "\n", encoding="utf-8")
             if probabilities is not None:
-                safe_frame(self.probability_frame()).to_csv(
-                    next(rest), index=False, encoding="utf-8-sig"
-                )
+                write_frame(self.probability_frame(), next(rest))
 
     def __str__(self) -> str:
         return (
