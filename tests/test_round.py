@@ -521,3 +521,26 @@ def test_lottery_matches_the_best_mixture_of_all_valid_assignments(
     assert lot.expected_objective >= best_mixture - 1e-6 * max(1.0, best_mixture) - 1e-6
     for seed in range(3):
         assert em.verify(problem, lot.sample(seed)) == []
+
+
+def test_a_cap_no_mixture_of_valid_assignments_can_keep_is_infeasible() -> None:
+    """Only two panels cover 1.2, 1.3 and 1.4 ({E2, E3} and {E3, E4}; E0 and E4 share an
+    organization), so E3 is on every valid panel: no lottery keeps a cap of 0.5. Found by the
+    brute-force property above (the proof of "no column prices out" must allow for the
+    pricing weights' rounding)."""
+    experts = [
+        {"id": "E0", "organization": "O0", "org_type": "enterprise", "fields": "1.3"},
+        {"id": "E1", "organization": "O1", "org_type": "enterprise", "fields": "1.1"},
+        {"id": "E2", "organization": "O2", "org_type": "enterprise", "fields": "1.2"},
+        {"id": "E3", "organization": "O3", "org_type": "enterprise", "fields": "1.3;1.4"},
+        {"id": "E4", "organization": "O0", "org_type": "enterprise", "fields": "1.2;1.4"},
+    ]
+    problem = em.from_tables(
+        experts=experts,
+        projects=[{"id": "P0", "organization": "X", "fields": "1.2;1.3;1.4"}],
+        scores=[{"expert": e["id"], "project": "P0", "score": 1} for e in experts],
+        rules={"panel_size": 2, "max_load": 1, "coverage_level": 2, "max_probability": 0.5},
+    )
+    with pytest.raises(em.InfeasibleError) as err:
+        em.lottery(problem, gap_limit=1e-6)
+    assert err.value.clashes[0].rule == "max_probability"

@@ -83,6 +83,8 @@ PRICE_SHARE = 0.02
 #: Default proven gap at which the column generation stops (``assign(gap_limit=None)``): it
 #: tails off, and the last 0.1% can take minutes on office batches.
 LOTTERY_GAP = 0.001
+#: Largest change of one pair's pricing weight when it is rounded to 6 decimals.
+PRICE_ROUNDING = 0.5e-6
 #: A column prices in when its reduced cost exceeds this share of the best score.
 PRICE_TOL = 1e-7
 
@@ -255,7 +257,10 @@ def _columns(
         repaired = _price(problem, model, score + bonus * chosen, params, left)
         if repaired is not None:
             misses = 0 if add(repaired[0]) else misses + 1
-    tol = PRICE_TOL * max(best.objective, 1.0)
+    # a pricing's bound carries its weights' rounding (PRICE_ROUNDING per assigned pair), so
+    # "no column prices out" can only be proved to that accuracy
+    total = int(problem.project_panel_size.sum())
+    tol = max(PRICE_TOL * max(best.objective, 1.0), 2 * PRICE_ROUNDING * total)
     bound = lp_bound
     rounds = 0
     status = "optimal"
@@ -478,7 +483,7 @@ def _price(
     pairs = model.pairs
     priced = replace(
         problem,
-        supplied_scores=Pairs(pairs.project, pairs.expert, np.round(weight + shift, 6)),
+        supplied_scores=Pairs(pairs.project, pairs.expert, np.round(weight + shift, 6)),  # ±5e-7
         rules=replace(problem.rules, min_score=0.0),
     )
     try:
@@ -490,7 +495,7 @@ def _price(
         return None
     chosen = pairs.member_of(result.pairs, problem.n_experts)
     total = int(problem.project_panel_size.sum())
-    return chosen, result.bound - shift * total + 0.5e-6 * total
+    return chosen, result.bound - shift * total + PRICE_ROUNDING * total
 
 
 def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
