@@ -9,7 +9,7 @@ and solved by each method below, each run in a *fresh Python subprocess* (see "M
 ``expertmatch``
     ``expertmatch.assign`` (LP relaxation + CP-SAT on a core + reduced-cost fixing).
 ``cpsat``
-    CP-SAT over all eligible pairs with the rows of ``expertmatch.model.build_model``.
+    CP-SAT over all eligible pairs with the rows of ``expertmatch.formulation.rows.build_model``.
 ``milp``
     HiGHS branch and cut (``scipy.optimize.milp``) over the same rows, ``mip_rel_gap = 0``,
     otherwise scipy's defaults (presolve on).
@@ -24,7 +24,8 @@ and solved by each method below, each run in a *fresh Python subprocess* (see "M
     conflicts (eligible pairs): a relaxation, so its optimum is an upper bound on the true
     objective; ``expertmatch.verify`` counts the rules its assignment breaks.
 ``lottery-<cap>`` (the ``lottery`` set)
-    The randomised assignment, rule ``max_probability = cap``: ``expertmatch.randomized.lottery``
+    The randomised assignment, rule ``max_probability = cap``:
+    ``expertmatch.solvers.lottery.lottery``
     (``lottery_s``) then ``Lottery.sample(seed)`` (one draw, ``draw_s``), with the parameters
     ``assign(seed=seed)`` passes (``gap_limit`` ``randomized.LOTTERY_GAP``): exactly what
     ``assign`` runs for ``max_probability < 1``. When every rule fits one hierarchy the lottery
@@ -94,7 +95,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: Objectives closer than this (relative) are the same optimum.
 SAME = 1e-9
 #: A lottery's pair probability above ``cap + X_TOL`` breaks the cap: the library guarantees
-#: the cap to floating-point accuracy (``expertmatch.randomized.CAP_TOL``).
+#: the cap to floating-point accuracy (``expertmatch.solvers.lottery.CAP_TOL``).
 X_TOL = 1e-8
 
 
@@ -408,8 +409,8 @@ def run_lottery(
     """The lottery and one draw: ``assign``'s body for ``max_probability < 1``
     (``api.lottery(...).sample(seed)``), split in two to time the parts. Returns the outcome, the
     lottery (for the frequency check) and the fields of the run's record."""
-    from expertmatch.randomized import LOTTERY_GAP, lottery
-    from expertmatch.solve import SolveParams
+    from expertmatch.solvers.exact import SolveParams
+    from expertmatch.solvers.lottery import LOTTERY_GAP, lottery
 
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, gap_limit=LOTTERY_GAP)
     start = time.perf_counter()
@@ -538,7 +539,7 @@ def src_sha() -> str:
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one method on one instance in this (fresh) process and return its record."""
     import expertmatch as em
-    from expertmatch.model import build_model
+    from expertmatch.formulation.rows import build_model
 
     rules = spec["rules"] or None
     source = spec.get("source", "generate")
@@ -599,7 +600,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             )
         elapsed = time.perf_counter() - start
     elif method == "expertmatch-flow":
-        from expertmatch.solve import SolveParams, solve
+        from expertmatch.solvers.exact import SolveParams, solve
 
         start = time.perf_counter()
         result = solve(

@@ -7,14 +7,17 @@ import numpy as np
 import pytest
 
 import expertmatch as em
-from expertmatch.conflicts import explain_conflicts, kinds_of
+from expertmatch.domain.conflicts import conflict_pairs, explain_conflicts, kinds_of
 
 from .conftest import ORGS, PROJECTS, make
 
 
 def eligible_experts(problem: em.Problem, project: str = "P1") -> set[str]:
     p = problem.project_index[project]
-    return {problem.expert_ids[e] for e in problem.pairs.expert[problem.pairs.project == p]}
+    return {
+        problem.expert_ids[e]
+        for e in em.eligible_pairs(problem).expert[em.eligible_pairs(problem).project == p]
+    }
 
 
 def test_baseline_all_eight_experts_are_eligible() -> None:
@@ -24,13 +27,13 @@ def test_baseline_all_eight_experts_are_eligible() -> None:
 def test_same_org_applicant() -> None:
     problem = make(projects=[{**PROJECTS[0], "organization": "U1"}])
     assert eligible_experts(problem) == {"E1", "E2", "E3", "E4", "E6", "E8"}
-    assert any("same_org" in r and "applicant" in r for r in problem.why_ineligible("E5", "P1"))
+    assert any("same_org" in r and "applicant" in r for r in em.why_ineligible(problem, "E5", "P1"))
 
 
 def test_same_org_partner() -> None:
     problem = make(projects=[{**PROJECTS[0], "partners": "I1;C2"}])
     assert eligible_experts(problem) == {"E1", "E3", "E5", "E7"}
-    assert any("partner" in r for r in problem.why_ineligible("E6", "P1"))
+    assert any("partner" in r for r in em.why_ineligible(problem, "E6", "P1"))
 
 
 def test_org_group_via_parent_links_two_levels_up() -> None:
@@ -45,14 +48,14 @@ def test_org_group_via_parent_links_two_levels_up() -> None:
     orgs[1]["parent"] = "G"  # C2 -> G, A -> C2 -> G: A's group root is G, like C1's
     problem = make(organizations=orgs)
     assert eligible_experts(problem) == {"E5", "E6", "E7", "E8"}
-    reasons = problem.why_ineligible("E1", "P1")
+    reasons = em.why_ineligible(problem, "E1", "P1")
     assert reasons and reasons[0].startswith("org_group")
 
 
 def test_team_member_who_is_an_expert() -> None:
     problem = make(members=[{"project": "P1", "person": "E5"}, {"project": "P1", "person": "M1"}])
     assert "E5" not in eligible_experts(problem)
-    assert problem.why_ineligible("E5", "P1") == ["team: the expert is on the applicant team"]
+    assert em.why_ineligible(problem, "E5", "P1") == ["team: the expert is on the applicant team"]
 
 
 @pytest.mark.parametrize(
@@ -75,7 +78,7 @@ def test_collaborator_window(kind: str, year: object, barred: bool) -> None:
     )
     assert ("E2" not in eligible_experts(problem)) is barred
     if barred:
-        assert problem.why_ineligible("E2", "P1")[0].startswith("collaborator")
+        assert em.why_ineligible(problem, "E2", "P1")[0].startswith("collaborator")
 
 
 def test_relation_with_someone_not_on_the_team_is_no_conflict() -> None:
@@ -86,7 +89,9 @@ def test_relation_with_someone_not_on_the_team_is_no_conflict() -> None:
 def test_declared_conflict() -> None:
     problem = make(conflicts=[{"expert": "E7", "project": "P1", "reason": "近期合作"}])
     assert "E7" not in eligible_experts(problem)
-    assert problem.why_ineligible("E7", "P1") == ["declared: listed in conflicts.csv (近期合作)"]
+    assert em.why_ineligible(problem, "E7", "P1") == [
+        "declared: listed in conflicts.csv (近期合作)"
+    ]
 
 
 def test_several_reasons_are_all_listed() -> None:
@@ -95,13 +100,13 @@ def test_several_reasons_are_all_listed() -> None:
         conflicts=[{"expert": "E5", "project": "P1", "reason": ""}],
         members=[{"project": "P1", "person": "E5"}],
     )
-    kinds = [r.split(":")[0] for r in problem.why_ineligible("E5", "P1")]
+    kinds = [r.split(":")[0] for r in em.why_ineligible(problem, "E5", "P1")]
     assert kinds == ["same_org", "team", "declared"]
 
 
 def test_bulk_conflicts_match_pairwise_explanations(demo: em.Problem) -> None:
     """The solver's vectorised conflicts equal verify()'s pair-by-pair ones on the demo."""
-    project, expert, mask = demo.conflict_pairs
+    project, expert, mask = conflict_pairs(demo)
     bulk = {
         (int(p), int(e)): kinds_of(int(m)) for p, e, m in zip(project, expert, mask, strict=True)
     }
@@ -117,7 +122,10 @@ def test_bulk_conflicts_match_pairwise_explanations(demo: em.Problem) -> None:
 
 def test_conflicted_pairs_are_never_eligible(demo: em.Problem) -> None:
     n = demo.n_experts
-    conflict = set((demo.conflict_pairs[0] * n + demo.conflict_pairs[1]).tolist())
-    eligible = set((demo.pairs.project * n + demo.pairs.expert).tolist())
+    conflict = set((conflict_pairs(demo)[0] * n + conflict_pairs(demo)[1]).tolist())
+    pairs = em.eligible_pairs(demo)
+    eligible = set((pairs.project * n + pairs.expert).tolist())
     assert conflict and not conflict & eligible
-    assert np.all(np.diff(demo.pairs.project * n + demo.pairs.expert) > 0)  # sorted, unique
+    assert np.all(
+        np.diff(em.eligible_pairs(demo).project * n + em.eligible_pairs(demo).expert) > 0
+    )  # sorted, unique

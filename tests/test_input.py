@@ -102,7 +102,7 @@ def test_tiny_batch_is_valid(tmp_path: Path) -> None:
     problem = em.load(build(tmp_path / "b"))
     assert problem.expert_ids == ("E1", "E2", "E3", "E4", "E5")
     assert problem.project_ids == ("P1", "P2")
-    assert len(problem.pairs) > 0
+    assert len(em.eligible_pairs(problem)) > 0
 
 
 # -- 1. each class of bad input -------------------------------------------------------------
@@ -377,9 +377,9 @@ def _same_problem(a: em.Problem, b: em.Problem) -> None:
     assert a.project_titles == b.project_titles
     assert a.project_fields == b.project_fields
     assert a.expert_keywords == b.expert_keywords
-    np.testing.assert_array_equal(a.pairs.project, b.pairs.project)
-    np.testing.assert_array_equal(a.pairs.expert, b.pairs.expert)
-    np.testing.assert_array_equal(a.pairs.score, b.pairs.score)
+    np.testing.assert_array_equal(em.eligible_pairs(a).project, em.eligible_pairs(b).project)
+    np.testing.assert_array_equal(em.eligible_pairs(a).expert, em.eligible_pairs(b).expert)
+    np.testing.assert_array_equal(em.eligible_pairs(a).score, em.eligible_pairs(b).score)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
@@ -759,7 +759,7 @@ def test_fullwidth_list_separator(tmp_path: Path) -> None:
     partners = {problem.org_ids[o] for o in problem.project_partners[0]}
     assert partners == {"U2", "C2"}
     assert problem.expert_keywords[0] == ("深度学习", "机器视觉")
-    assert "same_org" in " ".join(problem.why_ineligible("E4", "P1"))
+    assert "same_org" in " ".join(em.why_ineligible(problem, "E4", "P1"))
 
 
 @settings(max_examples=20, deadline=None)
@@ -799,27 +799,33 @@ def test_why_ineligible(tmp_path: Path) -> None:
         cell("organizations", 1, "parent", "U1"),  # U2 belongs to U1's group
     )
     problem = em.load(folder)
-    same = problem.why_ineligible("E1", "P1")
+    same = em.why_ineligible(problem, "E1", "P1")
     assert len(same) == 1 and same[0].startswith("same_org") and "U1" in same[0]
-    team = " ".join(problem.why_ineligible("E2", "P1"))
+    team = " ".join(em.why_ineligible(problem, "E2", "P1"))
     assert "team" in team and "org_group" in team
-    declared = problem.why_ineligible("E5", "P2")
+    declared = em.why_ineligible(problem, "E5", "P2")
     assert declared == ["declared: listed in conflicts.csv (近期合作)"]
-    collaborator = " ".join(problem.why_ineligible("E4", "P1"))
+    collaborator = " ".join(em.why_ineligible(problem, "E4", "P1"))
     assert "collaborator" in collaborator and "M001" in collaborator
-    assert problem.why_ineligible("E3", "P1") == []
-    assert problem.why_ineligible("E4", "P2") == []
+    assert em.why_ineligible(problem, "E3", "P1") == []
+    assert em.why_ineligible(problem, "E4", "P2") == []
     # the eligible pairs are exactly the pairs without reasons
-    eligible = set(zip(problem.pairs.project.tolist(), problem.pairs.expert.tolist(), strict=True))
+    eligible = set(
+        zip(
+            em.eligible_pairs(problem).project.tolist(),
+            em.eligible_pairs(problem).expert.tolist(),
+            strict=True,
+        )
+    )
     for p, pid in enumerate(problem.project_ids):
         for e, eid in enumerate(problem.expert_ids):
-            assert ((p, e) in eligible) == (problem.why_ineligible(eid, pid) == [])
+            assert ((p, e) in eligible) == (em.why_ineligible(problem, eid, pid) == [])
 
 
 def test_why_ineligible_low_score(tmp_path: Path) -> None:
     folder = build(tmp_path / "b", cell("experts", 3, "fields", "310.10.10"))
     problem = em.load(folder)
-    reasons = problem.why_ineligible("E4", "P1")
+    reasons = em.why_ineligible(problem, "E4", "P1")
     assert len(reasons) == 1 and reasons[0].startswith("score")
 
 

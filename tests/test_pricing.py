@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import expertmatch as em
-from expertmatch.model import build_model
-from expertmatch.solve import SolveParams, _solve_lp, _solve_sat, solve
+from expertmatch.formulation.rows import build_model
+from expertmatch.solvers.exact import SolveParams, _solve_lp, _solve_sat, solve
 
 
 def all_pairs_optimum(problem: em.Problem) -> tuple[float, float]:

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import expertmatch as em
-from expertmatch.solve import SolveParams, solve
+from expertmatch.domain.scoring import score_of as pair_score
+from expertmatch.solvers.exact import SolveParams, solve
 
 CODES = ["1.1.1", "1.1.2", "1.2.1", "1.2", "1.3.1", "2.1.1"]
 TYPES = ["enterprise", "university", "institute"]
@@ -155,7 +156,7 @@ def all_assignments(problem: em.Problem) -> Iterator[list[tuple[str, str]]]:
 
 def score_of(problem: em.Problem, pairs: list[tuple[str, str]]) -> float:
     return sum(
-        problem.score_of(problem.project_index[p], problem.expert_index[e]) for p, e in pairs
+        pair_score(problem, problem.project_index[p], problem.expert_index[e]) for p, e in pairs
     )
 
 

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 import expertmatch as em
 from expertmatch.cli import main
-from expertmatch.history import read_declines, with_declines
-from expertmatch.randomized import lottery
-from expertmatch.solve import SolveParams
+from expertmatch.domain.scoring import score_of as pair_score
+from expertmatch.rounds.history import read_declines, with_declines
+from expertmatch.solvers.exact import SolveParams
+from expertmatch.solvers.lottery import lottery
 
 from .conftest import make
 from .test_properties import all_assignments, coverage_batches, score_of, tiny_batches
@@ -84,7 +85,9 @@ def test_declined_pairs_are_named_by_verify_and_why(demo: em.Problem, demo_resul
     violations = em.verify(new.problem, demo_result)
     assert [(v.rule, v.project, v.expert) for v in violations] == [("conflict", project, expert)]
     assert "declined" in violations[0].message
-    assert new.problem.why_ineligible(expert, project) == ["declared: declined (declined row 1)"]
+    assert em.why_ineligible(new.problem, expert, project) == [
+        "declared: declined (declined row 1)"
+    ]
     # the other panels stay as they were when that is possible
     assert new.stats["changed_pairs"] == 1
     assert new.stats["changes"] == [
@@ -218,7 +221,7 @@ def test_fair_and_spread_match_brute_force(batch: dict[str, Any], objective: str
         if objective == "fair":  # the worst panel's mean score
             panel = {p: 0.0 for p in problem.project_ids}
             for p, e in pairs:
-                panel[p] += problem.score_of(problem.project_index[p], problem.expert_index[e])
+                panel[p] += pair_score(problem, problem.project_index[p], problem.expert_index[e])
             size = dict(zip(problem.project_ids, problem.project_panel_size, strict=True))
             return min(total / int(size[p]) for p, total in panel.items())
         loads: dict[str, int] = {}
@@ -415,7 +418,7 @@ def test_cli_update_used_writes_experts_for_the_next_round(tmp_path: Path) -> No
 def test_fair_without_time_to_improve_returns_the_start_marked_timeout(
     demo: em.Problem, demo_result: em.Result, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from expertmatch.lexicographic import SatModel
+    from expertmatch.solvers.ordered import SatModel
 
     def no_time(*args: Any, **kwargs: Any) -> Any:
         raise em.SolveError("no assignment found within the time limit", "timeout")

@@ -196,7 +196,7 @@ def test_yearly_cap_counts_reviews_already_done() -> None:
 def test_min_score_makes_low_pairs_ineligible() -> None:
     rules = {"panel_size": 3, "enterprise_min_share": 0, "max_per_org": 2}
     problem = make(scores=scores({**FAVOUR_ACADEMIC}), rules={**rules, "min_score": 6})
-    assert {problem.expert_ids[e] for e in problem.pairs.expert} == {"E5", "E6", "E7"}
+    assert {problem.expert_ids[e] for e in em.eligible_pairs(problem).expert} == {"E5", "E6", "E7"}
     assert solve(problem).panels["P1"] == ["E5", "E6", "E7"]
     with pytest.raises(em.InfeasibleError, match="P1 needs 3 experts; only 2"):
         em.assign(make(scores=scores(FAVOUR_ACADEMIC), rules={**rules, "min_score": 7}))
@@ -207,7 +207,7 @@ def test_absent_supplied_score_means_ineligible() -> None:
         scores=scores({"E5": 1.0, "E6": 2.0}), rules={"panel_size": 2, "enterprise_min_share": 0}
     )
     assert solve(problem).panels["P1"] == ["E5", "E6"]
-    assert problem.why_ineligible("E1", "P1") == ["score: 0 is not above min_score 0"]
+    assert em.why_ineligible(problem, "E1", "P1") == ["score: 0 is not above min_score 0"]
 
 
 def test_enterprise_target_share_of_the_whole_round() -> None:

@@ -7,10 +7,12 @@ enterprise-share and load rules, with a proven optimality bound.
     assert em.verify(problem, result) == []
 """
 
-__version__ = "0.1.0"
-
-from .api import assign, demo_path, lottery, reassign, reserves
-from .errors import (
+from expertmatch.api import assign, demo_path, lottery, reassign, reserves
+from expertmatch.domain.eligibility import eligible_pairs, why_ineligible
+from expertmatch.domain.load import from_tables, load
+from expertmatch.domain.problem import Problem
+from expertmatch.domain.rules import Rules
+from expertmatch.errors import (
     Clash,
     ExpertMatchError,
     InfeasibleError,
@@ -18,14 +20,13 @@ from .errors import (
     InputIssue,
     SolveError,
 )
-from .generate import generate, write_batch
-from .history import update_used, write_experts
-from .load import from_tables, load
-from .problem import Problem
-from .result import Result
-from .rules import Rules
-from .solve import SolveParams
-from .verify import Violation, verify
+from expertmatch.result import Result
+from expertmatch.rounds.history import update_used, write_experts
+from expertmatch.solvers.exact import SolveParams
+from expertmatch.synthetic import generate, write_batch
+from expertmatch.verify import Violation, verify
+from expertmatch.version import __version__
+from expertmatch.vocabulary import Rule, Status
 
 __all__ = [
     "Clash",
@@ -35,13 +36,16 @@ __all__ = [
     "InputIssue",
     "Problem",
     "Result",
+    "Rule",
     "Rules",
     "SolveError",
     "SolveParams",
+    "Status",
     "Violation",
     "__version__",
     "assign",
     "demo_path",
+    "eligible_pairs",
     "from_tables",
     "generate",
     "load",
@@ -50,6 +54,7 @@ __all__ = [
     "reserves",
     "update_used",
     "verify",
+    "why_ineligible",
     "write_batch",
     "write_experts",
 ]

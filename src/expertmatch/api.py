@@ -9,13 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from .history import AssignmentLike
-from .lexicographic import OBJECTIVES
-from .load import RulesLike, load, resolve_rules
-from .problem import Problem
-from .randomized import Lottery
-from .result import Result
-from .solve import Progress, SolveParams, solve
+from expertmatch.domain.load import RulesLike, load, resolve_rules
+from expertmatch.domain.problem import Problem
+from expertmatch.result import Result
+from expertmatch.rounds.history import AssignmentLike
+from expertmatch.solvers.exact import Progress, SolveParams, solve
+from expertmatch.solvers.lottery import Lottery
+from expertmatch.solvers.ordered import OBJECTIVES
 
 
 def assign(
@@ -40,13 +40,13 @@ def assign(
     (default: 0, i.e. proven optimal, except for a random draw whose lottery needs column
     generation: ``randomized.LOTTERY_GAP``).
     ``relax=True``: when the rules cannot all hold, return the assignment that bends the
-    fewest rules in ``bend_order`` (see :mod:`expertmatch.relax`), every bend listed in
+    fewest rules in ``bend_order`` (see :mod:`expertmatch.solvers.relax`), every bend listed in
     ``Result.bends``; conflicts of interest and panel sizes never bend.
     ``objective``: ``"total"`` (the highest total score), ``"fair"`` (first the best worst
     panel, then the total) or ``"spread"`` (first the smallest largest load, then the total);
-    see :mod:`expertmatch.lexicographic`.
+    see :mod:`expertmatch.solvers.ordered`.
     With the rule ``max_probability < 1`` the assignment is drawn at random from the lottery
-    of best expected score with every pair at most that likely (:mod:`expertmatch.randomized`);
+    of best expected score with every pair at most that likely (:mod:`expertmatch.solvers.lottery`);
     ``seed`` reproduces the draw.
     Raises :class:`InfeasibleError` naming projects and rules when the rules cannot all hold.
     """
@@ -76,15 +76,15 @@ def assign(
             seed
         )
     if objective != "total":
-        from .lexicographic import GOALS, solve_ordered, solve_spread
+        from expertmatch.solvers.ordered import GOALS, solve_ordered, solve_spread
 
         if objective == "spread":
             return solve_spread(problem, params, progress)
         return solve_ordered(problem, params, GOALS[objective], objective, progress)
     if not relax:
         return solve(problem, params, progress)
-    from .errors import InfeasibleError
-    from .relax import BEND_ORDER, solve_relaxed
+    from expertmatch.errors import InfeasibleError
+    from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
 
     try:
         return solve(problem, params, progress)
@@ -113,9 +113,9 @@ def reassign(
     ``previous`` is the earlier assignment (``assignment.csv`` path, DataFrame, Result or
     (project, expert) pairs); ``declined`` a ``declined.csv`` path (columns expert, project;
     an empty project means unavailable for the whole round), a DataFrame or (expert, project)
-    pairs. Declined pairs are never used; every rule holds. See :mod:`expertmatch.reassignment`.
+    pairs. Declined pairs are never used; every rule holds. See :mod:`expertmatch.rounds.reassign`.
     """
-    from .reassignment import reassign as _reassign
+    from expertmatch.rounds.reassign import reassign as _reassign
 
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
     return _reassign(_problem(problem, rules), previous, declined, params)
@@ -131,8 +131,8 @@ def reserves(
 ) -> pd.DataFrame:
     """Up to ``k`` ranked reserves per project and whom each can replace with every rule
     holding (columns project, rank, expert, replaces, ...); ``declined`` rules out declined
-    pairs and unavailable experts. See :mod:`expertmatch.substitutes`."""
-    from .substitutes import reserves as _reserves
+    pairs and unavailable experts. See :mod:`expertmatch.rounds.reserves`."""
+    from expertmatch.rounds.reserves import reserves as _reserves
 
     return _reserves(_problem(problem, rules), previous, k, declined)
 
@@ -148,9 +148,9 @@ def lottery(
     """The distribution a random draw comes from (rule ``max_probability < 1``), for study:
     ``.x`` each pair's probability, ``.expected_objective``, ``.bound``, ``.sample(seed)``
     (the Result ``assign(seed=seed)`` returns) and ``.draw(rng)`` (a 0/1 vector over
-    ``.pairs``). See :mod:`expertmatch.randomized`."""
-    from .randomized import LOTTERY_GAP
-    from .randomized import lottery as _lottery
+    ``.pairs``). See :mod:`expertmatch.solvers.lottery`."""
+    from expertmatch.solvers.lottery import LOTTERY_GAP
+    from expertmatch.solvers.lottery import lottery as _lottery
 
     problem = _problem(problem, rules)
     if not problem.rules.max_probability < 1:

@@ -19,18 +19,20 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from . import __version__
-from .api import assign, demo_path, reassign, reserves
-from .errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
-from .history import count_reviews, read_pairs, with_used, write_experts
-from .lexicographic import OBJECTIVES
-from .load import load
-from .output import staged, write_csv
-from .problem import Problem
-from .relax import BEND_ORDER, check_order
-from .result import Result
-from .solve import Progress
-from .verify import verify
+from expertmatch.api import assign, demo_path, reassign, reserves
+from expertmatch.domain.eligibility import why_ineligible
+from expertmatch.domain.load import load
+from expertmatch.domain.problem import Problem
+from expertmatch.errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
+from expertmatch.io.output import staged, write_csv
+from expertmatch.result import Result
+from expertmatch.rounds.history import count_reviews, read_pairs, with_used, write_experts
+from expertmatch.solvers.exact import Progress
+from expertmatch.solvers.ordered import OBJECTIVES
+from expertmatch.solvers.relax import BEND_ORDER, check_order
+from expertmatch.verify import verify
+from expertmatch.version import __version__
+from expertmatch.vocabulary import Status
 
 EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_TIMEOUT = 1, 2, 3, 4
 
@@ -332,7 +334,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         ):
             if value not in known:
                 raise InputError([InputIssue(f"{kind}s.csv", f"unknown {kind} {value!r}")])
-        reasons = problem.why_ineligible(args.expert, args.project)
+        reasons = why_ineligible(problem, args.expert, args.project)
         if not reasons:
             out.print(f"{args.expert} is eligible for {args.project}")
         for reason in reasons:
@@ -346,7 +348,7 @@ def _write_infeasible(
 ) -> None:
     """``report.json`` for a batch whose rules cannot all hold: status and diagnosis."""
     report = {
-        "status": "infeasible",
+        "status": Status.INFEASIBLE,
         "objective": None,
         "bound": None,
         "gap": None,
@@ -387,7 +389,7 @@ def _check_or_die(result: Result) -> None:
         raise SolveError(
             "internal error: the solver's assignment breaks rules: "
             + "; ".join(map(str, violations[:5])),
-            "infeasible",
+            Status.INFEASIBLE,
         )
 
 

@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .output import staged, write_frame
-from .problem import Pairs, Problem
-from .scoring import best_match
+from expertmatch.domain.problem import Pairs, Problem
+from expertmatch.domain.scoring import best_match
+from expertmatch.io.output import staged, write_frame
+from expertmatch.version import __version__
+from expertmatch.vocabulary import Rule, Status
 
-STATUSES = ("optimal", "feasible", "infeasible", "timeout")
+STATUSES = (Status.OPTIMAL, Status.FEASIBLE, Status.INFEASIBLE, Status.TIMEOUT)
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,13 +173,13 @@ class Result:
             "projects": p.n_projects,
             "reviews": len(self.pairs),
             "experts_used": int(used.size),
-            "enterprise_share": float(ent.mean()) if ent.size else 0.0,
+            Rule.ENTERPRISE_SHARE: float(ent.mean()) if ent.size else 0.0,
             "enterprise_share_min_panel": float(share.min()) if share.size else 0.0,
             "enterprise_share_per_panel": {
                 pid: round(float(s), 4) for pid, s in zip(p.project_ids, share, strict=True)
             },
             "load_distribution": {str(k): int(v) for k, v in enumerate(np.bincount(loads)) if v},
-            "max_load": int(loads.max()) if loads.size else 0,
+            Rule.MAX_LOAD: int(loads.max()) if loads.size else 0,
             "mean_load_of_used_experts": float(used.mean()) if used.size else 0.0,
             "fields_to_cover": len(keys),
             "fields_covered": int(covered),
@@ -207,7 +208,7 @@ class Result:
             **(
                 {
                     "expected_objective": round(self.expected_objective, 6),
-                    "max_probability": self.max_probability,
+                    Rule.MAX_PROBABILITY: self.max_probability,
                 }
                 if self.expected_objective is not None
                 else {}

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .conflicts import explain_conflicts
-from .problem import Problem
-from .scoring import pair_scores
+from expertmatch.domain.conflicts import explain_conflicts
+from expertmatch.domain.problem import Problem
+from expertmatch.domain.scoring import pair_scores
+from expertmatch.vocabulary import Rule
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Violation:
 
 
 def _pairs(assignment: Any) -> list[tuple[str, str]]:
-    from .result import Result
+    from expertmatch.result import Result
 
     if isinstance(assignment, Result):
         return assignment.assignment
@@ -57,21 +58,21 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
     seen: set[tuple[str, str]] = set()
     for project_id, expert_id in _pairs(assignment):
         if project_id not in problem.project_index:
-            out.append(Violation("unknown_id", f"unknown project {project_id!r}", project_id))
+            out.append(Violation(Rule.UNKNOWN_ID, f"unknown project {project_id!r}", project_id))
             continue
         if expert_id not in problem.expert_index:
             out.append(
-                Violation("unknown_id", f"unknown expert {expert_id!r}", project_id, expert_id)
+                Violation(Rule.UNKNOWN_ID, f"unknown expert {expert_id!r}", project_id, expert_id)
             )
             continue
         if (project_id, expert_id) in seen:
-            out.append(Violation("duplicate", "the pair is listed twice", project_id, expert_id))
+            out.append(Violation(Rule.DUPLICATE, "the pair is listed twice", project_id, expert_id))
             continue
         seen.add((project_id, expert_id))
         p, e = problem.project_index[project_id], problem.expert_index[expert_id]
         panels[p].append(e)
         for reason in explain_conflicts(problem, p, e):
-            out.append(Violation("conflict", reason, project_id, expert_id))
+            out.append(Violation(Rule.CONFLICT, reason, project_id, expert_id))
     listed = [(p, e) for p, members in panels.items() for e in members]
     if listed:
         scores = pair_scores(
@@ -81,7 +82,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
             if not score > rules.min_score:
                 out.append(
                     Violation(
-                        "min_score",
+                        Rule.MIN_SCORE,
                         f"score {score:g} is not above min_score {rules.min_score:g}",
                         problem.project_ids[p],
                         problem.expert_ids[e],
@@ -94,13 +95,15 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
         max_load = int(problem.expert_max_load[e])
         if load > max_load:
             out.append(
-                Violation("max_load", f"{load} reviews, max_load is {max_load}", expert=expert_id)
+                Violation(
+                    Rule.MAX_LOAD, f"{load} reviews, max_load is {max_load}", expert=expert_id
+                )
             )
         used = int(problem.expert_used[e])
         if used + load > rules.yearly_cap:
             out.append(
                 Violation(
-                    "yearly_cap",
+                    Rule.YEARLY_CAP,
                     f"{used} used + {load} now exceeds yearly_cap {rules.yearly_cap}",
                     expert=expert_id,
                 )
@@ -113,7 +116,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
         if len(members) != size:
             out.append(
                 Violation(
-                    "panel_size", f"panel has {len(members)} experts, needs {size}", project_id
+                    Rule.PANEL_SIZE, f"panel has {len(members)} experts, needs {size}", project_id
                 )
             )
         need = rules.enterprise_required(size)
@@ -121,7 +124,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
         if got < need:
             out.append(
                 Violation(
-                    "enterprise_share",
+                    Rule.ENTERPRISE_SHARE,
                     f"{got} enterprise experts, needs {need} "
                     f"(share {rules.enterprise_min_share} of {size})",
                     project_id,
@@ -132,7 +135,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
             if count > rules.max_per_org:
                 out.append(
                     Violation(
-                        "max_per_org",
+                        Rule.MAX_PER_ORG,
                         f"{count} experts from "
                         f"{problem.org_names[org]} ({problem.org_ids[org]}), at "
                         f"most {rules.max_per_org} allowed",
@@ -148,7 +151,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
                 ):
                     out.append(
                         Violation(
-                            "coverage",
+                            Rule.COVERAGE,
                             f"no panel expert covers field {f} at level {rules.coverage_level}",
                             project_id,
                         )
@@ -163,7 +166,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
         if got_all < need_all:
             out.append(
                 Violation(
-                    "enterprise_target_share",
+                    Rule.ENTERPRISE_TARGET_SHARE,
                     f"{got_all} of the batch's reviews are by enterprise experts, needs {need_all}",
                 )
             )

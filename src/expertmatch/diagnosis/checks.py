@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.graph.python import max_flow
 
-from .errors import Clash
+from expertmatch.domain.coverage import coverage_rows
+from expertmatch.domain.eligibility import eligible_pairs, why_ineligible
+from expertmatch.errors import Clash
+from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
-    from .candidates import Survey
-    from .problem import Problem
+    from expertmatch.domain.problem import Problem
+    from expertmatch.formulation.candidates import Survey
 
 LIST_AT_MOST = 10
 #: Up to this many eligible pairs, the capacity checks may fall back to every pair.
@@ -37,17 +40,17 @@ def _names(ids: list[str]) -> str:
 
 def _excluded(problem: Problem, p: int, enterprise: bool = False, node: int | None = None) -> str:
     """Experts who fit the project (score above min_score) but may not review it, with why."""
-    from .scoring import block_scores
+    from expertmatch.domain.scoring import block_scores
 
     scores = block_scores(problem, np.array([p]))[0]
     fits = scores > problem.rules.min_score
     if enterprise:
         fits &= problem.expert_enterprise
     if node is not None:
-        fits &= problem.coverage.holds_t[node].toarray().ravel() > 0
+        fits &= coverage_rows(problem).holds_t[node].toarray().ravel() > 0
     shown = []
     for e in np.flatnonzero(fits)[np.argsort(-scores[fits], kind="stable")]:
-        reasons = problem.why_ineligible(problem.expert_ids[e], problem.project_ids[p])
+        reasons = why_ineligible(problem, problem.expert_ids[e], problem.project_ids[p])
         if reasons:
             shown.append(f"{problem.expert_ids[e]}: {reasons[0]}")
         if len(shown) == 3:
@@ -58,16 +61,17 @@ def _excluded(problem: Problem, p: int, enterprise: bool = False, node: int | No
 def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Clash]:
     """Every clash the quick checks can prove; an empty list means none was found.
 
-    ``survey`` (from :func:`expertmatch.candidates.survey`) carries the per-project counts;
+    ``survey`` (from :func:`expertmatch.formulation.candidates.survey`)
+    carries the per-project counts;
     the capacity checks run max flow on its candidate pairs first and, only if that falls
     short, on every eligible pair.
     """
-    from .candidates import survey as make_survey
+    from expertmatch.formulation.candidates import survey as make_survey
 
     surv = survey if survey is not None else make_survey(problem)
     clashes: list[Clash] = []
     limit = problem.rules.max_per_org
-    cov = problem.coverage
+    cov = coverage_rows(problem)
     for p, pid in enumerate(problem.project_ids):
         k = int(problem.project_panel_size[p])
         need = int(problem.enterprise_required[p])
@@ -75,7 +79,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
         if n < k:
             clashes.append(
                 Clash(
-                    "panel_size",
+                    Rule.PANEL_SIZE,
                     f"{pid} needs {k} experts; only {n} are eligible with capacity "
                     f"left{_excluded(problem, p)}",
                     (pid,),
@@ -85,7 +89,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
         elif orgs * limit < k:
             clashes.append(
                 Clash(
-                    "max_per_org",
+                    Rule.MAX_PER_ORG,
                     f"{pid} needs {k} experts at most {limit} per organization; "
                     f"eligible experts come from only {orgs} organizations",
                     (pid,),
@@ -97,7 +101,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
         if n_ent < need:
             clashes.append(
                 Clash(
-                    "enterprise_share",
+                    Rule.ENTERPRISE_SHARE,
                     f"{pid} needs {need} enterprise experts; only {n_ent} "
                     f"eligible with capacity left{_excluded(problem, p, enterprise=True)}",
                     (pid,),
@@ -108,7 +112,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
         elif ent_orgs * limit < need:
             clashes.append(
                 Clash(
-                    "enterprise_share",
+                    Rule.ENTERPRISE_SHARE,
                     f"{pid} needs {need} enterprise experts; eligible ones "
                     f"come from only {ent_orgs} organizations (max_per_org {limit})",
                     (pid,),
@@ -121,7 +125,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
         pid, key = problem.project_ids[p], cov.nodes[int(cov.node[r])]
         clashes.append(
             Clash(
-                "coverage",
+                Rule.COVERAGE,
                 f"{pid}: no eligible expert with capacity left covers field {key}"
                 f"{_excluded(problem, p, node=int(cov.node[r]))}",
                 (pid,),
@@ -139,7 +143,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
             if surv.total_eligible > FULL_FLOW:
                 clashes = []  # too large to hold every pair: the priced LP decides instead
                 break
-            all_pairs = problem.pairs
+            all_pairs = eligible_pairs(problem)
             usable = cap[all_pairs.expert] > 0
             pj, ej = all_pairs.project[usable], all_pairs.expert[usable]
         else:
@@ -151,7 +155,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
             ej,
             problem.project_panel_size,
             cap,
-            "load",
+            Rule.LOAD,
             "panels need {need} reviews in all but eligible experts' "
             "capacities can give at most {flow}",
         )
@@ -161,7 +165,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
             ej[ent],
             problem.enterprise_required,
             cap,
-            "enterprise_share",
+            Rule.ENTERPRISE_SHARE,
             "panels need {need} enterprise reviews in "
             "all but eligible enterprise experts' capacities can give at "
             "most {flow}",

@@ -16,25 +16,27 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from .errors import Clash
-from .model import build_model
+from expertmatch.domain.coverage import coverage_rows
+from expertmatch.errors import Clash
+from expertmatch.formulation.rows import build_model
+from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
-    from .problem import Pairs, Problem
+    from expertmatch.domain.problem import Pairs, Problem
 
 #: Seconds for each CP-SAT call of the diagnosis.
 STEP_TIME = 10.0
 
 
 def _group_name(problem: Problem, rule: str, project: int, node: int, org: int) -> str:
-    if rule == "load":
-        return "load"
-    if rule == "enterprise_target_share":
-        return "enterprise_target_share"
+    if rule == Rule.LOAD:
+        return Rule.LOAD
+    if rule == Rule.ENTERPRISE_TARGET_SHARE:
+        return Rule.ENTERPRISE_TARGET_SHARE
     pid = problem.project_ids[project]
-    if rule == "coverage":
-        return f"coverage {pid} {problem.coverage.nodes[node]}"
-    if rule == "max_per_org":
+    if rule == Rule.COVERAGE:
+        return f"coverage {pid} {coverage_rows(problem).nodes[node]}"
+    if rule == Rule.MAX_PER_ORG:
         return f"max_per_org {pid}"
     return f"{rule} {pid}"
 
@@ -49,7 +51,7 @@ def minimal_clash(problem: Problem, pairs: Pairs | None = None) -> list[Clash]:
         )
     ]
     groups = sorted(
-        {n for n, rule in zip(names, model.row_rule, strict=True) if rule != "panel_size"}
+        {n for n, rule in zip(names, model.row_rule, strict=True) if rule != Rule.PANEL_SIZE}
     )
 
     def infeasible(active: list[str]) -> tuple[bool, list[str]]:
@@ -58,7 +60,7 @@ def minimal_clash(problem: Problem, pairs: Pairs | None = None) -> list[Clash]:
         lits = {g: sat.new_bool_var(g) for g in active}
         for r in range(model.n_rows):
             rule = model.row_rule[r]
-            if rule != "panel_size" and names[r] not in lits:
+            if rule != Rule.PANEL_SIZE and names[r] not in lits:
                 continue
             idx = model.A.indices[model.A.indptr[r] : model.A.indptr[r + 1]]
             expr = cp_model.LinearExpr.sum([x[i] for i in idx])
@@ -69,7 +71,7 @@ def minimal_clash(problem: Problem, pairs: Pairs | None = None) -> list[Clash]:
                 ct = sat.add(expr >= math.ceil(lo))
             else:
                 ct = sat.add(expr <= math.floor(hi))
-            if rule != "panel_size":
+            if rule != Rule.PANEL_SIZE:
                 ct.only_enforce_if(lits[names[r]])
         sat.add_assumptions(list(lits.values()))
         solver = cp_model.CpSolver()
@@ -98,14 +100,14 @@ def _describe(problem: Problem, group: str) -> Clash:
     """One rule group of a minimal clash, in office terms, with what would relax it."""
     parts = group.split(" ")
     rule = parts[0]
-    if rule == "load":
+    if rule == Rule.LOAD:
         return Clash(
-            "load",
+            Rule.LOAD,
             "the experts' loads (max_load, yearly_cap) cannot carry these "
             "panels under the other rules listed",
             suggestion="raise max_load for the experts of these fields",
         )
-    if rule == "enterprise_target_share":
+    if rule == Rule.ENTERPRISE_TARGET_SHARE:
         share = problem.rules.enterprise_target_share
         return Clash(
             rule,
@@ -115,24 +117,24 @@ def _describe(problem: Problem, group: str) -> Clash:
     pid = parts[1]
     p = problem.project_index[pid]
     k = int(problem.project_panel_size[p])
-    if rule == "coverage":
+    if rule == Rule.COVERAGE:
         key = parts[2]
         return Clash(
-            "coverage",
+            Rule.COVERAGE,
             f"{pid} must have an expert covering {key}",
             (pid,),
             suggestion=f"lower coverage_level or drop {key} from {pid}'s fields",
         )
-    if rule == "enterprise_share":
+    if rule == Rule.ENTERPRISE_SHARE:
         need = int(problem.enterprise_required[p])
         return Clash(
-            "enterprise_share",
+            Rule.ENTERPRISE_SHARE,
             f"{pid} needs {need} enterprise experts of {k}",
             (pid,),
             suggestion=f"lower the enterprise share for {pid} to {need - 1}/{k}",
         )
     return Clash(
-        "max_per_org",
+        Rule.MAX_PER_ORG,
         f"{pid} may have at most {problem.rules.max_per_org} experts per organization",
         (pid,),
         suggestion=f"raise max_per_org to {problem.rules.max_per_org + 1}",

@@ -21,21 +21,19 @@ With ``scores.csv``, a pair's score is its row there and an absent pair scores 0
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-if TYPE_CHECKING:
-    from .problem import Problem
+from expertmatch.domain.problem import Problem, memo
+from expertmatch.vocabulary import SCORE_SCALE
 
 FIELD_WEIGHT = 80.0
 KEYWORD_WEIGHT = 20.0
 SIM_EXACT, SIM_PARENT, SIM_ROOT = 1.0, 0.6, 0.3
 PRIMARY_PROJECT_WEIGHT, SECONDARY_EXPERT_FACTOR = 2.0, 0.8
+#: The built-in score is rounded to this many decimals.
 DECIMALS = 2
-#: Supplied scores are used to 6 decimals.
-SCORE_UNIT = 10**6
 
 
 class _Index:
@@ -180,3 +178,26 @@ def best_match(problem: Problem, project: int, expert: int) -> tuple[str, str, f
             if sim > best[2]:
                 best = (f, g, sim)
     return best
+
+
+def score_of(problem: Problem, project: int, expert: int) -> float:
+    """The score of one pair, whether eligible or not."""
+    return float(pair_scores(problem, np.array([project]), np.array([expert]))[0])
+
+
+def score_unit(problem: Problem) -> float:
+    """The unit that makes every score an exact integer multiple (for CP-SAT and the weights).
+
+    Built-in scores have ``DECIMALS`` decimals; supplied ones are kept to ``SCORE_DECIMALS``
+    (:mod:`expertmatch.vocabulary`), and their gcd in that unit makes the weights small."""
+    return memo(problem, "score_unit", lambda: _score_unit(problem))
+
+
+def _score_unit(problem: Problem) -> float:
+    if problem.supplied_scores is None:
+        return 10.0**-DECIMALS
+    raw = np.unique(
+        np.rint(np.append(problem.supplied_scores.score, 0.0) * SCORE_SCALE).astype(np.int64)
+    )
+    g = int(np.gcd.reduce(raw)) if raw.size else 0
+    return (g or 1) / SCORE_SCALE

@@ -16,11 +16,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, InputIssue
-from .fields import FieldTree
-from .problem import ORG_TYPES, RELATION_KINDS, Pairs, Problem, Relation
-from .rules import Rules
-from .tables import REQUIRED_TABLES, SCHEMA, Table
+from expertmatch.domain.fields import FieldTree
+from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Pairs, Problem, Relation
+from expertmatch.domain.rules import Rules
+from expertmatch.errors import InputError, InputIssue
+from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table
 
 SCORE_DECIMALS = 6
 

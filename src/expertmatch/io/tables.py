@@ -1,5 +1,5 @@
 """Read the office's tables — a folder of CSV files, one .xlsx workbook, or Python objects —
-into raw string tables, without judging their content (that is :mod:`expertmatch.validate`).
+into raw string tables, without judging their content (that is :mod:`expertmatch.domain.validate`).
 
 CSV files may be UTF-8 (with or without BOM) or GB18030, as Excel on Chinese Windows writes them.
 Every cell comes back as a stripped string; an empty cell is ``""``.
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, InputIssue
+from expertmatch.errors import InputError, InputIssue
 
 #: Table name -> (required columns, optional columns). Order is the contract's.
 SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .eligibility import eligible_blocks
-from .errors import ExpertMatchError
-from .history import AssignmentLike, read_declines, with_declines
-from .reassignment import previous_pairs
-from .verify import verify
+from expertmatch.domain.coverage import coverage_rows
+from expertmatch.domain.eligibility import eligible_blocks
+from expertmatch.errors import ExpertMatchError
+from expertmatch.rounds.history import AssignmentLike, read_declines, with_declines
+from expertmatch.rounds.reassign import previous_pairs
+from expertmatch.verify import verify
 
 if TYPE_CHECKING:
-    from .problem import Problem
+    from expertmatch.domain.problem import Problem
 
 COLUMNS = [
     "project",
@@ -74,7 +75,7 @@ def reserves(
     free = problem.expert_capacity - load >= 1
     ent = problem.expert_enterprise
     org = problem.expert_org
-    cov = problem.coverage
+    cov = coverage_rows(problem)
     ent_total = int(load[ent].sum())
     ent_need_all = rules.enterprise_target_required(int(problem.project_panel_size.sum()))
     rows = []

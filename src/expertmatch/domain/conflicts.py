@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from expertmatch.domain.problem import memo
+
 if TYPE_CHECKING:
-    from .problem import Problem, Relation
-    from .rules import Rules
+    from expertmatch.domain.problem import Problem, Relation
+    from expertmatch.domain.rules import Rules
 
 KINDS = ("same_org", "org_group", "team", "collaborator", "declared")
 BIT = {kind: 1 << i for i, kind in enumerate(KINDS)}
@@ -49,6 +51,12 @@ def _groups(keys: np.ndarray, size: int) -> list[np.ndarray]:
     order = np.argsort(keys, kind="stable")
     bounds = np.searchsorted(keys[order], np.arange(size + 1))
     return [order[bounds[i] : bounds[i + 1]] for i in range(size)]
+
+
+def conflict_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All conflicted (project, expert) pairs and the bit mask of their kinds (computed once
+    per problem, see :func:`find_conflicts`)."""
+    return memo(problem, "conflict_pairs", lambda: find_conflicts(problem))
 
 
 def find_conflicts(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

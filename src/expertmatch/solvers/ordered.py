@@ -7,7 +7,8 @@ Some questions an office asks are not "the highest total score" but "first X, th
 - ``objective="spread"``: first the smallest *largest load* in this batch (work spread over as
   many experts as possible), then the total score -- solved without CP-SAT by
   :func:`solve_spread` (a load cap is just a tighter ``max_load``), so at any scale;
-- reassignment after declines (:mod:`expertmatch.reassignment`): first the most earlier pairs kept,
+- reassignment after declines (:mod:`expertmatch.rounds.reassign`):
+  first the most earlier pairs kept,
   then the total score.
 
 Each is solved in stages on one CP-SAT model holding every rule of :func:`model.build_model`:
@@ -29,14 +30,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .errors import SolveError
-from .model import Model, build_model
-from .problem import Pairs
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.problem import Pairs
+from expertmatch.domain.scoring import score_unit
+from expertmatch.errors import SolveError
+from expertmatch.formulation.rows import Model, build_model
+from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
-    from .problem import Problem
-    from .result import Result
-    from .solve import SolveParams
+    from expertmatch.domain.problem import Problem
+    from expertmatch.result import Result
+    from expertmatch.solvers.exact import SolveParams
 
 #: The objectives ``assign(objective=...)`` accepts.
 OBJECTIVES = ("total", "fair", "spread")
@@ -58,7 +62,7 @@ class SatModel:
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs | None = None) -> SatModel:
-        pairs = problem.pairs if pairs is None else pairs
+        pairs = eligible_pairs(problem) if pairs is None else pairs
         model = build_model(problem, pairs)
         sat = cp_model.CpModel()
         x = [sat.new_bool_var(f"x{j}") for j in range(len(pairs))]
@@ -111,9 +115,9 @@ class SatModel:
         solver.parameters.num_workers = params.workers
         code = solver.solve(self.sat)
         if code == cp_model.INFEASIBLE:
-            raise SolveError("the rules cannot all hold", "infeasible")
+            raise SolveError("the rules cannot all hold", Status.INFEASIBLE)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise SolveError(f"no assignment found within the time limit ({name})", "timeout")
+            raise SolveError(f"no assignment found within the time limit ({name})", Status.TIMEOUT)
         self.proved = self.proved and code == cp_model.OPTIMAL
         value = round(solver.objective_value)
         self.held[name] = value
@@ -153,7 +157,7 @@ def worst_panel(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
             [m.x[j] for j in cols], (weights[cols] * factor).tolist()
         )
         m.sat.add(panel >= t)
-    m.scale["worst_panel_score"] = m.problem.score_unit / lcm
+    m.scale["worst_panel_score"] = score_unit(m.problem) / lcm
     return t, True
 
 
@@ -180,7 +184,7 @@ def solve_in_order(
     should raise the :class:`InfeasibleError` with the diagnosis); otherwise a
     :class:`SolveError` is raised.
     """
-    from .result import Result
+    from expertmatch.result import Result
 
     start = time.perf_counter()
 
@@ -198,18 +202,18 @@ def solve_in_order(
             m.stage(name, expr, maximize, params, left())
         solver, value = m.stage("score", m.score(), True, params, left())
     except SolveError as error:
-        if error.status == "infeasible" and on_infeasible is not None:
+        if error.status == Status.INFEASIBLE and on_infeasible is not None:
             on_infeasible()
         raise
     chosen = np.array([solver.boolean_value(v) for v in m.x], dtype=bool)
     bound = math.floor(solver.best_objective_bound + 1e-9)
     p = m.pairs
-    unit = problem.score_unit
+    unit = score_unit(problem)
     held = {k: round(v * m.scale.get(k, 1), 6) for k, v in m.held.items() if k != "score"}
     return Result.build(
         problem,
         p.take(chosen),
-        status="optimal" if m.proved else "timeout",
+        status=Status.OPTIMAL if m.proved else Status.TIMEOUT,
         objective=value * unit,
         bound=max(bound, value) * unit,
         time_s=time.perf_counter() - start,
@@ -231,7 +235,7 @@ def solve_ordered(
     result valid."""
     from dataclasses import replace
 
-    from .solve import solve
+    from expertmatch.solvers.exact import solve
 
     start = time.perf_counter()
     best = solve(problem, params, progress)
@@ -250,7 +254,7 @@ def solve_ordered(
                     "held": {goal[0]: round(worst, 6)},
                 },
             )
-    hint = problem.pairs.member_of(best.pairs, problem.n_experts)
+    hint = eligible_pairs(problem).member_of(best.pairs, problem.n_experts)
     left = max(params.time_limit - (time.perf_counter() - start), 1.0)
     method = f"{name}: {goal[0]} first, then score (CP-SAT from the best-scoring assignment)"
     try:
@@ -258,12 +262,12 @@ def solve_ordered(
             problem, replace(params, time_limit=left), [goal], hint=hint, method=method
         )
     except SolveError as error:
-        if error.status != "timeout":
+        if error.status != Status.TIMEOUT:
             raise
     # CP-SAT found nothing within the time limit (large batches): the start is the best known
     return replace(
         best,
-        status="timeout",
+        status=Status.TIMEOUT,
         time_s=time.perf_counter() - start,
         stats={
             "method": method,
@@ -288,7 +292,7 @@ def _best_possible_worst_mean(problem: Problem) -> float:
     """An upper bound on the worst panel mean of any assignment: the smallest, over projects,
     of the mean of the project's own k best eligible scores (every other rule only lowers it).
     """
-    from .eligibility import eligible_blocks
+    from expertmatch.domain.eligibility import eligible_blocks
 
     out = np.inf
     sizes = problem.project_panel_size
@@ -315,9 +319,9 @@ def solve_spread(problem: Problem, params: SolveParams, progress: Any = None) ->
     """
     from dataclasses import replace
 
-    from .errors import InfeasibleError
-    from .result import Result
-    from .solve import solve
+    from expertmatch.errors import InfeasibleError
+    from expertmatch.result import Result
+    from expertmatch.solvers.exact import solve
 
     start = time.perf_counter()
 

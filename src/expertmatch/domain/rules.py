@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, InputIssue
+from expertmatch.errors import InputError, InputIssue
 
 
 def _current_year() -> int:
@@ -86,7 +86,7 @@ class Rules:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Rules:
         """Load ``rules.toml``; a file that is not TOML is an input error naming it."""
-        from .tables import read_toml
+        from expertmatch.io.tables import read_toml
 
         path = Path(path)
         return cls.from_mapping(read_toml(path), source=path.name)

@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, InputIssue
-from .problem import Problem
-from .rules import Rules
-from .tables import Table, from_objects, hash_tables, read_folder, read_workbook
-from .validate import build_problem
+from expertmatch.domain.problem import Problem
+from expertmatch.domain.rules import Rules
+from expertmatch.domain.validate import build_problem
+from expertmatch.errors import InputError, InputIssue
+from expertmatch.io.tables import Table, from_objects, hash_tables, read_folder, read_workbook
 
 RulesLike = Rules | Mapping[str, Any] | str | os.PathLike[str] | None
 

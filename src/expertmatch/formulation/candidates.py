@@ -27,12 +27,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from .eligibility import eligible_blocks
-from .model import Model
-from .problem import Pairs
+from expertmatch.domain.coverage import coverage_rows
+from expertmatch.domain.eligibility import eligible_blocks
+from expertmatch.domain.problem import Pairs
+from expertmatch.domain.scoring import score_unit
+from expertmatch.formulation.rows import Model
+from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
-    from .problem import Problem
+    from expertmatch.domain.problem import Problem
 
 #: Extra candidates per project beyond the panel size, and per rule to satisfy.
 EXTRA, PER_RULE = 12, 3
@@ -85,7 +88,7 @@ def survey(problem: Problem, extra: int = EXTRA) -> Survey:
         if by_org.size
         else np.zeros(0, dtype=np.int64)
     )
-    cov = problem.coverage
+    cov = coverage_rows(problem)
     n_p = problem.n_projects
     cutoff = np.full(n_p, -np.inf)
     counts = {
@@ -173,21 +176,21 @@ class Duals:
         panel = np.zeros(problem.n_projects)
         load = np.zeros(problem.n_experts)
         enterprise = np.zeros(problem.n_projects)
-        r = rule == "panel_size"
+        r = rule == Rule.PANEL_SIZE
         panel[model.row_project[r]] = pi[r]
-        r = rule == "load"
+        r = rule == Rule.LOAD
         load[model.row_expert[r]] = np.minimum(pi[r], 0.0)
-        r = rule == "enterprise_share"
+        r = rule == Rule.ENTERPRISE_SHARE
         enterprise[model.row_project[r]] = np.maximum(pi[r], 0.0)
-        r = rule == "enterprise_target_share"
+        r = rule == Rule.ENTERPRISE_TARGET_SHARE
         target = float(np.maximum(pi[r], 0.0).sum())
-        r = np.flatnonzero(rule == "max_per_org")
+        r = np.flatnonzero(rule == Rule.MAX_PER_ORG)
         org = {
             (int(model.row_project[i]), int(model.row_org[i])): min(float(pi[i]), 0.0)
             for i in r
             if pi[i] != 0
         }
-        r = np.flatnonzero(rule == "coverage")
+        r = np.flatnonzero(rule == Rule.COVERAGE)
         cov = {
             (int(model.row_project[i]), int(model.row_node[i])): max(float(pi[i]), 0.0)
             for i in r
@@ -217,7 +220,7 @@ def price(
     returns, per project, an upper bound on the largest reduced cost of any pair outside
     ``columns`` (exact for the projects scored, the cutoff bound for those skipped).
     """
-    unit = problem.score_unit
+    unit = score_unit(problem)
     bound = duals.bound(problem, np.where(np.isfinite(cutoff), cutoff / unit, -np.inf))
     best = bound.copy()
     todo = np.flatnonzero(bound > threshold)
@@ -225,7 +228,7 @@ def price(
         return _pairs([]), best
     ent = problem.expert_enterprise
     org_of = problem.expert_org
-    cov = problem.coverage
+    cov = coverage_rows(problem)
     in_columns = np.sort(columns.project * problem.n_experts + columns.expert)
     parts = []
     for block, scores in eligible_blocks(problem, todo, with_capacity=True):

@@ -28,7 +28,8 @@ bound below; the seed reproduces the draw.
    master LP chooses weights ``lambda_i`` on assignments ``A_i`` that each satisfy every rule,
    maximising ``sum_i lambda_i score(A_i)`` with ``sum_i lambda_i A_i <= max_probability``
    pairwise and ``sum_i lambda_i = 1``. A new assignment is priced by the exact solver
-   (:mod:`expertmatch.solve`) over every eligible pair with scores ``s_j - mu_j`` (``mu`` the
+   (:mod:`expertmatch.solvers.exact`) over every eligible pair
+   with scores ``s_j - mu_j`` (``mu`` the
    cap rows' duals). The
    columns start from the deterministic optimum and valid dependent roundings of the LP
    marginals (an invalid rounding is repaired into the valid assignment that keeps most of its
@@ -53,14 +54,16 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 
-from .errors import Clash, InfeasibleError, SolveError
-from .model import Model, build_model
-from .problem import Pairs
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.problem import Pairs
+from expertmatch.errors import Clash, InfeasibleError, SolveError
+from expertmatch.formulation.rows import Model, build_model
+from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
-    from .problem import Problem
-    from .result import Result
-    from .solve import SolveParams
+    from expertmatch.domain.problem import Problem
+    from expertmatch.result import Result
+    from expertmatch.solvers.exact import SolveParams
 
 log = logging.getLogger("expertmatch")
 
@@ -105,7 +108,7 @@ class Lottery:
     bound: float
     cap: float
     time_s: float
-    status: str = "optimal"
+    status: str = Status.OPTIMAL
     columns: tuple[np.ndarray, ...] | None = None
     weights: np.ndarray | None = None
     stats: dict[str, Any] = field(default_factory=dict)
@@ -132,12 +135,12 @@ class Lottery:
             return chosen
         chosen = self.round_once(rng)
         if not self.model.satisfied(chosen):  # the hierarchy guarantees every rule
-            raise SolveError("internal error: a dependent rounding broke a rule", "infeasible")
+            raise SolveError("internal error: a dependent rounding broke a rule", Status.INFEASIBLE)
         return chosen
 
     def sample(self, seed: int) -> Result:
         """Draw one assignment (reproducible from ``seed``) as a Result."""
-        from .result import Result
+        from expertmatch.result import Result
 
         start = time.perf_counter()
         chosen = self.draw(np.random.default_rng(seed))
@@ -164,11 +167,11 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
 
     Raises :class:`InfeasibleError` when no lottery of valid assignments keeps the cap.
     """
-    from .solve import _solve_lp, solve
+    from expertmatch.solvers.exact import _solve_lp, solve
 
     start = time.perf_counter()
     cap = float(problem.rules.max_probability)
-    model = build_model(problem, problem.pairs)
+    model = build_model(problem, eligible_pairs(problem))
     lp = _solve_lp(model, params.time_limit, upper=cap) if model.n_pairs else None
     if lp is None:
         solve(problem, params)  # raises the deterministic diagnosis if there is one
@@ -194,9 +197,9 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
     """Do all rules fit the rounding's hierarchy? Not with coverage rows, nor with an
     organization cap row over experts of different types."""
-    if np.any(model.row_rule == "coverage"):
+    if np.any(model.row_rule == Rule.COVERAGE):
         return False
-    org_rows = np.flatnonzero(model.row_rule == "max_per_org")
+    org_rows = np.flatnonzero(model.row_rule == Rule.MAX_PER_ORG)
     if org_rows.size == 0:
         return True
     ent = problem.expert_enterprise[model.pairs.expert].astype(float)
@@ -216,7 +219,7 @@ def _columns(
     start: float,
 ) -> Lottery:
     """Column generation over valid assignments (module docstring, point 3)."""
-    from .solve import solve
+    from expertmatch.solvers.exact import solve
 
     score = model.weight.astype(float) * model.unit
     n = len(model.pairs)
@@ -263,7 +266,7 @@ def _columns(
     tol = max(PRICE_TOL * max(best.objective, 1.0), 2 * PRICE_ROUNDING * total)
     bound = lp_bound
     rounds = 0
-    status = "optimal"
+    status = Status.OPTIMAL
     center: np.ndarray | None = None  # duals of the best Lagrangian bound (stability centre)
     lagrangian = np.inf
     value, art = 0.0, np.inf
@@ -285,7 +288,7 @@ def _columns(
                 limit = min(left, max(1.0, PRICE_SHARE * params.time_limit))
                 priced = _price(problem, model, score - at, params, limit)
             if priced is None:
-                status = "timeout"
+                status = Status.TIMEOUT
                 break
             chosen, upper = priced
             if cap * float(at.sum()) + upper < lagrangian:  # a valid bound for any mu >= 0
@@ -305,19 +308,19 @@ def _columns(
             bound,
             art,
         )
-        if status == "timeout" or not added:
+        if status == Status.TIMEOUT or not added:
             break
     if proved and art <= slack:  # the master is optimal over every valid assignment
         bound = min(bound, value + tol)
     if art > slack:
         if not proved:
             raise SolveError(
-                "no lottery keeping max_probability was found within the time limit", "timeout"
+                "no lottery keeping max_probability was found within the time limit", Status.TIMEOUT
             )
         raise InfeasibleError(
             [
                 Clash(
-                    "max_probability",
+                    Rule.MAX_PROBABILITY,
                     f"no mixture of assignments that keep every rule has every pair at most "
                     f"{cap:g} likely (field coverage, enterprise share and organization caps "
                     "leave too few alternatives)",
@@ -327,11 +330,11 @@ def _columns(
             ]
         )
     if bound - value <= tol:
-        status = "optimal"
+        status = Status.OPTIMAL
     elif bound - value <= params.gap_limit * bound:
-        status = "feasible"
+        status = Status.FEASIBLE
     else:
-        status = "timeout"
+        status = Status.TIMEOUT
     keep = lam > 0
     weights = lam[keep] / lam[keep].sum()
     chosen_cols = tuple(c for c, k in zip(columns, keep, strict=True) if k)
@@ -341,7 +344,7 @@ def _columns(
     if probs.max(initial=0.0) > cap + CAP_TOL:
         raise SolveError(
             f"internal error: a pair's probability {probs.max():.12f} exceeds the cap {cap:g}",
-            "infeasible",
+            Status.INFEASIBLE,
         )
     expected = float(sum(w * score[c].sum() for w, c in zip(weights, chosen_cols, strict=True)))
     return Lottery(
@@ -449,7 +452,9 @@ class _Master:
         penalty, and the largest artificial excess of a pair."""
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise SolveError("internal error: the lottery's master LP was not solved", "timeout")
+            raise SolveError(
+                "internal error: the lottery's master LP was not solved", Status.TIMEOUT
+            )
         sol = self.h.getSolution()
         x = np.asarray(sol.col_value)
         dual = np.asarray(sol.row_dual)
@@ -477,7 +482,7 @@ def _price(
     ``weight + shift > 0`` on exactly the eligible pairs (others score 0, hence ineligible).
     Weights are rounded to 6 decimals; the bound allows for that rounding.
     """
-    from .solve import SolveParams, solve
+    from expertmatch.solvers.exact import SolveParams, solve
 
     shift = max(0.0, -float(weight.min(initial=0.0))) + 1.0
     pairs = model.pairs
@@ -500,7 +505,7 @@ def _price(
 
 def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
     """Projects whose eligible experts are too few for a panel with every pair <= cap."""
-    pairs = problem.pairs
+    pairs = eligible_pairs(problem)
     count = np.bincount(pairs.project, minlength=problem.n_projects)
     ent = np.bincount(
         pairs.project, weights=problem.expert_enterprise[pairs.expert], minlength=problem.n_projects
@@ -511,7 +516,7 @@ def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
         if count[p] * cap < k - EPS:
             out.append(
                 Clash(
-                    "max_probability",
+                    Rule.MAX_PROBABILITY,
                     f"{pid} needs {k} experts but has {count[p]} eligible; with each at most "
                     f"{cap:g} likely, the panel is short in expectation",
                     (pid,),
@@ -521,7 +526,7 @@ def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
         elif ent[p] * cap < need - EPS:
             out.append(
                 Clash(
-                    "max_probability",
+                    Rule.MAX_PROBABILITY,
                     f"{pid} needs {need} enterprise experts but has {int(ent[p])} eligible; "
                     f"with each at most {cap:g} likely, that is short in expectation",
                     (pid,),
@@ -530,7 +535,7 @@ def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
             )
     return out or [
         Clash(
-            "max_probability",
+            Rule.MAX_PROBABILITY,
             f"the rules hold for a fixed assignment but not with every pair at most {cap:g} "
             "likely (loads, organization caps or coverage leave too few alternatives)",
             (),
@@ -642,7 +647,9 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
                 continue
             # only LP round-off can leave a lone fractional edge at a node
             if abs(flow[last] - np.rint(flow[last])) > 1e-5:
-                raise SolveError("internal error: dependent rounding lost flow balance", "timeout")
+                raise SolveError(
+                    "internal error: dependent rounding lost flow balance", Status.TIMEOUT
+                )
             flow[last] = np.rint(flow[last])
             drop(last)
             path_nodes, path_edges, where = [], [], {}

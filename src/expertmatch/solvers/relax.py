@@ -27,16 +27,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .errors import Clash, InfeasibleError, SolveError
-from .model import Model, build_model, integer_weights
+from expertmatch.domain.coverage import coverage_rows
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.scoring import score_unit
+from expertmatch.errors import Clash, InfeasibleError, SolveError
+from expertmatch.formulation.rows import Model, build_model, integer_weights
+from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
-    from .problem import Problem
-    from .result import Result
-    from .solve import SolveParams
+    from expertmatch.domain.problem import Problem
+    from expertmatch.result import Result
+    from expertmatch.solvers.exact import SolveParams
 
 #: Default order of bending: first listed bends first; last listed is the most protected.
-BEND_ORDER = ("max_per_org", "coverage", "enterprise_share", "max_load", "yearly_cap")
+BEND_ORDER = (
+    Rule.MAX_PER_ORG,
+    Rule.COVERAGE,
+    Rule.ENTERPRISE_SHARE,
+    Rule.MAX_LOAD,
+    Rule.YEARLY_CAP,
+)
 
 
 @dataclass(frozen=True)
@@ -72,11 +82,11 @@ def solve_relaxed(
     problem: Problem, params: SolveParams, order: tuple[str, ...] = BEND_ORDER
 ) -> Result:
     """The assignment that bends the fewest rules (by priority), then scores highest."""
-    from .result import Result
+    from expertmatch.result import Result
 
     order = check_order(order)
     start = time.perf_counter()
-    pairs = problem.pairs
+    pairs = eligible_pairs(problem)
     model = build_model(problem, pairs)
     sat = cp_model.CpModel()
     x = [sat.new_bool_var(f"x{j}") for j in range(len(pairs))]
@@ -84,18 +94,18 @@ def solve_relaxed(
     A = model.A
     for r in range(model.n_rows):
         rule = str(model.row_rule[r])
-        if rule == "load":
+        if rule == Rule.LOAD:
             continue  # replaced below by separate max_load and yearly_cap rows
         idx = A.indices[A.indptr[r] : A.indptr[r + 1]]
         expr = cp_model.LinearExpr.sum([x[i] for i in idx])
         lo, hi = model.lb[r], model.ub[r]
-        if rule == "panel_size":
+        if rule == Rule.PANEL_SIZE:
             if idx.size < lo:
                 pid = problem.project_ids[int(model.row_project[r])]
                 raise InfeasibleError(
                     [
                         Clash(
-                            "panel_size",
+                            Rule.PANEL_SIZE,
                             f"{pid} needs {int(lo)} experts; "
                             f"only {idx.size} are eligible (conflicts and "
                             "eligibility never bend)",
@@ -105,7 +115,7 @@ def solve_relaxed(
                 )
             sat.add(expr == int(lo))
             continue
-        key = "enterprise_share" if rule == "enterprise_target_share" else rule
+        key = Rule.ENTERPRISE_SHARE if rule == Rule.ENTERPRISE_TARGET_SHARE else rule
         bound = int(lo) if math.isfinite(lo) else int(hi)
         s = sat.new_int_var(0, max(bound, idx.size), f"s{r}")
         if math.isfinite(lo):
@@ -121,17 +131,17 @@ def solve_relaxed(
         idx = by_expert[start_at[k] : ends[k]]
         expr = cp_model.LinearExpr.sum([x[i] for i in idx])
         limits = (
-            ("max_load", int(problem.expert_max_load[e])),
-            ("yearly_cap", max(problem.rules.yearly_cap - int(problem.expert_used[e]), 0)),
+            (Rule.MAX_LOAD, int(problem.expert_max_load[e])),
+            (Rule.YEARLY_CAP, max(problem.rules.yearly_cap - int(problem.expert_used[e]), 0)),
         )
         for rule, limit in limits:
             if idx.size > limit:
                 s = sat.new_int_var(0, idx.size, f"{rule}{e}")
                 sat.add(expr - s <= limit)
                 slack[rule].append((s, rule, -1, int(e)))
-    weights = integer_weights(pairs.score, problem.score_unit)
+    weights = integer_weights(pairs.score, score_unit(problem))
     held: dict[str, int] = {}
-    status = "optimal"
+    status = Status.OPTIMAL
     for rule in reversed(order):  # most protected first
         total = cp_model.LinearExpr.sum([s for s, *_ in slack[rule]])
         if not slack[rule]:
@@ -139,7 +149,7 @@ def solve_relaxed(
             continue
         sat.minimize(total)
         solver, proved = _stage(sat, params, params.time_limit - (time.perf_counter() - start))
-        status = status if proved else "timeout"
+        status = status if proved else Status.TIMEOUT
         held[rule] = round(solver.objective_value)
         sat.add(total <= held[rule])
         sat.clear_hints()
@@ -148,7 +158,7 @@ def solve_relaxed(
     objective = cp_model.LinearExpr.weighted_sum(x, weights.tolist())
     sat.maximize(objective)
     solver, proved = _stage(sat, params, params.time_limit - (time.perf_counter() - start))
-    status = status if proved else "timeout"
+    status = status if proved else Status.TIMEOUT
     chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
     bends = _bends(problem, solver, slack, model)
     value = round(solver.objective_value)
@@ -157,8 +167,8 @@ def solve_relaxed(
         problem,
         pairs.take(chosen),
         status=status,
-        objective=value * problem.score_unit,
-        bound=max(bound, value) * problem.score_unit,
+        objective=value * score_unit(problem),
+        bound=max(bound, value) * score_unit(problem),
         time_s=time.perf_counter() - start,
         seed=params.seed,
         stats={
@@ -181,7 +191,7 @@ def _stage(
     solver.parameters.num_workers = params.workers
     code = solver.solve(sat)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise SolveError("no assignment found within the time limit", "timeout")
+        raise SolveError("no assignment found within the time limit", Status.TIMEOUT)
     return solver, code == cp_model.OPTIMAL
 
 
@@ -198,11 +208,11 @@ def _bends(
             if amount == 0:
                 continue
             pid = problem.project_ids[project] if project >= 0 else None
-            if rule in ("max_load", "yearly_cap"):
+            if rule in (Rule.MAX_LOAD, Rule.YEARLY_CAP):
                 eid = problem.expert_ids[where]
                 limit = (
                     int(problem.expert_max_load[where])
-                    if rule == "max_load"
+                    if rule == Rule.MAX_LOAD
                     else problem.rules.yearly_cap
                 )
                 out.append(
@@ -213,12 +223,12 @@ def _bends(
                         expert=eid,
                     )
                 )
-            elif rule == "coverage":
-                node = problem.coverage.nodes[int(model.row_node[where])]
+            elif rule == Rule.COVERAGE:
+                node = coverage_rows(problem).nodes[int(model.row_node[where])]
                 out.append(
                     Bend(rule, amount, f"{pid}: no panel expert covers field {node}", project=pid)
                 )
-            elif rule == "enterprise_share":
+            elif rule == Rule.ENTERPRISE_SHARE:
                 out.append(
                     Bend(
                         rule,
@@ -227,10 +237,10 @@ def _bends(
                         project=pid,
                     )
                 )
-            elif rule == "enterprise_target_share":
+            elif rule == Rule.ENTERPRISE_TARGET_SHARE:
                 out.append(
                     Bend(
-                        "enterprise_target_share",
+                        Rule.ENTERPRISE_TARGET_SHARE,
                         amount,
                         f"the batch is {amount} "
                         "enterprise review(s) short of enterprise_target_share",

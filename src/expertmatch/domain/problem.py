@@ -8,20 +8,21 @@ one. Everything the solver and :func:`expertmatch.verify` need is here, by integ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-import scipy.sparse as sp
 
-from .fields import FieldTree
-from .rules import Rules
+from expertmatch.domain.fields import FieldTree
+from expertmatch.domain.pairs import Pairs
+from expertmatch.domain.rules import Rules
 
 ORG_TYPES = ("enterprise", "university", "institute", "hospital", "government", "other")
 RELATION_KINDS = ("coauthor", "coproject", "advisor", "relative", "other")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,64 +35,13 @@ class Relation:
     year: int | None = None
 
 
-@dataclass(frozen=True)
-class Pairs:
-    """The eligible expert-project pairs, sorted by project then expert.
-
-    A pair is eligible when it has no conflict of interest and its score is above
-    ``min_score``. ``score`` is the pair's score (already rounded to 6 decimals).
-    """
-
-    project: np.ndarray
-    expert: np.ndarray
-    score: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.project.size)
-
-    def take(self, mask: np.ndarray) -> Pairs:
-        """The pairs where ``mask`` (booleans or indices) selects them, in order."""
-        return Pairs(self.project[mask], self.expert[mask], self.score[mask])
-
-    def member_of(self, other: Pairs, n_experts: int) -> np.ndarray:
-        """For each of these pairs, is the same (project, expert) among ``other``?"""
-        return np.isin(
-            self.project * n_experts + self.expert, other.project * n_experts + other.expert
-        )
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """One entry per (project, distinct field prefix to cover); ``holds[e, node]`` is 1 when
-    one of expert e's fields lies under that node of the field tree."""
-
-    project: np.ndarray
-    node: np.ndarray
-    nodes: tuple[str, ...]
-    holds: sp.csr_matrix
-    holds_t: sp.csr_matrix  # nodes x experts
-
-    @classmethod
-    def build(cls, problem: Problem) -> Coverage:
-        tree = problem.field_tree
-        nodes = tuple(sorted({n for chain in tree.chains.values() for n in chain}))
-        node_id = {n: i for i, n in enumerate(nodes)}
-        indptr, indices = [0], []
-        for fields in problem.expert_fields:
-            indices.extend(sorted({node_id[n] for f in fields for n in tree.chains[f]}))
-            indptr.append(len(indices))
-        holds = sp.csr_matrix(
-            (np.ones(len(indices)), indices, indptr), shape=(problem.n_experts, len(nodes))
-        )
-        project = [p for p in range(problem.n_projects) for _ in problem.coverage_keys(p)]
-        node = [node_id[k] for p in range(problem.n_projects) for k in problem.coverage_keys(p)]
-        return cls(
-            np.array(project, dtype=np.int64),
-            np.array(node, dtype=np.int64),
-            nodes,
-            holds,
-            holds.T.tocsr(),
-        )
+def memo(problem: Problem, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per problem and key: how derived data (eligible pairs, conflicts,
+    coverage rows) is cached without the Problem knowing the modules that derive it."""
+    store = problem._memo
+    if key not in store:
+        store[key] = compute()
+    return store[key]
 
 
 def _frozen(array: Any, dtype: Any) -> np.ndarray:
@@ -133,6 +83,9 @@ class Problem:
     source: str = "python"
     attributes: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
     """Unknown columns, kept per table (``"experts"``, ``"projects"``) and row, in order."""
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Values derived from this batch by other modules (eligible pairs, conflicts, ...),
+    computed once each through :func:`memo`; a new Problem (``with_rules``) starts empty."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -152,38 +105,6 @@ class Problem:
                 self.supplied_scores.score,
             ):
                 a.flags.writeable = False
-
-    @cached_property
-    def conflict_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All conflicted (project, expert) pairs and the bit mask of their kinds."""
-        from .conflicts import find_conflicts
-
-        return find_conflicts(self)
-
-    @cached_property
-    def pairs(self) -> Pairs:
-        """Every eligible pair (computed on first use; large batches are solved without it)."""
-        from .eligibility import eligible_pairs
-
-        return eligible_pairs(self)
-
-    @cached_property
-    def score_unit(self) -> float:
-        """The unit that makes every score an exact integer multiple (for CP-SAT)."""
-        from .scoring import DECIMALS, SCORE_UNIT
-
-        if self.supplied_scores is None:
-            return 10.0**-DECIMALS
-        raw = np.unique(
-            np.rint(np.append(self.supplied_scores.score, 0.0) * SCORE_UNIT).astype(np.int64)
-        )
-        g = int(np.gcd.reduce(raw)) if raw.size else 0
-        return (g or 1) / SCORE_UNIT
-
-    @cached_property
-    def coverage(self) -> Coverage:
-        """The coverage rows: (project, field node) pairs and which experts hold each node."""
-        return Coverage.build(self)
 
     # -- sizes and lookups -------------------------------------------------------------
     @property
@@ -272,18 +193,6 @@ class Problem:
         if not isinstance(rules, Rules):
             rules = self.rules.with_overrides(rules)
         return replace(self, rules=rules)
-
-    def score_of(self, project: int, expert: int) -> float:
-        """The score of one pair, whether eligible or not."""
-        from .scoring import pair_scores
-
-        return float(pair_scores(self, np.array([project]), np.array([expert]))[0])
-
-    def why_ineligible(self, expert_id: str, project_id: str) -> list[str]:
-        """Why this expert may not review this project, in office terms (empty if eligible)."""
-        from .eligibility import explain_pair
-
-        return explain_pair(self, self.expert_index[expert_id], self.project_index[project_id])
 
     def __repr__(self) -> str:
         return (

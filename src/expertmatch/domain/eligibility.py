@@ -7,17 +7,13 @@ The solver only ever sees these pairs. :func:`explain_pair` answers the office's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .conflicts import explain_conflicts
-from .model import _ranges
-from .problem import Pairs
-from .scoring import block_scores
-
-if TYPE_CHECKING:
-    from .problem import Problem
+from expertmatch.domain.conflicts import conflict_pairs, explain_conflicts
+from expertmatch.domain.pairs import Pairs, ranges
+from expertmatch.domain.problem import Problem, memo
+from expertmatch.domain.scoring import block_scores, score_of
 
 #: Project rows scored at once: keeps the dense score block near 4 million cells.
 BLOCK_CELLS = 4_000_000
@@ -32,7 +28,7 @@ def eligible_blocks(
     shape (len(block), experts). ``with_capacity`` also rules out experts with no capacity left.
     Blocks keep about ``BLOCK_CELLS`` cells, so the full pair matrix never exists at once.
     """
-    c_project, c_expert, _ = problem.conflict_pairs
+    c_project, c_expert, _ = conflict_pairs(problem)
     minimum = problem.rules.min_score
     projects = np.arange(problem.n_projects) if projects is None else np.asarray(projects)
     step = max(1, BLOCK_CELLS // max(problem.n_experts, 1))
@@ -44,14 +40,20 @@ def eligible_blocks(
         lo = np.searchsorted(c_project, block, side="left")
         hi = np.searchsorted(c_project, block, side="right")
         rows = np.repeat(np.arange(block.size), hi - lo)
-        scores[rows, c_expert[_ranges(lo, hi)]] = -np.inf
+        scores[rows, c_expert[ranges(lo, hi)]] = -np.inf
         if with_capacity:
             scores[:, no_capacity] = -np.inf
         yield block, scores
 
 
 def eligible_pairs(problem: Problem) -> Pairs:
-    """All eligible pairs, sorted by project then expert, with their scores."""
+    """All eligible pairs, sorted by project then expert, with their scores.
+
+    Computed once per problem (large batches are solved without ever asking for it)."""
+    return memo(problem, "eligible_pairs", lambda: _eligible_pairs(problem))
+
+
+def _eligible_pairs(problem: Problem) -> Pairs:
     parts_p, parts_e, parts_s = [], [], []
     for block, scores in eligible_blocks(problem):
         rows, cols = np.nonzero(scores > -np.inf)
@@ -71,7 +73,7 @@ def eligible_pairs(problem: Problem) -> Pairs:
 def explain_pair(problem: Problem, expert: int, project: int) -> list[str]:
     """Reasons the expert cannot review the project; empty when the pair is eligible."""
     reasons = explain_conflicts(problem, project, expert)
-    score = problem.score_of(project, expert)
+    score = score_of(problem, project, expert)
     if not score > problem.rules.min_score:
         reasons.append(f"score: {score:g} is not above min_score {problem.rules.min_score:g}")
     if problem.expert_capacity[expert] == 0:
@@ -80,3 +82,8 @@ def explain_pair(problem: Problem, expert: int, project: int) -> list[str]:
             f"{problem.expert_used[expert]} of yearly_cap {problem.rules.yearly_cap})"
         )
     return reasons
+
+
+def why_ineligible(problem: Problem, expert_id: str, project_id: str) -> list[str]:
+    """Why this expert may not review this project, in office terms (empty if eligible)."""
+    return explain_pair(problem, problem.expert_index[expert_id], problem.project_index[project_id])

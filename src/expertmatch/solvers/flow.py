@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from .model import integer_weights
-from .problem import Pairs
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.problem import Pairs
+from expertmatch.domain.scoring import score_unit
+from expertmatch.formulation.rows import integer_weights
 
 if TYPE_CHECKING:
-    from .problem import Problem
+    from expertmatch.domain.problem import Problem
 
 #: The fast path holds every eligible pair; above this many it leaves the batch to the LP.
 MAX_PAIRS = 5_000_000
@@ -39,7 +41,7 @@ def applies(problem: Problem, n_pairs: int) -> bool:
         return False
     if rules.max_per_org >= int(problem.project_panel_size.max(initial=0)):
         return True
-    pairs = problem.pairs
+    pairs = eligible_pairs(problem)
     key = pairs.project * len(problem.org_ids) + problem.expert_org[pairs.expert]
     return bool(np.unique(key, return_counts=True)[1].max(initial=0) <= rules.max_per_org)
 
@@ -47,12 +49,12 @@ def applies(problem: Problem, n_pairs: int) -> bool:
 def solve_flow(problem: Problem) -> tuple[Pairs, int, float] | None:
     """The optimal assignment under the basic rules, its integer objective and unit; None if
     the seats cannot all be filled."""
-    pairs = problem.pairs
+    pairs = eligible_pairs(problem)
     cap = problem.expert_capacity
     usable = cap[pairs.expert] > 0
     pairs = pairs.take(usable)
     n_p, n_e, n = problem.n_projects, problem.n_experts, len(pairs)
-    unit = problem.score_unit
+    unit = score_unit(problem)
     weight = integer_weights(pairs.score, unit)
     need = problem.enterprise_required
     size = problem.project_panel_size

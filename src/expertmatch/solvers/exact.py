@@ -1,7 +1,8 @@
 """Exact solve with a proven bound: LP relaxation (HiGHS) with pricing, then CP-SAT.
 
-1. One pass over all projects in blocks (:mod:`expertmatch.candidates`): per-project facts for
-   the first-line checks (:mod:`expertmatch.feasibility`) and a restricted candidate set.
+1. One pass over all projects in blocks (:mod:`expertmatch.formulation.candidates`):
+   per-project facts for
+   the first-line checks (:mod:`expertmatch.diagnosis.checks`) and a restricted candidate set.
 2. Column generation: solve the LP relaxation over the candidates (HiGHS dual simplex), price
    every eligible pair from the duals, add those with positive reduced cost, repeat until none
    prices out. The LP bound ``z_lp`` then holds for the whole batch (if time runs out first,
@@ -30,14 +31,17 @@ import scipy.sparse as sp
 from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 
-from . import flow
-from .candidates import EXTRA, Duals, merge, price, survey
-from .diagnose import minimal_clash
-from .errors import Clash, InfeasibleError, SolveError
-from .feasibility import check_feasibility
-from .model import Model, build_model
-from .problem import Problem
-from .result import Result
+from expertmatch.diagnosis.checks import check_feasibility
+from expertmatch.diagnosis.clash import minimal_clash
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.problem import Problem
+from expertmatch.domain.scoring import score_unit
+from expertmatch.errors import Clash, InfeasibleError, SolveError
+from expertmatch.formulation.candidates import EXTRA, Duals, merge, price, survey
+from expertmatch.formulation.rows import Model, build_model
+from expertmatch.result import Result
+from expertmatch.solvers import flow
+from expertmatch.vocabulary import Rule, Status
 
 log = logging.getLogger("expertmatch")
 
@@ -143,7 +147,7 @@ def _solve_lp(
     if res.status == 2:
         return None
     if res.status != 0:
-        raise SolveError(f"LP relaxation stopped: {res.message}", "timeout")
+        raise SolveError(f"LP relaxation stopped: {res.message}", Status.TIMEOUT)
     pi = np.zeros(model.n_rows)
     if eq.any():
         pi[eq] = res.eqlin.marginals
@@ -192,7 +196,7 @@ def _solve_sat(
         lo, hi = model.lb[r], model.ub[r]
         terms = [x[i] for i in sub.indices[sub.indptr[r] : sub.indptr[r + 1]]]
         if not terms:
-            return _Sat("infeasible", None, 0, -math.inf)
+            return _Sat(Status.INFEASIBLE, None, 0, -math.inf)
         expr = cp_model.LinearExpr.sum(terms)
         if lo == hi:
             sat.add(expr == int(lo))
@@ -217,12 +221,14 @@ def _solve_sat(
     solver.parameters.relative_gap_limit = params.gap_limit
     code = solver.solve(sat)
     if code == cp_model.INFEASIBLE:
-        return _Sat("infeasible", None, 0, -math.inf)
+        return _Sat(Status.INFEASIBLE, None, 0, -math.inf)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _Sat("unknown", None, 0, math.inf)
     values = np.zeros(model.n_pairs, dtype=bool)
     values[cols] = [solver.boolean_value(v) for v in x]
-    status = "optimal" if code == cp_model.OPTIMAL and params.gap_limit == 0 else "feasible"
+    status = (
+        Status.OPTIMAL if code == cp_model.OPTIMAL and params.gap_limit == 0 else Status.FEASIBLE
+    )
     return _Sat(status, values, round(solver.objective_value), float(solver.best_objective_bound))
 
 
@@ -238,12 +244,12 @@ def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.n
 
 def _combined(problem: Problem) -> list[Clash]:
     """The clash when every quick check passed: a minimal set of rule groups (CP-SAT)."""
-    if len(problem.pairs) <= DIAGNOSE_PAIRS:
+    if len(eligible_pairs(problem)) <= DIAGNOSE_PAIRS:
         clashes = minimal_clash(problem)
         if clashes:
             return [
                 Clash(
-                    "combined",
+                    Rule.COMBINED,
                     "these rules cannot all hold together (a minimal set: "
                     "dropping any one of them would remove this clash):",
                 ),
@@ -251,7 +257,7 @@ def _combined(problem: Problem) -> list[Clash]:
             ]
     return [
         Clash(
-            "combined",
+            Rule.COMBINED,
             "no assignment satisfies all rules together (the LP relaxation "
             "is infeasible), although each project passes the per-project checks",
         )
@@ -296,7 +302,7 @@ def solve(
             raise InfeasibleError(
                 [
                     Clash(
-                        "load",
+                        Rule.LOAD,
                         "the panels' seats cannot all be filled from "
                         "the eligible experts' capacities (min-cost flow)",
                     )
@@ -308,7 +314,7 @@ def solve(
         return Result.build(
             problem,
             chosen,
-            status="optimal",
+            status=Status.OPTIMAL,
             objective=value * unit,
             bound=value * unit,
             time_s=time.perf_counter() - start,
@@ -320,7 +326,7 @@ def solve(
     # -- column generation: LP over candidates, price the rest ----------------------------
     columns, n_exp = surv.candidates, problem.n_experts
     penalty = PENALTY * float(
-        max(1, np.rint(columns.score.max() / problem.score_unit) if len(columns) else 1)
+        max(1, np.rint(columns.score.max() / score_unit(problem)) if len(columns) else 1)
     )
     rounds = 0
     while True:
@@ -343,7 +349,7 @@ def solve(
     if lp.shortfall > 1e-6:
         # Still short of some rule with every pair priced: solve the LP over all eligible
         # pairs without artificial columns to tell "infeasible" from a too small penalty.
-        columns = problem.pairs
+        columns = eligible_pairs(problem)
         model = build_model(problem, columns)
         full = _solve_lp(model, left())
         if full is None:
@@ -396,7 +402,7 @@ def solve(
         stats["open_projects"] = int(open_project.sum())
     if best_x is None:  # no incumbent yet: CP-SAT on the core
         run = _solve_sat(model, core, rounded, None, params, left() * 0.5)
-        core_optimal = run.status == "optimal"
+        core_optimal = run.status == Status.OPTIMAL
         if run.x is not None and run.objective > z_inc:
             best_x, z_inc = run.x, run.objective
             report("incumbent from the LP core", z_inc * model.unit, z_lp * model.unit)
@@ -405,10 +411,11 @@ def solve(
     if best_x is None:
         run = _solve_sat(model, np.ones(model.n_pairs, dtype=bool), rounded, None, params, left())
         if run.x is None:
-            if run.status == "infeasible" and len(columns) >= surv.total_eligible:
+            if run.status == Status.INFEASIBLE and len(columns) >= surv.total_eligible:
                 raise InfeasibleError(_combined(problem))
             raise SolveError(
-                f"no assignment found within the time limit of {params.time_limit:g} s", "timeout"
+                f"no assignment found within the time limit of {params.time_limit:g} s",
+                Status.TIMEOUT,
             )
         best_x, z_inc = run.x, run.objective
         if len(columns) >= surv.total_eligible:
@@ -439,14 +446,18 @@ def solve(
             )
             if run.x is not None and run.objective > z_inc:
                 chosen, z_inc = pairs.take(run.x), run.objective
-            if run.status in ("optimal", "infeasible"):
+            if run.status in (Status.OPTIMAL, Status.INFEASIBLE):
                 bound = z_inc  # nothing better exists among the pairs that could improve
             elif math.isfinite(run.bound):
                 bound = min(bound, max(z_inc, math.floor(run.bound + 1e-9)))
     objective = z_inc
     # Short of a proof, only two things stop the search: the gap limit or the clock.
     within_gap = params.gap_limit > 0 and bound - objective <= params.gap_limit * bound
-    status = "optimal" if bound <= objective else ("feasible" if within_gap else "timeout")
+    status = (
+        Status.OPTIMAL
+        if bound <= objective
+        else (Status.FEASIBLE if within_gap else Status.TIMEOUT)
+    )
     report("done", objective * model.unit, bound * model.unit)
     return Result.build(
         problem,

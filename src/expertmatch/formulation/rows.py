@@ -30,10 +30,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from .problem import Pairs
+from expertmatch.domain.coverage import coverage_rows
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.problem import Pairs
+from expertmatch.domain.scoring import score_unit
+from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
-    from .problem import Problem
+    from expertmatch.domain.problem import Problem
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
 
     ``pairs`` must be sorted by project then expert.
     """
-    pairs = problem.pairs if pairs is None else pairs
+    pairs = eligible_pairs(problem) if pairs is None else pairs
     n = len(pairs)
     pj, ej = pairs.project, pairs.expert
     j = np.arange(n)
@@ -161,11 +165,11 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
 
     # panel size: one row per project (a project with no pair gets an empty row)
     size = problem.project_panel_size.astype(float)
-    rows.add("panel_size", pj, j, size, size, project=np.arange(n_p))
+    rows.add(Rule.PANEL_SIZE, pj, j, size, size, project=np.arange(n_p))
 
     # load and yearly cap: one row per expert with more pairs than capacity
     experts, _, _ = _group(ej)
-    _limit_rows(rows, "load", ej, j, problem.expert_capacity[experts], expert=experts)
+    _limit_rows(rows, Rule.LOAD, ej, j, problem.expert_capacity[experts], expert=experts)
 
     # enterprise share per panel
     ent = problem.expert_enterprise[ej]
@@ -174,7 +178,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
     renum_p = np.cumsum(with_need) - 1
     mask = ent & with_need[pj]
     rows.add(
-        "enterprise_share",
+        Rule.ENTERPRISE_SHARE,
         renum_p[pj[mask]],
         j[mask],
         need[with_need],
@@ -188,7 +192,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
     uniq = np.unique(key)
     _limit_rows(
         rows,
-        "max_per_org",
+        Rule.MAX_PER_ORG,
         key,
         j,
         np.full(uniq.size, rules.max_per_org),
@@ -197,7 +201,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
     )
 
     # field coverage: one row per (project, distinct field prefix)
-    cov = problem.coverage
+    cov = coverage_rows(problem)
     if cov.project.size:
         start = np.searchsorted(pj, cov.project, side="left")
         stop = np.searchsorted(pj, cov.project, side="right")
@@ -209,7 +213,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
             else np.zeros(0, dtype=bool)
         )
         rows.add(
-            "coverage",
+            Rule.COVERAGE,
             row_of[hit],
             cols[hit],
             np.ones(cov.project.size),
@@ -225,7 +229,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         if need_all > 0:
             cols = j[ent]
             rows.add(
-                "enterprise_target_share",
+                Rule.ENTERPRISE_TARGET_SHARE,
                 np.zeros(cols.size, dtype=np.int64),
                 cols,
                 np.array([need_all]),
@@ -244,8 +248,8 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         rows.stack("expert"),
         rows.stack("org"),
         rows.stack("node"),
-        integer_weights(pairs.score, problem.score_unit),
-        problem.score_unit,
+        integer_weights(pairs.score, score_unit(problem)),
+        score_unit(problem),
     )
 
 

@@ -3,7 +3,7 @@
 Experts decline after an assignment is sent out. :func:`reassign` takes the earlier assignment
 and the declines (expert, project; an empty project means the expert is unavailable for the
 whole round), rules every declined pair out like a declared conflict of interest, and solves
-lexicographically (:mod:`expertmatch.lexicographic`):
+lexicographically (:mod:`expertmatch.solvers.ordered`):
 
 1. keep the most earlier pairs (equivalently, change the fewest), then
 2. maximise the total score with that many kept,
@@ -20,14 +20,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .errors import InputError, InputIssue, SolveError
-from .history import AssignmentLike, read_declines, read_pairs, source_sha256, with_declines
-from .lexicographic import SatModel, solve_in_order
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.errors import InputError, InputIssue, SolveError
+from expertmatch.rounds.history import (
+    AssignmentLike,
+    read_declines,
+    read_pairs,
+    source_sha256,
+    with_declines,
+)
+from expertmatch.solvers.ordered import SatModel, solve_in_order
+from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
-    from .problem import Problem
-    from .result import Result
-    from .solve import SolveParams
+    from expertmatch.domain.problem import Problem
+    from expertmatch.result import Result
+    from expertmatch.solvers.exact import SolveParams
 
 
 def previous_pairs(problem: Problem, previous: AssignmentLike) -> set[tuple[int, int]]:
@@ -65,12 +73,12 @@ def reassign(
     The returned Result's problem is the batch with the declines ruled out, so
     ``verify(result.problem, result)`` also checks that no declined pair is used.
     """
-    from .solve import solve
+    from expertmatch.solvers.exact import solve
 
     before = previous_pairs(problem, previous)
     declines = read_declines(declined, problem)
     batch = with_declines(problem, declines)
-    pairs = batch.pairs
+    pairs = eligible_pairs(batch)
     keys = pairs.project * problem.n_experts + pairs.expert
     earlier = np.array(sorted(p * problem.n_experts + e for p, e in before), dtype=np.int64)
     kept_cols = np.flatnonzero(np.isin(keys, earlier))
@@ -101,7 +109,7 @@ def reassign(
         )
         result.stats["held"] = {"kept_pairs": len(kept_cols)}
     except SolveError as error:
-        if error.status != "infeasible":
+        if error.status != Status.INFEASIBLE:
             raise
         hint = np.zeros(len(pairs), dtype=bool)
         hint[kept_cols] = True
