@@ -409,8 +409,8 @@ def run_lottery(
     """The lottery and one draw: ``assign``'s body for ``max_probability < 1``
     (``api.lottery(...).sample(seed)``), split in two to time the parts. Returns the outcome, the
     lottery (for the frequency check) and the fields of the run's record."""
-    from expertmatch.solvers.exact import SolveParams
     from expertmatch.solvers.lottery import LOTTERY_GAP, lottery
+    from expertmatch.solvers.params import SolveParams
 
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, gap_limit=LOTTERY_GAP)
     start = time.perf_counter()
@@ -600,7 +600,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             )
         elapsed = time.perf_counter() - start
     elif method == "expertmatch-flow":
-        from expertmatch.solvers.exact import SolveParams, solve
+        from expertmatch.solvers.exact import solve
+        from expertmatch.solvers.params import SolveParams
 
         start = time.perf_counter()
         result = solve(

@@ -8,16 +8,18 @@ import pytest
 
 import expertmatch as em
 from expertmatch.formulation.rows import build_model
-from expertmatch.solvers.exact import SolveParams, _solve_lp, _solve_sat, solve
+from expertmatch.solvers.backends import solve_lp, solve_sat
+from expertmatch.solvers.exact import solve
+from expertmatch.solvers.params import SolveParams
 
 
 def all_pairs_optimum(problem: em.Problem) -> tuple[float, float]:
     """LP bound and CP-SAT optimum over every eligible pair (no candidates, no pricing)."""
     model = build_model(problem)
-    lp = _solve_lp(model, 60)
+    lp = solve_lp(model, 60)
     assert lp is not None
     everything = np.ones(model.n_pairs, dtype=bool)
-    run = _solve_sat(model, everything, lp.x > 0.5, None, SolveParams(), 60)
+    run = solve_sat(model, everything, lp.x > 0.5, None, SolveParams(), 60)
     assert run.status == "optimal"
     return lp.z * model.unit, run.objective * model.unit
 
@@ -46,7 +48,7 @@ def test_reduced_costs_from_row_duals_match_the_lp() -> None:
     """rc_j = w_j + sum_r A_rj pi_r reproduces HiGHS's own reduced costs (sign convention)."""
     problem = em.from_tables(**em.generate(30, 90, seed=5))
     model = build_model(problem)
-    lp = _solve_lp(model, 60)
+    lp = solve_lp(model, 60)
     assert lp is not None
     rc = model.weight + model.A.T @ lp.pi
     at_zero = lp.x < 1e-9

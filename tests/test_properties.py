@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import expertmatch as em
 from expertmatch.domain.scoring import score_of as pair_score
-from expertmatch.solvers.exact import SolveParams, solve
+from expertmatch.solvers.exact import solve
+from expertmatch.solvers.params import SolveParams
 
 CODES = ["1.1.1", "1.1.2", "1.2.1", "1.2", "1.3.1", "2.1.1"]
 TYPES = ["enterprise", "university", "institute"]

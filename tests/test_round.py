@@ -18,8 +18,8 @@ import expertmatch as em
 from expertmatch.cli import main
 from expertmatch.domain.scoring import score_of as pair_score
 from expertmatch.rounds.history import read_declines, with_declines
-from expertmatch.solvers.exact import SolveParams
 from expertmatch.solvers.lottery import lottery
+from expertmatch.solvers.params import SolveParams
 
 from .conftest import make
 from .test_properties import all_assignments, coverage_batches, score_of, tiny_batches
@@ -418,7 +418,7 @@ def test_cli_update_used_writes_experts_for_the_next_round(tmp_path: Path) -> No
 def test_fair_without_time_to_improve_returns_the_start_marked_timeout(
     demo: em.Problem, demo_result: em.Result, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from expertmatch.solvers.ordered import SatModel
+    from expertmatch.formulation.cpsat import SatModel
 
     def no_time(*args: Any, **kwargs: Any) -> Any:
         raise em.SolveError("no assignment found within the time limit", "timeout")

@@ -22,7 +22,7 @@ from expertmatch.errors import (
 )
 from expertmatch.result import Result
 from expertmatch.rounds.history import update_used, write_experts
-from expertmatch.solvers.exact import SolveParams
+from expertmatch.solvers.params import SolveParams
 from expertmatch.synthetic import generate, write_batch
 from expertmatch.verify import Violation, verify
 from expertmatch.version import __version__

@@ -11,11 +11,18 @@ import pandas as pd
 
 from expertmatch.domain.load import RulesLike, load, resolve_rules
 from expertmatch.domain.problem import Problem
+from expertmatch.errors import InfeasibleError
 from expertmatch.result import Result
 from expertmatch.rounds.history import AssignmentLike
-from expertmatch.solvers.exact import Progress, SolveParams, solve
-from expertmatch.solvers.lottery import Lottery
-from expertmatch.solvers.ordered import OBJECTIVES
+from expertmatch.rounds.reassign import reassign as _reassign
+from expertmatch.rounds.reserves import reserves as _reserves
+from expertmatch.solvers.exact import solve
+from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery
+from expertmatch.solvers.lottery import lottery as _lottery
+from expertmatch.solvers.ordered import GOALS, OBJECTIVES, solve_ordered
+from expertmatch.solvers.params import Progress, SolveParams
+from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
+from expertmatch.solvers.spread import solve_spread
 
 
 def assign(
@@ -76,15 +83,11 @@ def assign(
             seed
         )
     if objective != "total":
-        from expertmatch.solvers.ordered import GOALS, solve_ordered, solve_spread
-
         if objective == "spread":
             return solve_spread(problem, params, progress)
         return solve_ordered(problem, params, GOALS[objective], objective, progress)
     if not relax:
         return solve(problem, params, progress)
-    from expertmatch.errors import InfeasibleError
-    from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
 
     try:
         return solve(problem, params, progress)
@@ -115,7 +118,6 @@ def reassign(
     an empty project means unavailable for the whole round), a DataFrame or (expert, project)
     pairs. Declined pairs are never used; every rule holds. See :mod:`expertmatch.rounds.reassign`.
     """
-    from expertmatch.rounds.reassign import reassign as _reassign
 
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
     return _reassign(_problem(problem, rules), previous, declined, params)
@@ -132,7 +134,6 @@ def reserves(
     """Up to ``k`` ranked reserves per project and whom each can replace with every rule
     holding (columns project, rank, expert, replaces, ...); ``declined`` rules out declined
     pairs and unavailable experts. See :mod:`expertmatch.rounds.reserves`."""
-    from expertmatch.rounds.reserves import reserves as _reserves
 
     return _reserves(_problem(problem, rules), previous, k, declined)
 
@@ -149,8 +150,6 @@ def lottery(
     ``.x`` each pair's probability, ``.expected_objective``, ``.bound``, ``.sample(seed)``
     (the Result ``assign(seed=seed)`` returns) and ``.draw(rng)`` (a 0/1 vector over
     ``.pairs``). See :mod:`expertmatch.solvers.lottery`."""
-    from expertmatch.solvers.lottery import LOTTERY_GAP
-    from expertmatch.solvers.lottery import lottery as _lottery
 
     problem = _problem(problem, rules)
     if not problem.rules.max_probability < 1:

@@ -27,8 +27,8 @@ from expertmatch.errors import ExpertMatchError, InfeasibleError, InputError, In
 from expertmatch.io.output import staged, write_csv
 from expertmatch.result import Result
 from expertmatch.rounds.history import count_reviews, read_pairs, with_used, write_experts
-from expertmatch.solvers.exact import Progress
 from expertmatch.solvers.ordered import OBJECTIVES
+from expertmatch.solvers.params import Progress
 from expertmatch.solvers.relax import BEND_ORDER, check_order
 from expertmatch.verify import verify
 from expertmatch.version import __version__

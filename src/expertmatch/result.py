@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from expertmatch.domain.problem import Pairs, Problem
+from expertmatch.domain.pairs import Pairs
+from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import best_match
 from expertmatch.io.output import staged, write_frame
 from expertmatch.version import __version__

@@ -18,6 +18,7 @@ import pandas as pd
 from expertmatch.domain.conflicts import explain_conflicts
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import pair_scores
+from expertmatch.result import Result
 from expertmatch.vocabulary import Rule
 
 
@@ -36,7 +37,6 @@ class Violation:
 
 
 def _pairs(assignment: Any) -> list[tuple[str, str]]:
-    from expertmatch.result import Result
 
     if isinstance(assignment, Result):
         return assignment.assignment

@@ -21,7 +21,9 @@ from ortools.graph.python import max_flow
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs, why_ineligible
+from expertmatch.domain.scoring import block_scores
 from expertmatch.errors import Clash
+from expertmatch.formulation.candidates import survey as make_survey
 from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
@@ -40,7 +42,6 @@ def _names(ids: list[str]) -> str:
 
 def _excluded(problem: Problem, p: int, enterprise: bool = False, node: int | None = None) -> str:
     """Experts who fit the project (score above min_score) but may not review it, with why."""
-    from expertmatch.domain.scoring import block_scores
 
     scores = block_scores(problem, np.array([p]))[0]
     fits = scores > problem.rules.min_score
@@ -66,7 +67,6 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
     the capacity checks run max flow on its candidate pairs first and, only if that falls
     short, on every eligible pair.
     """
-    from expertmatch.formulation.candidates import survey as make_survey
 
     surv = survey if survey is not None else make_survey(problem)
     clashes: list[Clash] = []

@@ -22,7 +22,8 @@ from expertmatch.formulation.rows import build_model
 from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
-    from expertmatch.domain.problem import Pairs, Problem
+    from expertmatch.domain.pairs import Pairs
+    from expertmatch.domain.problem import Problem
 
 #: Seconds for each CP-SAT call of the diagnosis.
 STEP_TIME = 10.0

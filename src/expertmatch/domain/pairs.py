@@ -53,3 +53,15 @@ def ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     offsets = np.repeat(start - np.cumsum(lengths) + lengths, lengths)
     return np.arange(total, dtype=np.int64) + offsets
+
+
+def concat(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Pairs:
+    """Pairs from (project, expert, score) array triples, sorted by project then expert."""
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Pairs(empty, empty.copy(), np.zeros(0))
+    project = np.concatenate([p for p, _, _ in parts]).astype(np.int64)
+    expert = np.concatenate([e for _, e, _ in parts]).astype(np.int64)
+    score = np.concatenate([s for _, _, s in parts])
+    order = np.lexsort((expert, project))
+    return Pairs(project[order], expert[order], score[order])

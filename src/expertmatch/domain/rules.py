@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from expertmatch.errors import InputError, InputIssue
+from expertmatch.io.tables import read_toml
 
 
 def _current_year() -> int:
@@ -86,7 +87,6 @@ class Rules:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Rules:
         """Load ``rules.toml``; a file that is not TOML is an input error naming it."""
-        from expertmatch.io.tables import read_toml
 
         path = Path(path)
         return cls.from_mapping(read_toml(path), source=path.name)

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from expertmatch.domain.fields import FieldTree
-from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Pairs, Problem, Relation
+from expertmatch.domain.pairs import Pairs
+from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Problem, Relation
 from expertmatch.domain.rules import Rules
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table
-
-SCORE_DECIMALS = 6
+from expertmatch.vocabulary import SCORE_DECIMALS
 
 
 class _Collector:

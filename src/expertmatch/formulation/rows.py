@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.problem import Pairs
+from expertmatch.domain.pairs import Pairs, ranges
 from expertmatch.domain.scoring import score_unit
 from expertmatch.vocabulary import Rule
 
@@ -206,7 +206,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         start = np.searchsorted(pj, cov.project, side="left")
         stop = np.searchsorted(pj, cov.project, side="right")
         row_of = np.repeat(np.arange(cov.project.size), stop - start)
-        cols = _ranges(start, stop)
+        cols = ranges(start, stop)
         hit = (
             np.asarray(cov.holds[ej[cols], cov.node[row_of]]).ravel() > 0
             if cols.size
@@ -251,13 +251,3 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         integer_weights(pairs.score, score_unit(problem)),
         score_unit(problem),
     )
-
-
-def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(start[i], stop[i])`` for all i, vectorised."""
-    lengths = stop - start
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(start - np.cumsum(lengths) + lengths, lengths)
-    return np.arange(total, dtype=np.int64) + offsets

@@ -26,6 +26,7 @@ from expertmatch.domain.problem import Problem
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.output import write_csv
 from expertmatch.io.tables import decode_csv, parse_csv, read_folder, read_workbook
+from expertmatch.result import Result
 
 #: Prefix of the ``declared`` reason that marks a decline (see :func:`with_declines`).
 DECLINED = "declined"
@@ -66,7 +67,6 @@ def _table(
 
 def read_pairs(source: AssignmentLike, label: str = "assignment") -> list[Row]:
     """The (project, expert) rows of an assignment: a CSV path, DataFrame, Result or pairs."""
-    from expertmatch.result import Result
 
     if isinstance(source, str | os.PathLike):
         name, frame, rows = _table(source, ("project", "expert"))

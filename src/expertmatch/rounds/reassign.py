@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.errors import InputError, InputIssue, SolveError
+from expertmatch.formulation.cpsat import SatModel
 from expertmatch.rounds.history import (
     AssignmentLike,
     read_declines,
@@ -29,13 +30,14 @@ from expertmatch.rounds.history import (
     source_sha256,
     with_declines,
 )
-from expertmatch.solvers.ordered import SatModel, solve_in_order
+from expertmatch.solvers.exact import solve
+from expertmatch.solvers.ordered import solve_in_order
 from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
-    from expertmatch.solvers.exact import SolveParams
+    from expertmatch.solvers.params import SolveParams
 
 
 def previous_pairs(problem: Problem, previous: AssignmentLike) -> set[tuple[int, int]]:
@@ -73,7 +75,6 @@ def reassign(
     The returned Result's problem is the batch with the declines ruled out, so
     ``verify(result.problem, result)`` also checks that no declined pair is used.
     """
-    from expertmatch.solvers.exact import solve
 
     before = previous_pairs(problem, previous)
     declines = read_declines(declined, problem)

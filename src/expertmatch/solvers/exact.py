@@ -23,24 +23,23 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from ortools.sat.python import cp_model
-from scipy.optimize import linprog
 
 from expertmatch.diagnosis.checks import check_feasibility
 from expertmatch.diagnosis.clash import minimal_clash
 from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.pairs import merge
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, SolveError
-from expertmatch.formulation.candidates import EXTRA, Duals, merge, price, survey
-from expertmatch.formulation.rows import Model, build_model
+from expertmatch.formulation.candidates import survey
+from expertmatch.formulation.rows import build_model
 from expertmatch.result import Result
 from expertmatch.solvers import flow
+from expertmatch.solvers.backends import solve_lp, solve_sat
+from expertmatch.solvers.params import Progress, SolveParams
+from expertmatch.solvers.pricing import Duals, price
 from expertmatch.vocabulary import Rule, Status
 
 log = logging.getLogger("expertmatch")
@@ -59,177 +58,6 @@ MIN_SAT_TIME = 1.0
 DIAGNOSE_PAIRS = 2_000_000
 #: Cost of one unit of artificial shortfall, in multiples of the largest weight.
 PENALTY = 100.0
-
-Progress = Callable[[str, float | None, float | None], None]
-
-
-@dataclass(frozen=True)
-class SolveParams:
-    """How to solve: time limit (s, whole run), seed, CP-SAT workers, gap to stop at."""
-
-    time_limit: float = 60.0
-    seed: int = 0
-    workers: int = 1
-    gap_limit: float = 0.0
-    extra_candidates: int = EXTRA
-    fast_path: bool = False
-    """Use min-cost flow when only panel size, loads, conflicts and the enterprise minimum
-    apply (exact, no LP). Off by default: it needs every eligible pair, and measured here the
-    priced LP on candidates is faster (see benchmarks/RESULTS.md)."""
-    """Candidates per project beyond the panel size in the first LP; pricing adds any other
-    pair that can improve it, so this changes speed, never the result."""
-
-    def __post_init__(self) -> None:
-        if not (self.time_limit > 0 and math.isfinite(self.time_limit)):
-            raise ValueError(
-                f"time_limit must be a positive number of seconds, not {self.time_limit!r}"
-            )
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0, not {self.seed!r}")
-        if not isinstance(self.workers, int) or self.workers < 1:
-            raise ValueError(f"workers must be a whole number >= 1, not {self.workers!r}")
-        if not isinstance(self.extra_candidates, int) or self.extra_candidates < 0:
-            raise ValueError(
-                f"extra_candidates must be a whole number >= 0, not {self.extra_candidates!r}"
-            )
-        if not 0 <= self.gap_limit < 1:
-            raise ValueError(f"gap_limit must be in [0, 1), not {self.gap_limit!r}")
-
-
-@dataclass
-class _Lp:
-    x: np.ndarray
-    z: float
-    pi: np.ndarray  # row duals, maximisation sign: rc_j = w_j + sum_r A_rj pi_r
-    reduced_low: np.ndarray  # -rc of pairs at zero (>= 0)
-    reduced_up: np.ndarray  # -rc of pairs at one (<= 0)
-    shortfall: float = 0.0  # artificial columns left in the solution (phase one)
-
-
-def _solve_lp(
-    model: Model, time_left: float, penalty: float | None = None, upper: float = 1.0
-) -> _Lp | None:
-    """The LP relaxation over the model's pairs; None when it is infeasible.
-
-    With ``penalty``, every ``=`` and ``>=`` row gets an artificial shortfall column costing
-    ``penalty`` per unit, so a restricted LP is always feasible (phase one and two at once).
-    That LP is a relaxation of the real one, so its optimum is still an upper bound; the
-    shortfall left is returned in ``_Lp.shortfall``. ``upper`` bounds every pair's variable
-    (``max_probability`` for the randomised assignment).
-    """
-    A, lb, ub = model.A, model.lb, model.ub
-    eq = lb == ub
-    le = ~eq & np.isfinite(ub)
-    ge = ~eq & np.isfinite(lb)
-    n = model.n_pairs
-    cost = -model.weight.astype(float)
-    bounds = np.tile([0.0, upper], (n, 1))
-    if penalty is not None:
-        need = np.flatnonzero(eq | ge)
-        slack = sp.csr_matrix(
-            (np.ones(need.size), (need, np.arange(need.size))), shape=(model.n_rows, need.size)
-        )
-        A = sp.hstack([A, slack]).tocsr()
-        cost = np.concatenate([cost, np.full(need.size, penalty)])
-        bounds = np.vstack([bounds, np.tile([0.0, np.inf], (need.size, 1))])
-    A_ub = sp.vstack([A[le], -A[ge]]).tocsr()
-    b_ub = np.concatenate([ub[le], -lb[ge]])
-    res = linprog(
-        cost,
-        A_ub=A_ub if A_ub.shape[0] else None,
-        b_ub=b_ub if A_ub.shape[0] else None,
-        A_eq=A[eq] if eq.any() else None,
-        b_eq=lb[eq] if eq.any() else None,
-        bounds=bounds,
-        method="highs-ds",
-        options={"time_limit": max(time_left, 1.0), "presolve": True},
-    )
-    if res.status == 2:
-        return None
-    if res.status != 0:
-        raise SolveError(f"LP relaxation stopped: {res.message}", Status.TIMEOUT)
-    pi = np.zeros(model.n_rows)
-    if eq.any():
-        pi[eq] = res.eqlin.marginals
-    if A_ub.shape[0]:
-        m = res.ineqlin.marginals
-        pi[le] = m[: int(le.sum())]
-        pi[ge] = -m[int(le.sum()) :]
-    return _Lp(
-        res.x[:n],
-        -res.fun,
-        pi,
-        np.maximum(res.lower.marginals[:n], 0.0),
-        np.minimum(res.upper.marginals[:n], 0.0),
-        float(res.x[n:].sum()),
-    )
-
-
-@dataclass
-class _Sat:
-    status: str  # optimal, feasible, infeasible, unknown
-    x: np.ndarray | None
-    objective: int
-    bound: float
-
-
-def _solve_sat(
-    model: Model,
-    columns: np.ndarray,
-    hint: np.ndarray,
-    fixed_one: np.ndarray | None,
-    params: SolveParams,
-    time_left: float,
-    at_least: int | None = None,
-) -> _Sat:
-    """CP-SAT over the pairs in the mask ``columns`` (all other pairs at zero).
-
-    ``hint`` and ``fixed_one`` are masks over all pairs; ``at_least`` asks only for
-    assignments whose objective is at least that. Rows that cannot bind are left out.
-    """
-    cols = np.flatnonzero(columns)
-    sat = cp_model.CpModel()
-    sub = model.A[:, cols].tocsr()
-    x = [sat.new_bool_var(f"x{c}") for c in cols]
-    sizes = np.diff(sub.indptr)
-    for r in np.flatnonzero((model.lb > 0) | (sizes > model.ub)):
-        lo, hi = model.lb[r], model.ub[r]
-        terms = [x[i] for i in sub.indices[sub.indptr[r] : sub.indptr[r + 1]]]
-        if not terms:
-            return _Sat(Status.INFEASIBLE, None, 0, -math.inf)
-        expr = cp_model.LinearExpr.sum(terms)
-        if lo == hi:
-            sat.add(expr == int(lo))
-            continue
-        if math.isfinite(lo) and lo > 0:
-            sat.add(expr >= math.ceil(lo))
-        if math.isfinite(hi) and sizes[r] > hi:
-            sat.add(expr <= math.floor(hi))
-    if fixed_one is not None:
-        for i in np.flatnonzero(fixed_one[cols]):
-            sat.add(x[i] == 1)
-    objective = cp_model.LinearExpr.weighted_sum(x, model.weight[cols].tolist())
-    if at_least is not None:
-        sat.add(objective >= at_least)
-    sat.maximize(objective)
-    for var, value in zip(x, hint[cols], strict=True):
-        sat.add_hint(var, bool(value))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_left, 0.1)
-    solver.parameters.random_seed = params.seed
-    solver.parameters.num_workers = params.workers
-    solver.parameters.relative_gap_limit = params.gap_limit
-    code = solver.solve(sat)
-    if code == cp_model.INFEASIBLE:
-        return _Sat(Status.INFEASIBLE, None, 0, -math.inf)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Sat("unknown", None, 0, math.inf)
-    values = np.zeros(model.n_pairs, dtype=bool)
-    values[cols] = [solver.boolean_value(v) for v in x]
-    status = (
-        Status.OPTIMAL if code == cp_model.OPTIMAL and params.gap_limit == 0 else Status.FEASIBLE
-    )
-    return _Sat(status, values, round(solver.objective_value), float(solver.best_objective_bound))
 
 
 def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.ndarray:
@@ -332,7 +160,7 @@ def solve(
     while True:
         rounds += 1
         model = build_model(problem, columns)
-        lp = _solve_lp(model, left(), penalty)
+        lp = solve_lp(model, left(), penalty)
         assert lp is not None  # the artificial columns keep it feasible
         duals = Duals.from_model(problem, model, lp.pi)
         new, best = price(problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT)
@@ -351,7 +179,7 @@ def solve(
         # pairs without artificial columns to tell "infeasible" from a too small penalty.
         columns = eligible_pairs(problem)
         model = build_model(problem, columns)
-        full = _solve_lp(model, left())
+        full = solve_lp(model, left())
         if full is None:
             raise InfeasibleError(_combined(problem))
         lp, z_bound = full, full.z
@@ -384,7 +212,7 @@ def solve(
         open_project[columns.project[fractional]] = True
         fixed = rounded & ~open_project[columns.project]
         if fixed.any() and open_project.any():
-            run = _solve_sat(
+            run = solve_sat(
                 model,
                 fixed | (core & open_project[columns.project]),
                 rounded,
@@ -401,7 +229,7 @@ def solve(
                 )
         stats["open_projects"] = int(open_project.sum())
     if best_x is None:  # no incumbent yet: CP-SAT on the core
-        run = _solve_sat(model, core, rounded, None, params, left() * 0.5)
+        run = solve_sat(model, core, rounded, None, params, left() * 0.5)
         core_optimal = run.status == Status.OPTIMAL
         if run.x is not None and run.objective > z_inc:
             best_x, z_inc = run.x, run.objective
@@ -409,7 +237,7 @@ def solve(
 
     bound = z_lp
     if best_x is None:
-        run = _solve_sat(model, np.ones(model.n_pairs, dtype=bool), rounded, None, params, left())
+        run = solve_sat(model, np.ones(model.n_pairs, dtype=bool), rounded, None, params, left())
         if run.x is None:
             if run.status == Status.INFEASIBLE and len(columns) >= surv.total_eligible:
                 raise InfeasibleError(_combined(problem))
@@ -435,7 +263,7 @@ def solve(
         elif left() > MIN_SAT_TIME:
             pairs = merge(columns.take(keep), outside, n_exp)
             final = build_model(problem, pairs)
-            run = _solve_sat(
+            run = solve_sat(
                 final,
                 np.ones(final.n_pairs, dtype=bool),
                 pairs.member_of(chosen, n_exp),

@@ -21,7 +21,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.problem import Pairs
+from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.scoring import score_unit
 from expertmatch.formulation.rows import integer_weights
 

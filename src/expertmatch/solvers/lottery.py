@@ -55,15 +55,19 @@ import highspy
 import numpy as np
 
 from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.problem import Pairs
+from expertmatch.domain.pairs import Pairs
 from expertmatch.errors import Clash, InfeasibleError, SolveError
 from expertmatch.formulation.rows import Model, build_model
+from expertmatch.result import Result
+from expertmatch.solvers.backends import solve_lp
+from expertmatch.solvers.exact import solve
+from expertmatch.solvers.params import SolveParams
 from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
-    from expertmatch.solvers.exact import SolveParams
+    from expertmatch.solvers.params import SolveParams
 
 log = logging.getLogger("expertmatch")
 
@@ -140,7 +144,6 @@ class Lottery:
 
     def sample(self, seed: int) -> Result:
         """Draw one assignment (reproducible from ``seed``) as a Result."""
-        from expertmatch.result import Result
 
         start = time.perf_counter()
         chosen = self.draw(np.random.default_rng(seed))
@@ -167,12 +170,11 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
 
     Raises :class:`InfeasibleError` when no lottery of valid assignments keeps the cap.
     """
-    from expertmatch.solvers.exact import _solve_lp, solve
 
     start = time.perf_counter()
     cap = float(problem.rules.max_probability)
     model = build_model(problem, eligible_pairs(problem))
-    lp = _solve_lp(model, params.time_limit, upper=cap) if model.n_pairs else None
+    lp = solve_lp(model, params.time_limit, upper=cap) if model.n_pairs else None
     if lp is None:
         solve(problem, params)  # raises the deterministic diagnosis if there is one
         raise InfeasibleError(_capped_clashes(problem, cap))
@@ -219,7 +221,6 @@ def _columns(
     start: float,
 ) -> Lottery:
     """Column generation over valid assignments (module docstring, point 3)."""
-    from expertmatch.solvers.exact import solve
 
     score = model.weight.astype(float) * model.unit
     n = len(model.pairs)
@@ -482,7 +483,6 @@ def _price(
     ``weight + shift > 0`` on exactly the eligible pairs (others score 0, hence ineligible).
     Weights are rounded to 6 decimals; the bound allows for that rounding.
     """
-    from expertmatch.solvers.exact import SolveParams, solve
 
     shift = max(0.0, -float(weight.min(initial=0.0))) + 1.0
     pairs = model.pairs

@@ -24,112 +24,28 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.problem import Pairs
+from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs
+from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import SolveError
-from expertmatch.formulation.rows import Model, build_model
+from expertmatch.formulation.cpsat import SatModel
+from expertmatch.result import Result
+from expertmatch.solvers.exact import solve
 from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
-    from expertmatch.solvers.exact import SolveParams
+    from expertmatch.solvers.params import SolveParams
 
 #: The objectives ``assign(objective=...)`` accepts.
 OBJECTIVES = ("total", "fair", "spread")
-
-
-@dataclass
-class SatModel:
-    """One CP-SAT model of every rule over ``pairs``: ``x[j]`` is 1 when pair j is assigned."""
-
-    problem: Problem
-    pairs: Pairs
-    model: Model
-    sat: cp_model.CpModel
-    x: list[cp_model.IntVar]
-    held: dict[str, int] = field(default_factory=dict)
-    proved: bool = True
-    scale: dict[str, float] = field(default_factory=dict)
-    """Unit of a held goal's value where it is not a plain count (e.g. the worst mean score)."""
-
-    @classmethod
-    def build(cls, problem: Problem, pairs: Pairs | None = None) -> SatModel:
-        pairs = eligible_pairs(problem) if pairs is None else pairs
-        model = build_model(problem, pairs)
-        sat = cp_model.CpModel()
-        x = [sat.new_bool_var(f"x{j}") for j in range(len(pairs))]
-        A = model.A
-        for r in range(model.n_rows):
-            idx = A.indices[A.indptr[r] : A.indptr[r + 1]]
-            expr = cp_model.LinearExpr.sum([x[i] for i in idx])
-            lo, hi = model.lb[r], model.ub[r]
-            if math.isfinite(lo) and math.isfinite(hi):
-                sat.add_linear_constraint(expr, int(lo), int(hi))
-            elif math.isfinite(lo):
-                sat.add(expr >= int(lo))
-            else:
-                sat.add(expr <= int(hi))
-        return cls(problem, pairs, model, sat, x)
-
-    def score(self) -> cp_model.LinearExprT:
-        """The total score in integer units (``model.weight``)."""
-        return cp_model.LinearExpr.weighted_sum(self.x, self.model.weight.tolist())
-
-    def grouped(self, keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """Column indices of the pairs grouped by ``keys`` (one entry per distinct key)."""
-        if keys.size == 0:
-            return []
-        order = np.argsort(keys, kind="stable")
-        uniq, start = np.unique(keys[order], return_index=True)
-        stop = np.r_[start[1:], order.size]
-        return [(int(k), order[a:b]) for k, a, b in zip(uniq, start, stop, strict=True)]
-
-    def stage(
-        self,
-        name: str,
-        expr: cp_model.LinearExprT,
-        maximize: bool,
-        params: SolveParams,
-        time_left: float,
-    ) -> tuple[cp_model.CpSolver, int]:
-        """Optimise ``expr``, then hold the value reached and hint the solution to later stages.
-
-        Raises :class:`SolveError` with status ``infeasible`` when the rules cannot all hold
-        and ``timeout`` when no solution is found in time.
-        """
-        if maximize:
-            self.sat.maximize(expr)
-        else:
-            self.sat.minimize(expr)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(time_left, 0.5)
-        solver.parameters.random_seed = params.seed
-        solver.parameters.num_workers = params.workers
-        code = solver.solve(self.sat)
-        if code == cp_model.INFEASIBLE:
-            raise SolveError("the rules cannot all hold", Status.INFEASIBLE)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise SolveError(f"no assignment found within the time limit ({name})", Status.TIMEOUT)
-        self.proved = self.proved and code == cp_model.OPTIMAL
-        value = round(solver.objective_value)
-        self.held[name] = value
-        self.sat.add(expr >= value if maximize else expr <= value)
-        self.hint(np.array([solver.boolean_value(v) for v in self.x], dtype=bool))
-        return solver, value
-
-    def hint(self, chosen: np.ndarray) -> None:
-        """Start the search from a 0/1 vector over the pairs."""
-        self.sat.clear_hints()
-        for var, value in zip(self.x, chosen.tolist(), strict=True):
-            self.sat.add_hint(var, bool(value))
 
 
 #: A goal: given the model, the expression to optimise and whether to maximise it.
@@ -184,7 +100,6 @@ def solve_in_order(
     should raise the :class:`InfeasibleError` with the diagnosis); otherwise a
     :class:`SolveError` is raised.
     """
-    from expertmatch.result import Result
 
     start = time.perf_counter()
 
@@ -233,9 +148,6 @@ def solve_ordered(
     diagnosis if the rules cannot all hold) is the CP-SAT start, then ``goal`` and the score
     are optimised in order. On a large batch the stages may time out; the start keeps the
     result valid."""
-    from dataclasses import replace
-
-    from expertmatch.solvers.exact import solve
 
     start = time.perf_counter()
     best = solve(problem, params, progress)
@@ -292,7 +204,6 @@ def _best_possible_worst_mean(problem: Problem) -> float:
     """An upper bound on the worst panel mean of any assignment: the smallest, over projects,
     of the mean of the project's own k best eligible scores (every other rule only lowers it).
     """
-    from expertmatch.domain.eligibility import eligible_blocks
 
     out = np.inf
     sizes = problem.project_panel_size
@@ -306,59 +217,3 @@ def _best_possible_worst_mean(problem: Problem) -> float:
                 return -np.inf  # the batch is infeasible anyway
             out = min(out, float(np.sort(row)[-k:].sum()) / k)
     return float(out)
-
-
-def solve_spread(problem: Problem, params: SolveParams, progress: Any = None) -> Result:
-    """``assign(objective="spread")``: the smallest largest load, then the best score, exactly
-    and at any scale.
-
-    A cap L on every expert's load is just a tighter ``max_load``, which the exact solver
-    handles: binary search for the smallest L that keeps every rule (an infeasible L raises
-    InfeasibleError), starting from the largest load of the best-scoring assignment. The
-    best-scoring assignment under the smallest L is the result; its bound is that solve's.
-    """
-    from dataclasses import replace
-
-    from expertmatch.errors import InfeasibleError
-    from expertmatch.result import Result
-    from expertmatch.solvers.exact import solve
-
-    start = time.perf_counter()
-
-    def left() -> SolveParams:
-        return replace(
-            params, time_limit=max(params.time_limit - (time.perf_counter() - start), 1.0)
-        )
-
-    def capped(limit: int) -> Problem:
-        return replace(problem, expert_max_load_given=np.minimum(problem.expert_max_load, limit))
-
-    best = solve(problem, params, progress)  # raises the diagnosis if the rules cannot hold
-    hi = int(best.loads().max(initial=0))
-    active = int((problem.expert_capacity > 0).sum())
-    lo = max(1, -(-int(problem.project_panel_size.sum()) // max(active, 1)))
-    solves = 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        solves += 1
-        try:
-            best = solve(capped(mid), left())
-        except InfeasibleError:
-            lo = mid + 1
-            continue
-        hi = int(best.loads().max(initial=0))
-    return Result.build(
-        problem,
-        best.pairs,
-        status=best.status,
-        objective=best.objective,
-        bound=best.bound,
-        time_s=time.perf_counter() - start,
-        seed=params.seed,
-        stats={
-            "method": "spread: smallest largest load by binary search over a load cap, "
-            "then the exact solver",
-            "held": {"largest_load": hi},
-            "solves": solves,
-        },
-    )

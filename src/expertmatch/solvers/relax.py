@@ -32,12 +32,13 @@ from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, SolveError
 from expertmatch.formulation.rows import Model, build_model, integer_weights
+from expertmatch.result import Result
 from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
-    from expertmatch.solvers.exact import SolveParams
+    from expertmatch.solvers.params import SolveParams
 
 #: Default order of bending: first listed bends first; last listed is the most protected.
 BEND_ORDER = (
@@ -82,7 +83,6 @@ def solve_relaxed(
     problem: Problem, params: SolveParams, order: tuple[str, ...] = BEND_ORDER
 ) -> Result:
     """The assignment that bends the fewest rules (by priority), then scores highest."""
-    from expertmatch.result import Result
 
     order = check_order(order)
     start = time.perf_counter()

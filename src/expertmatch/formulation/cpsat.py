@@ -1,0 +1,115 @@
+"""Every rule of :func:`expertmatch.formulation.rows.build_model` as one CP-SAT model, solved
+goal by goal (:class:`SatModel`): optimise a goal, hold the value reached, hint the solution
+to the next goal. Used by the ordered objectives, reassignment and the relaxed solve."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.pairs import Pairs
+from expertmatch.domain.problem import Problem
+from expertmatch.errors import SolveError
+from expertmatch.formulation.rows import Model, build_model
+from expertmatch.vocabulary import Status
+
+
+class SearchSettings(Protocol):
+    """What a CP-SAT stage needs of the solve parameters (``SolveParams`` has it)."""
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def workers(self) -> int: ...
+
+
+@dataclass
+class SatModel:
+    """One CP-SAT model of every rule over ``pairs``: ``x[j]`` is 1 when pair j is assigned."""
+
+    problem: Problem
+    pairs: Pairs
+    model: Model
+    sat: cp_model.CpModel
+    x: list[cp_model.IntVar]
+    held: dict[str, int] = field(default_factory=dict)
+    proved: bool = True
+    scale: dict[str, float] = field(default_factory=dict)
+    """Unit of a held goal's value where it is not a plain count (e.g. the worst mean score)."""
+
+    @classmethod
+    def build(cls, problem: Problem, pairs: Pairs | None = None) -> SatModel:
+        pairs = eligible_pairs(problem) if pairs is None else pairs
+        model = build_model(problem, pairs)
+        sat = cp_model.CpModel()
+        x = [sat.new_bool_var(f"x{j}") for j in range(len(pairs))]
+        A = model.A
+        for r in range(model.n_rows):
+            idx = A.indices[A.indptr[r] : A.indptr[r + 1]]
+            expr = cp_model.LinearExpr.sum([x[i] for i in idx])
+            lo, hi = model.lb[r], model.ub[r]
+            if math.isfinite(lo) and math.isfinite(hi):
+                sat.add_linear_constraint(expr, int(lo), int(hi))
+            elif math.isfinite(lo):
+                sat.add(expr >= int(lo))
+            else:
+                sat.add(expr <= int(hi))
+        return cls(problem, pairs, model, sat, x)
+
+    def score(self) -> cp_model.LinearExprT:
+        """The total score in integer units (``model.weight``)."""
+        return cp_model.LinearExpr.weighted_sum(self.x, self.model.weight.tolist())
+
+    def grouped(self, keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Column indices of the pairs grouped by ``keys`` (one entry per distinct key)."""
+        if keys.size == 0:
+            return []
+        order = np.argsort(keys, kind="stable")
+        uniq, start = np.unique(keys[order], return_index=True)
+        stop = np.r_[start[1:], order.size]
+        return [(int(k), order[a:b]) for k, a, b in zip(uniq, start, stop, strict=True)]
+
+    def stage(
+        self,
+        name: str,
+        expr: cp_model.LinearExprT,
+        maximize: bool,
+        params: SearchSettings,
+        time_left: float,
+    ) -> tuple[cp_model.CpSolver, int]:
+        """Optimise ``expr``, then hold the value reached and hint the solution to later stages.
+
+        Raises :class:`SolveError` with status ``infeasible`` when the rules cannot all hold
+        and ``timeout`` when no solution is found in time.
+        """
+        if maximize:
+            self.sat.maximize(expr)
+        else:
+            self.sat.minimize(expr)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(time_left, 0.5)
+        solver.parameters.random_seed = params.seed
+        solver.parameters.num_workers = params.workers
+        code = solver.solve(self.sat)
+        if code == cp_model.INFEASIBLE:
+            raise SolveError("the rules cannot all hold", Status.INFEASIBLE)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise SolveError(f"no assignment found within the time limit ({name})", Status.TIMEOUT)
+        self.proved = self.proved and code == cp_model.OPTIMAL
+        value = round(solver.objective_value)
+        self.held[name] = value
+        self.sat.add(expr >= value if maximize else expr <= value)
+        self.hint(np.array([solver.boolean_value(v) for v in self.x], dtype=bool))
+        return solver, value
+
+    def hint(self, chosen: np.ndarray) -> None:
+        """Start the search from a 0/1 vector over the pairs."""
+        self.sat.clear_hints()
+        for var, value in zip(self.x, chosen.tolist(), strict=True):
+            self.sat.add_hint(var, bool(value))
