@@ -18,6 +18,7 @@ from expertmatch.errors import (
     InfeasibleError,
     InputError,
     InputIssue,
+    InternalError,
     SolveError,
 )
 from expertmatch.result import Result
@@ -34,6 +35,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "InputIssue",
+    "InternalError",
     "Problem",
     "Result",
     "Rule",

@@ -80,3 +80,15 @@ class SolveError(ExpertMatchError):
     def __init__(self, message: str, status: str):
         self.status = status
         super().__init__(message)
+
+
+class InternalError(ExpertMatchError):
+    """A fault inside expertmatch, not in the input or the rules: a check the library makes of
+    its own work failed (e.g. a drawn assignment that breaks a rule). Never reported as
+    infeasible or as a timeout; the CLI exits with ``EXIT_INTERNAL`` and asks for a report."""
+
+
+#: Exit codes of the command line (README, "Exit status").
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+#: An internal fault (:class:`InternalError` or an unexpected exception): 70, sysexits' EX_SOFTWARE.
+EXIT_INTERNAL = 70

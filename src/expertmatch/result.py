@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +21,40 @@ from expertmatch.version import __version__
 from expertmatch.vocabulary import Rule, Status
 
 STATUSES = (Status.OPTIMAL, Status.FEASIBLE, Status.INFEASIBLE, Status.TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Stats(Mapping[str, Any]):
+    """Base of the typed statistics of a run (reassign, reserves, lottery, relax, ...).
+
+    A subclass is a frozen dataclass built once, with every figure, before the Result that
+    carries it: nothing is added after the fact. Its fields read as attributes
+    (``stats.kept_pairs``) and, for ``report.json`` and code written against the dicts of
+    0.1.0, as a read-only mapping (``stats["kept_pairs"]``).
+    """
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (nested dataclasses become dicts)."""
+        return asdict(self)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self))
+
+
+def plain_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """``stats`` as plain dicts and lists, for JSON."""
+    return stats.as_dict() if isinstance(stats, Stats) else dict(stats)
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,7 +74,9 @@ class Result:
     bound: float
     time_s: float
     seed: int
-    stats: dict[str, Any] = field(default_factory=dict, repr=False)
+    stats: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """Figures of the run: a plain mapping from the exact solver, a :class:`Stats` dataclass
+    from the round tools; never changed after the Result is built."""
     bends: tuple[Any, ...] = field(default=(), repr=False)
     """With ``relax``: every rule the assignment bends (``relax.Bend``), by rule and place."""
     expected_objective: float | None = None
@@ -199,7 +236,7 @@ class Result:
             "input_sha256": self.problem.input_sha256,
             "rules": self.problem.rules.as_dict(),
             "summary": self.summary(),
-            "stats": self.stats,
+            "stats": plain_stats(self.stats),
             "version": __version__,
             "pairs": [  # the audit trail: each assigned pair and why it fits
                 {"project": row.project, "expert": row.expert, "score": row.score, "why": row.why}
