@@ -3,13 +3,21 @@ into raw string tables, without judging their content (that is :mod:`expertmatch
 
 CSV files may be UTF-8 (with or without BOM) or GB18030, as Excel on Chinese Windows writes them.
 Every cell comes back as a stripped string; an empty cell is ``""``.
+
+What is refused here, each with the file and row: a file that mixes encodings (UTF-8 rows and
+rows in another encoding: decoding it whole either way would garble names), a cell with a
+control character (NUL, ...: a damaged or binary file), a cell longer than ``MAX_CELL``
+characters, and a path that is a directory, a dangling symbolic link or a link loop.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
+import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -40,6 +48,10 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "taxonomy": (("code",), ("parent", "name")),
 }
 REQUIRED_TABLES = ("experts", "projects")
+#: Longest cell accepted, in characters (the CSV reader's own limit).
+MAX_CELL = 131_072
+#: Control characters no cell of a text table holds (tab, CR and LF are allowed in a cell).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -66,9 +78,15 @@ class Table:
         """Each column as a list of strings (an absent column is not listed)."""
         return {str(c): self.frame[c].tolist() for c in self.frame.columns}
 
+    @cached_property
+    def _empty(self) -> list[str]:
+        return [""] * len(self.frame)
+
     def column(self, name: str) -> list[str]:
-        """A column's cells; an absent (optional) column reads as empty cells."""
-        return self.columns.get(name) or [""] * len(self.frame)
+        """A column's cells; an absent (optional) column reads as empty cells (one shared
+        list, built once: do not change it)."""
+        found = self.columns.get(name)
+        return self._empty if found is None else found
 
 
 @dataclass(frozen=True)
@@ -116,13 +134,48 @@ def _cell(value: Any) -> str:
 
 
 def decode_csv(data: bytes, label: str) -> str:
-    """Decode CSV bytes as UTF-8 (BOM or not), else GB18030; anything else is an input error."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
+    """Decode CSV bytes as UTF-8 (BOM or not), else GB18030; anything else is an input error.
+
+    A file whose rows are partly UTF-8 (with non-ASCII text) and partly not is refused, naming
+    the first row that is not UTF-8: read whole as GB18030 it would decode "successfully" with
+    every Chinese name of the UTF-8 rows garbled.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    bad_row = _mixed_encoding_row(data)
+    if bad_row is not None:
+        raise InputError(
+            [
+                InputIssue(
+                    label,
+                    "mixes encodings: other rows are UTF-8 but this one is not (save the "
+                    "whole file in one encoding, UTF-8 or GB18030)",
+                    row=bad_row,
+                )
+            ]
+        )
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InputError([InputIssue(label, "not UTF-8 or GB18030 text")]) from None
+
+
+def _mixed_encoding_row(data: bytes) -> int | None:
+    """The first line that is not UTF-8 when another line holds non-ASCII UTF-8, else None."""
+    first_bad, utf8_text = None, False
+    for number, line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
+        if line.isascii():
             continue
-    raise InputError([InputIssue(label, "not UTF-8 or GB18030 text")])
+        try:
+            line.decode("utf-8")
+            utf8_text = True
+        except UnicodeDecodeError:
+            first_bad = first_bad or number
+        if utf8_text and first_bad is not None:
+            return first_bad
+    return None
 
 
 def parse_csv(text: str, label: str) -> Table:
@@ -131,9 +184,17 @@ def parse_csv(text: str, label: str) -> Table:
     Blank rows are skipped; rows keep the number a spreadsheet shows (the header is row 1).
     """
     reader = csv.reader(io.StringIO(text, newline=""))
-    numbered = [
-        (n, row) for n, row in enumerate(reader, start=1) if any(cell.strip() for cell in row)
-    ]
+    try:
+        numbered = [
+            (n, row) for n, row in enumerate(reader, start=1) if any(cell.strip() for cell in row)
+        ]
+    except csv.Error as err:
+        message = str(err)
+        if "field larger than field limit" in message:
+            message = f"a cell is longer than {MAX_CELL:,} characters (a damaged file?)"
+        raise InputError([InputIssue(label, message, row=reader.line_num)]) from None
+    if CONTROL.search(text):
+        raise InputError(_control_issues(label, numbered))
     if not numbered:
         raise InputError([InputIssue(label, "the file is empty (no header row)")])
     (header_row, header), body = numbered[0], numbered[1:]
@@ -154,6 +215,72 @@ def parse_csv(text: str, label: str) -> Table:
     return Table(label, frame, row_numbers=tuple(n for n, _ in body))
 
 
+def _control_issues(label: str, numbered: list[tuple[int, list[str]]]) -> list[InputIssue]:
+    """One issue per cell holding a control character, naming its row and column."""
+    header = numbered[0][1] if numbered else []
+    issues = []
+    for n, row in numbered:
+        for i, cell in enumerate(row):
+            found = CONTROL.search(cell)
+            if found:
+                column = (
+                    header[i].strip().lower() if i < len(header) and n != numbered[0][0] else None
+                )
+                issues.append(
+                    InputIssue(
+                        label,
+                        f"holds the control character U+{ord(found.group()):04X} "
+                        "(a damaged or binary file?)",
+                        row=n,
+                        column=column,
+                    )
+                )
+    return issues
+
+
+def check_cells(table: Table) -> Table:
+    """``table`` if no cell holds a control character or is longer than ``MAX_CELL``; else an
+    input error naming each such cell (workbooks and Python tables; CSV is checked as read)."""
+    issues = []
+    for name in table.frame.columns:
+        cells = table.frame[name].astype(str)
+        bad = cells.str.contains(CONTROL) | (cells.str.len() > MAX_CELL)
+        for index in bad.to_numpy().nonzero()[0].tolist():
+            cell = cells.iloc[index]
+            what = (
+                f"is longer than {MAX_CELL:,} characters"
+                if len(cell) > MAX_CELL
+                else f"holds the control character U+{ord(CONTROL.search(cell).group()):04X}"  # type: ignore[union-attr]
+            )
+            issues.append(InputIssue(table.label, what, row=table.row(index), column=str(name)))
+    if issues:
+        raise InputError(issues)
+    return table
+
+
+def read_bytes(path: Path, label: str) -> bytes:
+    """A file's bytes; a directory, a dangling link, a link loop or an unreadable file is an
+    input error naming it (never read as "absent")."""
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        reason = "is a folder, not a file"
+    except FileNotFoundError:
+        reason = f"is a symbolic link to {os.readlink(path)!r}, which does not exist"
+    except OSError as err:
+        reason = (
+            "is a symbolic link loop"
+            if err.errno == errno.ELOOP
+            else f"cannot be read ({err.strerror or err})"
+        )
+    raise InputError([InputIssue(label, reason)])
+
+
+def present(path: Path) -> bool:
+    """Is there anything at ``path`` (a file, a folder, or a link, even a broken one)?"""
+    return os.path.lexists(path)
+
+
 def read_folder(folder: Path) -> RawBatch:
     """Read every contract table found in ``folder`` plus ``rules.toml`` if present."""
     if not folder.is_dir():
@@ -163,24 +290,24 @@ def read_folder(folder: Path) -> RawBatch:
     issues: list[InputIssue] = []
     for name in SCHEMA:
         path = folder / f"{name}.csv"
-        if not path.exists():
+        if not present(path):
             continue
-        data = path.read_bytes()
-        digest.update(f"{name}.csv\0".encode())
-        digest.update(data)
         try:
+            data = read_bytes(path, path.name)
+            digest.update(f"{name}.csv\0".encode())
+            digest.update(data)
             tables[name] = parse_csv(decode_csv(data, path.name), path.name)
         except InputError as err:
             issues.extend(err.issues)
     for name in REQUIRED_TABLES:
-        if not (folder / f"{name}.csv").exists():
+        if not present(folder / f"{name}.csv"):
             issues.append(InputIssue(f"{name}.csv", f"required file missing in {folder}"))
     rules = None
     rules_path = folder / "rules.toml"
-    if rules_path.exists():
-        digest.update(b"rules.toml\0")
-        digest.update(rules_path.read_bytes())
+    if present(rules_path):
         try:
+            digest.update(b"rules.toml\0")
+            digest.update(read_bytes(rules_path, rules_path.name))
             rules = read_toml(rules_path)
         except InputError as err:
             issues.extend(err.issues)
@@ -191,9 +318,9 @@ def read_folder(folder: Path) -> RawBatch:
 
 def read_workbook(path: Path) -> RawBatch:
     """Read a workbook with one sheet per table (sheet names as the file stems)."""
-    if not path.is_file():
+    if not present(path):
         raise InputError([InputIssue(str(path), "file not found")])
-    data = path.read_bytes()
+    data = read_bytes(path, path.name)
     try:
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=object, header=0)
     except Exception as err:  # openpyxl raises many types for a damaged workbook
@@ -204,7 +331,7 @@ def read_workbook(path: Path) -> RawBatch:
     tables: dict[str, Table] = {}
     for name in SCHEMA:
         if name in by_name:
-            tables[name] = Table(f"{path.name}[{name}]", _clean(by_name[name]))
+            tables[name] = check_cells(Table(f"{path.name}[{name}]", _clean(by_name[name])))
     missing = [n for n in REQUIRED_TABLES if n not in tables]
     if missing:
         raise InputError([InputIssue(path.name, f"required sheet {n!r} missing") for n in missing])
@@ -221,10 +348,11 @@ def read_workbook(path: Path) -> RawBatch:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file; a missing or malformed file is an input error naming it."""
+    if not present(path):
+        raise InputError([InputIssue(str(path), "file not found")])
+    data = read_bytes(path, path.name)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError([InputIssue(str(path), "file not found")]) from None
+        return tomllib.loads(data.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError([InputIssue(path.name, f"not a valid TOML file ({err})")]) from None
 
@@ -255,7 +383,7 @@ def from_objects(tables: Mapping[str, Any]) -> dict[str, Table]:
             frame = pd.DataFrame(records, columns=columns, dtype=object)
         else:
             raise InputError([InputIssue(name, "must be a DataFrame or a list of dicts")])
-        out[name] = Table(name, _clean(frame), row_offset=1)
+        out[name] = check_cells(Table(name, _clean(frame), row_offset=1))
     return out
 
 
