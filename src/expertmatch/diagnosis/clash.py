@@ -1,113 +1,247 @@
-"""Why the rules cannot all hold, when every quick check passes: a minimal set of clashing
-rule groups, found with CP-SAT assumptions.
+"""Why the rules cannot all hold, when every quick check passes: a deletion-minimal set of
+clashing rule groups, found within the time limit.
 
-Each rule is split into named groups — per project its enterprise share, its organization
-cap, each field it must cover; across the batch the experts' loads and the round's enterprise
-target. Each group is enforced only under its own assumption literal; panel sizes always hold.
-CP-SAT returns a sufficient set of assumptions for infeasibility, which is then shrunk by
-deletion (drop a group; if still infeasible, it was not needed) until no group can be dropped:
-every group listed takes part in the clash.
+Each rule is split into named groups: per project its enterprise share, its organization cap,
+each field it must cover; per expert its load; across the batch the round's enterprise target.
+Panel sizes always hold. Two ways to a small set, both followed by deletion (drop a group; if
+the rest still clashes, it was not needed) until no group can be dropped or time runs out:
+
+1. **LP (Farkas)**: when the LP relaxation is infeasible, the elastic LP (every row but the
+   panel sizes may be violated at a cost of one per unit) has a positive optimum, and the rows
+   with a non-zero dual form a set that is already infeasible on its own (the restricted dual
+   keeps the same positive value); each deletion step is one LP. Fast at any size the LP takes.
+2. **CP-SAT assumptions** when the LP relaxation is feasible (the clash is integral): one
+   assumption literal per group; CP-SAT returns a sufficient subset, shrunk the same way.
+
+On a deadline the set found so far is returned (it is sufficient: every group listed is
+needed for *this* proof) with ``minimal=False``; with more time it is deletion-minimal.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+import scipy.sparse as sp
 from ortools.sat.python import cp_model
+from scipy.optimize import linprog
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.errors import Clash
-from expertmatch.formulation.rows import build_model
+from expertmatch.formulation.rows import Model, build_model
 from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
     from expertmatch.domain.pairs import Pairs
     from expertmatch.domain.problem import Problem
 
-#: Seconds for each CP-SAT call of the diagnosis.
-STEP_TIME = 10.0
+#: Default time for the whole diagnosis (s) when the caller gives none.
+TIME_LIMIT = 30.0
+#: A dual counts as non-zero above this.
+DUAL_TOL = 1e-9
 
 
-def _group_name(problem: Problem, rule: str, project: int, node: int, org: int) -> str:
+@dataclass(frozen=True)
+class ClashSet:
+    """Named rule groups that cannot all hold, and whether deletion finished (minimal)."""
+
+    groups: tuple[str, ...]
+    minimal: bool
+
+
+def _group_name(problem: Problem, rule: str, project: int, expert: int, node: int) -> str:
     if rule == Rule.LOAD:
-        return Rule.LOAD
+        return f"load {problem.expert_ids[expert]}"
     if rule == Rule.ENTERPRISE_TARGET_SHARE:
         return Rule.ENTERPRISE_TARGET_SHARE
     pid = problem.project_ids[project]
     if rule == Rule.COVERAGE:
         return f"coverage {pid} {coverage_rows(problem).nodes[node]}"
-    if rule == Rule.MAX_PER_ORG:
-        return f"max_per_org {pid}"
     return f"{rule} {pid}"
 
 
-def minimal_clash(problem: Problem, pairs: Pairs | None = None) -> list[Clash]:
-    """A minimal set of rule groups that cannot hold together (empty if they can)."""
-    model = build_model(problem, pairs)
-    names = [
-        _group_name(problem, str(rule), int(p), int(n), int(o))
-        for rule, p, n, o in zip(
-            model.row_rule, model.row_project, model.row_node, model.row_org, strict=True
-        )
-    ]
-    groups = sorted(
-        {n for n, rule in zip(names, model.row_rule, strict=True) if rule != Rule.PANEL_SIZE}
+class _Groups:
+    """The model's rows, grouped by name; panel-size rows belong to no group (always hold)."""
+
+    def __init__(self, problem: Problem, model: Model):
+        self.model = model
+        self.names = [
+            None
+            if rule == Rule.PANEL_SIZE
+            else _group_name(problem, str(rule), int(p), int(e), int(n))
+            for rule, p, e, n in zip(
+                model.row_rule, model.row_project, model.row_expert, model.row_node, strict=True
+            )
+        ]
+        self.all = tuple(sorted({n for n in self.names if n is not None}))
+
+    def rows(self, active: set[str]) -> np.ndarray:
+        """Rows held when only the ``active`` groups are (panel sizes always)."""
+        return np.array([n is None or n in active for n in self.names], dtype=bool)
+
+
+#: What a test of a set of groups found: a (possibly smaller) clashing set, no clash, or no
+#: answer in time (``UNKNOWN``).
+UNKNOWN: frozenset[str] = frozenset({"?"})
+
+
+def _lp_core(groups: _Groups, active: set[str], seconds: float) -> set[str] | None:
+    """Groups whose rows carry the elastic LP's non-zero duals, if the ``active`` groups clash
+    in the LP relaxation; None when they do not, ``UNKNOWN`` when the LP ran out of time."""
+    m = groups.model
+    keep = groups.rows(active)
+    A, lb, ub = m.A[keep], m.lb[keep], m.ub[keep]
+    names = [n for n, k in zip(groups.names, keep, strict=True) if k]
+    soft = np.array([n is not None for n in names])
+    n_rows, n = A.shape
+    # x in [0, 1]; per soft row r: lb_r <= A_r x + s_r - t_r <= ub_r, s, t >= 0, cost 1 each.
+    idx = np.flatnonzero(soft)
+    k = idx.size
+    plus = sp.csr_matrix((np.ones(k), (idx, np.arange(k))), shape=(n_rows, k))
+    full = sp.hstack([A, plus, -plus]).tocsr()
+    cost = np.concatenate([np.zeros(n), np.ones(2 * k)])
+    bounds = [(0.0, 1.0)] * n + [(0.0, None)] * (2 * k)
+    eq = lb == ub
+    le = ~eq & np.isfinite(ub)
+    ge = ~eq & np.isfinite(lb)
+    a_ub = sp.vstack([full[le], -full[ge]]).tocsr()
+    res = linprog(
+        cost,
+        A_ub=a_ub if a_ub.shape[0] else None,
+        b_ub=np.concatenate([ub[le], -lb[ge]]) if a_ub.shape[0] else None,
+        A_eq=full[eq] if eq.any() else None,
+        b_eq=lb[eq] if eq.any() else None,
+        bounds=bounds,
+        method="highs",
+        options={"time_limit": max(seconds, 0.1)},
     )
+    if res.status != 0:
+        return set(UNKNOWN)
+    if res.fun <= 1e-7:
+        return None
+    dual = np.zeros(n_rows)
+    if eq.any():
+        dual[eq] = res.eqlin.marginals
+    if a_ub.shape[0]:
+        m_ub = res.ineqlin.marginals
+        dual[le] = m_ub[: int(le.sum())]
+        dual[ge] = m_ub[int(le.sum()) :]
+    core = {str(names[r]) for r in np.flatnonzero(np.abs(dual) > DUAL_TOL) if names[r]}
+    return core or set(active)
 
-    def infeasible(active: list[str]) -> tuple[bool, list[str]]:
-        sat = cp_model.CpModel()
-        x = [sat.new_bool_var(f"x{j}") for j in range(model.n_pairs)]
-        lits = {g: sat.new_bool_var(g) for g in active}
-        for r in range(model.n_rows):
-            rule = model.row_rule[r]
-            if rule != Rule.PANEL_SIZE and names[r] not in lits:
-                continue
-            idx = model.A.indices[model.A.indptr[r] : model.A.indptr[r + 1]]
-            expr = cp_model.LinearExpr.sum([x[i] for i in idx])
-            lo, hi = model.lb[r], model.ub[r]
-            if lo == hi:
-                ct = sat.add(expr == int(lo))
-            elif math.isfinite(lo):
-                ct = sat.add(expr >= math.ceil(lo))
-            else:
-                ct = sat.add(expr <= math.floor(hi))
-            if rule != Rule.PANEL_SIZE:
-                ct.only_enforce_if(lits[names[r]])
-        sat.add_assumptions(list(lits.values()))
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = STEP_TIME
-        solver.parameters.num_workers = 1
-        status = solver.solve(sat)
-        if status != cp_model.INFEASIBLE:
-            return False, []
-        core = solver.sufficient_assumptions_for_infeasibility()
-        by_index = {lit.index: g for g, lit in lits.items()}
-        return True, sorted(by_index[i] for i in core if i in by_index)
 
-    bad, core = infeasible(groups)
-    if not bad:
+def _sat_core(groups: _Groups, active: set[str], seconds: float) -> set[str] | None:
+    """A sufficient subset of the ``active`` groups from CP-SAT assumptions, if they clash;
+    None when they do not, ``UNKNOWN`` when CP-SAT could not tell in time."""
+    m = groups.model
+    sat = cp_model.CpModel()
+    x = [sat.new_bool_var(f"x{j}") for j in range(m.n_pairs)]
+    lits = {g: sat.new_bool_var(g) for g in sorted(active)}
+    for r in range(m.n_rows):
+        name = groups.names[r]
+        if name is not None and name not in lits:
+            continue
+        idx = m.A.indices[m.A.indptr[r] : m.A.indptr[r + 1]]
+        expr = cp_model.LinearExpr.sum([x[i] for i in idx])
+        lo, hi = m.lb[r], m.ub[r]
+        if lo == hi:
+            ct = sat.add(expr == int(lo))
+        elif math.isfinite(lo):
+            ct = sat.add(expr >= math.ceil(lo))
+        else:
+            ct = sat.add(expr <= math.floor(hi))
+        if name is not None:
+            ct.only_enforce_if(lits[name])
+    sat.add_assumptions(list(lits.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.1)
+    solver.parameters.num_workers = 1
+    code = solver.solve(sat)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    if code != cp_model.INFEASIBLE:
+        return set(UNKNOWN)
+    by_index = {lit.index: g for g, lit in lits.items()}
+    core = {by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index}
+    return core or set(active)
+
+
+def clash_set(
+    problem: Problem, pairs: Pairs | None = None, time_limit: float = TIME_LIMIT
+) -> ClashSet | None:
+    """A set of named rule groups that cannot hold together, deletion-minimal when time allows;
+    None when no clash could be shown within ``time_limit`` seconds."""
+    deadline = time.perf_counter() + time_limit
+    groups = _Groups(problem, build_model(problem, pairs))
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
+    find = _lp_core
+    core = _lp_core(groups, set(groups.all), left())
+    if core is None or core == UNKNOWN:
+        find = _sat_core
+        core = _sat_core(groups, set(groups.all), left())
+    if core is None or core == UNKNOWN:
+        return None
+    minimal = True
+    for group in sorted(core):  # deletion filter: keep only the groups the clash needs
+        if group not in core:
+            continue
+        if left() <= 0:
+            return ClashSet(tuple(sorted(core)), minimal=False)
+        smaller = find(groups, core - {group}, left())
+        if smaller == UNKNOWN:
+            minimal = False
+        elif smaller is not None:
+            core = smaller
+    return ClashSet(tuple(sorted(core)), minimal=minimal)
+
+
+def minimal_clash(
+    problem: Problem, pairs: Pairs | None = None, time_limit: float = TIME_LIMIT
+) -> list[Clash]:
+    """The clash in office terms: one :class:`Clash` per rule group of :func:`clash_set` (the
+    experts' loads as one, naming the experts); empty if no clash was shown in time."""
+    found = clash_set(problem, pairs, time_limit)
+    if found is None:
         return []
-    core = core or groups
-    for group in list(core):  # deletion filter: keep only groups the clash needs
-        trial = [g for g in core if g != group]
-        still, smaller = infeasible(trial)
-        if still:
-            core = smaller or trial
-    return [_describe(problem, group) for group in core]
+    loads = [g.split(" ", 1)[1] for g in found.groups if g.startswith("load ")]
+    out = [_describe(problem, g) for g in found.groups if not g.startswith("load ")]
+    if loads:
+        out.append(_describe_loads(loads))
+    if not found.minimal:
+        out.append(
+            Clash(
+                Rule.COMBINED,
+                "(the time limit ended the search for a smaller set: some of these groups "
+                "may not be needed; a longer --time-limit gives a minimal set)",
+            )
+        )
+    return out
+
+
+def _describe_loads(experts: list[str]) -> Clash:
+    """The load groups of a clash: the experts whose capacity binds."""
+    shown = ", ".join(experts[:10]) + (
+        f" and {len(experts) - 10} more" if len(experts) > 10 else ""
+    )
+    return Clash(
+        Rule.LOAD,
+        f"the loads (max_load, yearly_cap - used) of {len(experts)} expert(s) cannot carry "
+        f"these panels under the other rules listed: {shown}",
+        experts=tuple(experts),
+        suggestion="raise max_load for these experts, or add experts of these fields",
+    )
 
 
 def _describe(problem: Problem, group: str) -> Clash:
     """One rule group of a minimal clash, in office terms, with what would relax it."""
     parts = group.split(" ")
     rule = parts[0]
-    if rule == Rule.LOAD:
-        return Clash(
-            Rule.LOAD,
-            "the experts' loads (max_load, yearly_cap) cannot carry these "
-            "panels under the other rules listed",
-            suggestion="raise max_load for the experts of these fields",
-        )
     if rule == Rule.ENTERPRISE_TARGET_SHARE:
         share = problem.rules.enterprise_target_share
         return Clash(
