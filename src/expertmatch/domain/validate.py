@@ -3,6 +3,10 @@
 This is the one place where input is judged. Every problem found is collected — file, row,
 column and what is wrong — and raised together as one :class:`InputError`, so the office fixes
 its export once, not one error at a time.
+
+One check per table, run in a fixed order (taxonomy, organizations, experts, projects, members,
+relations, conflicts, scores), so the issues always come in the same order. Each check reads
+the columns it needs once and returns what it built; the issues go to one :class:`_Collector`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import networkx as nx
@@ -24,8 +29,13 @@ from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table
 from expertmatch.vocabulary import SCORE_DECIMALS
 
+#: Largest whole number accepted in a table (loads, panel sizes, years).
+WHOLE_MAX = 10**9
+
 
 class _Collector:
+    """The issues found so far, in the order found; every check adds to the same one."""
+
     def __init__(self) -> None:
         self.issues: list[InputIssue] = []
 
@@ -36,6 +46,9 @@ class _Collector:
         self.issues.append(InputIssue(table.label, message, row, column))
 
 
+# -- cells -----------------------------------------------------------------------------------
+
+
 def split_list(cell: str) -> list[str]:
     """A ``;``-separated list cell, NFKC-normalised (full-width ；also separates)."""
     text = unicodedata.normalize("NFKC", cell)
@@ -44,10 +57,6 @@ def split_list(cell: str) -> list[str]:
 
 def _keywords(cell: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k.casefold() for k in split_list(cell)))
-
-
-#: Largest whole number accepted in a table (loads, panel sizes, years).
-WHOLE_MAX = 10**9
 
 
 def _whole(text: str) -> int | None:
@@ -64,13 +73,74 @@ def _whole(text: str) -> int | None:
     return int(value)
 
 
-def _column(table: Table, name: str) -> list[str]:
-    return table.column(name)
+def _cells(table: Table, *names: str) -> list[list[str]]:
+    """The named columns' cells, looked up once per table, not once per row.
+
+    An absent optional column reads as empty cells: one list, built here once.
+    """
+    return [table.column(name) for name in names]
+
+
+def _unknown_type(kind: str) -> str:
+    return f"unknown organization type {kind!r}; expected one of {', '.join(ORG_TYPES)}"
+
+
+def _whole_cell(
+    out: _Collector, table: Table, at: tuple[int, str], text: str, minimum: int, what: str
+) -> int:
+    """An optional whole-number cell (row and column ``at``): its value, or -1 if empty or
+    wrong (wrong cells are reported, ``what`` says why a too small value is wrong)."""
+    if not text:
+        return -1
+    i, column = at
+    value = _whole(text)
+    if value is None:
+        out.add(table, f"{text!r} is not a whole number", i, column)
+        return -1
+    if value < minimum:
+        out.add(table, f"{what} ({value})", i, column)
+        return -1
+    return value
+
+
+def _ref(
+    out: _Collector,
+    table: Table,
+    at: tuple[int, str],
+    value: str,
+    known: Mapping[str, int],
+    what: str,
+) -> int:
+    """The position of the expert or project a cell names, or -1 (reported) if empty or unknown."""
+    i, column = at
+    if not value:
+        out.add(table, f"empty {what} id", i, column)
+        return -1
+    if value not in known:
+        out.add(table, f"unknown {what} {value!r}", i, column)
+        return -1
+    return known[value]
+
+
+def _field_list(
+    out: _Collector, table: Table, i: int, cell: str, taxonomy: Mapping[str, int] | None
+) -> tuple[str, ...]:
+    """A ``fields`` cell: its distinct codes, each well formed and, with a taxonomy, listed."""
+    codes = split_list(cell)
+    if not codes:
+        out.add(table, "empty field list", i, "fields")
+    for code in codes:
+        if any(not part for part in code.split(".")) or " " in code:
+            out.add(table, f"malformed field code {code!r}", i, "fields")
+        elif taxonomy is not None and code not in taxonomy:
+            out.add(table, f"field code {code!r} is not in taxonomy.csv", i, "fields")
+    return tuple(dict.fromkeys(codes))
 
 
 def _check_ids(out: _Collector, table: Table, column: str = "id") -> dict[str, int]:
+    """Each id's first row; empty and repeated ids are reported (a repeat is then ignored)."""
     seen: dict[str, int] = {}
-    for i, value in enumerate(_column(table, column)):
+    for i, value in enumerate(table.column(column)):
         if not value:
             out.add(table, "empty id", i, column)
         elif value in seen:
@@ -87,10 +157,303 @@ def _cycles(parents: Mapping[str, str]) -> list[list[str]]:
     return [sorted(c) for c in nx.simple_cycles(graph)]
 
 
-def _scores(
-    out: _Collector, table: Table, expert_pos: Mapping[str, int], project_pos: Mapping[str, int]
-) -> Pairs:
+def _extra(table: Table, name: str, rows: list[int]) -> tuple[Mapping[str, str], ...]:
+    """The cells of a table's columns that the contract does not name, row by row."""
+    known = set(SCHEMA[name][0]) | set(SCHEMA[name][1])
+    columns = {c: table.column(c) for c in table.columns if c not in known}
+    return tuple(MappingProxyType({c: cells[i] for c, cells in columns.items()}) for i in rows)
+
+
+# -- tables, one check each ------------------------------------------------------------------
+
+
+def _check_tables(tables: Mapping[str, Table]) -> dict[str, Table]:
+    """The tables whose required columns are all there; raises if a required table or any
+    required column is missing (nothing else can be judged without them)."""
+    out = _Collector()
+    for name in REQUIRED_TABLES:
+        if name not in tables:
+            out.issues.append(InputIssue(f"{name}.csv", "required table missing"))
+    usable: dict[str, Table] = {}
+    for name, table in tables.items():
+        required, _ = SCHEMA[name]
+        missing = [c for c in required if c not in table.frame.columns]
+        for column in missing:
+            out.add(table, f"required column {column!r} missing", column=column)
+        if not missing:
+            usable[name] = table
+    if out.issues:
+        raise InputError(out.issues)
+    return usable
+
+
+@dataclass(frozen=True)
+class _Taxonomy:
+    """``taxonomy.csv``: its codes (code -> row), None without the table; the tree if acyclic."""
+
+    codes: dict[str, int] | None = None
+    tree: FieldTree | None = None
+
+
+def _check_taxonomy(out: _Collector, table: Table | None) -> _Taxonomy:
+    """Unique codes, known parents, no cycle."""
+    if table is None:
+        return _Taxonomy()
+    codes = _check_ids(out, table, "code")
+    (parent_cells,) = _cells(table, "parent")
+    parents = {}
+    for code, i in codes.items():
+        parent = parent_cells[i]
+        if parent and parent not in codes:
+            out.add(table, f"unknown parent code {parent!r}", i, "parent")
+            parent = ""
+        parents[code] = parent
+    cycles = _cycles(parents)
+    for cycle in cycles:
+        out.add(table, f"parent links form a cycle: {' -> '.join(cycle)}", column="parent")
+    return _Taxonomy(codes, None if cycles else FieldTree.from_parents(parents))
+
+
+@dataclass
+class _Orgs:
+    """The organizations, by position: from ``organizations.csv`` (``listed``), else made up
+    of the ids experts and projects name, in the order first named (no type, no parent)."""
+
+    listed: bool
+    ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    parent_ids: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def add(self, org: str, name: str, kind: str, parent: str) -> int:
+        self.index[org] = len(self.ids)
+        self.ids.append(org)
+        self.names.append(name)
+        self.types.append(kind)
+        self.parent_ids.append(parent)
+        return self.index[org]
+
+    def resolve(self, out: _Collector, table: Table, at: tuple[int, str], value: str) -> int:
+        """The position of the organization a cell names: unknown ones are reported if the
+        organizations are listed (-1), else added."""
+        if value in self.index:
+            return self.index[value]
+        if self.listed:
+            i, column = at
+            out.add(table, f"unknown organization {value!r} (not in organizations.csv)", i, column)
+            return -1
+        return self.add(value, value, "", "")
+
+    def parents(self) -> list[int]:
+        return [self.index[p] if p else -1 for p in self.parent_ids]
+
+
+def _check_organizations(out: _Collector, table: Table | None) -> _Orgs:
+    """Unique ids, known types and parents, no cycle of parent links."""
+    if table is None:
+        return _Orgs(listed=False)
+    orgs = _Orgs(listed=True)
+    known = _check_ids(out, table)
+    types, names, parent_cells = _cells(table, "type", "name", "parent")
+    for org, i in known.items():
+        kind = types[i].lower()
+        if kind and kind not in ORG_TYPES:
+            out.add(table, _unknown_type(types[i]), i, "type")
+        parent = parent_cells[i]
+        if parent and parent not in known:
+            out.add(table, f"unknown parent organization {parent!r}", i, "parent")
+            parent = ""
+        orgs.add(org, names[i] or org, kind, parent)
+    for cycle in _cycles(dict(zip(orgs.ids, orgs.parent_ids, strict=True))):
+        out.add(table, f"parent links form a cycle: {' -> '.join(cycle)}", column="parent")
+    return orgs
+
+
+def _own_org(out: _Collector, table: Table, i: int, value: str, orgs: _Orgs) -> int:
+    """An expert's or a project's ``organization`` cell: required and known."""
+    if not value:
+        out.add(table, "empty organization", i, "organization")
+        return -1
+    return orgs.resolve(out, table, (i, "organization"), value)
+
+
+def _check_rows(out: _Collector, table: Table, what: str) -> dict[str, int]:
+    """The ids of the experts or projects table (id -> row), which must not be empty."""
+    if table.frame.empty:
+        out.add(table, f"no {what}: the table has a header but no rows")
+    return _check_ids(out, table)
+
+
+@dataclass(frozen=True)
+class _Experts:
+    """The valid rows of ``experts.csv`` (first row of each id), column by column."""
+
+    index: dict[str, int]
+    org: list[int]
+    org_type: list[str]
+    fields: list[tuple[str, ...]]
+    max_load: list[int]
+    used: list[int]
+    names: tuple[str, ...]
+    keywords: tuple[tuple[str, ...], ...]
+    extra: tuple[Mapping[str, str], ...]
+
+
+def _check_experts(
+    out: _Collector, table: Table, orgs: _Orgs, taxonomy: Mapping[str, int] | None
+) -> _Experts:
+    """Organization, type, fields, ``max_load`` and ``used`` of each expert."""
+    index = _check_rows(out, table, "experts")
+    rows = list(index.values())
+    org_cells, type_cells, field_cells, load_cells, used_cells, names, keywords = _cells(
+        table, "organization", "org_type", "fields", "max_load", "used", "name", "keywords"
+    )
+    org, kinds, fields, load, used = [], [], [], [], []
+    for i in rows:
+        o = _own_org(out, table, i, org_cells[i], orgs)
+        org.append(o)
+        given = type_cells[i].lower()
+        if given and given not in ORG_TYPES:
+            out.add(table, _unknown_type(given), i, "org_type")
+        kinds.append(given or (orgs.types[o] if o >= 0 else ""))
+        fields.append(_field_list(out, table, i, field_cells[i], taxonomy))
+        load.append(_whole_cell(out, table, (i, "max_load"), load_cells[i], 0, "negative load"))
+        count = _whole_cell(out, table, (i, "used"), used_cells[i], 0, "negative used count")
+        used.append(max(count, 0))
+    return _Experts(
+        index,
+        org,
+        kinds,
+        fields,
+        load,
+        used,
+        names=tuple(names[i] for i in rows),
+        keywords=tuple(_keywords(keywords[i]) for i in rows),
+        extra=_extra(table, "experts", rows),
+    )
+
+
+@dataclass(frozen=True)
+class _Projects:
+    """The valid rows of ``projects.csv`` (first row of each id), column by column."""
+
+    index: dict[str, int]
+    org: list[int]
+    partners: list[tuple[int, ...]]
+    fields: list[tuple[str, ...]]
+    panel_size: list[int]
+    titles: tuple[str, ...]
+    keywords: tuple[tuple[str, ...], ...]
+    extra: tuple[Mapping[str, str], ...]
+
+
+def _check_projects(
+    out: _Collector, table: Table, orgs: _Orgs, taxonomy: Mapping[str, int] | None
+) -> _Projects:
+    """Organization, partners, fields and ``panel_size`` of each project."""
+    index = _check_rows(out, table, "projects")
+    rows = list(index.values())
+    org_cells, partner_cells, field_cells, size_cells, titles, keywords = _cells(
+        table, "organization", "partners", "fields", "panel_size", "title", "keywords"
+    )
+    org, partners, fields, size = [], [], [], []
+    for i in rows:
+        org.append(_own_org(out, table, i, org_cells[i], orgs))
+        named = [orgs.resolve(out, table, (i, "partners"), o) for o in split_list(partner_cells[i])]
+        partners.append(tuple(dict.fromkeys(o for o in named if o >= 0)))
+        fields.append(_field_list(out, table, i, field_cells[i], taxonomy))
+        size.append(
+            _whole_cell(
+                out, table, (i, "panel_size"), size_cells[i], 1, "panel size must be at least 1"
+            )
+        )
+    return _Projects(
+        index,
+        org,
+        partners,
+        fields,
+        size,
+        titles=tuple(titles[i] for i in rows),
+        keywords=tuple(_keywords(keywords[i]) for i in rows),
+        extra=_extra(table, "projects", rows),
+    )
+
+
+def _positions(index: Mapping[str, int]) -> dict[str, int]:
+    """Id -> position among the valid rows (what the Problem's arrays are indexed by)."""
+    return {key: k for k, key in enumerate(index)}
+
+
+def _check_members(
+    out: _Collector, table: Table | None, projects: Mapping[str, int]
+) -> tuple[tuple[str, ...], ...]:
+    """Each project's team (distinct people, in order); rows name a known project and a person."""
+    team: list[list[str]] = [[] for _ in projects]
+    if table is not None:
+        project_cells, person_cells = _cells(table, "project", "person")
+        for i, (project, person) in enumerate(zip(project_cells, person_cells, strict=True)):
+            p = _ref(out, table, (i, "project"), project, projects, "project")
+            if not person:
+                out.add(table, "empty person", i, "person")
+            elif p >= 0:
+                team[p].append(person)
+    return tuple(tuple(dict.fromkeys(m)) for m in team)
+
+
+def _check_relations(out: _Collector, table: Table | None) -> tuple[Relation, ...]:
+    """Every row as a :class:`Relation`: both people named, a known kind, a year if given."""
+    if table is None:
+        return ()
+    relations = []
+    columns = _cells(table, "a", "b", "kind", "year")
+    for i, (a, b, kind_cell, text) in enumerate(zip(*columns, strict=True)):
+        kind = kind_cell.lower()
+        for col, value in (("a", a), ("b", b)):
+            if not value:
+                out.add(table, "empty person", i, col)
+        if kind not in RELATION_KINDS:
+            out.add(
+                table,
+                f"unknown relation kind {kind!r}; expected one of {', '.join(RELATION_KINDS)}",
+                i,
+                "kind",
+            )
+        year = _whole(text) if text else None
+        if text and year is None:
+            out.add(table, f"{text!r} is not a year", i, "year")
+        relations.append(Relation(a, b, kind, year))
+    return tuple(relations)
+
+
+def _check_conflicts(
+    out: _Collector,
+    table: Table | None,
+    experts: Mapping[str, int],
+    projects: Mapping[str, int],
+) -> dict[tuple[int, int], str]:
+    """Declared conflicts, (project, expert) -> reason; both must be known."""
+    declared: dict[tuple[int, int], str] = {}
+    if table is None:
+        return declared
+    columns = _cells(table, "expert", "project", "reason")
+    for i, (expert, project, reason) in enumerate(zip(*columns, strict=True)):
+        e = _ref(out, table, (i, "expert"), expert, experts, "expert")
+        p = _ref(out, table, (i, "project"), project, projects, "project")
+        if e >= 0 and p >= 0:
+            declared[(p, e)] = reason
+    return declared
+
+
+def _check_scores(
+    out: _Collector,
+    table: Table | None,
+    expert_pos: Mapping[str, int],
+    project_pos: Mapping[str, int],
+) -> Pairs | None:
     """``scores.csv``, vectorised (it can hold millions of rows): sorted arrays of pairs."""
+    if table is None:
+        return None
     experts = pd.Series(table.column("expert"), dtype=object)
     projects = pd.Series(table.column("project"), dtype=object)
     text = pd.Series(table.column("score"), dtype=object)
@@ -123,264 +486,60 @@ def _scores(
     return Pairs(key // n, key % n, np.round(score[rows], SCORE_DECIMALS))
 
 
+# -- the whole batch -------------------------------------------------------------------------
+
+
 def build_problem(
     tables: Mapping[str, Table], rules: Rules, sha256: str = "", source: str = "python"
 ) -> Problem:
-    """Validate raw tables against the data contract and build the :class:`Problem`."""
+    """Validate raw tables against the data contract and build the :class:`Problem`.
+
+    Raises one :class:`InputError` with every issue of every table (missing tables and
+    required columns first, alone, since the rest cannot be checked without them).
+    """
+    usable = _check_tables(tables)
     out = _Collector()
-    for name in REQUIRED_TABLES:
-        if name not in tables:
-            out.issues.append(InputIssue(f"{name}.csv", "required table missing"))
-    usable: dict[str, Table] = {}
-    for name, table in tables.items():
-        required, _ = SCHEMA[name]
-        missing = [c for c in required if c not in table.frame.columns]
-        for column in missing:
-            out.add(table, f"required column {column!r} missing", column=column)
-        if not missing:
-            usable[name] = table
+    taxonomy = _check_taxonomy(out, usable.get("taxonomy"))
+    orgs = _check_organizations(out, usable.get("organizations"))
+    experts = _check_experts(out, usable["experts"], orgs, taxonomy.codes)
+    projects = _check_projects(out, usable["projects"], orgs, taxonomy.codes)
+    expert_pos, project_pos = _positions(experts.index), _positions(projects.index)
+    members = _check_members(out, usable.get("members"), project_pos)
+    relations = _check_relations(out, usable.get("relations"))
+    declared = _check_conflicts(out, usable.get("conflicts"), expert_pos, project_pos)
+    supplied = _check_scores(out, usable.get("scores"), expert_pos, project_pos)
     if out.issues:
         raise InputError(out.issues)
-
-    # -- field taxonomy ---------------------------------------------------------------
-    taxonomy = usable.get("taxonomy")
-    tree: FieldTree | None = None
-    taxonomy_codes: dict[str, int] = {}
-    if taxonomy is not None:
-        codes = taxonomy_codes = _check_ids(out, taxonomy, "code")
-        parents = {}
-        for code, i in codes.items():
-            parent = _column(taxonomy, "parent")[i]
-            if parent and parent not in codes:
-                out.add(taxonomy, f"unknown parent code {parent!r}", i, "parent")
-                parent = ""
-            parents[code] = parent
-        cycles = _cycles(parents)
-        for cycle in cycles:
-            out.add(taxonomy, f"parent links form a cycle: {' -> '.join(cycle)}", column="parent")
-        if not cycles:
-            tree = FieldTree.from_parents(parents)
-
-    def field_list(table: Table, i: int) -> tuple[str, ...]:
-        codes = split_list(_column(table, "fields")[i])
-        if not codes:
-            out.add(table, "empty field list", i, "fields")
-        for code in codes:
-            if any(not part for part in code.split(".")) or " " in code:
-                out.add(table, f"malformed field code {code!r}", i, "fields")
-            elif taxonomy is not None and code not in taxonomy_codes:
-                out.add(table, f"field code {code!r} is not in taxonomy.csv", i, "fields")
-        return tuple(dict.fromkeys(codes))
-
-    # -- organizations ----------------------------------------------------------------
-    org_table = usable.get("organizations")
-    org_ids: list[str] = []
-    org_names: list[str] = []
-    org_types: list[str] = []
-    org_parent_id: list[str] = []
-    if org_table is not None:
-        known = _check_ids(out, org_table)
-        types, names = _column(org_table, "type"), _column(org_table, "name")
-        parent_col = _column(org_table, "parent")
-        parent_links: dict[str, str] = {}
-        for org, i in known.items():
-            kind = types[i].lower()
-            if kind and kind not in ORG_TYPES:
-                out.add(
-                    org_table,
-                    f"unknown organization type {types[i]!r}; expected one of "
-                    f"{', '.join(ORG_TYPES)}",
-                    i,
-                    "type",
-                )
-            parent = parent_col[i]
-            if parent and parent not in known:
-                out.add(org_table, f"unknown parent organization {parent!r}", i, "parent")
-                parent = ""
-            org_ids.append(org)
-            org_names.append(names[i] or org)
-            org_types.append(kind)
-            org_parent_id.append(parent)
-            parent_links[org] = parent
-        for cycle in _cycles(parent_links):
-            out.add(org_table, f"parent links form a cycle: {' -> '.join(cycle)}", column="parent")
-    org_index = {o: i for i, o in enumerate(org_ids)}
-
-    def org_of(table: Table, i: int, column: str, value: str) -> int:
-        if value in org_index:
-            return org_index[value]
-        if org_table is not None:
-            out.add(table, f"unknown organization {value!r} (not in organizations.csv)", i, column)
-            return -1
-        org_index[value] = len(org_ids)
-        org_ids.append(value)
-        org_names.append(value)
-        org_types.append("")
-        org_parent_id.append("")
-        return org_index[value]
-
-    def whole(table: Table, i: int, column: str, minimum: int, what: str) -> int:
-        text = _column(table, column)[i]
-        if not text:
-            return -1
-        value = _whole(text)
-        if value is None:
-            out.add(table, f"{text!r} is not a whole number", i, column)
-            return -1
-        if value < minimum:
-            out.add(table, f"{what} ({value})", i, column)
-            return -1
-        return value
-
-    # -- experts ----------------------------------------------------------------------
-    experts = usable["experts"]
-    if experts.frame.empty:
-        out.add(experts, "no experts: the table has a header but no rows")
-    expert_index = _check_ids(out, experts)
-    e_rows = list(expert_index.values())
-    e_org, e_type, e_fields, e_load, e_used = [], [], [], [], []
-    for i in e_rows:
-        organization = _column(experts, "organization")[i]
-        if not organization:
-            out.add(experts, "empty organization", i, "organization")
-        o = org_of(experts, i, "organization", organization) if organization else -1
-        e_org.append(o)
-        given = _column(experts, "org_type")[i].lower()
-        if given and given not in ORG_TYPES:
-            out.add(
-                experts,
-                f"unknown organization type {given!r}; expected one of {', '.join(ORG_TYPES)}",
-                i,
-                "org_type",
-            )
-        e_type.append(given or (org_types[o] if o >= 0 else ""))
-        e_fields.append(field_list(experts, i))
-        e_load.append(whole(experts, i, "max_load", 0, "negative load"))
-        used = whole(experts, i, "used", 0, "negative used count")
-        e_used.append(max(used, 0))
-
-    # -- projects ---------------------------------------------------------------------
-    projects = usable["projects"]
-    if projects.frame.empty:
-        out.add(projects, "no projects: the table has a header but no rows")
-    project_index = _check_ids(out, projects)
-    p_rows = list(project_index.values())
-    p_org, p_partners, p_fields, p_size = [], [], [], []
-    for i in p_rows:
-        organization = _column(projects, "organization")[i]
-        if not organization:
-            out.add(projects, "empty organization", i, "organization")
-        p_org.append(org_of(projects, i, "organization", organization) if organization else -1)
-        partners = [
-            org_of(projects, i, "partners", o) for o in split_list(_column(projects, "partners")[i])
-        ]
-        p_partners.append(tuple(dict.fromkeys(o for o in partners if o >= 0)))
-        p_fields.append(field_list(projects, i))
-        p_size.append(whole(projects, i, "panel_size", 1, "panel size must be at least 1"))
-
-    # -- people, conflicts, scores ----------------------------------------------------
-    members: list[list[str]] = [[] for _ in p_rows]
-    project_pos = {p: k for k, p in enumerate(project_index)}
-    expert_pos = {e: k for k, e in enumerate(expert_index)}
-
-    def ref(table: Table, i: int, column: str, known: Mapping[str, int], what: str) -> int:
-        value = _column(table, column)[i]
-        if not value:
-            out.add(table, f"empty {what} id", i, column)
-            return -1
-        if value not in known:
-            out.add(table, f"unknown {what} {value!r}", i, column)
-            return -1
-        return known[value]
-
-    if "members" in usable:
-        table = usable["members"]
-        for i in range(len(table.frame)):
-            p = ref(table, i, "project", project_pos, "project")
-            person = _column(table, "person")[i]
-            if not person:
-                out.add(table, "empty person", i, "person")
-            elif p >= 0:
-                members[p].append(person)
-
-    relations: list[Relation] = []
-    if "relations" in usable:
-        table = usable["relations"]
-        for i in range(len(table.frame)):
-            a, b = _column(table, "a")[i], _column(table, "b")[i]
-            kind = _column(table, "kind")[i].lower()
-            for col, value in (("a", a), ("b", b)):
-                if not value:
-                    out.add(table, "empty person", i, col)
-            if kind not in RELATION_KINDS:
-                out.add(
-                    table,
-                    f"unknown relation kind {kind!r}; expected one of {', '.join(RELATION_KINDS)}",
-                    i,
-                    "kind",
-                )
-            text = _column(table, "year")[i]
-            year = _whole(text) if text else None
-            if text and year is None:
-                out.add(table, f"{text!r} is not a year", i, "year")
-            relations.append(Relation(a, b, kind, year))
-
-    declared: dict[tuple[int, int], str] = {}
-    if "conflicts" in usable:
-        table = usable["conflicts"]
-        for i in range(len(table.frame)):
-            e = ref(table, i, "expert", expert_pos, "expert")
-            p = ref(table, i, "project", project_pos, "project")
-            if e >= 0 and p >= 0:
-                declared[(p, e)] = _column(table, "reason")[i]
-
-    supplied: Pairs | None = None
-    if "scores" in usable:
-        supplied = _scores(out, usable["scores"], expert_pos, project_pos)
-
-    if out.issues:
-        raise InputError(out.issues)
-
+    tree = taxonomy.tree
     if tree is None:
-        tree = FieldTree.from_codes({c for fs in e_fields + p_fields for c in fs})
-    parent_index = [org_index[p] if p else -1 for p in org_parent_id]
+        tree = FieldTree.from_codes({c for fs in experts.fields + projects.fields for c in fs})
     return Problem(
         rules=rules,
-        expert_ids=tuple(expert_index),
-        expert_names=tuple(_column(experts, "name")[i] for i in e_rows),
-        expert_org=np.array(e_org),
-        expert_type=tuple(e_type),
-        expert_fields=tuple(e_fields),
-        expert_keywords=tuple(_keywords(_column(experts, "keywords")[i]) for i in e_rows),
-        expert_max_load_given=np.array(e_load),
-        expert_used=np.array(e_used),
-        org_ids=tuple(org_ids),
-        org_names=tuple(org_names),
-        org_types=tuple(org_types),
-        org_parent=np.array(parent_index, dtype=np.int64),
-        project_ids=tuple(project_index),
-        project_titles=tuple(_column(projects, "title")[i] for i in p_rows),
-        project_org=np.array(p_org),
-        project_partners=tuple(p_partners),
-        project_fields=tuple(p_fields),
-        project_keywords=tuple(_keywords(_column(projects, "keywords")[i]) for i in p_rows),
-        project_panel_size_given=np.array(p_size),
-        members=tuple(tuple(dict.fromkeys(m)) for m in members),
-        relations=tuple(relations),
+        expert_ids=tuple(experts.index),
+        expert_names=experts.names,
+        expert_org=np.array(experts.org),
+        expert_type=tuple(experts.org_type),
+        expert_fields=tuple(experts.fields),
+        expert_keywords=experts.keywords,
+        expert_max_load_given=np.array(experts.max_load),
+        expert_used=np.array(experts.used),
+        org_ids=tuple(orgs.ids),
+        org_names=tuple(orgs.names),
+        org_types=tuple(orgs.types),
+        org_parent=np.array(orgs.parents(), dtype=np.int64),
+        project_ids=tuple(projects.index),
+        project_titles=projects.titles,
+        project_org=np.array(projects.org),
+        project_partners=tuple(projects.partners),
+        project_fields=tuple(projects.fields),
+        project_keywords=projects.keywords,
+        project_panel_size_given=np.array(projects.panel_size),
+        members=members,
+        relations=relations,
         declared=declared,
         supplied_scores=supplied,
         field_tree=tree,
         input_sha256=sha256,
         source=source,
-        attributes={
-            "experts": _extra(experts, "experts", e_rows),
-            "projects": _extra(projects, "projects", p_rows),
-        },
+        attributes={"experts": experts.extra, "projects": projects.extra},
     )
-
-
-def _extra(table: Table, name: str, rows: list[int]) -> tuple[Mapping[str, str], ...]:
-    """The cells of a table's columns that the contract does not name, row by row."""
-    known = set(SCHEMA[name][0]) | set(SCHEMA[name][1])
-    names = [c for c in table.columns if c not in known]
-    return tuple(MappingProxyType({c: table.column(c)[i] for c in names}) for i in rows)
