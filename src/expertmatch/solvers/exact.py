@@ -23,21 +23,22 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from expertmatch.diagnosis.checks import check_feasibility
 from expertmatch.diagnosis.clash import minimal_clash
 from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.pairs import merge
+from expertmatch.domain.pairs import Pairs, merge
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, SolveError
-from expertmatch.formulation.candidates import survey
-from expertmatch.formulation.rows import build_model
+from expertmatch.formulation.candidates import Survey, survey
+from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result
 from expertmatch.solvers import flow
-from expertmatch.solvers.backends import solve_lp, solve_sat
+from expertmatch.solvers.backends import LpSolution, solve_lp, solve_sat
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.pricing import Duals, price
 from expertmatch.vocabulary import Rule, Status
@@ -95,205 +96,338 @@ def _combined(problem: Problem) -> list[Clash]:
 def solve(
     problem: Problem, params: SolveParams | None = None, progress: Progress | None = None
 ) -> Result:
-    """Assign every project its panel under all rules; raises on clashes or timeout."""
-    params = params or SolveParams()
-    start = time.perf_counter()
+    """Assign every project its panel under all rules; raises on clashes or timeout.
 
-    def left() -> float:
-        return params.time_limit - (time.perf_counter() - start)
+    The steps of the module docstring, one phase each; the objective and bound are kept in
+    integer weight units (exact) until the Result is built.
+    """
+    run = _Run(problem, params or SolveParams(), progress)
+    surv = _survey_and_check(run)  # 1
+    if run.params.fast_path and flow.applies(problem, surv.total_eligible):
+        return _min_cost_flow(run)
+    run.stats["method"] = "LP + CP-SAT"
+    relax = _column_generation(run, surv)  # 2
+    inc = _incumbent(run, relax)  # 3
+    chosen, objective, bound = _finish(run, relax, inc)  # 4
+    unit = relax.model.unit
+    status = _status(objective, bound, run.params.gap_limit)
+    run.report("done", objective * unit, bound * unit)
+    return run.result(chosen, status, objective * unit, bound * unit)
 
-    def report(phase: str, incumbent: float | None = None, bound: float | None = None) -> None:
-        log.info(
-            "%s (%.1f s): incumbent %s, bound %s",
-            phase,
-            time.perf_counter() - start,
-            incumbent,
-            bound,
+
+@dataclass
+class _Run:
+    """What every phase of one solve shares: the batch, how to solve it, the clock (the time
+    limit covers the whole run), the progress callback and the statistics gathered so far."""
+
+    problem: Problem
+    params: SolveParams
+    progress: Progress | None
+    start: float = field(default_factory=time.perf_counter)
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        """Seconds left of the time limit (negative once it has passed)."""
+        return self.params.time_limit - self.elapsed()
+
+    def report(
+        self, phase: str, incumbent: float | None = None, bound: float | None = None
+    ) -> None:
+        """Log a phase and pass it to the progress callback (scores, not weight units)."""
+        log.info("%s (%.1f s): incumbent %s, bound %s", phase, self.elapsed(), incumbent, bound)
+        if self.progress is not None:
+            self.progress(phase, incumbent, bound)
+
+    def result(self, chosen: Pairs, status: str, objective: float, bound: float) -> Result:
+        return Result.build(
+            self.problem,
+            chosen,
+            status=status,
+            objective=objective,
+            bound=bound,
+            time_s=self.elapsed(),
+            seed=self.params.seed,
+            stats=self.stats,
         )
-        if progress is not None:
-            progress(phase, incumbent, bound)
 
-    stats: dict[str, float | int | str] = {}
-    surv = survey(problem, extra=params.extra_candidates)
-    stats.update(
+
+@dataclass(frozen=True)
+class _Relaxation:
+    """The LP relaxation after column generation: its model over ``columns``, its solution,
+    the duals of the last priced round and its bound ``z_lp`` (integer weight units), valid
+    for the whole batch."""
+
+    survey: Survey
+    columns: Pairs
+    model: Model
+    lp: LpSolution
+    duals: Duals
+    z_lp: int
+
+    @property
+    def all_pairs(self) -> bool:
+        """Does the LP hold every eligible pair (so CP-SAT over it solves the whole batch)?"""
+        return len(self.columns) >= self.survey.total_eligible
+
+
+@dataclass(frozen=True)
+class _Incumbent:
+    """The best assignment found before reduced-cost fixing, its integer objective ``z`` and
+    the bound proven so far; ``core`` (a mask over the LP's pairs) and whether CP-SAT solved
+    that core to optimality let the finish skip a solve that cannot help."""
+
+    chosen: Pairs
+    z: int
+    bound: int
+    core: np.ndarray
+    core_optimal: bool
+
+
+# -- 1. survey and first-line checks --------------------------------------------------------
+
+
+def _survey_and_check(run: _Run) -> Survey:
+    """The candidate pairs and per-project facts; raises the first-line checks' clashes."""
+    surv = survey(run.problem, extra=run.params.extra_candidates)
+    run.stats.update(
         eligible_pairs=surv.total_eligible,
         candidates=len(surv.candidates),
-        survey_s=round(time.perf_counter() - start, 3),
+        survey_s=round(run.elapsed(), 3),
     )
-    clashes = check_feasibility(problem, surv)
+    clashes = check_feasibility(run.problem, surv)
     if clashes:
         raise InfeasibleError(clashes)
-    report("checks passed")
-    if params.fast_path and flow.applies(problem, surv.total_eligible):
-        solved = flow.solve_flow(problem)
-        if solved is None:
-            raise InfeasibleError(
-                [
-                    Clash(
-                        Rule.LOAD,
-                        "the panels' seats cannot all be filled from "
-                        "the eligible experts' capacities (min-cost flow)",
-                    )
-                ]
-            )
-        chosen, value, unit = solved
-        stats["method"] = "min-cost flow"
-        report("done (min-cost flow)", value * unit, value * unit)
-        return Result.build(
-            problem,
-            chosen,
-            status=Status.OPTIMAL,
-            objective=value * unit,
-            bound=value * unit,
-            time_s=time.perf_counter() - start,
-            seed=params.seed,
-            stats=stats,
-        )
-    stats["method"] = "LP + CP-SAT"
+    run.report("checks passed")
+    return surv
 
-    # -- column generation: LP over candidates, price the rest ----------------------------
-    columns, n_exp = surv.candidates, problem.n_experts
-    penalty = PENALTY * float(
-        max(1, np.rint(columns.score.max() / score_unit(problem)) if len(columns) else 1)
-    )
+
+def _min_cost_flow(run: _Run) -> Result:
+    """The fast path (``SolveParams.fast_path``): exact by min-cost flow when only the basic
+    rules bind (:mod:`expertmatch.solvers.flow`)."""
+    solved = flow.solve_flow(run.problem)
+    if solved is None:
+        raise InfeasibleError(
+            [
+                Clash(
+                    Rule.LOAD,
+                    "the panels' seats cannot all be filled from "
+                    "the eligible experts' capacities (min-cost flow)",
+                )
+            ]
+        )
+    chosen, value, unit = solved
+    run.stats["method"] = "min-cost flow"
+    run.report("done (min-cost flow)", value * unit, value * unit)
+    return run.result(chosen, Status.OPTIMAL, value * unit, value * unit)
+
+
+# -- 2. column generation --------------------------------------------------------------------
+
+
+def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
+    """LP over the candidates, pricing in every pair that can improve it, until none prices
+    out (or time is up: then the Lagrangian bound of the last round holds)."""
+    problem = run.problem
+    columns = surv.candidates
+    penalty = _penalty(problem, columns)
     rounds = 0
     while True:
         rounds += 1
         model = build_model(problem, columns)
-        lp = solve_lp(model, left(), penalty)
+        lp = solve_lp(model, run.left(), penalty)
         assert lp is not None  # the artificial columns keep it feasible
         duals = Duals.from_model(problem, model, lp.pi)
         new, best = price(problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT)
         gain = float(np.sum(problem.project_panel_size * np.maximum(best, 0.0)))
         z_bound = lp.z + gain  # Lagrangian bound, valid for the whole batch
-        report(
+        run.report(
             f"LP round {rounds}: {len(columns)} pairs, {len(new)} priced in",
             None,
             z_bound * model.unit,
         )
-        if len(new) == 0 or left() <= 0:
+        if len(new) == 0 or run.left() <= 0:
             break
-        columns = merge(columns, new, n_exp)
+        columns = merge(columns, new, problem.n_experts)
     if lp.shortfall > 1e-6:
-        # Still short of some rule with every pair priced: solve the LP over all eligible
-        # pairs without artificial columns to tell "infeasible" from a too small penalty.
-        columns = eligible_pairs(problem)
-        model = build_model(problem, columns)
-        full = solve_lp(model, left())
-        if full is None:
-            raise InfeasibleError(_combined(problem))
-        lp, z_bound = full, full.z
+        columns, model, lp = _full_lp(run)
+        z_bound = lp.z
     z_lp = math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound)))  # integer weights
-    stats.update(
+    run.stats.update(
         lp_rounds=rounds,
         columns=len(columns),
         lp_bound=z_bound * model.unit,
-        lp_s=round(time.perf_counter() - start, 3),
+        lp_s=round(run.elapsed(), 3),
         lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
     )
+    return _Relaxation(surv, columns, model, lp, duals, z_lp)
 
-    # -- incumbent ------------------------------------------------------------------------
+
+def _penalty(problem: Problem, columns: Pairs) -> float:
+    """Cost of one unit of artificial shortfall: ``PENALTY`` times the largest weight."""
+    largest = np.rint(columns.score.max() / score_unit(problem)) if len(columns) else 1
+    return PENALTY * float(max(1, largest))
+
+
+def _full_lp(run: _Run) -> tuple[Pairs, Model, LpSolution]:
+    """Still short of some rule with every pair priced: the LP over all eligible pairs without
+    artificial columns tells "infeasible" (raised, with the clash) from a too small penalty."""
+    columns = eligible_pairs(run.problem)
+    model = build_model(run.problem, columns)
+    full = solve_lp(model, run.left())
+    if full is None:
+        raise InfeasibleError(_combined(run.problem))
+    return columns, model, full
+
+
+# -- 3. incumbent ------------------------------------------------------------------------------
+
+
+def _incumbent(run: _Run, relax: _Relaxation) -> _Incumbent:
+    """A first assignment: the rounded LP if it keeps every row; below the LP bound, the LP's
+    integral part fixed and the rest by CP-SAT; failing both, CP-SAT on the core, and as a
+    last resort on every pair of the LP."""
+    model, lp = relax.model, relax.lp
+    unit = model.unit
     best_x: np.ndarray | None = None
     z_inc = -1
     rounded = lp.x > 0.5
     if model.satisfied(rounded):
         best_x, z_inc = rounded, model.value(rounded)
-        report("rounded LP is feasible", z_inc * model.unit, z_lp * model.unit)
+        run.report("rounded LP is feasible", z_inc * unit, relax.z_lp * unit)
+    core = _core(run, relax)
+    core_optimal = False
+    if z_inc < relax.z_lp:
+        found = _fix_integral_part(run, relax, rounded, core)
+        if found is not None:
+            best_x, z_inc = found
+    if best_x is None:  # no incumbent yet: CP-SAT on the core
+        sat = solve_sat(model, core, rounded, None, run.params, run.left() * 0.5)
+        core_optimal = sat.status == Status.OPTIMAL
+        if sat.x is not None and sat.objective > z_inc:
+            best_x, z_inc = sat.x, sat.objective
+            run.report("incumbent from the LP core", z_inc * unit, relax.z_lp * unit)
+    bound = relax.z_lp
+    if best_x is None:
+        best_x, z_inc, bound = _whole_lp_by_sat(run, relax, rounded)
+    return _Incumbent(relax.columns.take(best_x), z_inc, bound, core, core_optimal)
+
+
+def _core(run: _Run, relax: _Relaxation) -> np.ndarray:
+    """The LP's support plus each project's ``panel size + CORE_EXTRA`` pairs of smallest
+    reduced cost: small, and it usually holds an optimal assignment."""
+    lp, columns = relax.lp, relax.columns
     core = lp.x > 1e-6
     core |= _cheapest_per_project(
-        columns.project, lp.reduced_low, int(problem.project_panel_size.max()) + CORE_EXTRA
+        columns.project, lp.reduced_low, int(run.problem.project_panel_size.max()) + CORE_EXTRA
     )
-    stats["core_pairs"] = int(core.sum())
-    core_optimal = False
-    if z_inc < z_lp:
-        # Fix the projects the LP already assigns integrally; CP-SAT assigns the rest.
-        fractional = (lp.x > 1e-6) & (lp.x < 1 - 1e-6)
-        open_project = np.zeros(problem.n_projects, dtype=bool)
-        open_project[columns.project[fractional]] = True
-        fixed = rounded & ~open_project[columns.project]
-        if fixed.any() and open_project.any():
-            run = solve_sat(
-                model,
-                fixed | (core & open_project[columns.project]),
-                rounded,
-                fixed,
-                params,
-                left() * 0.25,
-            )
-            if run.x is not None:
-                best_x, z_inc = run.x, run.objective
-                report(
-                    "incumbent: LP's integral part fixed, the rest by CP-SAT",
-                    z_inc * model.unit,
-                    z_lp * model.unit,
-                )
-        stats["open_projects"] = int(open_project.sum())
-    if best_x is None:  # no incumbent yet: CP-SAT on the core
-        run = solve_sat(model, core, rounded, None, params, left() * 0.5)
-        core_optimal = run.status == Status.OPTIMAL
-        if run.x is not None and run.objective > z_inc:
-            best_x, z_inc = run.x, run.objective
-            report("incumbent from the LP core", z_inc * model.unit, z_lp * model.unit)
+    run.stats["core_pairs"] = int(core.sum())
+    return core
 
-    bound = z_lp
-    if best_x is None:
-        run = solve_sat(model, np.ones(model.n_pairs, dtype=bool), rounded, None, params, left())
-        if run.x is None:
-            if run.status == Status.INFEASIBLE and len(columns) >= surv.total_eligible:
-                raise InfeasibleError(_combined(problem))
-            raise SolveError(
-                f"no assignment found within the time limit of {params.time_limit:g} s",
-                Status.TIMEOUT,
-            )
-        best_x, z_inc = run.x, run.objective
-        if len(columns) >= surv.total_eligible:
-            bound = min(z_lp, math.floor(run.bound + 1e-9))
-    chosen = columns.take(best_x)
 
-    if z_inc < bound and (bound - z_inc) > params.gap_limit * bound:
-        # Reduced-cost fixing: only these pairs can take part in a better assignment.
-        need = z_inc + 1 - FIX_MARGIN - lp.z  # a pair helps only if its reduced cost >= need
-        improvable = -lp.reduced_low >= need
-        must = lp.z + lp.reduced_up < z_inc + 1 - FIX_MARGIN
-        keep = improvable | must  # every pair that can be in a better assignment
-        outside, _ = price(problem, duals, columns, surv.cutoff, need - PRICE_TOL, None)
-        stats["final_pairs"] = int(keep.sum()) + len(outside)
-        if core_optimal and not (keep & ~core).any() and len(outside) == 0:
-            bound = z_inc
-        elif left() > MIN_SAT_TIME:
-            pairs = merge(columns.take(keep), outside, n_exp)
-            final = build_model(problem, pairs)
-            run = solve_sat(
-                final,
-                np.ones(final.n_pairs, dtype=bool),
-                pairs.member_of(chosen, n_exp),
-                pairs.member_of(columns.take(must), n_exp),
-                params,
-                left(),
-                at_least=z_inc + 1,
+def _fix_integral_part(
+    run: _Run, relax: _Relaxation, rounded: np.ndarray, core: np.ndarray
+) -> tuple[np.ndarray, int] | None:
+    """Fix the projects the LP already assigns integrally; CP-SAT assigns the rest (over
+    their core pairs). The assignment and its objective, or None."""
+    lp, columns, model = relax.lp, relax.columns, relax.model
+    fractional = (lp.x > 1e-6) & (lp.x < 1 - 1e-6)
+    open_project = np.zeros(run.problem.n_projects, dtype=bool)
+    open_project[columns.project[fractional]] = True
+    fixed = rounded & ~open_project[columns.project]
+    found = None
+    if fixed.any() and open_project.any():
+        sat = solve_sat(
+            model,
+            fixed | (core & open_project[columns.project]),
+            rounded,
+            fixed,
+            run.params,
+            run.left() * 0.25,
+        )
+        if sat.x is not None:
+            found = sat.x, sat.objective
+            run.report(
+                "incumbent: LP's integral part fixed, the rest by CP-SAT",
+                sat.objective * model.unit,
+                relax.z_lp * model.unit,
             )
-            if run.x is not None and run.objective > z_inc:
-                chosen, z_inc = pairs.take(run.x), run.objective
-            if run.status in (Status.OPTIMAL, Status.INFEASIBLE):
-                bound = z_inc  # nothing better exists among the pairs that could improve
-            elif math.isfinite(run.bound):
-                bound = min(bound, max(z_inc, math.floor(run.bound + 1e-9)))
-    objective = z_inc
-    # Short of a proof, only two things stop the search: the gap limit or the clock.
-    within_gap = params.gap_limit > 0 and bound - objective <= params.gap_limit * bound
-    status = (
-        Status.OPTIMAL
-        if bound <= objective
-        else (Status.FEASIBLE if within_gap else Status.TIMEOUT)
+    run.stats["open_projects"] = int(open_project.sum())
+    return found
+
+
+def _whole_lp_by_sat(
+    run: _Run, relax: _Relaxation, rounded: np.ndarray
+) -> tuple[np.ndarray, int, int]:
+    """CP-SAT on every pair of the LP: the assignment, its objective and the bound (tighter
+    when the LP holds every eligible pair); raises when it finds no assignment."""
+    model = relax.model
+    sat = solve_sat(
+        model, np.ones(model.n_pairs, dtype=bool), rounded, None, run.params, run.left()
     )
-    report("done", objective * model.unit, bound * model.unit)
-    return Result.build(
-        problem,
-        chosen,
-        status=status,
-        objective=objective * model.unit,
-        bound=bound * model.unit,
-        time_s=time.perf_counter() - start,
-        seed=params.seed,
-        stats=stats,
+    if sat.x is None:
+        if sat.status == Status.INFEASIBLE and relax.all_pairs:
+            raise InfeasibleError(_combined(run.problem))
+        raise SolveError(
+            f"no assignment found within the time limit of {run.params.time_limit:g} s",
+            Status.TIMEOUT,
+        )
+    bound = relax.z_lp
+    if relax.all_pairs:
+        bound = min(relax.z_lp, math.floor(sat.bound + 1e-9))
+    return sat.x, sat.objective, bound
+
+
+# -- 4. reduced-cost fixing and the final CP-SAT ----------------------------------------------
+
+
+def _finish(run: _Run, relax: _Relaxation, inc: _Incumbent) -> tuple[Pairs, int, int]:
+    """Close the gap: keep only the pairs that can take part in a better assignment (exact
+    reduced-cost fixing, module docstring step 4) and let CP-SAT look for one among them.
+    The final assignment, its objective and the proven bound (integer weight units)."""
+    chosen, z_inc, bound = inc.chosen, inc.z, inc.bound
+    if not (z_inc < bound and (bound - z_inc) > run.params.gap_limit * bound):
+        return chosen, z_inc, bound
+    lp, columns = relax.lp, relax.columns
+    need = z_inc + 1 - FIX_MARGIN - lp.z  # a pair helps only if its reduced cost >= need
+    improvable = -lp.reduced_low >= need
+    must = lp.z + lp.reduced_up < z_inc + 1 - FIX_MARGIN
+    keep = improvable | must  # every pair that can be in a better assignment
+    outside, _ = price(
+        run.problem, relax.duals, columns, relax.survey.cutoff, need - PRICE_TOL, None
     )
+    run.stats["final_pairs"] = int(keep.sum()) + len(outside)
+    if inc.core_optimal and not (keep & ~inc.core).any() and len(outside) == 0:
+        return chosen, z_inc, z_inc
+    if run.left() <= MIN_SAT_TIME:
+        return chosen, z_inc, bound
+    n_exp = run.problem.n_experts
+    pairs = merge(columns.take(keep), outside, n_exp)
+    final = build_model(run.problem, pairs)
+    sat = solve_sat(
+        final,
+        np.ones(final.n_pairs, dtype=bool),
+        pairs.member_of(chosen, n_exp),
+        pairs.member_of(columns.take(must), n_exp),
+        run.params,
+        run.left(),
+        at_least=z_inc + 1,
+    )
+    if sat.x is not None and sat.objective > z_inc:
+        chosen, z_inc = pairs.take(sat.x), sat.objective
+    if sat.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        bound = z_inc  # nothing better exists among the pairs that could improve
+    elif math.isfinite(sat.bound):
+        bound = min(bound, max(z_inc, math.floor(sat.bound + 1e-9)))
+    return chosen, z_inc, bound
+
+
+def _status(objective: int, bound: int, gap_limit: float) -> Status:
+    """Optimal when proven; short of a proof, only two things stop the search: the gap limit
+    (feasible) or the clock (timeout)."""
+    if bound <= objective:
+        return Status.OPTIMAL
+    within_gap = gap_limit > 0 and bound - objective <= gap_limit * bound
+    return Status.FEASIBLE if within_gap else Status.TIMEOUT
