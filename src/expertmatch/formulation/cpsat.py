@@ -14,9 +14,9 @@ from ortools.sat.python import cp_model
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
-from expertmatch.errors import SolveError
+from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.rows import Model, build_model
-from expertmatch.vocabulary import Status
+from expertmatch.vocabulary import Rule, Status
 
 
 class SearchSettings(Protocol):
@@ -85,23 +85,16 @@ class SatModel:
     ) -> tuple[cp_model.CpSolver, int]:
         """Optimise ``expr``, then hold the value reached and hint the solution to later stages.
 
-        Raises :class:`SolveError` with status ``infeasible`` when the rules cannot all hold
-        and ``timeout`` when no solution is found in time.
+        Raises :class:`InfeasibleError` when CP-SAT proves that the rules (and the values held
+        by earlier stages) cannot all hold, and :class:`SolveError` when no solution is found
+        in time.
         """
         if maximize:
             self.sat.maximize(expr)
         else:
             self.sat.minimize(expr)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(time_left, 0.5)
-        solver.parameters.random_seed = params.seed
-        solver.parameters.num_workers = params.workers
-        code = solver.solve(self.sat)
-        if code == cp_model.INFEASIBLE:
-            raise SolveError("the rules cannot all hold", Status.INFEASIBLE)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise SolveError(f"no assignment found within the time limit ({name})", Status.TIMEOUT)
-        self.proved = self.proved and code == cp_model.OPTIMAL
+        solver, proved = run_stage(self.sat, params, time_left, name)
+        self.proved = self.proved and proved
         value = round(solver.objective_value)
         self.held[name] = value
         self.sat.add(expr >= value if maximize else expr <= value)
@@ -113,3 +106,35 @@ class SatModel:
         self.sat.clear_hints()
         for var, value in zip(self.x, chosen.tolist(), strict=True):
             self.sat.add_hint(var, bool(value))
+
+
+def run_stage(
+    sat: cp_model.CpModel, params: SearchSettings, time_left: float, name: str
+) -> tuple[cp_model.CpSolver, bool]:
+    """Solve ``sat`` once; return the solver and whether its answer is proved optimal.
+
+    The one reading of CP-SAT's status for every staged solve: ``INFEASIBLE`` raises
+    :class:`InfeasibleError` (one ``combined`` clash: CP-SAT names no rule), no solution in
+    ``time_left`` raises :class:`SolveError` (a timeout) and an invalid model raises
+    :class:`InternalError`.
+    """
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_left, 0.5)
+    solver.parameters.random_seed = params.seed
+    solver.parameters.num_workers = params.workers
+    code = solver.solve(sat)
+    if code == cp_model.INFEASIBLE:
+        raise InfeasibleError(
+            [
+                Clash(
+                    Rule.COMBINED,
+                    f"no assignment satisfies all rules together (CP-SAT proved it while "
+                    f"optimising {name})",
+                )
+            ]
+        )
+    if code == cp_model.MODEL_INVALID:
+        raise InternalError(f"CP-SAT rejected the model ({name}): {sat.validate()}")
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolveError(f"no assignment found within the time limit ({name})", Status.TIMEOUT)
+    return solver, code == cp_model.OPTIMAL

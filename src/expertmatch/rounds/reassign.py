@@ -9,20 +9,23 @@ lexicographically (:mod:`expertmatch.solvers.ordered`):
 2. maximise the total score with that many kept,
 
 with every rule holding. Earlier pairs that are no longer eligible (declined, or broken by a
-changed input) count as changed. The result's ``stats["changes"]`` lists, per project, who
-left the panel and who joined it.
+changed input) count as changed. The result's ``stats`` (:class:`ReassignStats`) lists in
+``changes``, per project, who left the panel and who joined it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.errors import InputError, InputIssue, SolveError
+from expertmatch.domain.pairs import Pairs
+from expertmatch.errors import InfeasibleError, InputError, InputIssue
 from expertmatch.formulation.cpsat import SatModel
+from expertmatch.result import Stats
 from expertmatch.rounds.history import (
     AssignmentLike,
     read_declines,
@@ -32,7 +35,6 @@ from expertmatch.rounds.history import (
 )
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.ordered import solve_in_order
-from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
@@ -61,6 +63,40 @@ def previous_pairs(problem: Problem, previous: AssignmentLike) -> set[tuple[int,
     return out
 
 
+class Change(TypedDict):
+    """One changed panel: who left it and who joined it."""
+
+    project: str
+    removed: list[str]
+    added: list[str]
+
+
+class Decline(TypedDict):
+    """One decline as read (``project`` None: unavailable for the whole round)."""
+
+    expert: str
+    project: str | None
+
+
+@dataclass(frozen=True)
+class ReassignStats(Stats):
+    """``Result.stats`` of :func:`reassign` (``report.json`` ``stats``, in this order)."""
+
+    method: str
+    held: dict[str, float]
+    """Values held before the score was maximised: ``kept_pairs``."""
+    pairs: int
+    """Columns of the CP-SAT model."""
+    previous_pairs: int
+    kept_pairs: int
+    changed_pairs: int
+    declines: int
+    changes: list[Change]
+    declined: list[Decline]
+    previous_sha256: str | None
+    declined_sha256: str | None
+
+
 def reassign(
     problem: Problem,
     previous: AssignmentLike,
@@ -83,13 +119,40 @@ def reassign(
     keys = pairs.project * problem.n_experts + pairs.expert
     earlier = np.array(sorted(p * problem.n_experts + e for p, e in before), dtype=np.int64)
     kept_cols = np.flatnonzero(np.isin(keys, earlier))
+    try:
+        result = _keep_every_earlier_pair(batch, pairs, kept_cols, before, params)
+    except InfeasibleError:
+        result = _fewest_changes(batch, pairs, kept_cols, params)
+    after = {
+        (int(p), int(e)) for p, e in zip(result.pairs.project, result.pairs.expert, strict=True)
+    }
+    stats = ReassignStats(
+        method=result.stats["method"],
+        held=result.stats["held"],
+        pairs=result.stats["pairs"],
+        previous_pairs=len(before),
+        kept_pairs=len(before & after),
+        changed_pairs=len(before - after),
+        declines=len(declines),
+        changes=_changes(problem, before, after),
+        declined=[{"expert": r.expert, "project": r.project or None} for r in declines],
+        previous_sha256=source_sha256(previous),
+        declined_sha256=source_sha256(declined),
+    )
+    return replace(result, stats=stats)
 
-    def kept(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
-        return cp_model.LinearExpr.sum([m.x[j] for j in kept_cols]), True
 
-    # Fast exact path: every earlier pair that is still eligible must change if it is lost, so
-    # keeping all of them is the fewest changes whenever the affected panels can be completed.
-    # With them held, only the affected projects' pairs can join: a small model.
+def _keep_every_earlier_pair(
+    batch: Problem,
+    pairs: Pairs,
+    kept_cols: np.ndarray,
+    before: set[tuple[int, int]],
+    params: SolveParams,
+) -> Result:
+    """The fast exact path: every earlier pair that is still eligible must change if it is
+    lost, so keeping all of them is the fewest changes whenever the affected panels can be
+    completed. With them held, only the affected projects' pairs can join: a small model.
+    Raises :class:`InfeasibleError` when the affected panels cannot be completed so."""
     kept_set = set(
         zip(pairs.project[kept_cols].tolist(), pairs.expert[kept_cols].tolist(), strict=True)
     )
@@ -97,53 +160,48 @@ def reassign(
     sub = np.zeros(len(pairs), dtype=bool)
     sub[kept_cols] = True
     sub |= np.isin(pairs.project, np.array(sorted(lost), dtype=np.int64))
-    sub_pairs = pairs.take(sub)
-    try:
-        result = solve_in_order(
-            batch,
-            params,
-            [],
-            pairs=sub_pairs,
-            fixed_one=np.flatnonzero(np.isin(np.flatnonzero(sub), kept_cols)),
-            method="reassign: every still-eligible earlier pair kept, the affected panels "
-            "completed for the best score (CP-SAT)",
-        )
-        result.stats["held"] = {"kept_pairs": len(kept_cols)}
-    except SolveError as error:
-        if error.status != Status.INFEASIBLE:
-            raise
-        hint = np.zeros(len(pairs), dtype=bool)
-        hint[kept_cols] = True
-        result = solve_in_order(
-            batch,
-            params,
-            [("kept_pairs", kept)],
-            hint=hint,
-            method="reassign (fewest changes, then score; CP-SAT over every eligible pair)",
-            on_infeasible=lambda: solve(batch, params),
-        )
-    after = {
-        (int(p), int(e)) for p, e in zip(result.pairs.project, result.pairs.expert, strict=True)
-    }
-    changes = []
-    for p in sorted({p for p, _ in before ^ after}):
-        changes.append(
-            {
-                "project": problem.project_ids[p],
-                "removed": sorted(problem.expert_ids[e] for q, e in before - after if q == p),
-                "added": sorted(problem.expert_ids[e] for q, e in after - before if q == p),
-            }
-        )
-    result.stats.update(
-        {
-            "previous_pairs": len(before),
-            "kept_pairs": len(before & after),
-            "changed_pairs": len(before - after),
-            "declines": len(declines),
-            "changes": changes,
-            "declined": [{"expert": r.expert, "project": r.project or None} for r in declines],
-            "previous_sha256": source_sha256(previous),
-            "declined_sha256": source_sha256(declined),
-        }
+    result = solve_in_order(
+        batch,
+        params,
+        [],
+        pairs=pairs.take(sub),
+        fixed_one=np.flatnonzero(np.isin(np.flatnonzero(sub), kept_cols)),
+        method="reassign: every still-eligible earlier pair kept, the affected panels "
+        "completed for the best score (CP-SAT)",
     )
-    return result
+    return replace(result, stats={**result.stats, "held": {"kept_pairs": len(kept_cols)}})
+
+
+def _fewest_changes(
+    batch: Problem, pairs: Pairs, kept_cols: np.ndarray, params: SolveParams
+) -> Result:
+    """Keep the most earlier pairs, then score highest, over every eligible pair (CP-SAT);
+    raises the exact solver's diagnosis when the rules cannot all hold."""
+
+    def kept(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
+        return cp_model.LinearExpr.sum([m.x[j] for j in kept_cols]), True
+
+    hint = np.zeros(len(pairs), dtype=bool)
+    hint[kept_cols] = True
+    return solve_in_order(
+        batch,
+        params,
+        [("kept_pairs", kept)],
+        hint=hint,
+        method="reassign (fewest changes, then score; CP-SAT over every eligible pair)",
+        on_infeasible=lambda: solve(batch, params),
+    )
+
+
+def _changes(
+    problem: Problem, before: set[tuple[int, int]], after: set[tuple[int, int]]
+) -> list[Change]:
+    """Per changed project (in index order): the experts who left and who joined."""
+    return [
+        {
+            "project": problem.project_ids[p],
+            "removed": sorted(problem.expert_ids[e] for q, e in before - after if q == p),
+            "added": sorted(problem.expert_ids[e] for q, e in after - before if q == p),
+        }
+        for p in sorted({p for p, _ in before ^ after})
+    ]

@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.scoring import score_unit
-from expertmatch.errors import SolveError
+from expertmatch.errors import InfeasibleError, SolveError
 from expertmatch.formulation.cpsat import SatModel
 from expertmatch.result import Result
 from expertmatch.solvers.exact import solve
@@ -96,9 +96,10 @@ def solve_in_order(
     """Optimise ``goals`` one after the other, then the total score; return the Result.
 
     ``pairs`` (default: every eligible pair) are the model's columns; ``fixed_one`` (column
-    positions) must be assigned. ``on_infeasible`` is called when the rules cannot all hold (it
-    should raise the :class:`InfeasibleError` with the diagnosis); otherwise a
-    :class:`SolveError` is raised.
+    positions) must be assigned. When the rules cannot all hold, ``on_infeasible`` is called
+    (it should raise the :class:`InfeasibleError` with the full diagnosis); otherwise, or if it
+    returns, the stage's :class:`InfeasibleError` is raised. No assignment within the time
+    limit raises :class:`SolveError`.
     """
 
     start = time.perf_counter()
@@ -116,8 +117,8 @@ def solve_in_order(
             expr, maximize = goal(m)
             m.stage(name, expr, maximize, params, left())
         solver, value = m.stage("score", m.score(), True, params, left())
-    except SolveError as error:
-        if error.status == Status.INFEASIBLE and on_infeasible is not None:
+    except InfeasibleError:
+        if on_infeasible is not None:
             on_infeasible()
         raise
     chosen = np.array([solver.boolean_value(v) for v in m.x], dtype=bool)
@@ -173,9 +174,8 @@ def solve_ordered(
         return solve_in_order(
             problem, replace(params, time_limit=left), [goal], hint=hint, method=method
         )
-    except SolveError as error:
-        if error.status != Status.TIMEOUT:
-            raise
+    except SolveError:
+        pass
     # CP-SAT found nothing within the time limit (large batches): the start is the best known
     return replace(
         best,

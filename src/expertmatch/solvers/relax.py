@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,10 +30,12 @@ from ortools.sat.python import cp_model
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.scoring import score_unit
-from expertmatch.errors import Clash, InfeasibleError, SolveError
+from expertmatch.errors import Clash, InfeasibleError, InternalError
+from expertmatch.formulation.cpsat import run_stage
 from expertmatch.formulation.rows import Model, build_model, integer_weights
-from expertmatch.result import Result
+from expertmatch.result import Result, Stats
 from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
@@ -79,6 +82,44 @@ def check_order(order: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(order)
 
 
+#: One bendable row: its slack (the amount bent), the rule, the project index (-1 for none)
+#: and where it applies (the model row, or the expert index for loads).
+Slack = tuple[cp_model.IntVar, str, int, int]
+
+
+@dataclass(frozen=True)
+class RelaxStats(Stats):
+    """``Result.stats`` of a relaxed solve."""
+
+    method: str
+    bend_order: list[str]
+    """The bend order used, first bends first."""
+    bends_by_rule: dict[str, int]
+    """The fewest bends reached for each rule (most protected first)."""
+
+
+@dataclass
+class _Relaxed:
+    """The CP-SAT model with a slack on every bendable rule; panel sizes held exactly."""
+
+    sat: cp_model.CpModel
+    x: list[cp_model.IntVar]
+    slack: dict[str, list[Slack]]
+    proved: bool = True
+
+    def solve(self, params: SolveParams, time_left: float, name: str) -> cp_model.CpSolver:
+        """One stage; a model that has no solution is a fault here (every rule can bend)."""
+        try:
+            solver, proved = run_stage(self.sat, params, time_left, name)
+        except InfeasibleError as error:
+            raise InternalError(
+                f"the relaxed model has no solution, although every bendable rule has a "
+                f"slack ({name})"
+            ) from error
+        self.proved = self.proved and proved
+        return solver
+
+
 def solve_relaxed(
     problem: Problem, params: SolveParams, order: tuple[str, ...] = BEND_ORDER
 ) -> Result:
@@ -86,33 +127,55 @@ def solve_relaxed(
 
     order = check_order(order)
     start = time.perf_counter()
+
+    def left() -> float:
+        return params.time_limit - (time.perf_counter() - start)
+
     pairs = eligible_pairs(problem)
     model = build_model(problem, pairs)
+    relaxed = _relaxed_model(problem, pairs, model)
+    held = _fewest_bends(relaxed, order, params, left)
+    weights = integer_weights(pairs.score, score_unit(problem))
+    objective = cp_model.LinearExpr.weighted_sum(relaxed.x, weights.tolist())
+    relaxed.sat.maximize(objective)
+    solver = relaxed.solve(params, left(), "score")
+    chosen = np.array([solver.boolean_value(v) for v in relaxed.x], dtype=bool)
+    value = round(solver.objective_value)
+    bound = math.floor(solver.best_objective_bound + 1e-9)
+    return Result.build(
+        problem,
+        pairs.take(chosen),
+        status=Status.OPTIMAL if relaxed.proved else Status.TIMEOUT,
+        objective=value * score_unit(problem),
+        bound=max(bound, value) * score_unit(problem),
+        time_s=time.perf_counter() - start,
+        seed=params.seed,
+        stats=RelaxStats(
+            method="relaxed (lexicographic CP-SAT)",
+            bend_order=list(order),
+            bends_by_rule=held,
+        ),
+        bends=tuple(_bends(problem, solver, relaxed.slack, model)),
+    )
+
+
+def _relaxed_model(problem: Problem, pairs: Pairs, model: Model) -> _Relaxed:
+    """Every row of ``model`` with a slack, except panel sizes (exact) and loads (replaced by
+    separate ``max_load`` and ``yearly_cap`` rows, so that each bends on its own)."""
     sat = cp_model.CpModel()
     x = [sat.new_bool_var(f"x{j}") for j in range(len(pairs))]
-    slack: dict[str, list[tuple[cp_model.IntVar, str, int, int]]] = {r: [] for r in BEND_ORDER}
+    relaxed = _Relaxed(sat, x, {r: [] for r in BEND_ORDER})
     A = model.A
     for r in range(model.n_rows):
         rule = str(model.row_rule[r])
         if rule == Rule.LOAD:
-            continue  # replaced below by separate max_load and yearly_cap rows
+            continue
         idx = A.indices[A.indptr[r] : A.indptr[r + 1]]
         expr = cp_model.LinearExpr.sum([x[i] for i in idx])
         lo, hi = model.lb[r], model.ub[r]
         if rule == Rule.PANEL_SIZE:
             if idx.size < lo:
-                pid = problem.project_ids[int(model.row_project[r])]
-                raise InfeasibleError(
-                    [
-                        Clash(
-                            Rule.PANEL_SIZE,
-                            f"{pid} needs {int(lo)} experts; "
-                            f"only {idx.size} are eligible (conflicts and "
-                            "eligibility never bend)",
-                            (pid,),
-                        )
-                    ]
-                )
+                raise InfeasibleError([_too_few_eligible(problem, model, r, idx.size)])
             sat.add(expr == int(lo))
             continue
         key = Rule.ENTERPRISE_SHARE if rule == Rule.ENTERPRISE_TARGET_SHARE else rule
@@ -122,83 +185,66 @@ def solve_relaxed(
             sat.add(expr + s >= int(lo))
         else:
             sat.add(expr - s <= int(hi))
-        slack[key].append((s, rule, int(model.row_project[r]), r))
-    # loads: max_load and yearly cap apart, so each bends on its own
+        relaxed.slack[key].append((s, rule, int(model.row_project[r]), r))
+    _load_rows(problem, pairs, relaxed)
+    return relaxed
+
+
+def _too_few_eligible(problem: Problem, model: Model, row: int, eligible: int) -> Clash:
+    pid = problem.project_ids[int(model.row_project[row])]
+    need = int(model.lb[row])
+    return Clash(
+        Rule.PANEL_SIZE,
+        f"{pid} needs {need} experts; only {eligible} are eligible (conflicts and "
+        "eligibility never bend)",
+        (pid,),
+    )
+
+
+def _load_rows(problem: Problem, pairs: Pairs, relaxed: _Relaxed) -> None:
+    """Each expert's ``max_load`` and ``yearly_cap`` as separate rows, each with a slack."""
     by_expert = np.argsort(pairs.expert, kind="stable")
     experts, start_at = np.unique(pairs.expert[by_expert], return_index=True)
     ends = np.r_[start_at[1:], len(pairs)]
     for k, e in enumerate(experts):
         idx = by_expert[start_at[k] : ends[k]]
-        expr = cp_model.LinearExpr.sum([x[i] for i in idx])
+        expr = cp_model.LinearExpr.sum([relaxed.x[i] for i in idx])
         limits = (
             (Rule.MAX_LOAD, int(problem.expert_max_load[e])),
             (Rule.YEARLY_CAP, max(problem.rules.yearly_cap - int(problem.expert_used[e]), 0)),
         )
         for rule, limit in limits:
             if idx.size > limit:
-                s = sat.new_int_var(0, idx.size, f"{rule}{e}")
-                sat.add(expr - s <= limit)
-                slack[rule].append((s, rule, -1, int(e)))
-    weights = integer_weights(pairs.score, score_unit(problem))
+                s = relaxed.sat.new_int_var(0, idx.size, f"{rule}{e}")
+                relaxed.sat.add(expr - s <= limit)
+                relaxed.slack[rule].append((s, rule, -1, int(e)))
+
+
+def _fewest_bends(
+    relaxed: _Relaxed, order: tuple[str, ...], params: SolveParams, left: Callable[[], float]
+) -> dict[str, int]:
+    """Minimise each rule's bends, most protected first, holding each minimum reached; the
+    last solution is hinted to the next stage."""
     held: dict[str, int] = {}
-    status = Status.OPTIMAL
-    for rule in reversed(order):  # most protected first
-        total = cp_model.LinearExpr.sum([s for s, *_ in slack[rule]])
-        if not slack[rule]:
+    for rule in reversed(order):
+        if not relaxed.slack[rule]:
             held[rule] = 0
             continue
-        sat.minimize(total)
-        solver, proved = _stage(sat, params, params.time_limit - (time.perf_counter() - start))
-        status = status if proved else Status.TIMEOUT
+        total = cp_model.LinearExpr.sum([s for s, *_ in relaxed.slack[rule]])
+        relaxed.sat.minimize(total)
+        solver = relaxed.solve(params, left(), rule)
         held[rule] = round(solver.objective_value)
-        sat.add(total <= held[rule])
-        sat.clear_hints()
-        for var in x:
-            sat.add_hint(var, solver.boolean_value(var))
-    objective = cp_model.LinearExpr.weighted_sum(x, weights.tolist())
-    sat.maximize(objective)
-    solver, proved = _stage(sat, params, params.time_limit - (time.perf_counter() - start))
-    status = status if proved else Status.TIMEOUT
-    chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
-    bends = _bends(problem, solver, slack, model)
-    value = round(solver.objective_value)
-    bound = math.floor(solver.best_objective_bound + 1e-9)
-    result = Result.build(
-        problem,
-        pairs.take(chosen),
-        status=status,
-        objective=value * score_unit(problem),
-        bound=max(bound, value) * score_unit(problem),
-        time_s=time.perf_counter() - start,
-        seed=params.seed,
-        stats={
-            "method": "relaxed (lexicographic CP-SAT)",
-            "bend_order": list(order),
-            "bends_by_rule": held,
-        },
-        bends=tuple(bends),
-    )
-    return result
-
-
-def _stage(
-    sat: cp_model.CpModel, params: SolveParams, time_left: float
-) -> tuple[cp_model.CpSolver, bool]:
-    """Solve one stage; returns the solver and whether the stage was proved optimal."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_left, 0.5)
-    solver.parameters.random_seed = params.seed
-    solver.parameters.num_workers = params.workers
-    code = solver.solve(sat)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise SolveError("no assignment found within the time limit", Status.TIMEOUT)
-    return solver, code == cp_model.OPTIMAL
+        relaxed.sat.add(total <= held[rule])
+        relaxed.sat.clear_hints()
+        for var in relaxed.x:
+            relaxed.sat.add_hint(var, solver.boolean_value(var))
+    return held
 
 
 def _bends(
     problem: Problem,
     solver: cp_model.CpSolver,
-    slack: dict[str, list[tuple[cp_model.IntVar, str, int, int]]],
+    slack: dict[str, list[Slack]],
     model: Model,
 ) -> list[Bend]:
     out: list[Bend] = []
