@@ -153,91 +153,25 @@ def _limit_rows(
 def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
     """The rows of every rule of the batch over ``pairs`` (default: all eligible pairs).
 
-    ``pairs`` must be sorted by project then expert.
+    ``pairs`` must be sorted by project then expert. Rows come in the order of the module
+    docstring, one rule after the other.
     """
     pairs = eligible_pairs(problem) if pairs is None else pairs
-    n = len(pairs)
-    pj, ej = pairs.project, pairs.expert
-    j = np.arange(n)
-    rules = problem.rules
     rows = _Rows()
-    n_p = problem.n_projects
-
-    # panel size: one row per project (a project with no pair gets an empty row)
-    size = problem.project_panel_size.astype(float)
-    rows.add(Rule.PANEL_SIZE, pj, j, size, size, project=np.arange(n_p))
-
-    # load and yearly cap: one row per expert with more pairs than capacity
-    experts, _, _ = _group(ej)
-    _limit_rows(rows, Rule.LOAD, ej, j, problem.expert_capacity[experts], expert=experts)
-
-    # enterprise share per panel
-    ent = problem.expert_enterprise[ej]
-    need = problem.enterprise_required
-    with_need = need > 0
-    renum_p = np.cumsum(with_need) - 1
-    mask = ent & with_need[pj]
-    rows.add(
-        Rule.ENTERPRISE_SHARE,
-        renum_p[pj[mask]],
-        j[mask],
-        need[with_need],
-        np.full(int(with_need.sum()), np.inf),
-        project=np.flatnonzero(with_need),
-    )
-
-    # organization cap: one row per (project, organization) with more pairs than the cap
-    n_org = len(problem.org_ids)
-    key = pj * n_org + problem.expert_org[ej]
-    uniq = np.unique(key)
-    _limit_rows(
-        rows,
-        Rule.MAX_PER_ORG,
-        key,
-        j,
-        np.full(uniq.size, rules.max_per_org),
-        project=uniq // n_org,
-        org=uniq % n_org,
-    )
-
-    # field coverage: one row per (project, distinct field prefix)
-    cov = coverage_rows(problem)
-    if cov.project.size:
-        start = np.searchsorted(pj, cov.project, side="left")
-        stop = np.searchsorted(pj, cov.project, side="right")
-        row_of = np.repeat(np.arange(cov.project.size), stop - start)
-        cols = ranges(start, stop)
-        hit = (
-            np.asarray(cov.holds[ej[cols], cov.node[row_of]]).ravel() > 0
-            if cols.size
-            else np.zeros(0, dtype=bool)
-        )
-        rows.add(
-            Rule.COVERAGE,
-            row_of[hit],
-            cols[hit],
-            np.ones(cov.project.size),
-            np.full(cov.project.size, np.inf),
-            project=cov.project,
-            node=cov.node,
-        )
-
-    # round-level enterprise target
-    if rules.enterprise_target_share is not None:
-        total = int(problem.project_panel_size.sum())
-        need_all = rules.enterprise_target_required(total)
-        if need_all > 0:
-            cols = j[ent]
-            rows.add(
-                Rule.ENTERPRISE_TARGET_SHARE,
-                np.zeros(cols.size, dtype=np.int64),
-                cols,
-                np.array([need_all]),
-                np.array([np.inf]),
-            )
-
+    for add_rows in (
+        _panel_size,
+        _load,
+        _enterprise_share,
+        _max_per_org,
+        _coverage,
+        _enterprise_target_share,
+    ):
+        add_rows(rows, problem, pairs)
     entries = rows.stack("rows")
-    A = sp.csr_matrix((np.ones(entries.size), (entries, rows.stack("cols"))), shape=(rows.count, n))
+    A = sp.csr_matrix(
+        (np.ones(entries.size), (entries, rows.stack("cols"))), shape=(rows.count, len(pairs))
+    )
+    unit = score_unit(problem)
     return Model(
         pairs,
         A,
@@ -248,6 +182,110 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         rows.stack("expert"),
         rows.stack("org"),
         rows.stack("node"),
-        integer_weights(pairs.score, score_unit(problem)),
-        score_unit(problem),
+        integer_weights(pairs.score, unit),
+        unit,
     )
+
+
+def _panel_size(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """``sum_{j in p} x_j = k_p``: one row per project (a project with no pair gets an empty
+    row, so its infeasibility shows)."""
+    size = problem.project_panel_size.astype(float)
+    rows.add(
+        Rule.PANEL_SIZE,
+        pairs.project,
+        np.arange(len(pairs)),
+        size,
+        size,
+        project=np.arange(problem.n_projects),
+    )
+
+
+def _load(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """``sum_{j of e} x_j <= cap_e`` (load and yearly cap): one row per expert with more
+    pairs than capacity."""
+    ej = pairs.expert
+    experts, _, _ = _group(ej)
+    _limit_rows(
+        rows, Rule.LOAD, ej, np.arange(len(pairs)), problem.expert_capacity[experts], expert=experts
+    )
+
+
+def _enterprise_share(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """``sum_{j in p, e enterprise} x_j >= ceil(share k_p)``: one row per project that needs
+    an enterprise expert."""
+    pj = pairs.project
+    need = problem.enterprise_required
+    with_need = need > 0
+    renum_p = np.cumsum(with_need) - 1
+    mask = problem.expert_enterprise[pairs.expert] & with_need[pj]
+    rows.add(
+        Rule.ENTERPRISE_SHARE,
+        renum_p[pj[mask]],
+        np.arange(len(pairs))[mask],
+        need[with_need],
+        np.full(int(with_need.sum()), np.inf),
+        project=np.flatnonzero(with_need),
+    )
+
+
+def _max_per_org(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """``sum_{j in p, e in org o} x_j <= max_per_org``: one row per (project, organization)
+    with more pairs than the cap."""
+    n_org = len(problem.org_ids)
+    key = pairs.project * n_org + problem.expert_org[pairs.expert]
+    uniq = np.unique(key)
+    _limit_rows(
+        rows,
+        Rule.MAX_PER_ORG,
+        key,
+        np.arange(len(pairs)),
+        np.full(uniq.size, problem.rules.max_per_org),
+        project=uniq // n_org,
+        org=uniq % n_org,
+    )
+
+
+def _coverage(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """``sum_{j in p, e covers c} x_j >= 1``: one row per (project, distinct field prefix c);
+    the pairs of each project are a contiguous range since ``pairs`` is sorted."""
+    cov = coverage_rows(problem)
+    if not cov.project.size:
+        return
+    pj = pairs.project
+    start = np.searchsorted(pj, cov.project, side="left")
+    stop = np.searchsorted(pj, cov.project, side="right")
+    row_of = np.repeat(np.arange(cov.project.size), stop - start)
+    cols = ranges(start, stop)
+    hit = (
+        np.asarray(cov.holds[pairs.expert[cols], cov.node[row_of]]).ravel() > 0
+        if cols.size
+        else np.zeros(0, dtype=bool)
+    )
+    rows.add(
+        Rule.COVERAGE,
+        row_of[hit],
+        cols[hit],
+        np.ones(cov.project.size),
+        np.full(cov.project.size, np.inf),
+        project=cov.project,
+        node=cov.node,
+    )
+
+
+def _enterprise_target_share(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """``sum_{j, e enterprise} x_j >= ceil(target sum_p k_p)``: one row for the whole round,
+    when the rule is set and asks for at least one enterprise review."""
+    rules = problem.rules
+    if rules.enterprise_target_share is None:
+        return
+    need_all = rules.enterprise_target_required(int(problem.project_panel_size.sum()))
+    if need_all > 0:
+        cols = np.flatnonzero(problem.expert_enterprise[pairs.expert])
+        rows.add(
+            Rule.ENTERPRISE_TARGET_SHARE,
+            np.zeros(cols.size, dtype=np.int64),
+            cols,
+            np.array([need_all]),
+            np.array([np.inf]),
+        )
