@@ -4,7 +4,6 @@ office reads on standard error."""
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -18,8 +17,7 @@ import pytest
 
 import expertmatch as em
 from expertmatch.cli import main
-
-from .helpers import TINY_RULES, tiny_tables, write_tables
+from tests.batches import TWO_PROJECT_RULES, read_rows, two_project_tables, write_tables
 
 DEMO = str(em.demo_path())
 REPORT_KEYS = {
@@ -46,13 +44,9 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def tiny(folder: Path, rules: str = TINY_RULES, **changes: object) -> Path:
-    tables = tiny_tables()
+def two_project_folder(folder: Path, rules: str = TWO_PROJECT_RULES, **changes: object) -> Path:
+    """The two-project batch written to ``folder``, with whole tables replaced by ``changes``."""
+    tables = two_project_tables()
     tables.update(changes)  # type: ignore[arg-type]
     return write_tables(folder, tables, rules=rules)
 
@@ -166,17 +160,19 @@ def test_same_seed_same_bytes_and_seed_recorded(tmp_path: Path) -> None:
 
 
 def test_rules_flag_overrides_folder_rules(tmp_path: Path) -> None:
-    folder = tiny(tmp_path / "batch")
+    folder = two_project_folder(tmp_path / "batch")
     other = tmp_path / "other.toml"
-    other.write_text(TINY_RULES.replace("panel_size = 2", "panel_size = 3"), encoding="utf-8")
+    other.write_text(
+        TWO_PROJECT_RULES.replace("panel_size = 2", "panel_size = 3"), encoding="utf-8"
+    )
     out, rep = tmp_path / "out.csv", tmp_path / "rep.json"
     assert main(["assign", str(folder), "-o", str(out), "--report", str(rep)]) == 0
-    assert len(read_csv(out)) == 4  # folder rules: 2 projects x 2
+    assert len(read_rows(out)) == 4  # folder rules: 2 projects x 2
     assert (
         main(["assign", str(folder), "-o", str(out), "--report", str(rep), "--rules", str(other)])
         == 0
     )
-    rows = read_csv(out)
+    rows = read_rows(out)
     assert len(rows) == 6  # other.toml: 2 projects x 3
     assert json.loads(rep.read_text(encoding="utf-8"))["rules"]["panel_size"] == 3
     assert main(["verify", str(folder), str(out), "--rules", str(other)]) == 0
@@ -192,11 +188,11 @@ def test_input_hash_follows_the_input(tmp_path: Path) -> None:
         )
         return json.loads(rep.read_text(encoding="utf-8"))["input_sha256"]
 
-    tables = tiny_tables()
-    a = sha(tiny(tmp_path / "a"))
-    assert sha(tiny(tmp_path / "b")) == a
+    tables = two_project_tables()
+    a = sha(two_project_folder(tmp_path / "a"))
+    assert sha(two_project_folder(tmp_path / "b")) == a
     tables["experts"][4]["keywords"] = "机器视觉"
-    assert sha(tiny(tmp_path / "c", experts=tables["experts"])) != a
+    assert sha(two_project_folder(tmp_path / "c", experts=tables["experts"])) != a
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -217,9 +213,9 @@ def _assert_nothing_written(folder: Path) -> None:
 def test_bad_input_exit_2_names_location_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture, column: str, value: str, expected: str
 ) -> None:
-    tables = tiny_tables()
+    tables = two_project_tables()
     tables["experts"][1][column] = value
-    folder = tiny(tmp_path / "batch", experts=tables["experts"])
+    folder = two_project_folder(tmp_path / "batch", experts=tables["experts"])
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     code = main(
@@ -244,8 +240,8 @@ def test_bad_input_exit_2_names_location_writes_nothing(
 
 
 def test_bad_input_keeps_previous_output(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    folder = tiny(
-        tmp_path / "batch", rules=TINY_RULES.replace("max_per_org = 1", "max_per_org = 0")
+    folder = two_project_folder(
+        tmp_path / "batch", rules=TWO_PROJECT_RULES.replace("max_per_org = 1", "max_per_org = 0")
     )
     out, rep = tmp_path / "out.csv", tmp_path / "rep.json"
     out.write_text("old\n")
@@ -260,7 +256,7 @@ def test_bad_input_keeps_previous_output(tmp_path: Path, capsys: pytest.CaptureF
 def test_missing_input_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["assign", str(tmp_path / "nowhere"), "-o", str(tmp_path / "o.csv")]) == 2
     assert "nowhere" in flat(capsys.readouterr().err)
-    folder = tiny(tmp_path / "batch")
+    folder = two_project_folder(tmp_path / "batch")
     (folder / "projects.csv").unlink()
     assert main(["assign", str(folder), "-o", str(tmp_path / "o.csv")]) == 2
     captured = capsys.readouterr()
@@ -280,18 +276,18 @@ def test_bad_option_values_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture)
 def test_huge_number_is_bad_input_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    tables = tiny_tables()
+    tables = two_project_tables()
     tables["experts"][0]["max_load"] = "99999999999999999999"
-    folder = tiny(tmp_path / "batch", experts=tables["experts"])
+    folder = two_project_folder(tmp_path / "batch", experts=tables["experts"])
     assert main(["assign", str(folder), "-o", str(tmp_path / "o.csv")]) == 2
     assert "max_load" in capsys.readouterr().err
 
 
 def test_error_lines_are_not_wrapped(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    tables = tiny_tables()
+    tables = two_project_tables()
     long_id = "ORGANIZATION_WITH_A_VERY_LONG_IDENTIFIER_NOT_LISTED_ANYWHERE"
     tables["experts"][0]["organization"] = long_id
-    folder = tiny(tmp_path / "batch", experts=tables["experts"])
+    folder = two_project_folder(tmp_path / "batch", experts=tables["experts"])
     assert main(["assign", str(folder), "-o", str(tmp_path / "o.csv")]) == 2
     lines = capsys.readouterr().err.splitlines()
     expected = (
@@ -308,7 +304,7 @@ def test_error_lines_are_not_wrapped(tmp_path: Path, capsys: pytest.CaptureFixtu
     ("change", "project", "rule"),
     [
         # P2's only eligible enterprise expert is E4 (E3 works for the applicant C1)
-        ({"rules": TINY_RULES.replace('"1/3"', "1")}, "P2", "enterprise_share"),
+        ({"rules": TWO_PROJECT_RULES.replace('"1/3"', "1")}, "P2", "enterprise_share"),
         # P1 has 3 eligible experts (E1 same_org, E2 team)
         ({"panel": 4}, "P1", "panel_size"),
     ],
@@ -317,10 +313,10 @@ def test_error_lines_are_not_wrapped(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_infeasible_exit_3_names_project_and_rule(
     tmp_path: Path, capsys: pytest.CaptureFixture, change: dict, project: str, rule: str
 ) -> None:
-    tables = tiny_tables()
+    tables = two_project_tables()
     if "panel" in change:
         tables["projects"][0]["panel_size"] = str(change["panel"])
-    folder = write_tables(tmp_path / "batch", tables, rules=change.get("rules", TINY_RULES))
+    folder = write_tables(tmp_path / "batch", tables, rules=change.get("rules", TWO_PROJECT_RULES))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     code = main(
@@ -347,7 +343,7 @@ def _assignment(path: Path, pairs: list[tuple[str, str]]) -> Path:
 
 
 def test_verify_hand_made_valid(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    folder = tiny(tmp_path / "batch")
+    folder = two_project_folder(tmp_path / "batch")
     good = _assignment(
         tmp_path / "good.csv", [("P1", "E3"), ("P1", "E5"), ("P2", "E2"), ("P2", "E4")]
     )
@@ -356,7 +352,7 @@ def test_verify_hand_made_valid(tmp_path: Path, capsys: pytest.CaptureFixture) -
 
 
 def test_verify_hand_made_broken(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    folder = tiny(tmp_path / "batch")
+    folder = two_project_folder(tmp_path / "batch")
     # P1: E1 works for the applicant and nobody is from an enterprise; P2: one expert only
     bad = _assignment(tmp_path / "bad.csv", [("P1", "E1"), ("P1", "E5"), ("P2", "E4")])
     assert main(["verify", str(folder), str(bad)]) == 1
@@ -370,10 +366,10 @@ def test_verify_hand_made_broken(tmp_path: Path, capsys: pytest.CaptureFixture) 
 
 
 def test_verify_max_per_org_and_load(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    tables = tiny_tables()
+    tables = two_project_tables()
     tables["experts"][4]["organization"] = "C2"  # E5 joins E4's organization
     tables["experts"][3]["max_load"] = "1"
-    folder = tiny(tmp_path / "batch", experts=tables["experts"])
+    folder = two_project_folder(tmp_path / "batch", experts=tables["experts"])
     bad = _assignment(
         tmp_path / "bad.csv", [("P1", "E4"), ("P1", "E5"), ("P2", "E4"), ("P2", "E2")]
     )
@@ -384,7 +380,7 @@ def test_verify_max_per_org_and_load(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_verify_unknown_ids_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    folder = tiny(tmp_path / "batch")
+    folder = two_project_folder(tmp_path / "batch")
     bad = _assignment(
         tmp_path / "bad.csv", [("P1", "E3"), ("P1", "E99"), ("P2", "E2"), ("P2", "E4")]
     )
@@ -401,7 +397,7 @@ def test_verify_unknown_ids_and_bad_file(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_why_prints_reasons(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    folder = tiny(tmp_path / "batch")
+    folder = two_project_folder(tmp_path / "batch")
     assert main(["why", str(folder), "E1", "P1"]) == 0
     out = flat(capsys.readouterr().out)
     assert "same_org" in out and "U1" in out
@@ -417,14 +413,16 @@ def test_why_prints_reasons(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 
 
 def test_formula_titles_are_neutralised(tmp_path: Path) -> None:
-    tables = tiny_tables()
+    tables = two_project_tables()
     tables["projects"][0]["title"] = "=cmd|' /C calc'!A0"
     tables["projects"][1]["title"] = "@SUM(1+1)"
     tables["experts"][2]["name"] = "+郑磊"
-    folder = tiny(tmp_path / "batch", projects=tables["projects"], experts=tables["experts"])
+    folder = two_project_folder(
+        tmp_path / "batch", projects=tables["projects"], experts=tables["experts"]
+    )
     out = tmp_path / "out.csv"
     assert main(["assign", str(folder), "-o", str(out)]) == 0
-    rows = read_csv(out)
+    rows = read_rows(out)
     titles = {r["project"]: r["project_title"] for r in rows}
     assert titles == {"P1": "'=cmd|' /C calc'!A0", "P2": "'@SUM(1+1)"}
     names = {r["expert_name"] for r in rows if r["expert"] == "E3"}
@@ -436,13 +434,15 @@ def test_formula_titles_are_neutralised(tmp_path: Path) -> None:
 
 
 def test_formula_ids_round_trip_through_verify(tmp_path: Path) -> None:
-    tables = tiny_tables()
+    tables = two_project_tables()
     tables["projects"][0]["id"] = "-P1"
     tables["members"] = [{"project": "-P1", "person": "E2"}]
-    folder = tiny(tmp_path / "batch", projects=tables["projects"], members=tables["members"])
+    folder = two_project_folder(
+        tmp_path / "batch", projects=tables["projects"], members=tables["members"]
+    )
     out = tmp_path / "out.csv"
     assert main(["assign", str(folder), "-o", str(out)]) == 0
-    assert {r["project"] for r in read_csv(out)} == {"'-P1", "P2"}
+    assert {r["project"] for r in read_rows(out)} == {"'-P1", "P2"}
     assert main(["verify", str(folder), str(out)]) == 0
 
 
@@ -482,6 +482,7 @@ def _console_script() -> str:
     return found
 
 
+@pytest.mark.slow
 def test_console_script_demo() -> None:
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     proc = subprocess.run(

@@ -21,6 +21,7 @@ def test_there_are_notebooks() -> None:
     assert NOTEBOOKS, f"no notebook found under {NOTEBOOK_DIR}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -3,20 +3,25 @@ and figures that take part in the clash, and what would relax it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 import expertmatch as em
-
-from .conftest import PROJECTS, make, short_of_reviews
+from expertmatch.cli import main
+from tests.batches import PROJECTS, make, short_of_reviews, two_project_tables, write_tables
 
 
 def clashes(problem: em.Problem) -> list[em.Clash]:
+    """The clashes of the InfeasibleError that assigning ``problem`` raises."""
     with pytest.raises(em.InfeasibleError) as info:
         em.assign(problem)
     return info.value.clashes
 
 
 def test_enterprise_shortage_names_the_excluded_enterprise_experts() -> None:
+    """Too few enterprise experts: the clash names each excluded one and why, and a fix."""
     projects = [{**PROJECTS[0], "organization": "C1"}]  # E1 and E3 work at the applicant
     problem = make(
         projects=projects,
@@ -44,6 +49,7 @@ def test_enterprise_shortage_names_the_excluded_enterprise_experts() -> None:
 
 
 def test_field_nobody_eligible_covers() -> None:
+    """A field no eligible expert covers is named, with the expert excluded and a fix."""
     projects = [{**PROJECTS[0], "fields": "520.20.10;520.40.20"}]
     conflicts = [{"expert": "E8", "project": "P1", "reason": "本人申报"}]
     problem = make(
@@ -61,6 +67,7 @@ def test_field_nobody_eligible_covers() -> None:
 
 
 def test_loads_too_small_for_demand_names_projects_and_binding_experts() -> None:
+    """Loads too small in all: the clash names the projects, the experts and the raise needed."""
     problem = short_of_reviews()
     [clash] = clashes(problem)
     assert clash.rule == "load"
@@ -107,15 +114,10 @@ def test_rules_that_clash_only_together_give_a_minimal_set() -> None:
     ]
 
 
-def test_cli_prints_the_diagnosis_and_records_it_in_the_report(tmp_path) -> None:
-    import json
-
-    from expertmatch.cli import main
-
-    from .helpers import tiny_tables, write_tables
-
+def test_cli_prints_the_diagnosis_and_records_it_in_the_report(tmp_path: Path) -> None:
+    """`assign` on an infeasible batch exits 3, writes no assignment, records the diagnosis."""
     folder = write_tables(
-        tmp_path / "batch", tiny_tables(), rules="panel_size = 5\nenterprise_min_share = 1\n"
+        tmp_path / "batch", two_project_tables(), rules="panel_size = 5\nenterprise_min_share = 1\n"
     )
     report = tmp_path / "report.json"
     code = main(["assign", str(folder), "-o", str(tmp_path / "a.csv"), "--report", str(report)])

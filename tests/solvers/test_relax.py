@@ -11,9 +11,8 @@ from hypothesis import HealthCheck, given, settings
 
 import expertmatch as em
 from expertmatch.cli import main
-
-from .conftest import PROJECTS, make, short_of_reviews
-from .test_properties import tiny_batches
+from tests.batches import PROJECTS, make, short_of_reviews, two_project_tables, write_tables
+from tests.strategies import tiny_batches
 
 
 def hard_violations(problem: em.Problem, result: em.Result) -> list[em.Violation]:
@@ -23,6 +22,7 @@ def hard_violations(problem: em.Problem, result: em.Result) -> list[em.Violation
 
 
 def combined() -> em.Problem:
+    """Panel of 2 that must cover 1.1 and 1.2 and hold an enterprise seat: not all can hold."""
     experts = [
         {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
         {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
@@ -39,11 +39,13 @@ def combined() -> em.Problem:
 
 
 def test_feasible_batch_is_not_bent(tiny: em.Problem) -> None:
+    """A batch whose rules all hold is solved with no bend."""
     result = em.assign(tiny, relax=True)
     assert result.bends == () and em.verify(tiny, result) == []
 
 
 def test_default_order_bends_coverage_before_enterprise_share() -> None:
+    """By default coverage bends first: the enterprise seat is kept."""
     problem = combined()
     result = em.assign(problem, relax=True)
     assert [(b.rule, b.project, b.amount) for b in result.bends] == [("coverage", "P", 1)]
@@ -53,6 +55,7 @@ def test_default_order_bends_coverage_before_enterprise_share() -> None:
 
 
 def test_bend_order_is_configurable() -> None:
+    """With enterprise share first in the order, it bends instead of coverage."""
     problem = combined()
     order = ("max_per_org", "enterprise_share", "coverage", "max_load", "yearly_cap")
     result = em.assign(problem, relax=True, bend_order=order)
@@ -62,6 +65,7 @@ def test_bend_order_is_configurable() -> None:
 
 
 def test_loads_bend_by_the_fewest_reviews() -> None:
+    """Loads too small for demand bend by exactly the missing review."""
     problem = short_of_reviews()
     result = em.assign(problem, relax=True)
     assert [(b.rule, b.amount) for b in result.bends] == [("max_load", 1)]
@@ -70,6 +74,7 @@ def test_loads_bend_by_the_fewest_reviews() -> None:
 
 
 def test_conflicts_never_bend() -> None:
+    """Too few experts without a conflict stays infeasible under relax."""
     problem = make(
         projects=[{**PROJECTS[0], "organization": "U1"}],
         rules={"panel_size": 7, "enterprise_min_share": 0, "max_per_org": 3},
@@ -79,6 +84,7 @@ def test_conflicts_never_bend() -> None:
 
 
 def test_bad_bend_order_is_refused() -> None:
+    """A bend order that does not list each bendable rule is refused."""
     with pytest.raises(ValueError, match="bend order must list each"):
         em.assign(combined(), relax=True, bend_order=("coverage",))
 
@@ -86,11 +92,10 @@ def test_bad_bend_order_is_refused() -> None:
 def test_cli_relax_exits_0_and_lists_every_bend(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from .helpers import tiny_tables, write_tables
-
+    """`assign --relax` exits 0 where a plain assign exits 3, and reports every bend."""
     folder = write_tables(
         tmp_path / "batch",
-        tiny_tables(),
+        two_project_tables(),
         rules="panel_size = 3\nenterprise_min_share = 1\nmax_per_org = 3\n",
     )
     out, report = tmp_path / "a.csv", tmp_path / "r.json"
@@ -101,9 +106,11 @@ def test_cli_relax_exits_0_and_lists_every_bend(
     assert "bent [enterprise_share]" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_batches())
 def test_relaxed_results_bend_only_what_they_list(batch: dict) -> None:
+    """On random tiny batches verify() finds exactly the bends the result lists."""
     problem = em.from_tables(**batch)
     try:
         result = em.assign(problem, relax=True, time_limit=20)

@@ -8,11 +8,11 @@ import pytest
 
 import expertmatch as em
 from expertmatch.domain.conflicts import conflict_pairs, explain_conflicts, kinds_of
-
-from .conftest import ORGS, PROJECTS, make
+from tests.batches import ORGS, PROJECTS, make
 
 
 def eligible_experts(problem: em.Problem, project: str = "P1") -> set[str]:
+    """The experts eligible for ``project``."""
     p = problem.project_index[project]
     return {
         problem.expert_ids[e]
@@ -21,22 +21,26 @@ def eligible_experts(problem: em.Problem, project: str = "P1") -> set[str]:
 
 
 def test_baseline_all_eight_experts_are_eligible() -> None:
+    """With no conflict in the tiny batch, every expert is eligible."""
     assert eligible_experts(make()) == {f"E{i}" for i in range(1, 9)}
 
 
 def test_same_org_applicant() -> None:
+    """Experts of the applicant organization are excluded as same_org."""
     problem = make(projects=[{**PROJECTS[0], "organization": "U1"}])
     assert eligible_experts(problem) == {"E1", "E2", "E3", "E4", "E6", "E8"}
     assert any("same_org" in r and "applicant" in r for r in em.why_ineligible(problem, "E5", "P1"))
 
 
 def test_same_org_partner() -> None:
+    """Experts of a partner organization are excluded as same_org (partner)."""
     problem = make(projects=[{**PROJECTS[0], "partners": "I1;C2"}])
     assert eligible_experts(problem) == {"E1", "E3", "E5", "E7"}
     assert any("partner" in r for r in em.why_ineligible(problem, "E6", "P1"))
 
 
 def test_org_group_via_parent_links_two_levels_up() -> None:
+    """Organizations with the same root, two parent links up, are one group (org_group)."""
     orgs = [dict(o) for o in ORGS] + [
         {"id": "G", "name": "集团", "type": "enterprise", "parent": ""}
     ]
@@ -53,6 +57,7 @@ def test_org_group_via_parent_links_two_levels_up() -> None:
 
 
 def test_team_member_who_is_an_expert() -> None:
+    """An expert on the applicant team is excluded as team."""
     problem = make(members=[{"project": "P1", "person": "E5"}, {"project": "P1", "person": "M1"}])
     assert "E5" not in eligible_experts(problem)
     assert em.why_ineligible(problem, "E5", "P1") == ["team: the expert is on the applicant team"]
@@ -71,6 +76,7 @@ def test_team_member_who_is_an_expert() -> None:
     ],
 )
 def test_collaborator_window(kind: str, year: object, barred: bool) -> None:
+    """A relation with a team member bars the expert by kind and within the year window."""
     problem = make(
         members=[{"project": "P1", "person": "M1"}],
         relations=[{"a": "M1", "b": "E2", "kind": kind, "year": year}],
@@ -82,11 +88,13 @@ def test_collaborator_window(kind: str, year: object, barred: bool) -> None:
 
 
 def test_relation_with_someone_not_on_the_team_is_no_conflict() -> None:
+    """A relation with someone outside the team is no conflict."""
     problem = make(relations=[{"a": "M9", "b": "E2", "kind": "advisor", "year": ""}])
     assert "E2" in eligible_experts(problem)
 
 
 def test_declared_conflict() -> None:
+    """A conflict listed in conflicts.csv excludes the pair, with its reason."""
     problem = make(conflicts=[{"expert": "E7", "project": "P1", "reason": "近期合作"}])
     assert "E7" not in eligible_experts(problem)
     assert em.why_ineligible(problem, "E7", "P1") == [
@@ -95,6 +103,7 @@ def test_declared_conflict() -> None:
 
 
 def test_several_reasons_are_all_listed() -> None:
+    """Every reason that applies is listed, in the contract's order."""
     problem = make(
         projects=[{**PROJECTS[0], "organization": "U1"}],
         conflicts=[{"expert": "E5", "project": "P1", "reason": ""}],
@@ -121,6 +130,7 @@ def test_bulk_conflicts_match_pairwise_explanations(demo: em.Problem) -> None:
 
 
 def test_conflicted_pairs_are_never_eligible(demo: em.Problem) -> None:
+    """No conflicted pair is eligible, and the eligible pairs are sorted and unique."""
     n = demo.n_experts
     conflict = set((conflict_pairs(demo)[0] * n + conflict_pairs(demo)[1]).tolist())
     pairs = em.eligible_pairs(demo)

@@ -1,18 +1,34 @@
 """Each rule of the contract, alone, changes the optimal panels exactly as it should.
 
 Scores are supplied so that the unconstrained optimum breaks the rule under test; every result
-is also checked by verify().
+is also checked by verify(). Then the rules themselves: the contract's defaults, exact shares,
+and which value wins (a row's own value, the ``rules`` argument, rules.toml, the default).
 """
 
 from __future__ import annotations
 
+import datetime
+import math
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import expertmatch as em
-
-from .conftest import PROJECTS, make
+from expertmatch import Rules
+from tests.batches import (
+    EXPERTS,
+    PROJECTS,
+    build,
+    cell,
+    make,
+    rule,
+    two_project_tables,
+    write_tables,
+)
 
 # Scores that favour the university/institute experts E5-E8 over enterprise experts E1-E4.
 FAVOUR_ACADEMIC = {"E1": 3, "E2": 2, "E3": 1.5, "E4": 1, "E5": 9, "E6": 8, "E7": 7, "E8": 6}
@@ -62,8 +78,6 @@ def test_enterprise_min_share() -> None:
 
 
 def test_enterprise_type_from_the_expert_row_overrides_the_organization() -> None:
-    from .conftest import EXPERTS
-
     experts = [dict(e) for e in EXPERTS]
     experts[4]["org_type"] = "enterprise"  # E5 works at U1 but is registered as enterprise
     result = solve(
@@ -109,8 +123,6 @@ def test_coverage_at_level_2() -> None:
 
 def test_coverage_of_a_coarse_project_field() -> None:
     """A project field at level 1 (``530``) is covered by any 530.* expert at any level."""
-    from .conftest import EXPERTS
-
     experts = [dict(e) for e in EXPERTS]
     experts[7]["fields"] = "530.10.10"
     projects = [{**PROJECTS[0], "fields": "520.20.10;530"}]
@@ -143,8 +155,6 @@ def test_max_load_across_projects() -> None:
 
 
 def test_expert_row_max_load_overrides_the_rule() -> None:
-    from .conftest import EXPERTS
-
     experts = [dict(e) for e in EXPERTS]
     experts[4]["max_load"] = 1
     projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
@@ -160,8 +170,6 @@ def test_expert_row_max_load_overrides_the_rule() -> None:
 
 
 def test_yearly_cap_counts_reviews_already_done() -> None:
-    from .conftest import EXPERTS
-
     experts = [dict(e) for e in EXPERTS]
     experts[4]["used"] = 9  # E5: one review left under yearly_cap 10
     projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
@@ -254,3 +262,83 @@ def test_infeasible_global_capacity_by_max_flow() -> None:
 def test_infeasible_max_per_org() -> None:
     with pytest.raises(em.InfeasibleError, match=r"\[max_per_org\] P1 needs 5 experts at most 1"):
         em.assign(make(rules={"panel_size": 5, "enterprise_min_share": 0}))
+
+
+# -- rules: parsing, defaults, exact shares, overrides ---------------------------------------------
+
+
+def test_rules_defaults_match_contract() -> None:
+    rules = Rules()
+    assert rules.panel_size == 5
+    assert rules.max_load == 6
+    assert rules.yearly_cap == 10
+    assert rules.enterprise_min_share == Fraction(1, 3)
+    assert rules.max_per_org == 1
+    assert rules.coverage_level == 2
+    assert rules.min_score == 0
+    assert rules.reference_year == datetime.date.today().year
+    assert rules.collaboration_window == 3
+    assert rules.enterprise_target_share is None
+    assert rules.max_probability == 1
+    assert Rules.from_mapping({}) == rules
+
+
+def test_folder_without_rules_uses_defaults(tmp_path: Path) -> None:
+    problem = em.load(write_tables(tmp_path / "b", two_project_tables(), rules=None))
+    assert problem.rules == Rules()
+    assert problem.project_panel_size.tolist() == [5, 5]
+
+
+@pytest.mark.parametrize("share", ["1/5", 0.2, "0.2"])
+def test_share_is_exact(share: Any) -> None:
+    rules = Rules.from_mapping({"enterprise_min_share": share})
+    assert rules.enterprise_min_share == Fraction(1, 5)
+    assert rules.enterprise_required(5) == 1
+    assert rules.enterprise_required(10) == 2
+    assert rules.enterprise_required(15) == 3  # 0.2 * 15 == 3.0000000000000004 in floats
+    assert rules.enterprise_required(6) == 2
+    assert rules.as_dict()["enterprise_min_share"] == "1/5"
+
+
+@given(k=st.integers(0, 100), n=st.integers(1, 60))
+def test_share_from_decimal_is_exact(k: int, n: int) -> None:
+    share = k / 100
+    rules = Rules.from_mapping({"enterprise_min_share": share})
+    assert rules.enterprise_required(n) == math.ceil(Fraction(k, 100) * n)
+
+
+def test_rules_toml_share_float_exact(tmp_path: Path) -> None:
+    folder = build(tmp_path / "b", rule("enterprise_min_share = 0.2"), rule("panel_size = 15"))
+    problem = em.load(folder)
+    assert problem.enterprise_required.tolist() == [3, 3]
+
+
+def test_rules_argument_overrides_folder_rules(tmp_path: Path) -> None:
+    folder = build(tmp_path / "b")
+    assert em.load(folder).rules.panel_size == 2
+    other = tmp_path / "other.toml"
+    other.write_text('panel_size = 3\nenterprise_min_share = "1/2"\n', encoding="utf-8")
+    for rules in (other, str(other)):
+        problem = em.load(folder, rules=rules)
+        assert problem.rules == Rules.from_file(other)
+        assert problem.project_panel_size.tolist() == [3, 3]
+        assert problem.enterprise_required.tolist() == [2, 2]
+    assert em.load(folder, rules={"panel_size": 4}).rules.panel_size == 4
+    assert em.load(folder, rules=Rules(panel_size=1)).rules.panel_size == 1
+
+
+def test_row_values_override_rules(tmp_path: Path) -> None:
+    folder = build(
+        tmp_path / "b",
+        cell("projects", 1, "panel_size", "3"),
+        cell("experts", 1, "max_load", "1"),
+        cell("experts", 4, "max_load", "0"),
+        rule("max_load = 4"),
+    )
+    problem = em.load(folder)
+    assert problem.project_panel_size.tolist() == [2, 3]
+    assert problem.expert_max_load.tolist() == [4, 1, 2, 4, 0]  # E3's row says 2
+    assert problem.enterprise_required.tolist() == [1, 1]
+    # yearly_cap - used caps the capacity too (E2 used 1 of 10 but max_load 1)
+    assert problem.expert_capacity.tolist() == [4, 1, 2, 4, 0]
+    assert problem.with_rules({"yearly_cap": 2}).expert_capacity.tolist() == [2, 1, 2, 2, 0]

@@ -1,0 +1,119 @@
+"""The exact solver (priced LP, CP-SAT finish): every returned assignment passes verify(); on
+tiny batches the objective equals the brute-force optimum and "infeasible" means brute force
+finds nothing; the same input and seed give the same output; the status says why it stopped."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import expertmatch as em
+from tests.strategies import brute_force, check_against_brute_force, coverage_batches, tiny_batches
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_batches())
+def test_tiny_batches_match_brute_force(batch: dict[str, Any]) -> None:
+    """On random tiny batches the solver's optimum (also with pricing forced) is brute force's."""
+    check_against_brute_force(batch)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_projects=st.integers(5, 60),
+    share=st.sampled_from([Fraction(1, 5), Fraction(1, 3), Fraction(2, 5)]),
+    level=st.integers(0, 3),
+)
+def test_generated_batches_pass_verify(
+    seed: int, n_projects: int, share: Fraction, level: int
+) -> None:
+    """Generated batches of any size are solved to proven optimality, or named infeasible."""
+    tables = em.generate(n_projects, 3 * n_projects, seed=seed)
+    problem = em.from_tables(
+        **tables, rules={"enterprise_min_share": share, "coverage_level": level}
+    )
+    try:
+        result = em.assign(problem, time_limit=30)
+    except em.InfeasibleError as err:  # allowed, but it must name projects and rules
+        assert err.clashes and all(c.rule for c in err.clashes)
+        return
+    assert em.verify(problem, result) == []
+    assert result.gap <= 1e-9 and result.status == "optimal"
+
+
+def test_same_input_and_seed_give_identical_output() -> None:
+    """The same input and seed give the same assignment, table and input hash."""
+    tables = em.generate(150, 450, seed=7)
+    first = em.assign(em.from_tables(**tables), seed=3)
+    second = em.assign(em.from_tables(**tables), seed=3)
+    assert first.assignment == second.assignment
+    assert first.to_frame().equals(second.to_frame())
+    assert first.report()["input_sha256"] == second.report()["input_sha256"]
+
+
+def test_demo_is_solved_to_optimal_and_verified(demo: em.Problem, demo_result: em.Result) -> None:
+    """The demo batch is solved to proven optimality, every field covered, every share kept."""
+    assert demo_result.status == "optimal" and demo_result.gap == 0
+    assert em.verify(demo, demo_result) == []
+    summary = demo_result.summary()
+    assert summary["fields_covered"] == summary["fields_to_cover"]
+    assert summary["enterprise_share_min_panel"] >= 1 / 3 - 1e-9
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(coverage_batches())
+def test_overlapping_rules_match_brute_force(batch: dict[str, Any]) -> None:
+    """Here the LP relaxation is often fractional, so the CP-SAT finish does the work."""
+    check_against_brute_force(batch)
+
+
+def test_fractional_lp_is_finished_exactly_by_cp_sat() -> None:
+    """Panel of 2 must cover fields A and B and hold one enterprise expert.
+
+    a (covers A), b (covers B) and e (enterprise) score 10 each, ab (covers both, enterprise)
+    scores 1. The LP takes a = b = e = ab = 1/2 for 15.5; the best panel holds ab: 11.
+    """
+    experts = [
+        {"id": "a", "organization": "O1", "org_type": "university", "fields": "1.1.1"},
+        {"id": "b", "organization": "O2", "org_type": "university", "fields": "1.2.1"},
+        {"id": "e", "organization": "O3", "org_type": "enterprise", "fields": "1.3.1"},
+        {"id": "ab", "organization": "O4", "org_type": "enterprise", "fields": "1.1.2;1.2.2"},
+    ]
+    projects = [{"id": "P", "organization": "X", "fields": "1.1;1.2"}]
+    scores = [
+        {"expert": e, "project": "P", "score": s}
+        for e, s in (("a", 10), ("b", 10), ("e", 10), ("ab", 1))
+    ]
+    problem = em.from_tables(
+        experts=experts,
+        projects=projects,
+        scores=scores,
+        rules={"panel_size": 2, "enterprise_min_share": "1/2"},
+    )
+    result = em.assign(problem)
+    assert result.stats["lp_fractional"] > 0
+    assert result.status == "optimal" and result.objective == 11 and result.bound == 11
+    assert "ab" in result.panels["P"]
+    assert brute_force(problem) == 11
+
+
+@pytest.mark.slow
+def test_status_says_why_the_search_stopped() -> None:
+    """Short of a proof, the status is `feasible` at the gap limit and `timeout` on the clock;
+    either way the bound holds (this batch's LP is fractional; its optimum is 49,642.33)."""
+    problem = em.from_tables(**em.generate(1000, 3000, seed=3, with_scores=True))
+    rushed = em.assign(problem, time_limit=0.5)
+    assert em.verify(problem, rushed) == []
+    assert rushed.status in ("optimal", "timeout")
+    assert rushed.bound >= 49_642.33 - 1e-6 >= rushed.objective - 1e-6
+    enough = em.assign(problem, gap_limit=0.001)
+    assert enough.status in ("optimal", "feasible") and enough.gap <= 0.001
+    full = em.assign(problem)
+    assert full.status == "optimal" and full.objective == pytest.approx(49_642.33)
