@@ -8,7 +8,7 @@ Use it on any assignment — a :class:`Result`, a DataFrame or CSV with ``projec
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ class Violation:
 
 
 def _pairs(assignment: Any) -> list[tuple[str, str]]:
-
+    """The assignment as (project id, expert id) pairs, in its own order."""
     if isinstance(assignment, Result):
         return assignment.assignment
     if isinstance(assignment, pd.DataFrame):
@@ -51,123 +51,194 @@ def _pairs(assignment: Any) -> list[tuple[str, str]]:
 
 
 def verify(problem: Problem, assignment: Any) -> list[Violation]:
-    """Every violation of the batch's rules by ``assignment``; an empty list means it is valid."""
-    rules = problem.rules
-    out: list[Violation] = []
+    """Every violation of the batch's rules by ``assignment``; an empty list means it is valid.
+
+    The order is fixed: pair by pair (unknown ids, repeats, conflicts), then min_score, then
+    expert by expert (max_load, yearly_cap), project by project (panel_size,
+    enterprise_share, max_per_org, coverage), and last the batch's enterprise_target_share.
+    """
+    panels, out = _check_pairs(problem, _pairs(assignment))
+    out += _check_min_score(problem, panels)
+    loads: Counter[int] = Counter(e for members in panels.values() for e in members)
+    for e, load in sorted(loads.items()):
+        for expert_check in _EXPERT_CHECKS:
+            out.extend(expert_check(problem, e, load))
+    for p in range(problem.n_projects):
+        members = panels.get(p, [])
+        for panel_check in _PANEL_CHECKS:
+            out.extend(panel_check(problem, p, members))
+    out.extend(_check_enterprise_target_share(problem, loads))
+    return out
+
+
+# -- pairs -----------------------------------------------------------------------------------
+
+
+def _check_pairs(
+    problem: Problem, pairs: list[tuple[str, str]]
+) -> tuple[dict[int, list[int]], list[Violation]]:
+    """Each project's panel (expert positions, as listed) and what is wrong pair by pair:
+    unknown ids and repeats (such a pair is left out of the panels), conflicts of interest."""
     panels: dict[int, list[int]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
-    for project_id, expert_id in _pairs(assignment):
-        if project_id not in problem.project_index:
-            out.append(Violation(Rule.UNKNOWN_ID, f"unknown project {project_id!r}", project_id))
-            continue
-        if expert_id not in problem.expert_index:
-            out.append(
-                Violation(Rule.UNKNOWN_ID, f"unknown expert {expert_id!r}", project_id, expert_id)
-            )
-            continue
-        if (project_id, expert_id) in seen:
-            out.append(Violation(Rule.DUPLICATE, "the pair is listed twice", project_id, expert_id))
+    out: list[Violation] = []
+    for project_id, expert_id in pairs:
+        wrong = _check_ids(problem, seen, project_id, expert_id)
+        if wrong is not None:
+            out.append(wrong)
             continue
         seen.add((project_id, expert_id))
         p, e = problem.project_index[project_id], problem.expert_index[expert_id]
         panels[p].append(e)
-        for reason in explain_conflicts(problem, p, e):
-            out.append(Violation(Rule.CONFLICT, reason, project_id, expert_id))
+        out.extend(_check_conflict(problem, p, e))
+    return panels, out
+
+
+def _check_ids(
+    problem: Problem, seen: set[tuple[str, str]], project_id: str, expert_id: str
+) -> Violation | None:
+    """``unknown_id`` (project first) or ``duplicate`` (the pair is already in ``seen``)."""
+    if project_id not in problem.project_index:
+        return Violation(Rule.UNKNOWN_ID, f"unknown project {project_id!r}", project_id)
+    if expert_id not in problem.expert_index:
+        return Violation(Rule.UNKNOWN_ID, f"unknown expert {expert_id!r}", project_id, expert_id)
+    if (project_id, expert_id) in seen:
+        return Violation(Rule.DUPLICATE, "the pair is listed twice", project_id, expert_id)
+    return None
+
+
+def _check_conflict(problem: Problem, p: int, e: int) -> Iterator[Violation]:
+    """``conflict``: every conflict of interest between the expert and the project."""
+    for reason in explain_conflicts(problem, p, e):
+        yield Violation(Rule.CONFLICT, reason, problem.project_ids[p], problem.expert_ids[e])
+
+
+def _check_min_score(problem: Problem, panels: Mapping[int, list[int]]) -> list[Violation]:
+    """``min_score``: every listed pair must score above it (pairs in panel order)."""
     listed = [(p, e) for p, members in panels.items() for e in members]
-    if listed:
-        scores = pair_scores(
-            problem, np.array([p for p, _ in listed]), np.array([e for _, e in listed])
+    if not listed:
+        return []
+    minimum = problem.rules.min_score
+    scores = pair_scores(
+        problem, np.array([p for p, _ in listed]), np.array([e for _, e in listed])
+    )
+    return [
+        Violation(
+            Rule.MIN_SCORE,
+            f"score {score:g} is not above min_score {minimum:g}",
+            problem.project_ids[p],
+            problem.expert_ids[e],
         )
-        for (p, e), score in zip(listed, scores, strict=True):
-            if not score > rules.min_score:
-                out.append(
-                    Violation(
-                        Rule.MIN_SCORE,
-                        f"score {score:g} is not above min_score {rules.min_score:g}",
-                        problem.project_ids[p],
-                        problem.expert_ids[e],
-                    )
-                )
+        for (p, e), score in zip(listed, scores, strict=True)
+        if not score > minimum
+    ]
 
-    loads: Counter[int] = Counter(e for members in panels.values() for e in members)
-    for e, load in sorted(loads.items()):
-        expert_id = problem.expert_ids[e]
-        max_load = int(problem.expert_max_load[e])
-        if load > max_load:
-            out.append(
-                Violation(
-                    Rule.MAX_LOAD, f"{load} reviews, max_load is {max_load}", expert=expert_id
-                )
-            )
-        used = int(problem.expert_used[e])
-        if used + load > rules.yearly_cap:
-            out.append(
-                Violation(
-                    Rule.YEARLY_CAP,
-                    f"{used} used + {load} now exceeds yearly_cap {rules.yearly_cap}",
-                    expert=expert_id,
-                )
-            )
 
-    tree = problem.field_tree
-    for p, project_id in enumerate(problem.project_ids):
-        members = panels.get(p, [])
-        size = int(problem.project_panel_size[p])
-        if len(members) != size:
-            out.append(
-                Violation(
-                    Rule.PANEL_SIZE, f"panel has {len(members)} experts, needs {size}", project_id
-                )
-            )
-        need = rules.enterprise_required(size)
-        got = sum(problem.expert_type[e] == "enterprise" for e in members)
-        if got < need:
-            out.append(
-                Violation(
-                    Rule.ENTERPRISE_SHARE,
-                    f"{got} enterprise experts, needs {need} "
-                    f"(share {rules.enterprise_min_share} of {size})",
-                    project_id,
-                )
-            )
-        per_org = Counter(int(problem.expert_org[e]) for e in members)
-        for org, count in sorted(per_org.items()):
-            if count > rules.max_per_org:
-                out.append(
-                    Violation(
-                        Rule.MAX_PER_ORG,
-                        f"{count} experts from "
-                        f"{problem.org_names[org]} ({problem.org_ids[org]}), at "
-                        f"most {rules.max_per_org} allowed",
-                        project_id,
-                    )
-                )
-        if rules.coverage_level > 0:
-            for f in problem.project_fields[p]:
-                if not any(
-                    tree.covers(g, f, rules.coverage_level)
-                    for e in members
-                    for g in problem.expert_fields[e]
-                ):
-                    out.append(
-                        Violation(
-                            Rule.COVERAGE,
-                            f"no panel expert covers field {f} at level {rules.coverage_level}",
-                            project_id,
-                        )
-                    )
+# -- experts: (problem, expert, load) -> violations -----------------------------------------
 
-    if rules.enterprise_target_share is not None:
-        total = int(problem.project_panel_size.sum())
-        need_all = rules.enterprise_target_required(total)
-        got_all = sum(
-            problem.expert_type[e] == "enterprise" for e, n in loads.items() for _ in range(n)
+
+def _check_max_load(problem: Problem, e: int, load: int) -> Iterator[Violation]:
+    """``max_load``: the expert's own, else the rule's."""
+    max_load = int(problem.expert_max_load[e])
+    if load > max_load:
+        yield Violation(
+            Rule.MAX_LOAD, f"{load} reviews, max_load is {max_load}", expert=problem.expert_ids[e]
         )
-        if got_all < need_all:
-            out.append(
-                Violation(
-                    Rule.ENTERPRISE_TARGET_SHARE,
-                    f"{got_all} of the batch's reviews are by enterprise experts, needs {need_all}",
-                )
+
+
+def _check_yearly_cap(problem: Problem, e: int, load: int) -> Iterator[Violation]:
+    """``yearly_cap``: reviews already done this year plus this batch's."""
+    used, cap = int(problem.expert_used[e]), problem.rules.yearly_cap
+    if used + load > cap:
+        yield Violation(
+            Rule.YEARLY_CAP,
+            f"{used} used + {load} now exceeds yearly_cap {cap}",
+            expert=problem.expert_ids[e],
+        )
+
+
+_EXPERT_CHECKS: tuple[Callable[[Problem, int, int], Iterable[Violation]], ...] = (
+    _check_max_load,
+    _check_yearly_cap,
+)
+
+
+# -- panels: (problem, project, panel) -> violations ----------------------------------------
+
+
+def _check_panel_size(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
+    """``panel_size``: exactly the project's size."""
+    size = int(problem.project_panel_size[p])
+    if len(members) != size:
+        yield Violation(
+            Rule.PANEL_SIZE,
+            f"panel has {len(members)} experts, needs {size}",
+            problem.project_ids[p],
+        )
+
+
+def _check_enterprise_share(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
+    """``enterprise_share``: at least ceil(share x panel size) enterprise experts."""
+    rules, size = problem.rules, int(problem.project_panel_size[p])
+    need = rules.enterprise_required(size)
+    got = sum(problem.expert_type[e] == "enterprise" for e in members)
+    if got < need:
+        yield Violation(
+            Rule.ENTERPRISE_SHARE,
+            f"{got} enterprise experts, needs {need} "
+            f"(share {rules.enterprise_min_share} of {size})",
+            problem.project_ids[p],
+        )
+
+
+def _check_max_per_org(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
+    """``max_per_org``: per organization, in the order of the organizations."""
+    limit = problem.rules.max_per_org
+    per_org = Counter(int(problem.expert_org[e]) for e in members)
+    for org, count in sorted(per_org.items()):
+        if count > limit:
+            yield Violation(
+                Rule.MAX_PER_ORG,
+                f"{count} experts from {problem.org_names[org]} ({problem.org_ids[org]}), at "
+                f"most {limit} allowed",
+                problem.project_ids[p],
             )
-    return out
+
+
+def _check_coverage(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
+    """``coverage``: each of the project's fields covered by a panel expert at the level."""
+    level, tree = problem.rules.coverage_level, problem.field_tree
+    if level <= 0:
+        return
+    for f in problem.project_fields[p]:
+        if not any(tree.covers(g, f, level) for e in members for g in problem.expert_fields[e]):
+            yield Violation(
+                Rule.COVERAGE,
+                f"no panel expert covers field {f} at level {level}",
+                problem.project_ids[p],
+            )
+
+
+_PANEL_CHECKS: tuple[Callable[[Problem, int, list[int]], Iterable[Violation]], ...] = (
+    _check_panel_size,
+    _check_enterprise_share,
+    _check_max_per_org,
+    _check_coverage,
+)
+
+
+# -- the batch -------------------------------------------------------------------------------
+
+
+def _check_enterprise_target_share(problem: Problem, loads: Counter[int]) -> Iterator[Violation]:
+    """``enterprise_target_share`` (if set): the batch's enterprise reviews against its target."""
+    rules = problem.rules
+    if rules.enterprise_target_share is None:
+        return
+    need = rules.enterprise_target_required(int(problem.project_panel_size.sum()))
+    got = sum(problem.expert_type[e] == "enterprise" for e, n in loads.items() for _ in range(n))
+    if got < need:
+        yield Violation(
+            Rule.ENTERPRISE_TARGET_SHARE,
+            f"{got} of the batch's reviews are by enterprise experts, needs {need}",
+        )
