@@ -76,20 +76,24 @@ def graph() -> nx.DiGraph:
 
 
 def test_no_import_cycle(graph: nx.DiGraph) -> None:
+    """No module imports, at any depth, a module that imports it back."""
     assert list(nx.simple_cycles(graph)) == []
 
 
 def test_imports_only_point_down(graph: nx.DiGraph) -> None:
+    """Every import points to the module's own layer or a lower one."""
     upward = [(a, b) for a, b in graph.edges if _layer(b) > _layer(a)]
     assert upward == []
 
 
 def test_at_most_twelve_modules_at_the_top() -> None:
+    """The package keeps at most twelve top-level modules."""
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(top) <= 12, top
 
 
 def test_no_function_over_100_lines() -> None:
+    """No function in the package is longer than 100 lines."""
     long = []
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -101,6 +105,7 @@ def test_no_function_over_100_lines() -> None:
 
 
 def test_every_public_name_imports() -> None:
+    """Every name in expertmatch.__all__ exists."""
     import expertmatch
 
     missing = [n for n in expertmatch.__all__ if not hasattr(expertmatch, n)]

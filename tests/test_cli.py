@@ -73,11 +73,13 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def test_assign_demo_exit_0_and_files(demo_run: dict) -> None:
+    """`assign` on the demo exits 0 and writes exactly the assignment and the report."""
     assert demo_run["code"] == 0
     assert sorted(p.name for p in demo_run["dir"].iterdir()) == ["out.csv", "rep.json"]
 
 
 def test_assignment_csv_columns_and_panels(demo_run: dict) -> None:
+    """The assignment CSV has the documented columns and full, distinct panels of scored pairs."""
     frame = pd.read_csv(
         demo_run["csv"], encoding="utf-8-sig", dtype={"project": str, "expert": str}
     )
@@ -100,6 +102,7 @@ def test_assignment_csv_columns_and_panels(demo_run: dict) -> None:
 
 
 def test_report_contents(demo_run: dict) -> None:
+    """report.json holds status, bound, gap, seed, input hash, rules and a consistent summary."""
     report = json.loads(demo_run["report"].read_text(encoding="utf-8"))
     assert set(report) >= REPORT_KEYS
     assert report["status"] == "optimal"
@@ -135,12 +138,14 @@ def test_report_contents(demo_run: dict) -> None:
 
 
 def test_objective_is_sum_of_scores(demo_run: dict) -> None:
+    """The reported objective is the sum of the assignment's scores."""
     report = json.loads(demo_run["report"].read_text(encoding="utf-8"))
     frame = pd.read_csv(demo_run["csv"], encoding="utf-8-sig")
     assert math.isclose(frame["score"].sum(), report["objective"], abs_tol=1e-4)
 
 
 def test_demo_assignment_passes_verify(demo_run: dict, capsys: pytest.CaptureFixture) -> None:
+    """`verify` accepts the demo assignment, silently on standard error."""
     assert main(["verify", DEMO, str(demo_run["csv"])]) == 0
     captured = capsys.readouterr()
     assert "every rule holds" in captured.out
@@ -148,6 +153,7 @@ def test_demo_assignment_passes_verify(demo_run: dict, capsys: pytest.CaptureFix
 
 
 def test_same_seed_same_bytes_and_seed_recorded(tmp_path: Path) -> None:
+    """Two runs with the same seed write byte-identical assignments and record the seed."""
     runs = []
     for k in range(2):
         out, rep = tmp_path / f"a{k}.csv", tmp_path / f"r{k}.json"
@@ -160,6 +166,7 @@ def test_same_seed_same_bytes_and_seed_recorded(tmp_path: Path) -> None:
 
 
 def test_rules_flag_overrides_folder_rules(tmp_path: Path) -> None:
+    """`--rules` replaces the folder's rules.toml for `assign` and `verify`."""
     folder = two_project_folder(tmp_path / "batch")
     other = tmp_path / "other.toml"
     other.write_text(
@@ -180,6 +187,8 @@ def test_rules_flag_overrides_folder_rules(tmp_path: Path) -> None:
 
 
 def test_input_hash_follows_the_input(tmp_path: Path) -> None:
+    """The input hash is the same for the same batch and changes when a cell changes."""
+
     def sha(folder: Path) -> str:
         rep = folder.parent / f"{folder.name}.json"
         assert (
@@ -213,6 +222,7 @@ def _assert_nothing_written(folder: Path) -> None:
 def test_bad_input_exit_2_names_location_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture, column: str, value: str, expected: str
 ) -> None:
+    """Bad input exits 2, names file, row and column, and writes nothing."""
     tables = two_project_tables()
     tables["experts"][1][column] = value
     folder = two_project_folder(tmp_path / "batch", experts=tables["experts"])
@@ -240,6 +250,7 @@ def test_bad_input_exit_2_names_location_writes_nothing(
 
 
 def test_bad_input_keeps_previous_output(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Bad input leaves earlier output files untouched."""
     folder = two_project_folder(
         tmp_path / "batch", rules=TWO_PROJECT_RULES.replace("max_per_org = 1", "max_per_org = 0")
     )
@@ -254,6 +265,7 @@ def test_bad_input_keeps_previous_output(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_missing_input_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A missing folder or a missing required file exits 2 and names it, without a traceback."""
     assert main(["assign", str(tmp_path / "nowhere"), "-o", str(tmp_path / "o.csv")]) == 2
     assert "nowhere" in flat(capsys.readouterr().err)
     folder = two_project_folder(tmp_path / "batch")
@@ -265,6 +277,7 @@ def test_missing_input_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_bad_option_values_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """An invalid --time-limit or --seed exits 2, names the option and writes nothing."""
     out = tmp_path / "o.csv"
     assert main(["assign", DEMO, "-o", str(out), "--time-limit", "0"]) == 2
     assert "time_limit" in capsys.readouterr().err
@@ -276,6 +289,7 @@ def test_bad_option_values_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture)
 def test_huge_number_is_bad_input_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    """A number too large for an integer is bad input (exit 2), not a crash."""
     tables = two_project_tables()
     tables["experts"][0]["max_load"] = "99999999999999999999"
     folder = two_project_folder(tmp_path / "batch", experts=tables["experts"])
@@ -284,6 +298,7 @@ def test_huge_number_is_bad_input_not_a_traceback(
 
 
 def test_error_lines_are_not_wrapped(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Each input error is printed on one unwrapped line."""
     tables = two_project_tables()
     long_id = "ORGANIZATION_WITH_A_VERY_LONG_IDENTIFIER_NOT_LISTED_ANYWHERE"
     tables["experts"][0]["organization"] = long_id
@@ -313,6 +328,7 @@ def test_error_lines_are_not_wrapped(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_infeasible_exit_3_names_project_and_rule(
     tmp_path: Path, capsys: pytest.CaptureFixture, change: dict, project: str, rule: str
 ) -> None:
+    """An infeasible batch exits 3, names project and rule, and reports only the diagnosis."""
     tables = two_project_tables()
     if "panel" in change:
         tables["projects"][0]["panel_size"] = str(change["panel"])
@@ -343,6 +359,7 @@ def _assignment(path: Path, pairs: list[tuple[str, str]]) -> Path:
 
 
 def test_verify_hand_made_valid(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`verify` accepts a hand-made valid assignment."""
     folder = two_project_folder(tmp_path / "batch")
     good = _assignment(
         tmp_path / "good.csv", [("P1", "E3"), ("P1", "E5"), ("P2", "E2"), ("P2", "E4")]
@@ -352,6 +369,7 @@ def test_verify_hand_made_valid(tmp_path: Path, capsys: pytest.CaptureFixture) -
 
 
 def test_verify_hand_made_broken(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`verify` exits 1 and names each broken rule of a hand-made assignment."""
     folder = two_project_folder(tmp_path / "batch")
     # P1: E1 works for the applicant and nobody is from an enterprise; P2: one expert only
     bad = _assignment(tmp_path / "bad.csv", [("P1", "E1"), ("P1", "E5"), ("P2", "E4")])
@@ -366,6 +384,7 @@ def test_verify_hand_made_broken(tmp_path: Path, capsys: pytest.CaptureFixture) 
 
 
 def test_verify_max_per_org_and_load(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`verify` names an organization over its cap and an expert over max_load."""
     tables = two_project_tables()
     tables["experts"][4]["organization"] = "C2"  # E5 joins E4's organization
     tables["experts"][3]["max_load"] = "1"
@@ -380,6 +399,7 @@ def test_verify_max_per_org_and_load(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_verify_unknown_ids_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`verify` names unknown ids (exit 1) and refuses a file without the columns (exit 2)."""
     folder = two_project_folder(tmp_path / "batch")
     bad = _assignment(
         tmp_path / "bad.csv", [("P1", "E3"), ("P1", "E99"), ("P2", "E2"), ("P2", "E4")]
@@ -397,6 +417,7 @@ def test_verify_unknown_ids_and_bad_file(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_why_prints_reasons(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`why` prints each reason a pair is excluded, or that it is eligible."""
     folder = two_project_folder(tmp_path / "batch")
     assert main(["why", str(folder), "E1", "P1"]) == 0
     out = flat(capsys.readouterr().out)
@@ -413,6 +434,7 @@ def test_why_prints_reasons(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 
 
 def test_formula_titles_are_neutralised(tmp_path: Path) -> None:
+    """Cells a spreadsheet would run as formulas are quoted, and the file still verifies."""
     tables = two_project_tables()
     tables["projects"][0]["title"] = "=cmd|' /C calc'!A0"
     tables["projects"][1]["title"] = "@SUM(1+1)"
@@ -434,6 +456,7 @@ def test_formula_titles_are_neutralised(tmp_path: Path) -> None:
 
 
 def test_formula_ids_round_trip_through_verify(tmp_path: Path) -> None:
+    """An id that starts like a formula is quoted in the output and still verifies."""
     tables = two_project_tables()
     tables["projects"][0]["id"] = "-P1"
     tables["members"] = [{"project": "-P1", "person": "E2"}]
@@ -450,6 +473,7 @@ def test_formula_ids_round_trip_through_verify(tmp_path: Path) -> None:
 
 
 def test_unknown_flag_is_usage_error(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    """An unknown flag, a missing -o or no command is a usage error (exit 2) writing nothing."""
     with pytest.raises(SystemExit) as info:
         main(["assign", DEMO, "-o", str(tmp_path / "o.csv"), "--frobnicate"])
     assert info.value.code == 2
@@ -464,6 +488,7 @@ def test_unknown_flag_is_usage_error(capsys: pytest.CaptureFixture, tmp_path: Pa
 
 
 def test_demo_in_process_writes_output_dir(tmp_path: Path, capsys: pytest.CaptureFixture):
+    """`demo -o` writes the assignment and report, and the assignment verifies."""
     assert main(["demo", "-o", str(tmp_path / "demo_out")]) == 0
     assert "Demo batch" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "demo_out").iterdir()) == [
@@ -484,6 +509,7 @@ def _console_script() -> str:
 
 @pytest.mark.slow
 def test_console_script_demo() -> None:
+    """The installed `expertmatch` console script runs the demo to optimality."""
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     proc = subprocess.run(
         [_console_script(), "demo", "--time-limit", "60"],
@@ -500,6 +526,7 @@ def test_console_script_demo() -> None:
 
 
 def test_report_holds_the_audit_trail_of_every_pair(tmp_path: Path) -> None:
+    """report.json lists every pair of the assignment in order, with its score and why."""
     out, rep = tmp_path / "a.csv", tmp_path / "r.json"
     assert main(["assign", DEMO, "-o", str(out), "--report", str(rep), "--seed", "4"]) == 0
     report = json.loads(rep.read_text(encoding="utf-8"))

@@ -18,12 +18,14 @@ NOTEBOOKS = sorted(p for p in NOTEBOOK_DIR.rglob("*.ipynb") if ".ipynb_checkpoin
 
 
 def test_there_are_notebooks() -> None:
+    """The notebooks folder is not empty (so the next test checks something)."""
     assert NOTEBOOKS, f"no notebook found under {NOTEBOOK_DIR}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notebook runs top to bottom without an error."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(

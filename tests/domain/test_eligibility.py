@@ -10,6 +10,7 @@ from tests.batches import add_rows, build, cell
 
 
 def test_why_ineligible(tmp_path: Path) -> None:
+    """why_ineligible names every reason a pair is excluded; eligible pairs have none."""
     folder = build(
         tmp_path / "b",
         add_rows("conflicts", {"expert": "E5", "project": "P2", "reason": "近期合作"}),
@@ -41,6 +42,7 @@ def test_why_ineligible(tmp_path: Path) -> None:
 
 
 def test_why_ineligible_low_score(tmp_path: Path) -> None:
+    """A pair whose score is too low is excluded with a score reason."""
     folder = build(tmp_path / "b", cell("experts", 3, "fields", "310.10.10"))
     problem = em.load(folder)
     reasons = em.why_ineligible(problem, "E4", "P1")

@@ -50,6 +50,7 @@ def panel(result: em.Result, project: str = "P1") -> set[str]:
 
 
 def test_panel_size_from_rules_and_from_the_project_row() -> None:
+    """The panel size comes from the rules, or from the project's own row."""
     result = solve(
         make(scores=scores(FAVOUR_ACADEMIC), rules={"panel_size": 2, "enterprise_min_share": 0})
     )
@@ -66,6 +67,7 @@ def test_panel_size_from_rules_and_from_the_project_row() -> None:
 
 
 def test_enterprise_min_share() -> None:
+    """The panel takes ceil(share x size) enterprise experts, the best-scoring ones."""
     base = {"panel_size": 3, "max_per_org": 2}
     free = solve(make(scores=scores(FAVOUR_ACADEMIC), rules={**base, "enterprise_min_share": 0}))
     assert panel(free) == {"E5", "E6", "E7"}
@@ -78,6 +80,7 @@ def test_enterprise_min_share() -> None:
 
 
 def test_enterprise_type_from_the_expert_row_overrides_the_organization() -> None:
+    """An expert's own org_type overrides the organization's type."""
     experts = [dict(e) for e in EXPERTS]
     experts[4]["org_type"] = "enterprise"  # E5 works at U1 but is registered as enterprise
     result = solve(
@@ -91,6 +94,7 @@ def test_enterprise_type_from_the_expert_row_overrides_the_organization() -> Non
 
 
 def test_max_per_org() -> None:
+    """max_per_org limits how many experts of one organization sit on a panel."""
     rules = {"panel_size": 2, "enterprise_min_share": 0}
     # E5 and E7 are both at U1 and score best.
     table = {**FAVOUR_ACADEMIC, "E7": 8.5}
@@ -101,6 +105,7 @@ def test_max_per_org() -> None:
 
 
 def test_coverage_at_level_2() -> None:
+    """Coverage at level k asks for an expert sharing k levels of each project field."""
     projects = [{**PROJECTS[0], "fields": "520.20.10;520.40.20"}]
     rules = {"panel_size": 2, "enterprise_min_share": 0, "max_per_org": 2}
     off = solve(
@@ -138,6 +143,7 @@ def test_coverage_of_a_coarse_project_field() -> None:
 
 
 def test_max_load_across_projects() -> None:
+    """max_load caps an expert's reviews across projects."""
     projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
     rules = {"panel_size": 1, "enterprise_min_share": 0, "max_load": 1, "coverage_level": 0}
     result = solve(
@@ -155,6 +161,7 @@ def test_max_load_across_projects() -> None:
 
 
 def test_expert_row_max_load_overrides_the_rule() -> None:
+    """An expert's own max_load overrides the rule."""
     experts = [dict(e) for e in EXPERTS]
     experts[4]["max_load"] = 1
     projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
@@ -170,6 +177,7 @@ def test_expert_row_max_load_overrides_the_rule() -> None:
 
 
 def test_yearly_cap_counts_reviews_already_done() -> None:
+    """The yearly cap counts the reviews an expert already did this year."""
     experts = [dict(e) for e in EXPERTS]
     experts[4]["used"] = 9  # E5: one review left under yearly_cap 10
     projects = [{**PROJECTS[0], "id": "P1"}, {**PROJECTS[0], "id": "P2"}]
@@ -202,6 +210,7 @@ def test_yearly_cap_counts_reviews_already_done() -> None:
 
 
 def test_min_score_makes_low_pairs_ineligible() -> None:
+    """Pairs scoring at or below min_score are ineligible, down to infeasibility."""
     rules = {"panel_size": 3, "enterprise_min_share": 0, "max_per_org": 2}
     problem = make(scores=scores({**FAVOUR_ACADEMIC}), rules={**rules, "min_score": 6})
     assert {problem.expert_ids[e] for e in em.eligible_pairs(problem).expert} == {"E5", "E6", "E7"}
@@ -211,6 +220,7 @@ def test_min_score_makes_low_pairs_ineligible() -> None:
 
 
 def test_absent_supplied_score_means_ineligible() -> None:
+    """With supplied scores, a pair without a score is ineligible."""
     problem = make(
         scores=scores({"E5": 1.0, "E6": 2.0}), rules={"panel_size": 2, "enterprise_min_share": 0}
     )
@@ -219,6 +229,7 @@ def test_absent_supplied_score_means_ineligible() -> None:
 
 
 def test_enterprise_target_share_of_the_whole_round() -> None:
+    """enterprise_target_share holds over the whole round."""
     projects = [{**PROJECTS[0], "id": f"P{i}"} for i in (1, 2)]
     rules = {"panel_size": 2, "enterprise_min_share": 0, "max_per_org": 2, "max_load": 2}
     table = scores(FAVOUR_ACADEMIC, ("P1", "P2"))
@@ -231,6 +242,7 @@ def test_enterprise_target_share_of_the_whole_round() -> None:
 
 
 def test_infeasible_enterprise_share_names_project_and_rule() -> None:
+    """Too few enterprise experts: the error names the project and the rule."""
     with pytest.raises(em.InfeasibleError) as info:
         em.assign(make(rules={"panel_size": 5, "enterprise_min_share": 1, "max_per_org": 3}))
     assert [c.rule for c in info.value.clashes] == ["enterprise_share"]
@@ -239,12 +251,14 @@ def test_infeasible_enterprise_share_names_project_and_rule() -> None:
 
 
 def test_infeasible_coverage_names_the_field() -> None:
+    """A field no eligible expert covers is named in the error."""
     projects = [{**PROJECTS[0], "fields": "520.20.10;610.10"}]
     with pytest.raises(em.InfeasibleError, match=r"P1: no eligible expert .* covers field 610\.10"):
         em.assign(make(projects=projects, rules={"panel_size": 3}))
 
 
 def test_infeasible_global_capacity_by_max_flow() -> None:
+    """Loads too small for all panels together are found by max flow and named."""
     projects = [{**PROJECTS[0], "id": f"P{i}"} for i in range(1, 5)]
     with pytest.raises(em.InfeasibleError) as info:
         em.assign(
@@ -260,6 +274,7 @@ def test_infeasible_global_capacity_by_max_flow() -> None:
 
 
 def test_infeasible_max_per_org() -> None:
+    """Too few organizations for max_per_org is named in the error."""
     with pytest.raises(em.InfeasibleError, match=r"\[max_per_org\] P1 needs 5 experts at most 1"):
         em.assign(make(rules={"panel_size": 5, "enterprise_min_share": 0}))
 
@@ -268,6 +283,7 @@ def test_infeasible_max_per_org() -> None:
 
 
 def test_rules_defaults_match_contract() -> None:
+    """Every rule's default is the data contract's."""
     rules = Rules()
     assert rules.panel_size == 5
     assert rules.max_load == 6
@@ -284,6 +300,7 @@ def test_rules_defaults_match_contract() -> None:
 
 
 def test_folder_without_rules_uses_defaults(tmp_path: Path) -> None:
+    """A folder without rules.toml gets the default rules."""
     problem = em.load(write_tables(tmp_path / "b", two_project_tables(), rules=None))
     assert problem.rules == Rules()
     assert problem.project_panel_size.tolist() == [5, 5]
@@ -291,6 +308,7 @@ def test_folder_without_rules_uses_defaults(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("share", ["1/5", 0.2, "0.2"])
 def test_share_is_exact(share: Any) -> None:
+    """A share given as text or float is an exact fraction, so ceil(share x n) is exact."""
     rules = Rules.from_mapping({"enterprise_min_share": share})
     assert rules.enterprise_min_share == Fraction(1, 5)
     assert rules.enterprise_required(5) == 1
@@ -302,18 +320,21 @@ def test_share_is_exact(share: Any) -> None:
 
 @given(k=st.integers(0, 100), n=st.integers(1, 60))
 def test_share_from_decimal_is_exact(k: int, n: int) -> None:
+    """Any two-decimal share gives the exact ceil(share x n)."""
     share = k / 100
     rules = Rules.from_mapping({"enterprise_min_share": share})
     assert rules.enterprise_required(n) == math.ceil(Fraction(k, 100) * n)
 
 
 def test_rules_toml_share_float_exact(tmp_path: Path) -> None:
+    """A float share in rules.toml is exact too (0.2 x 15 = 3)."""
     folder = build(tmp_path / "b", rule("enterprise_min_share = 0.2"), rule("panel_size = 15"))
     problem = em.load(folder)
     assert problem.enterprise_required.tolist() == [3, 3]
 
 
 def test_rules_argument_overrides_folder_rules(tmp_path: Path) -> None:
+    """The rules argument (file, path, mapping or Rules) replaces the folder's rules."""
     folder = build(tmp_path / "b")
     assert em.load(folder).rules.panel_size == 2
     other = tmp_path / "other.toml"
@@ -328,6 +349,7 @@ def test_rules_argument_overrides_folder_rules(tmp_path: Path) -> None:
 
 
 def test_row_values_override_rules(tmp_path: Path) -> None:
+    """A project's panel_size and an expert's max_load override the rules."""
     folder = build(
         tmp_path / "b",
         cell("projects", 1, "panel_size", "3"),

@@ -167,6 +167,7 @@ def test_bad_input_names_file_row_column(
     column: str | None,
     pattern: str,
 ) -> None:
+    """Each class of bad input raises an InputError naming file, row, column and problem."""
     folder = build(tmp_path / "batch", mutation)
     with pytest.raises(InputError) as info:
         em.load(folder)
@@ -185,6 +186,7 @@ def test_bad_input_names_file_row_column(
 
 
 def test_issue_text_format() -> None:
+    """An issue prints as 'file, row r, column c: message'; InputError is a ValueError."""
     issue = InputIssue("experts.csv", "'abc' is not a whole number", 7, "max_load")
     assert str(issue) == "experts.csv, row 7, column max_load: 'abc' is not a whole number"
     assert str(InputIssue("rules.toml", "bad")) == "rules.toml: bad"
@@ -194,6 +196,7 @@ def test_issue_text_format() -> None:
 
 
 def test_several_problems_are_reported_at_once(tmp_path: Path) -> None:
+    """Problems in several files and rows are all reported in one InputError."""
     folder = build(
         tmp_path / "b",
         cell("experts", 0, "max_load", "abc"),  # experts.csv row 2
@@ -218,18 +221,21 @@ def test_several_problems_are_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_missing_required_files_both_reported(tmp_path: Path) -> None:
+    """Both missing required files are reported together."""
     folder = build(tmp_path / "b", drop_table("experts"), drop_table("projects"))
     err = load_error(folder)
     assert {i.file for i in err.issues} == {"experts.csv", "projects.csv"}
 
 
 def test_several_rows_too_wide_all_reported(tmp_path: Path) -> None:
+    """Every row with too many cells is reported, not just the first."""
     text = "id,organization,fields\nE1,U2,520.20\nE2,U3,520.20,x\nE3,U3,520.20\nE4,U3,520,x,y\n"
     err = load_error(build(tmp_path / "b", raw("experts", text)))
     assert [(i.file, i.row) for i in err.issues] == [("experts.csv", 3), ("experts.csv", 5)]
 
 
 def test_rules_and_table_problems_reported_together(tmp_path: Path) -> None:
+    """Problems in rules.toml and in a table are reported together."""
     folder = build(tmp_path / "b", rule("panel_size = 0"), cell("experts", 0, "max_load", "abc"))
     err = load_error(folder)
     find_issue(err, "rules.toml", r"at least 1", column="panel_size")
@@ -237,6 +243,7 @@ def test_rules_and_table_problems_reported_together(tmp_path: Path) -> None:
 
 
 def test_all_rule_problems_reported_together() -> None:
+    """Every problem of a rules mapping is reported together."""
     with pytest.raises(InputError) as info:
         Rules.from_mapping({"panel_sise": 3, "panel_size": 0, "max_load": "six"})
     err = info.value
@@ -246,11 +253,13 @@ def test_all_rule_problems_reported_together() -> None:
 
 
 def test_taxonomy_cycle_reports_only_the_cycle(tmp_path: Path) -> None:
+    """A cycle in the taxonomy is reported alone, without follow-on errors."""
     err = load_error(build(tmp_path / "b", add_rows("taxonomy", *TAXONOMY_CYCLE)))
     assert [i.file for i in err.issues] == ["taxonomy.csv"]
 
 
 def test_field_not_in_taxonomy(tmp_path: Path) -> None:
+    """A field code missing from the taxonomy is named with its row."""
     taxonomy = [
         {"code": "520", "parent": ""},
         {"code": "520.20", "parent": "520"},
@@ -263,12 +272,14 @@ def test_field_not_in_taxonomy(tmp_path: Path) -> None:
 
 
 def test_huge_number_is_an_input_error(tmp_path: Path) -> None:
+    """A number too large for an integer is an input error on its cell."""
     folder = build(tmp_path / "b", cell("experts", 0, "max_load", "99999999999999999999"))
     err = load_error(folder)
     find_issue(err, "experts.csv", r"max_load|too large|whole number", row=2, column="max_load")
 
 
 def test_duplicate_header_column_is_reported_as_such(tmp_path: Path) -> None:
+    """A column named twice in the header is reported as a header problem."""
     text = "id,id,organization,fields\nE1,E1,U2,520.20.10\n"
     err = load_error(build(tmp_path / "b", raw("experts", text)))
     issue = find_issue(err, "experts.csv", r"(?i)column|header")
@@ -276,6 +287,7 @@ def test_duplicate_header_column_is_reported_as_such(tmp_path: Path) -> None:
 
 
 def test_python_rules_override_errors_name_rules() -> None:
+    """Bad rules given from Python are input errors that name the rule."""
     with pytest.raises(InputError) as info:
         Rules.from_mapping({"enterprise_min_share": 2, "max_per_org": 0, "colour": "red"})
     err = info.value
@@ -289,6 +301,7 @@ def test_python_rules_override_errors_name_rules() -> None:
 
 
 def test_missing_folder_and_wrong_kind_of_path(tmp_path: Path) -> None:
+    """A missing path, or a file that is neither folder nor .xlsx, is named."""
     err = load_error(tmp_path / "nope")
     assert "nope" in err.issues[0].file
     other = tmp_path / "batch.txt"
@@ -298,6 +311,7 @@ def test_missing_folder_and_wrong_kind_of_path(tmp_path: Path) -> None:
 
 
 def test_rules_file_override_missing(tmp_path: Path) -> None:
+    """A rules file passed as argument that does not exist is an input error."""
     folder = build(tmp_path / "b")
     with pytest.raises(InputError, match="file not found"):
         em.load(folder, rules=tmp_path / "absent.toml")
@@ -305,6 +319,7 @@ def test_rules_file_override_missing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("table", ["experts", "projects"])
 def test_a_table_without_rows_is_an_input_error(table: str) -> None:
+    """A table with a header but no rows is an input error."""
     tables = {"experts": EXPERTS, "projects": PROJECTS, "organizations": ORGS, table: []}
     with pytest.raises(em.InputError, match=f"no {table}: the table has a header but no rows"):
         em.from_tables(**tables)
@@ -314,6 +329,7 @@ def test_a_table_without_rows_is_an_input_error(table: str) -> None:
 
 
 def test_org_type_falls_back_to_organization(tmp_path: Path) -> None:
+    """An expert without org_type takes the organization's type; case is ignored."""
     problem = em.load(build(tmp_path / "b", cell("experts", 4, "org_type", "Enterprise")))
     # E1..E3 give no org_type: U1, U2 are universities, C1 an enterprise
     assert problem.expert_type == (
@@ -327,6 +343,7 @@ def test_org_type_falls_back_to_organization(tmp_path: Path) -> None:
 
 
 def test_org_type_empty_without_organizations_file(tmp_path: Path) -> None:
+    """Without organizations.csv only the experts' own org_type counts."""
     folder = build(tmp_path / "b", drop_table("organizations"))
     problem = em.load(folder)
     assert problem.expert_type == ("", "", "", "enterprise", "")
@@ -334,6 +351,7 @@ def test_org_type_empty_without_organizations_file(tmp_path: Path) -> None:
 
 
 def test_fullwidth_list_separator(tmp_path: Path) -> None:
+    """The full-width semicolon separates list cells like ';'."""
     folder = build(
         tmp_path / "b",
         cell("experts", 1, "fields", "520.20.10；520.20.20"),
@@ -361,6 +379,7 @@ def test_fullwidth_list_separator(tmp_path: Path) -> None:
     seps=st.lists(st.sampled_from([";", "；", " ; ", "；  ", ";;"]), min_size=3, max_size=3),
 )
 def test_list_cells_any_separator(codes: list[str], seps: list[str]) -> None:
+    """List cells split the same with any mix of separators and spaces."""
     cell_text = codes[0] + "".join(seps[i % 3] + c for i, c in enumerate(codes[1:]))
     experts = [{"id": "E1", "organization": "A", "fields": cell_text}]
     projects = [{"id": "P1", "organization": "B", "fields": codes[-1]}]
@@ -369,12 +388,14 @@ def test_list_cells_any_separator(codes: list[str], seps: list[str]) -> None:
 
 
 def test_empty_optional_cells_mean_not_given(tmp_path: Path) -> None:
+    """Empty optional cells mean 'not given' (max_load) or zero (used)."""
     problem = em.load(build(tmp_path / "b"))
     assert problem.expert_max_load_given.tolist() == [-1, -1, 2, -1, -1]
     assert problem.expert_used.tolist() == [0, 1, 0, 0, 0]
 
 
 def test_unknown_columns_are_kept_as_attributes() -> None:
+    """Extra columns are kept per row as attributes."""
     experts = [dict(e, 工号=f"G{i}") for i, e in enumerate(EXPERTS)]
     problem = make(experts=experts)
     assert problem.attributes["experts"][0] == {"工号": "G0"}

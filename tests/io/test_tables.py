@@ -35,6 +35,7 @@ DEMO = em.demo_path()
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
 def test_encodings_load_identically(tmp_path: Path, encoding: str) -> None:
+    """UTF-8 with BOM and GB18030 files load to the same problem as UTF-8."""
     base = em.load(write_tables(tmp_path / "utf8", two_project_tables()))
     other_folder = write_tables(tmp_path / encoding, two_project_tables(), encoding=encoding)
     raw_bytes = (other_folder / "experts.csv").read_bytes()
@@ -51,6 +52,7 @@ def test_encodings_load_identically(tmp_path: Path, encoding: str) -> None:
 
 
 def test_mixed_encodings_in_one_folder(tmp_path: Path) -> None:
+    """Files of one folder may each have their own encoding."""
     tables = two_project_tables()
     folder = write_tables(tmp_path / "b", {"experts": tables.pop("experts")}, encoding="gb18030")
     write_tables(folder, tables, encoding="utf-8-sig")
@@ -58,6 +60,7 @@ def test_mixed_encodings_in_one_folder(tmp_path: Path) -> None:
 
 
 def test_undecodable_file_names_the_file(tmp_path: Path) -> None:
+    """A file in no supported encoding is named, without a row."""
     data = b"id,organization,fields\nE1,\x80\xff\x80,520.20\n"
     for encoding in ("utf-8", "utf-8-sig", "gb18030"):
         with pytest.raises(UnicodeDecodeError):
@@ -73,6 +76,7 @@ def test_undecodable_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_unknown_columns_are_ignored(tmp_path: Path) -> None:
+    """Extra columns do not change the problem."""
     base = em.load(build(tmp_path / "a"))
     tables = two_project_tables()
     for row in tables["experts"]:
@@ -85,6 +89,7 @@ def test_unknown_columns_are_ignored(tmp_path: Path) -> None:
 
 
 def test_header_case_and_spaces_are_tolerated(tmp_path: Path) -> None:
+    """Header names are read regardless of case and surrounding spaces."""
     base = em.load(build(tmp_path / "a"))
     text = (tmp_path / "a" / "experts.csv").read_text(encoding="utf-8")
     header, rest = text.split("\n", 1)
@@ -125,6 +130,7 @@ def _write_workbook(path: Path, frames: dict[str, pd.DataFrame], rules: pd.DataF
 
 
 def test_workbook_equals_folder(tmp_path: Path, demo: em.Problem) -> None:
+    """The demo as one .xlsx workbook loads to the same problem as the folder."""
     frames = _demo_frames()
     # integer cells stored as text "6.0" (some exports do this) are whole numbers too
     experts = frames["experts"]
@@ -158,6 +164,7 @@ def test_workbook_float_cells_accepted(tmp_path: Path) -> None:
 
 
 def test_workbook_rules_sheet_with_share_text(tmp_path: Path) -> None:
+    """A workbook's rules sheet may give a share as text ('1/5')."""
     frames = {name: pd.DataFrame(rows) for name, rows in two_project_tables().items()}
     rules = pd.DataFrame(
         {"key": ["panel_size", "enterprise_min_share", "min_score"], "value": [3, "1/5", 0.5]}
@@ -169,6 +176,7 @@ def test_workbook_rules_sheet_with_share_text(tmp_path: Path) -> None:
 
 
 def test_workbook_errors_name_sheet_row_column(tmp_path: Path) -> None:
+    """Errors in a workbook name the sheet, row and column."""
     tables = two_project_tables()
     tables["experts"][1]["max_load"] = "abc"
     frames = {name: pd.DataFrame(rows) for name, rows in tables.items()}
@@ -177,6 +185,7 @@ def test_workbook_errors_name_sheet_row_column(tmp_path: Path) -> None:
 
 
 def test_workbook_missing_experts_sheet(tmp_path: Path) -> None:
+    """A workbook without an experts sheet is named as such."""
     frames = {name: pd.DataFrame(rows) for name, rows in two_project_tables().items()}
     del frames["experts"]
     err = load_error(_write_workbook(tmp_path / "b.xlsx", frames, None))
@@ -184,6 +193,7 @@ def test_workbook_missing_experts_sheet(tmp_path: Path) -> None:
 
 
 def test_workbook_bad_rules_sheet(tmp_path: Path) -> None:
+    """A bad rules sheet (a value, or its columns) is named."""
     frames = {name: pd.DataFrame(rows) for name, rows in two_project_tables().items()}
     rules = pd.DataFrame({"key": ["max_per_org"], "value": [0]})
     err = load_error(_write_workbook(tmp_path / "b.xlsx", frames, rules))
@@ -194,6 +204,7 @@ def test_workbook_bad_rules_sheet(tmp_path: Path) -> None:
 
 
 def test_damaged_workbook(tmp_path: Path) -> None:
+    """A file that is not a readable .xlsx is named."""
     book = tmp_path / "broken.xlsx"
     book.write_bytes(b"PK\x03\x04 this is not a zip")
     err = load_error(book)
@@ -204,6 +215,8 @@ def test_damaged_workbook(tmp_path: Path) -> None:
 
 
 def test_from_tables_equals_folder(demo: em.Problem) -> None:
+    """DataFrames and records from Python load to the same problem as the folder."""
+
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(DEMO / f"{name}.csv", dtype=str, keep_default_na=False)
 
@@ -225,6 +238,7 @@ def test_from_tables_equals_folder(demo: em.Problem) -> None:
 
 
 def test_from_tables_accepts_python_values() -> None:
+    """Python values (None, ints, lists) are accepted in cells."""
     tables = two_project_tables()
     for row in tables["experts"]:
         row["max_load"] = 2 if row["id"] != "E1" else None
@@ -240,6 +254,7 @@ def test_from_tables_accepts_python_values() -> None:
 
 
 def test_from_tables_rows_numbered_from_one() -> None:
+    """Errors in Python tables number records from 1 and name the table."""
     tables = two_project_tables()
     tables["projects"][0]["panel_size"] = "five"
     tables["experts"][3]["used"] = "-2"
@@ -255,6 +270,7 @@ def test_from_tables_rows_numbered_from_one() -> None:
 
 
 def test_from_tables_unknown_table_and_missing_columns() -> None:
+    """A table of the wrong type, or without a required column, is named."""
     tables = two_project_tables()
     with pytest.raises(InputError, match="must be a DataFrame or a list of dicts"):
         em.from_tables(experts=42, projects=tables["projects"])
@@ -264,6 +280,7 @@ def test_from_tables_unknown_table_and_missing_columns() -> None:
 
 
 def test_from_tables_nullable_dtypes() -> None:
+    """pandas nullable dtypes are read; missing values take the default rule."""
     tables = two_project_tables()
     experts = pd.DataFrame(tables["experts"])
     experts["max_load"] = pd.array([None, 2, 2, None, 1], dtype="Int64")
@@ -276,6 +293,7 @@ def test_from_tables_nullable_dtypes() -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(1, 12), bad=st.data())
 def test_python_error_row_is_record_number(n: int, bad: st.DataObject) -> None:
+    """A bad Python record is reported at its record number."""
     index = bad.draw(st.integers(0, n - 1))
     experts = [
         {

@@ -19,6 +19,7 @@ DEMO = str(em.demo_path())
 def test_update_used_keeps_the_yearly_cap_across_rounds(
     demo: em.Problem, demo_result: em.Result
 ) -> None:
+    """update_used adds earlier loads so that the yearly cap holds over rounds."""
     later = em.update_used(demo, [demo_result, demo_result.to_frame()])
     assert np.array_equal(later.expert_used, demo.expert_used + 2 * demo_result.loads())
     assert later.input_sha256 != demo.input_sha256  # the report's hash covers the new used
@@ -32,6 +33,7 @@ def test_update_used_keeps_the_yearly_cap_across_rounds(
 
 
 def test_update_used_rejects_unknown_experts_unless_skipped(tmp_path: Path) -> None:
+    """An unknown expert in an earlier round is named, unless skipped on request."""
     earlier = tmp_path / "round1.csv"
     earlier.write_text("project,expert\nQ1,E001\nQ2,NOBODY\n", encoding="utf-8")
     problem = em.load(DEMO)
@@ -43,6 +45,7 @@ def test_update_used_rejects_unknown_experts_unless_skipped(tmp_path: Path) -> N
 
 
 def test_cli_update_used_writes_experts_for_the_next_round(tmp_path: Path) -> None:
+    """`update-used` writes experts.csv with only the used column raised."""
     first = tmp_path / "round1.csv"
     assert main(["assign", DEMO, "-o", str(first)]) == 0
     out = tmp_path / "experts.csv"

@@ -27,6 +27,7 @@ DEMO = str(em.demo_path())
 def test_reassign_changes_the_fewest_pairs_then_scores_best(
     batch: dict[str, Any], data: st.DataObject
 ) -> None:
+    """After declines, the fewest pairs change, then the score is best (brute force)."""
     solved = first_assignment(batch)
     if solved is None:
         return
@@ -57,6 +58,7 @@ def test_reassign_changes_the_fewest_pairs_then_scores_best(
 
 
 def test_declined_pairs_are_named_by_verify_and_why(demo: em.Problem, demo_result: em.Result):
+    """A declined pair is a conflict for verify() and why_ineligible(); other panels stay."""
     project, expert = demo_result.assignment[0]
     new = em.reassign(demo, demo_result, [(expert, project)])
     assert (project, expert) not in new.assignment
@@ -102,6 +104,7 @@ def test_reassign_moves_other_panels_when_the_declined_seat_needs_it() -> None:
 
 
 def test_unknown_ids_in_declines_and_previous_name_file_and_row(tmp_path: Path) -> None:
+    """Unknown ids in the declines or the previous assignment are named with file and row."""
     declined = tmp_path / "declined.csv"
     declined.write_text("expert,project\nE001,P001\nE999,\nE002,P999\n", encoding="utf-8")
     problem = em.load(DEMO)
@@ -114,6 +117,7 @@ def test_unknown_ids_in_declines_and_previous_name_file_and_row(tmp_path: Path) 
 
 
 def test_cli_reassign_end_to_end(tmp_path: Path) -> None:
+    """`reassign` on the command line drops the declined pairs, keeps the rest, and reports it."""
     first = tmp_path / "assignment.csv"
     assert main(["assign", DEMO, "-o", str(first)]) == 0
     rows = read_rows(first)

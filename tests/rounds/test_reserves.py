@@ -22,6 +22,7 @@ DEMO = str(em.demo_path())
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_batches())
 def test_reserves_are_exactly_the_valid_single_swaps(batch: dict[str, Any]) -> None:
+    """Reserves are exactly the experts who can swap in for a member (brute force)."""
     solved = first_assignment(batch)
     if solved is None:
         return
@@ -49,6 +50,7 @@ def test_reserves_are_exactly_the_valid_single_swaps(batch: dict[str, Any]) -> N
 def test_reserves_respect_k_declines_and_reject_a_broken_assignment(
     demo: em.Problem, demo_result: em.Result
 ) -> None:
+    """Reserves keep at most k, skip declines, and refuse a broken assignment."""
     project, expert = demo_result.assignment[0]
     frame = em.reserves(demo, demo_result, k=2, declined=[("E001", ""), ("E002", project)])
     assert list(frame.columns[:4]) == ["project", "rank", "expert", "replaces"]
@@ -63,6 +65,7 @@ def test_reserves_respect_k_declines_and_reject_a_broken_assignment(
 
 
 def test_cli_reserves(tmp_path: Path) -> None:
+    """`reserves` writes ranked reserves from outside each panel, replacing members of it."""
     first = tmp_path / "assignment.csv"
     assert main(["assign", DEMO, "-o", str(first)]) == 0
     out = tmp_path / "reserves.csv"

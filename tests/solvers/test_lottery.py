@@ -99,6 +99,7 @@ def test_the_draw_takes_the_rounding_only_when_every_rule_fits_one_hierarchy() -
 
 
 def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> None:
+    """The same seed gives the same verified draw; its probabilities are reported (API and CLI)."""
     problem = em.load(DEMO).with_rules({"max_probability": 0.6})
     first = em.assign(problem, seed=11, gap_limit=0.01)
     again = em.assign(problem, seed=11, gap_limit=0.01)
@@ -133,6 +134,7 @@ def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> No
 
 
 def test_probabilities_need_the_cap_and_a_too_tight_cap_is_named(tmp_path: Path) -> None:
+    """--probabilities without a cap exits 2; a cap too tight for a panel is named as infeasible."""
     out = tmp_path / "a.csv"
     assert main(["assign", DEMO, "-o", str(out), "--probabilities", str(tmp_path / "p.csv")]) == 2
     assert not out.exists()

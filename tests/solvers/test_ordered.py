@@ -19,6 +19,7 @@ from tests.strategies import all_assignments, score_of, tiny_batches
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_batches(), st.sampled_from(["fair", "spread"]))
 def test_fair_and_spread_match_brute_force(batch: dict[str, Any], objective: str) -> None:
+    """fair and spread reach brute force's first goal, then its best score."""
     problem = em.from_tables(**batch)
     options = list(all_assignments(problem))
     try:
@@ -48,6 +49,8 @@ def test_fair_and_spread_match_brute_force(batch: dict[str, Any], objective: str
 
 
 def test_fair_objective_lifts_the_worst_panel(demo: em.Problem, demo_result: em.Result) -> None:
+    """On the demo fair lifts the worst panel and spread lowers the largest load."""
+
     def worst(result: em.Result) -> float:  # the lowest mean score of a panel
         return float(result.to_frame().groupby("project")["score"].mean().min())
 
@@ -67,6 +70,7 @@ def test_fair_objective_lifts_the_worst_panel(demo: em.Problem, demo_result: em.
 def test_fair_without_time_to_improve_returns_the_start_marked_timeout(
     demo: em.Problem, demo_result: em.Result, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without time to improve, fair returns its valid start marked timeout."""
     from expertmatch.formulation.cpsat import SatModel
 
     def no_time(*args: Any, **kwargs: Any) -> Any:
