@@ -14,6 +14,7 @@ the LP relaxation then proves.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,60 +67,100 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
     carries the per-project counts;
     the capacity checks run max flow on its candidate pairs first and, only if that falls
     short, on every eligible pair.
+
+    The per-project checks come first, in project order (a project's coverage clashes after
+    its others); the batch-wide capacity checks run only when they found nothing.
     """
 
     surv = survey if survey is not None else make_survey(problem)
-    clashes: list[Clash] = []
-    limit = problem.rules.max_per_org
+    clashes = [
+        clash
+        for p in range(problem.n_projects)
+        for check in _PROJECT_CHECKS
+        for clash in check(problem, surv, p)
+    ]
+    clashes += _check_coverage(problem, surv)
+    if clashes:
+        return sorted(clashes, key=lambda c: problem.project_index[c.projects[0]])
+    return _check_capacity(problem, surv)
+
+
+# -- per project: (problem, survey, project) -> clashes ----------------------------------------
+
+
+def _check_panel_size(problem: Problem, surv: Survey, p: int) -> Iterator[Clash]:
+    """``panel_size``: enough eligible experts with capacity left."""
+    pid, k, n = problem.project_ids[p], int(problem.project_panel_size[p]), int(surv.eligible[p])
+    if n < k:
+        yield Clash(
+            Rule.PANEL_SIZE,
+            f"{pid} needs {k} experts; only {n} are eligible with capacity "
+            f"left{_excluded(problem, p)}",
+            (pid,),
+            suggestion=f"lower panel_size of {pid} to {n}, or add experts in its fields",
+        )
+
+
+def _check_max_per_org(problem: Problem, surv: Survey, p: int) -> Iterator[Clash]:
+    """``max_per_org``: enough organizations among them (checked only if there are enough)."""
+    pid, k = problem.project_ids[p], int(problem.project_panel_size[p])
+    limit, orgs = problem.rules.max_per_org, int(surv.orgs[p])
+    if int(surv.eligible[p]) >= k and orgs * limit < k:
+        yield Clash(
+            Rule.MAX_PER_ORG,
+            f"{pid} needs {k} experts at most {limit} per organization; "
+            f"eligible experts come from only {orgs} organizations",
+            (pid,),
+            suggestion=f"raise max_per_org to {math.ceil(k / max(orgs, 1))}, or add "
+            "experts from other organizations",
+        )
+
+
+def _check_enterprise_experts(problem: Problem, surv: Survey, p: int) -> Iterator[Clash]:
+    """``enterprise_share``: enough eligible enterprise experts with capacity left."""
+    pid, k = problem.project_ids[p], int(problem.project_panel_size[p])
+    need = int(problem.enterprise_required[p])
+    n_ent = int(surv.enterprise[p])
+    if n_ent < need:
+        yield Clash(
+            Rule.ENTERPRISE_SHARE,
+            f"{pid} needs {need} enterprise experts; only {n_ent} "
+            f"eligible with capacity left{_excluded(problem, p, enterprise=True)}",
+            (pid,),
+            suggestion=f"lower the enterprise share for {pid} to {n_ent}/{k}, or add "
+            f"enterprise experts in {', '.join(problem.project_fields[p])}",
+        )
+
+
+def _check_enterprise_orgs(problem: Problem, surv: Survey, p: int) -> Iterator[Clash]:
+    """``enterprise_share`` under ``max_per_org``: enough organizations among the enterprise
+    experts (checked only if there are enough of them)."""
+    pid, k = problem.project_ids[p], int(problem.project_panel_size[p])
+    need = int(problem.enterprise_required[p])
+    limit, ent_orgs = problem.rules.max_per_org, int(surv.enterprise_orgs[p])
+    if int(surv.enterprise[p]) >= need and ent_orgs * limit < need:
+        yield Clash(
+            Rule.ENTERPRISE_SHARE,
+            f"{pid} needs {need} enterprise experts; eligible ones "
+            f"come from only {ent_orgs} organizations (max_per_org {limit})",
+            (pid,),
+            suggestion=f"lower the enterprise share for {pid} to {ent_orgs * limit}/{k}, "
+            "or raise max_per_org",
+        )
+
+
+_PROJECT_CHECKS: tuple[Callable[[Problem, Survey, int], Iterable[Clash]], ...] = (
+    _check_panel_size,
+    _check_max_per_org,
+    _check_enterprise_experts,
+    _check_enterprise_orgs,
+)
+
+
+def _check_coverage(problem: Problem, surv: Survey) -> list[Clash]:
+    """``coverage``: for every field to cover, an eligible expert with capacity left."""
     cov = coverage_rows(problem)
-    for p, pid in enumerate(problem.project_ids):
-        k = int(problem.project_panel_size[p])
-        need = int(problem.enterprise_required[p])
-        n, orgs = int(surv.eligible[p]), int(surv.orgs[p])
-        if n < k:
-            clashes.append(
-                Clash(
-                    Rule.PANEL_SIZE,
-                    f"{pid} needs {k} experts; only {n} are eligible with capacity "
-                    f"left{_excluded(problem, p)}",
-                    (pid,),
-                    suggestion=f"lower panel_size of {pid} to {n}, or add experts in its fields",
-                )
-            )
-        elif orgs * limit < k:
-            clashes.append(
-                Clash(
-                    Rule.MAX_PER_ORG,
-                    f"{pid} needs {k} experts at most {limit} per organization; "
-                    f"eligible experts come from only {orgs} organizations",
-                    (pid,),
-                    suggestion=f"raise max_per_org to {math.ceil(k / max(orgs, 1))}, or add "
-                    "experts from other organizations",
-                )
-            )
-        n_ent, ent_orgs = int(surv.enterprise[p]), int(surv.enterprise_orgs[p])
-        if n_ent < need:
-            clashes.append(
-                Clash(
-                    Rule.ENTERPRISE_SHARE,
-                    f"{pid} needs {need} enterprise experts; only {n_ent} "
-                    f"eligible with capacity left{_excluded(problem, p, enterprise=True)}",
-                    (pid,),
-                    suggestion=f"lower the enterprise share for {pid} to {n_ent}/{k}, or add "
-                    f"enterprise experts in {', '.join(problem.project_fields[p])}",
-                )
-            )
-        elif ent_orgs * limit < need:
-            clashes.append(
-                Clash(
-                    Rule.ENTERPRISE_SHARE,
-                    f"{pid} needs {need} enterprise experts; eligible ones "
-                    f"come from only {ent_orgs} organizations (max_per_org {limit})",
-                    (pid,),
-                    suggestion=f"lower the enterprise share for {pid} to {ent_orgs * limit}/{k}, "
-                    "or raise max_per_org",
-                )
-            )
+    clashes = []
     for r in np.flatnonzero(~surv.covered):
         p = int(cov.project[r])
         pid, key = problem.project_ids[p], cov.nodes[int(cov.node[r])]
@@ -133,45 +174,51 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
                 f"from {pid}'s fields",
             )
         )
-    if clashes:
-        return sorted(clashes, key=lambda c: problem.project_index[c.projects[0]])
+    return clashes
+
+
+# -- across the batch ----------------------------------------------------------------------
+
+
+def _check_capacity(problem: Problem, surv: Survey) -> list[Clash]:
+    """``load`` and ``enterprise_share`` across the batch, by max flow: on the candidate
+    pairs first; if they fall short, on every eligible pair with capacity (unless there are
+    more than :data:`FULL_FLOW`: the priced LP decides then)."""
+    clashes = _flow_clashes(problem, surv.candidates.project, surv.candidates.expert)
+    if not clashes or len(surv.candidates) >= surv.total_eligible:
+        return clashes  # none, or the candidates were every pair: the clashes are proven
+    if surv.total_eligible > FULL_FLOW:
+        return []
+    every = eligible_pairs(problem)
+    usable = problem.expert_capacity[every.expert] > 0
+    return _flow_clashes(problem, every.project[usable], every.expert[usable])
+
+
+def _flow_clashes(problem: Problem, pj: np.ndarray, ej: np.ndarray) -> list[Clash]:
+    """Can the pairs (``pj``, ``ej``) fill every panel, and every panel's enterprise seats?"""
     cap = problem.expert_capacity
-    for pairs in (surv.candidates, None):
-        if pairs is None:
-            if len(surv.candidates) >= surv.total_eligible:
-                break  # the candidates were every pair: the clashes are proven
-            if surv.total_eligible > FULL_FLOW:
-                clashes = []  # too large to hold every pair: the priced LP decides instead
-                break
-            all_pairs = eligible_pairs(problem)
-            usable = cap[all_pairs.expert] > 0
-            pj, ej = all_pairs.project[usable], all_pairs.expert[usable]
-        else:
-            pj, ej = pairs.project, pairs.expert
-        ent = problem.expert_enterprise[ej]
-        clashes = _flow_check(
-            problem,
-            pj,
-            ej,
-            problem.project_panel_size,
-            cap,
-            Rule.LOAD,
-            "panels need {need} reviews in all but eligible experts' "
-            "capacities can give at most {flow}",
-        )
-        clashes += _flow_check(
-            problem,
-            pj[ent],
-            ej[ent],
-            problem.enterprise_required,
-            cap,
-            Rule.ENTERPRISE_SHARE,
-            "panels need {need} enterprise reviews in "
-            "all but eligible enterprise experts' capacities can give at "
-            "most {flow}",
-        )
-        if not clashes:
-            break
+    ent = problem.expert_enterprise[ej]
+    clashes = _flow_check(
+        problem,
+        pj,
+        ej,
+        problem.project_panel_size,
+        cap,
+        Rule.LOAD,
+        "panels need {need} reviews in all but eligible experts' "
+        "capacities can give at most {flow}",
+    )
+    clashes += _flow_check(
+        problem,
+        pj[ent],
+        ej[ent],
+        problem.enterprise_required,
+        cap,
+        Rule.ENTERPRISE_SHARE,
+        "panels need {need} enterprise reviews in "
+        "all but eligible enterprise experts' capacities can give at "
+        "most {flow}",
+    )
     return clashes
 
 
