@@ -75,9 +75,13 @@ class InfeasibleError(ExpertMatchError):
 
 
 class SolveError(ExpertMatchError):
-    """The solver stopped without any assignment (e.g. the time limit ran out first)."""
+    """No assignment within the time limit: the only meaning of this error (CLI exit 4).
 
-    def __init__(self, message: str, status: str):
+    ``status`` is ``"timeout"``. Rules that cannot hold raise :class:`InfeasibleError`; a fault
+    of the library (a check of its own work failing) raises :class:`InternalError`.
+    """
+
+    def __init__(self, message: str, status: str = "timeout"):
         self.status = status
         super().__init__(message)
 
