@@ -1,7 +1,12 @@
 """The ``expertmatch`` command line (see the README for every command and flag).
 
 Exit status: 0 every rule holds; 1 ``verify`` found violations; 2 bad input or usage;
-3 the rules cannot all hold (infeasible); 4 no assignment within the time limit.
+3 the rules cannot all hold (infeasible); 4 no assignment within the time limit; 70 a fault
+inside expertmatch (an internal error: please report it).
+
+Each sub-command is a parser builder (``_add_assign``, ...) and a handler (``_cmd_assign``,
+...), paired in ``COMMANDS``; options several commands share are defined once (``_add_*``).
+:func:`main` turns the library's errors into the exit status.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import numpy as np
 from rich.console import Console
@@ -23,7 +31,20 @@ from expertmatch.api import assign, demo_path, reassign, reserves
 from expertmatch.domain.eligibility import why_ineligible
 from expertmatch.domain.load import load
 from expertmatch.domain.problem import Problem
-from expertmatch.errors import ExpertMatchError, InfeasibleError, InputError, InputIssue, SolveError
+from expertmatch.errors import (
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    EXIT_VIOLATIONS,
+    ExpertMatchError,
+    InfeasibleError,
+    InputError,
+    InputIssue,
+    InternalError,
+    SolveError,
+)
 from expertmatch.io.output import staged, write_csv
 from expertmatch.result import Result
 from expertmatch.rounds.history import count_reviews, read_pairs, with_used, write_experts
@@ -34,42 +55,77 @@ from expertmatch.verify import verify
 from expertmatch.version import __version__
 from expertmatch.vocabulary import Status
 
-EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_TIMEOUT = 1, 2, 3, 4
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+DEFAULT_TIME_LIMIT = 60.0
+DEFAULT_SEED = 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="expertmatch", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"expertmatch {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+@dataclass(frozen=True)
+class Consoles:
+    """Where a command writes: results to ``out`` (stdout), messages to ``err`` (stderr)."""
 
-    def solve_options(p: argparse.ArgumentParser, gap: bool = True) -> None:
-        p.add_argument("--rules", help="rules.toml replacing INPUT's own rules")
+    out: Console
+    err: Console
+
+
+Handler: TypeAlias = Callable[[argparse.Namespace, Consoles], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+# --- options several commands share -------------------------------------------------------
+
+
+def _add_input(p: argparse.ArgumentParser, text: str | None = None) -> None:
+    p.add_argument("input", help=text)
+
+
+def _add_rules(p: argparse.ArgumentParser, text: str | None = None) -> None:
+    p.add_argument("--rules", help=text)
+
+
+def _add_time_limit(
+    p: argparse.ArgumentParser,
+    metavar: str | None = "SECONDS",
+    text: str | None = "bound on the whole run (default 60)",
+) -> None:
+    p.add_argument(
+        "--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar=metavar, help=text
+    )
+
+
+def _add_seed(p: argparse.ArgumentParser, text: str | None = "random seed (default 0)") -> None:
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=text)
+
+
+def _add_solve_options(p: argparse.ArgumentParser, gap: bool = True) -> None:
+    """The options of a solving command: rules, time limit, seed, workers, gap, report, -v."""
+    _add_rules(p, "rules.toml replacing INPUT's own rules")
+    _add_time_limit(p)
+    _add_seed(p)
+    p.add_argument(
+        "--workers", type=int, default=1, help="CP-SAT threads (default 1: fully deterministic)"
+    )
+    if gap:
         p.add_argument(
-            "--time-limit",
+            "--gap",
             type=float,
-            default=60.0,
-            metavar="SECONDS",
-            help="bound on the whole run (default 60)",
+            default=None,
+            help="stop once the proven relative gap is at most this (default 0: optimal; "
+            "a random draw's lottery with coverage rules: 0.001)",
         )
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-        p.add_argument(
-            "--workers", type=int, default=1, help="CP-SAT threads (default 1: fully deterministic)"
-        )
-        if gap:
-            p.add_argument(
-                "--gap",
-                type=float,
-                default=None,
-                help="stop once the proven relative gap is at most this (default 0: optimal; "
-                "a random draw's lottery with coverage rules: 0.001)",
-            )
-        p.add_argument("--report", help="write report.json here")
-        p.add_argument("-v", "--verbose", action="store_true", help="show solver phases")
+    p.add_argument("--report", help="write report.json here")
+    p.add_argument("-v", "--verbose", action="store_true", help="show solver phases")
 
+
+# --- one parser builder per command --------------------------------------------------------
+
+
+def _add_assign(sub: Subparsers) -> argparse.ArgumentParser:
     a = sub.add_parser("assign", help="assign experts to every project of a batch")
-    a.add_argument("input", help="batch folder or .xlsx workbook")
+    _add_input(a, "batch folder or .xlsx workbook")
     a.add_argument("-o", "--output", required=True, help="assignment.csv to write")
-    solve_options(a)
+    _add_solve_options(a)
     a.add_argument(
         "--relax",
         action="store_true",
@@ -95,27 +151,39 @@ def _parser() -> argparse.ArgumentParser:
         help="total: highest total score (default); fair: best worst panel first, then total; "
         "spread: smallest largest load first, then total",
     )
+    return a
 
+
+def _add_demo(sub: Subparsers) -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run on the sample batch shipped with the package")
     d.add_argument("-o", "--output-dir", help="also write assignment.csv and report.json here")
-    d.add_argument("--time-limit", type=float, default=60.0)
-    d.add_argument("--seed", type=int, default=0)
+    _add_time_limit(d, metavar=None, text=None)
+    _add_seed(d, text=None)
+    return d
 
+
+def _add_verify(sub: Subparsers) -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="re-check an assignment file against every rule")
-    v.add_argument("input")
+    _add_input(v)
     v.add_argument("assignment")
-    v.add_argument("--rules")
+    _add_rules(v)
+    return v
 
+
+def _add_why(sub: Subparsers) -> argparse.ArgumentParser:
     w = sub.add_parser("why", help="why may this expert not review this project?")
-    w.add_argument("input")
+    _add_input(w)
     w.add_argument("expert")
     w.add_argument("project")
-    w.add_argument("--rules")
+    _add_rules(w)
+    return w
 
+
+def _add_reassign(sub: Subparsers) -> argparse.ArgumentParser:
     r = sub.add_parser(
         "reassign", help="after declines: change the fewest earlier pairs, then score highest"
     )
-    r.add_argument("input")
+    _add_input(r)
     r.add_argument("--previous", required=True, help="the earlier assignment.csv")
     r.add_argument(
         "--declined",
@@ -123,21 +191,27 @@ def _parser() -> argparse.ArgumentParser:
         help="declined.csv: expert, project (empty project: unavailable for the whole round)",
     )
     r.add_argument("-o", "--output", required=True, help="new assignment.csv to write")
-    solve_options(r, gap=False)  # reassign proves each stage optimal or stops at the limit
+    _add_solve_options(r, gap=False)  # reassign proves each stage optimal or stops at the limit
+    return r
 
+
+def _add_reserves(sub: Subparsers) -> argparse.ArgumentParser:
     s = sub.add_parser("reserves", help="ranked reserve experts per project and whom they replace")
-    s.add_argument("input")
+    _add_input(s)
     s.add_argument("--previous", required=True, help="the assignment.csv the reserves back up")
     s.add_argument("-k", type=int, default=3, help="reserves per project (default 3)")
     s.add_argument("-o", "--output", required=True, help="reserves.csv to write")
     s.add_argument("--declined", help="declined.csv: never propose declined pairs or experts")
-    s.add_argument("--rules")
+    _add_rules(s)
+    return s
 
+
+def _add_update_used(sub: Subparsers) -> argparse.ArgumentParser:
     u = sub.add_parser(
         "update-used",
         help="add earlier rounds' reviews to each expert's used (yearly cap across rounds)",
     )
-    u.add_argument("input")
+    _add_input(u)
     u.add_argument("earlier", nargs="+", help="assignment.csv files of earlier rounds")
     u.add_argument("-o", "--output", required=True, help="updated experts.csv to write")
     u.add_argument(
@@ -145,6 +219,165 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip (and list) reviews by experts who are not in INPUT instead of stopping",
     )
+    return u
+
+
+# --- one handler per command -----------------------------------------------------------------
+
+
+def _cmd_assign(args: argparse.Namespace, io: Consoles) -> int:
+    order = check_order(tuple(r.strip() for r in args.bend_order.split(",") if r.strip()))
+    problem = load(args.input, rules=args.rules)
+    if args.probabilities and problem.rules.max_probability >= 1:
+        raise ExpertMatchError(
+            "--probabilities needs the rule max_probability < 1 (a random draw); "
+            "set it in rules.toml or --rules"
+        )
+    result = _solve_assign(args, problem, order, io.err)
+    _check_or_die(result)
+    result.write(args.output, args.report, args.probabilities)
+    _print_summary(io.out, result)
+    for bend in result.bends:
+        io.err.print(f"bent [{bend.rule}] {bend.message}", markup=False)
+    return EXIT_OK
+
+
+def _solve_assign(
+    args: argparse.Namespace, problem: Problem, order: tuple[str, ...], err: Console
+) -> Result:
+    """``assign`` with the command's options; an infeasible batch still gets its report."""
+    start = time.perf_counter()
+    try:
+        with _progress(err) as progress:
+            return assign(
+                problem,
+                time_limit=args.time_limit,
+                seed=args.seed,
+                workers=args.workers,
+                gap_limit=args.gap,
+                progress=progress,
+                relax=args.relax,
+                bend_order=order if args.relax else None,
+                objective=args.objective,
+            )
+    except InfeasibleError as error:
+        if args.report:
+            _write_infeasible(args.report, problem, error, args.seed, time.perf_counter() - start)
+        raise
+
+
+def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
+    problem = load(args.input, rules=args.rules)
+    result = reassign(
+        problem,
+        args.previous,
+        args.declined,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    _check_or_die(result)
+    result.write(args.output, args.report)
+    _print_summary(io.out, result)
+    _print_changes(io.out, result.stats)
+    return EXIT_OK
+
+
+def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
+    problem = load(args.input, rules=args.rules)
+    frame = reserves(problem, args.previous, args.k, declined=args.declined)
+    write_csv(frame, args.output)
+    per_project = frame.groupby("project").size().reindex(problem.project_ids, fill_value=0)
+    io.out.print(
+        f"{len(frame)} reserves for {problem.n_projects} projects (at most {args.k} each; "
+        f"{int((per_project < args.k).sum())} projects have fewer, "
+        f"{int((per_project == 0).sum())} none)"
+    )
+    return EXIT_OK
+
+
+def _cmd_update_used(args: argparse.Namespace, io: Consoles) -> int:
+    problem = load(args.input)
+    added, skipped = count_reviews(args.earlier, problem, "skip" if args.skip_unknown else "error")
+    updated = with_used(problem, problem.expert_used + added)
+    write_experts(updated, args.input, args.output)
+    for row in skipped:
+        io.err.print(
+            f"skipped {row.label} row {row.row}: expert {row.expert} is not in this batch",
+            markup=False,
+        )
+    over = np.flatnonzero(updated.expert_used > updated.rules.yearly_cap)
+    io.out.print(
+        f"added {int(added.sum())} earlier reviews for {int((added > 0).sum())} experts; "
+        f"{int((updated.expert_capacity == 0).sum())} experts have no review left "
+        f"this year" + (f"; {over.size} are already over yearly_cap" if over.size else "")
+    )
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace, io: Consoles) -> int:
+    problem = load(demo_path())
+    io.out.print(
+        f"Demo batch: {problem.n_projects} projects, {problem.n_experts} experts, "
+        f"shipped in {demo_path()}"
+    )
+    result = assign(problem, time_limit=args.time_limit, seed=args.seed)
+    _check_or_die(result)
+    if args.output_dir:
+        folder = Path(args.output_dir)
+        result.write(folder / "assignment.csv", folder / "report.json")
+    _print_panels(io.out, result)
+    _print_summary(io.out, result)
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace, io: Consoles) -> int:
+    problem = load(args.input, rules=args.rules)
+    rows = read_pairs(args.assignment)
+    violations = verify(problem, [(row.project, row.expert) for row in rows])
+    for violation in violations:
+        io.err.print(str(violation), markup=False)
+    if violations:
+        io.err.print(f"{len(violations)} violation(s)")
+        return EXIT_VIOLATIONS
+    io.out.print("every rule holds")
+    return EXIT_OK
+
+
+def _cmd_why(args: argparse.Namespace, io: Consoles) -> int:
+    problem = load(args.input, rules=args.rules)
+    for kind, value, known in (
+        ("expert", args.expert, problem.expert_index),
+        ("project", args.project, problem.project_index),
+    ):
+        if value not in known:
+            raise InputError([InputIssue(f"{kind}s.csv", f"unknown {kind} {value!r}")])
+    reasons = why_ineligible(problem, args.expert, args.project)
+    if not reasons:
+        io.out.print(f"{args.expert} is eligible for {args.project}")
+    for reason in reasons:
+        io.out.print(reason, markup=False)
+    return EXIT_OK
+
+
+#: Every sub-command, in the order ``--help`` lists them: its parser builder and its handler.
+COMMANDS: tuple[tuple[Callable[[Subparsers], argparse.ArgumentParser], Handler], ...] = (
+    (_add_assign, _cmd_assign),
+    (_add_demo, _cmd_demo),
+    (_add_verify, _cmd_verify),
+    (_add_why, _cmd_why),
+    (_add_reassign, _cmd_reassign),
+    (_add_reserves, _cmd_reserves),
+    (_add_update_used, _cmd_update_used),
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="expertmatch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"expertmatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add, handler in COMMANDS:
+        add(sub).set_defaults(handler=handler)
     return parser
 
 
@@ -205,142 +438,18 @@ def _print_panels(console: Console, result: Result, limit: int = 5) -> None:
     console.print(table)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    out = Console() if sys.stdout.isatty() else Console(width=140)
-    err = Console(stderr=True, soft_wrap=True)
-    if getattr(args, "verbose", False):
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    if args.command == "assign":
-        order = tuple(r.strip() for r in args.bend_order.split(",") if r.strip())
-        check_order(order)
-        problem = load(args.input, rules=args.rules)
-        if args.probabilities and problem.rules.max_probability >= 1:
-            raise ExpertMatchError(
-                "--probabilities needs the rule max_probability < 1 (a random draw); "
-                "set it in rules.toml or --rules"
-            )
-        start = time.perf_counter()
-        try:
-            with _progress(err) as progress:
-                result = assign(
-                    problem,
-                    time_limit=args.time_limit,
-                    seed=args.seed,
-                    workers=args.workers,
-                    gap_limit=args.gap,
-                    progress=progress,
-                    relax=args.relax,
-                    bend_order=order if args.relax else None,
-                    objective=args.objective,
-                )
-        except InfeasibleError as error:
-            if args.report:
-                _write_infeasible(
-                    args.report, problem, error, args.seed, time.perf_counter() - start
-                )
-            raise
-        _check_or_die(result)
-        result.write(args.output, args.report, args.probabilities)
-        _print_summary(out, result)
-        for bend in result.bends:
-            err.print(f"bent [{bend.rule}] {bend.message}", markup=False)
-        return 0
-    if args.command == "reassign":
-        problem = load(args.input, rules=args.rules)
-        result = reassign(
-            problem,
-            args.previous,
-            args.declined,
-            time_limit=args.time_limit,
-            seed=args.seed,
-            workers=args.workers,
-        )
-        _check_or_die(result)
-        result.write(args.output, args.report)
-        _print_summary(out, result)
-        stats = result.stats
+def _print_changes(out: Console, stats: Mapping[str, Any]) -> None:
+    """What ``reassign`` changed: pairs kept, then who left and who joined each panel."""
+    out.print(
+        f"kept {stats['kept_pairs']} of {stats['previous_pairs']} earlier pairs "
+        f"({stats['changed_pairs']} changed, {stats['declines']} decline(s))"
+    )
+    for change in stats["changes"]:
         out.print(
-            f"kept {stats['kept_pairs']} of {stats['previous_pairs']} earlier pairs "
-            f"({stats['changed_pairs']} changed, {stats['declines']} decline(s))"
+            f"  {change['project']}: out {', '.join(change['removed']) or '-'}; "
+            f"in {', '.join(change['added']) or '-'}",
+            markup=False,
         )
-        for change in stats["changes"]:
-            out.print(
-                f"  {change['project']}: out {', '.join(change['removed']) or '-'}; "
-                f"in {', '.join(change['added']) or '-'}",
-                markup=False,
-            )
-        return 0
-    if args.command == "reserves":
-        problem = load(args.input, rules=args.rules)
-        frame = reserves(problem, args.previous, args.k, declined=args.declined)
-        write_csv(frame, args.output)
-        per_project = frame.groupby("project").size().reindex(problem.project_ids, fill_value=0)
-        out.print(
-            f"{len(frame)} reserves for {problem.n_projects} projects (at most {args.k} each; "
-            f"{int((per_project < args.k).sum())} projects have fewer, "
-            f"{int((per_project == 0).sum())} none)"
-        )
-        return 0
-    if args.command == "update-used":
-        problem = load(args.input)
-        added, skipped = count_reviews(
-            args.earlier, problem, "skip" if args.skip_unknown else "error"
-        )
-        updated = with_used(problem, problem.expert_used + added)
-        write_experts(updated, args.input, args.output)
-        for row in skipped:
-            err.print(
-                f"skipped {row.label} row {row.row}: expert {row.expert} is not in this batch",
-                markup=False,
-            )
-        over = np.flatnonzero(updated.expert_used > updated.rules.yearly_cap)
-        out.print(
-            f"added {int(added.sum())} earlier reviews for {int((added > 0).sum())} experts; "
-            f"{int((updated.expert_capacity == 0).sum())} experts have no review left "
-            f"this year" + (f"; {over.size} are already over yearly_cap" if over.size else "")
-        )
-        return 0
-    if args.command == "demo":
-        problem = load(demo_path())
-        out.print(
-            f"Demo batch: {problem.n_projects} projects, {problem.n_experts} experts, "
-            f"shipped in {demo_path()}"
-        )
-        result = assign(problem, time_limit=args.time_limit, seed=args.seed)
-        _check_or_die(result)
-        if args.output_dir:
-            folder = Path(args.output_dir)
-            result.write(folder / "assignment.csv", folder / "report.json")
-        _print_panels(out, result)
-        _print_summary(out, result)
-        return 0
-    if args.command == "verify":
-        problem = load(args.input, rules=args.rules)
-        rows = read_pairs(args.assignment)
-        violations = verify(problem, [(row.project, row.expert) for row in rows])
-        for violation in violations:
-            err.print(str(violation), markup=False)
-        if violations:
-            err.print(f"{len(violations)} violation(s)")
-            return EXIT_VIOLATIONS
-        out.print("every rule holds")
-        return 0
-    if args.command == "why":
-        problem = load(args.input, rules=args.rules)
-        for kind, value, known in (
-            ("expert", args.expert, problem.expert_index),
-            ("project", args.project, problem.project_index),
-        ):
-            if value not in known:
-                raise InputError([InputIssue(f"{kind}s.csv", f"unknown {kind} {value!r}")])
-        reasons = why_ineligible(problem, args.expert, args.project)
-        if not reasons:
-            out.print(f"{args.expert} is eligible for {args.project}")
-        for reason in reasons:
-            out.print(reason, markup=False)
-        return 0
-    raise AssertionError(args.command)
 
 
 def _write_infeasible(
@@ -380,41 +489,80 @@ def _progress(console: Console) -> Iterator[Progress]:
         yield update
 
 
+# --- running a command and its exit status ---------------------------------------------------
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; the library's errors propagate (see :func:`main`)."""
+    return _execute(_parser().parse_args(argv))
+
+
+def _execute(args: argparse.Namespace) -> int:
+    if getattr(args, "verbose", False):
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    out = Console() if sys.stdout.isatty() else Console(width=140)
+    handler: Handler = args.handler
+    return handler(args, Consoles(out, Console(stderr=True, soft_wrap=True)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``expertmatch`` program: run the command, print any error without a traceback
+    (an internal fault's traceback only with ``-v``) and return the exit status."""
+    args = _parser().parse_args(argv)  # bad usage: argparse exits with status 2
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        return _execute(args)
+    except KeyboardInterrupt:
+        err.print("expertmatch: interrupted; nothing written")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # every error ends here, each with its exit status
+        return _report_error(error, err, getattr(args, "verbose", None))
+
+
+def _report_error(error: Exception, err: Console, verbose: bool | None) -> int:
+    """Print ``error`` for the office and return its exit status. ``verbose`` is None for a
+    command without ``-v``."""
+    if isinstance(error, InputError | InfeasibleError):  # they list every issue / clash
+        err.print(str(error), markup=False)
+        return EXIT_INPUT if isinstance(error, InputError) else EXIT_INFEASIBLE
+    if isinstance(error, SolveError) and error.status == Status.TIMEOUT:
+        err.print(f"expertmatch: {error}", markup=False)
+        return EXIT_TIMEOUT
+    if isinstance(error, ExpertMatchError | ValueError | OSError) and not isinstance(
+        error, InternalError | SolveError
+    ):  # bad input or usage found by the library, a missing or unreadable file
+        err.print(f"expertmatch: {error}", markup=False)
+        return EXIT_INPUT
+    _report_internal(error, err, verbose)
+    return EXIT_INTERNAL
+
+
+def _report_internal(error: Exception, err: Console, verbose: bool | None) -> None:
+    """One line for a fault inside expertmatch (an :class:`InternalError`, a SolveError that is
+    no timeout, or an unexpected exception); the traceback only with ``-v``."""
+    if isinstance(error, ExpertMatchError):
+        detail = str(error).removeprefix("internal error: ")
+    else:
+        detail = f"{type(error).__name__}: {error}"
+    hint = " (-v shows the traceback)" if verbose is False else ""
+    err.print(
+        f"expertmatch: internal error: {' '.join(detail.split())} -- a fault in expertmatch, "
+        f"not in the input; please report it with the command and the input{hint}",
+        markup=False,
+    )
+    if verbose:
+        err.print("".join(traceback.format_exception(error)), markup=False, end="")
+
+
 def _check_or_die(result: Result) -> None:
     bent = {(b.rule, b.project, b.expert) for b in result.bends}
     violations = [
         v for v in verify(result.problem, result) if (v.rule, v.project, v.expert) not in bent
     ]
     if violations:  # never hand out an assignment that breaks a rule
-        raise SolveError(
-            "internal error: the solver's assignment breaks rules: "
-            + "; ".join(map(str, violations[:5])),
-            Status.INFEASIBLE,
+        raise InternalError(
+            "the solver's assignment breaks rules: " + "; ".join(map(str, violations[:5]))
         )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    err = Console(stderr=True, soft_wrap=True)
-    try:
-        return run(argv)
-    except InputError as error:
-        err.print(str(error), markup=False)
-        return EXIT_INPUT
-    except InfeasibleError as error:
-        err.print(str(error), markup=False)
-        return EXIT_INFEASIBLE
-    except SolveError as error:
-        err.print(f"expertmatch: {error}", markup=False)
-        return EXIT_TIMEOUT
-    except ExpertMatchError as error:
-        err.print(f"expertmatch: {error}", markup=False)
-        return EXIT_INPUT
-    except (ValueError, OSError) as error:
-        err.print(f"expertmatch: {error}", markup=False)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        err.print("expertmatch: interrupted; nothing written")
-        return 130
 
 
 if __name__ == "__main__":
