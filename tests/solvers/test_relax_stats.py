@@ -1,0 +1,53 @@
+"""The relaxed solve's statistics: a frozen :class:`RelaxStats`, and ``report.json`` ``stats``
+with the keys and values of 0.1.0."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+import expertmatch as em
+from expertmatch.result import Stats
+from expertmatch.solvers.relax import BEND_ORDER, RelaxStats
+
+
+def coverage_or_enterprise() -> em.Problem:
+    """One panel of 2 from a, b (university) and e (enterprise): coverage wants a and b, the
+    enterprise share wants e; both cannot hold."""
+    experts = [
+        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
+        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
+        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
+    ]
+    projects = [{"id": "P", "organization": "X", "fields": "1.1;1.2"}]
+    scores = [{"expert": x, "project": "P", "score": s} for x, s in (("a", 3), ("b", 2), ("e", 1))]
+    return em.from_tables(
+        experts=experts,
+        projects=projects,
+        scores=scores,
+        rules={"panel_size": 2, "enterprise_min_share": "1/2"},
+    )
+
+
+def test_relax_stats_are_typed_and_report_as_before() -> None:
+    result = em.assign(coverage_or_enterprise(), relax=True)
+    stats = result.stats
+    assert isinstance(stats, RelaxStats) and isinstance(stats, Stats)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.method = "changed"  # type: ignore[misc]
+    report = json.loads(result.to_json())["stats"]
+    assert report == {
+        "method": "relaxed (lexicographic CP-SAT)",
+        "bend_order": list(BEND_ORDER),
+        "bends_by_rule": {
+            "yearly_cap": 0,
+            "max_load": 0,
+            "enterprise_share": 0,
+            "coverage": 1,
+            "max_per_org": 0,
+        },
+    }
+    assert list(report["bends_by_rule"]) == list(reversed(BEND_ORDER))  # most protected first
+    assert stats["bends_by_rule"] == stats.bends_by_rule
