@@ -45,29 +45,26 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import highspy
 import numpy as np
 
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
-from expertmatch.errors import Clash, InfeasibleError, SolveError
+from expertmatch.domain.problem import Problem
+from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.rows import Model, build_model
-from expertmatch.result import Result
+from expertmatch.result import Result, Stats
 from expertmatch.solvers.backends import solve_lp
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
 from expertmatch.vocabulary import Rule, Status
-
-if TYPE_CHECKING:
-    from expertmatch.domain.problem import Problem
-    from expertmatch.result import Result
-    from expertmatch.solvers.params import SolveParams
 
 log = logging.getLogger("expertmatch")
 
@@ -96,13 +93,41 @@ PRICE_ROUNDING = 0.5e-6
 PRICE_TOL = 1e-7
 
 
+#: ``Lottery.stats["method"]`` of each way to build the lottery.
+ROUNDING_METHOD = "capped LP (HiGHS) + bihierarchy dependent rounding"
+COLUMNS_METHOD = (
+    "column generation over valid assignments (warm-started HiGHS master, exact pricing)"
+)
+
+
+@dataclass(frozen=True)
+class RoundingStats(Stats):
+    """Figures of a lottery by bihierarchy dependent rounding (module docstring, point 2)."""
+
+    method: str = field(default=ROUNDING_METHOD, init=False)
+    pairs: int  # eligible pairs, the lottery's variables
+
+
+@dataclass(frozen=True)
+class ColumnStats(Stats):
+    """Figures of a lottery by column generation (module docstring, point 3)."""
+
+    method: str = field(default=COLUMNS_METHOD, init=False)
+    columns: int  # valid assignments generated
+    assignments_in_lottery: int  # those with a positive weight
+    rounds: int  # master LP solves
+    lp_bound: float  # the capped LP's bound, rounded to 6 decimals
+    pairs: int  # eligible pairs, the lottery's variables
+
+
 @dataclass(frozen=True)
 class Lottery:
     """A distribution over assignments that keeps every rule and the probability cap.
 
     ``x`` is each pair's probability (over ``model.pairs``). With ``columns`` (column
     generation), the draw is ``columns[i]`` (pair indices) with probability ``weights[i]``;
-    without, it is a dependent rounding of ``x`` (see the module docstring).
+    without, it is a dependent rounding of ``x`` (see the module docstring). ``stats`` is a
+    :class:`RoundingStats` or a :class:`ColumnStats`, passed on to every sampled Result.
     """
 
     problem: Problem
@@ -115,7 +140,7 @@ class Lottery:
     status: str = Status.OPTIMAL
     columns: tuple[np.ndarray, ...] | None = None
     weights: np.ndarray | None = None
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def pairs(self) -> Pairs:
@@ -139,7 +164,7 @@ class Lottery:
             return chosen
         chosen = self.round_once(rng)
         if not self.model.satisfied(chosen):  # the hierarchy guarantees every rule
-            raise SolveError("internal error: a dependent rounding broke a rule", Status.INFEASIBLE)
+            raise InternalError("internal error: a dependent rounding broke a rule")
         return chosen
 
     def sample(self, seed: int) -> Result:
@@ -158,7 +183,7 @@ class Lottery:
             bound=self.bound,
             time_s=self.time_s + time.perf_counter() - start,
             seed=seed,
-            stats={**self.stats, "pairs": len(p)},
+            stats=self.stats,
             expected_objective=self.expected_objective,
             max_probability=self.cap,
             probabilities=probs,
@@ -191,9 +216,9 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
             bound,
             cap,
             time.perf_counter() - start,
-            stats={"method": "capped LP (HiGHS) + bihierarchy dependent rounding"},
+            stats=RoundingStats(len(model.pairs)),
         )
-    return _columns(problem, model, x, bound, cap, params, start)
+    return _ColumnGeneration(problem, model, x, bound, params, start).run()
 
 
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
@@ -211,109 +236,173 @@ def _one_hierarchy(problem: Problem, model: Model) -> bool:
     return bool(np.all((n_ent == 0) | (n_ent == size)))
 
 
-def _columns(
-    problem: Problem,
-    model: Model,
-    x: np.ndarray,
-    lp_bound: float,
-    cap: float,
-    params: SolveParams,
-    start: float,
-) -> Lottery:
-    """Column generation over valid assignments (module docstring, point 3)."""
+class _Outcome(Enum):
+    """How a round of the column generation ended."""
 
-    score = model.weight.astype(float) * model.unit
-    n = len(model.pairs)
-    keys: set[bytes] = set()
-    columns: list[np.ndarray] = []
+    CONVERGED = "the master is within the gap of the bound"
+    ADDED = "a column priced in"
+    PROVED = "no column can improve the master"
+    STALLED = "no column priced in, but that is not proved"
+    TIMEOUT = "the time limit stopped the pricing"
 
-    penalty = 10.0 * float(score.clip(min=0).sum()) + 1.0
-    master = _Master(n, cap, penalty)
 
-    def add(chosen: np.ndarray) -> bool:
+class _ColumnGeneration:
+    """Column generation over valid assignments (module docstring, point 3).
+
+    The state of the loop: the columns found (each a valid assignment, as pair indices) and
+    the master LP over them, the best Lagrangian bound and the duals that gave it (the
+    stability centre of the smoothing), the rounds so far and the clock. One method per step:
+    seed the columns, test for convergence, price (smoothed), close the gap, build the lottery.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        model: Model,
+        x: np.ndarray,
+        lp_bound: float,
+        params: SolveParams,
+        start: float,
+    ) -> None:
+        self.problem, self.model, self.x = problem, model, x
+        self.params, self.start = params, start
+        self.cap = float(problem.rules.max_probability)
+        self.lp_bound = lp_bound
+        self.score = model.weight.astype(float) * model.unit
+        self.keys: set[bytes] = set()
+        self.columns: list[np.ndarray] = []
+        penalty = 10.0 * float(self.score.clip(min=0).sum()) + 1.0
+        self.master = _Master(len(model.pairs), self.cap, penalty)
+        self.bound = lp_bound  # the best proven bound on the expected score
+        self.lagrangian = np.inf  # the best Lagrangian bound
+        self.center: np.ndarray | None = None  # its duals: the stability centre
+        self.rounds = 0
+        self.tol = 0.0  # a column prices in when its reduced cost exceeds this
+
+    def run(self) -> Lottery:
+        """Seed, then solve the master and price until converged, proved or out of time."""
+        self.seed_columns()
+        while True:
+            self.rounds += 1
+            sol = self.master.solve()
+            if self.converged(sol):
+                outcome = _Outcome.CONVERGED
+                break
+            outcome = self.price(sol)
+            log.info(
+                "lottery round %d: %d columns, expected %.4f, bound %.4f, shortfall %.2g",
+                self.rounds,
+                len(self.columns),
+                sol.value,
+                self.bound,
+                sol.excess,
+            )
+            if outcome != _Outcome.ADDED:
+                break
+        self.close_gap(sol, outcome)
+        return self.build(sol)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def add(self, chosen: np.ndarray) -> bool:
+        """Add the assignment ``chosen`` (0/1 over the pairs) as a column, unless known."""
         cols = np.flatnonzero(chosen)
         key = cols.tobytes()
-        if key in keys:
+        if key in self.keys:
             return False
-        keys.add(key)
-        columns.append(cols)
-        master.add(cols, float(score[cols].sum()))
+        self.keys.add(key)
+        self.columns.append(cols)
+        self.master.add(cols, float(self.score[cols].sum()))
         return True
 
-    # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
-    best = solve(problem, replace(params, seed=0))  # the deterministic optimum: a first column
-    add(model.pairs.member_of(best.pairs, problem.n_experts))
-    rng = np.random.default_rng(0)  # the lottery does not depend on the draw's seed
-    network = _Network.build(problem, model.pairs, x)
-    bonus = 2.0 * float(np.abs(score).max(initial=1.0))
-    misses = 0  # roundings in a row that gave no new column (small batches repeat them)
-    for _ in range(SEED_ROUNDINGS):
-        if len(columns) > SEED_COLUMNS or misses > SEED_MISSES:
-            break
-        chosen = _round(network, rng)
-        if model.satisfied(chosen):
-            misses = 0 if add(chosen) else misses + 1
-            continue
-        # repair: the valid assignment closest to the rounding (most of its pairs, then score)
-        left = SEED_SHARE * params.time_limit - (time.perf_counter() - start)
-        if left <= 0:
-            break
-        repaired = _price(problem, model, score + bonus * chosen, params, left)
-        if repaired is not None:
-            misses = 0 if add(repaired[0]) else misses + 1
-    # a pricing's bound carries its weights' rounding (PRICE_ROUNDING per assigned pair), so
-    # "no column prices out" can only be proved to that accuracy
-    total = int(problem.project_panel_size.sum())
-    tol = max(PRICE_TOL * max(best.objective, 1.0), 2 * PRICE_ROUNDING * total)
-    bound = lp_bound
-    rounds = 0
-    status = Status.OPTIMAL
-    center: np.ndarray | None = None  # duals of the best Lagrangian bound (stability centre)
-    lagrangian = np.inf
-    value, art = 0.0, np.inf
-    proved = False
-    slack = CAP_TOL  # an excess within the LP's tolerance is no excess
-    while True:
-        rounds += 1
-        lam, mu, nu, value, art = master.solve()
-        if art <= slack and bound - value <= max(params.gap_limit * bound, tol):
-            break
-        added = proved = False
-        # Wentges smoothing: price at a point between the stability centre and the current
-        # duals first (fewer rounds); on a mispricing, price at the current duals.
-        for alpha in (0.5, 0.0) if center is not None else (0.0,):
-            left = params.time_limit - (time.perf_counter() - start)
-            priced = None
-            if left > 0:
-                at = mu if center is None or alpha == 0 else alpha * center + (1 - alpha) * mu
-                limit = min(left, max(1.0, PRICE_SHARE * params.time_limit))
-                priced = _price(problem, model, score - at, params, limit)
-            if priced is None:
-                status = Status.TIMEOUT
+    def seed_columns(self) -> None:
+        """First columns: the deterministic optimum, then dependent roundings of the LP
+        marginals, each kept when valid and repaired when not (``SEED_*``). Sets ``tol``."""
+        # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
+        best = solve(self.problem, replace(self.params, seed=0))
+        self.add(self.model.pairs.member_of(best.pairs, self.problem.n_experts))
+        # a pricing's bound carries its weights' rounding (PRICE_ROUNDING per assigned pair),
+        # so "no column prices out" can only be proved to that accuracy
+        total = int(self.problem.project_panel_size.sum())
+        self.tol = max(PRICE_TOL * max(best.objective, 1.0), 2 * PRICE_ROUNDING * total)
+        rng = np.random.default_rng(0)  # the lottery does not depend on the draw's seed
+        network = _Network.build(self.problem, self.model.pairs, self.x)
+        misses = 0  # roundings in a row that gave no new column (small batches repeat them)
+        for _ in range(SEED_ROUNDINGS):
+            if len(self.columns) > SEED_COLUMNS or misses > SEED_MISSES:
                 break
-            chosen, upper = priced
-            if cap * float(at.sum()) + upper < lagrangian:  # a valid bound for any mu >= 0
-                lagrangian = cap * float(at.sum()) + upper
-                center = at
-            bound = min(bound, lagrangian)
-            reduced = float(score[chosen].sum() - mu[chosen].sum()) - nu
-            if reduced > tol and add(chosen):
-                added = True
-                break
-            proved = alpha == 0 and upper - nu <= tol  # no column can improve the master
-        log.info(
-            "lottery round %d: %d columns, expected %.4f, bound %.4f, shortfall %.2g",
-            rounds,
-            len(columns),
-            value,
-            bound,
-            art,
+            rounded = _round(network, rng)
+            chosen: np.ndarray | None = rounded
+            if not self.model.satisfied(rounded):
+                left = SEED_SHARE * self.params.time_limit - self.elapsed()
+                if left <= 0:
+                    break
+                chosen = self.repair(rounded, left)
+            if chosen is not None:
+                misses = 0 if self.add(chosen) else misses + 1
+
+    def repair(self, rounded: np.ndarray, time_left: float) -> np.ndarray | None:
+        """The valid assignment closest to an invalid rounding (most of its pairs, then
+        score), or None if the exact solver found none in time."""
+        bonus = 2.0 * float(np.abs(self.score).max(initial=1.0))
+        repaired = _price(
+            self.problem, self.model, self.score + bonus * rounded, self.params, time_left
         )
-        if status == Status.TIMEOUT or not added:
-            break
-    if proved and art <= slack:  # the master is optimal over every valid assignment
-        bound = min(bound, value + tol)
-    if art > slack:
+        return None if repaired is None else repaired[0]
+
+    def converged(self, sol: _MasterSolution) -> bool:
+        """Stop test: the master keeps the cap (no excess beyond the LP's tolerance) and its
+        value is within the gap limit (or the pricing tolerance) of the bound."""
+        gap = max(self.params.gap_limit * self.bound, self.tol)
+        return sol.excess <= CAP_TOL and self.bound - sol.value <= gap
+
+    def price(self, sol: _MasterSolution) -> _Outcome:
+        """Look for a column of positive reduced cost, with smoothing (Wentges 1997): price at
+        a point between the stability centre and the current duals first (fewer rounds); on a
+        mispricing, price at the current duals. Every pricing tightens the bound."""
+        proved = False
+        for alpha in (0.5, 0.0) if self.center is not None else (0.0,):
+            at = sol.mu
+            if self.center is not None and alpha != 0:
+                at = alpha * self.center + (1 - alpha) * sol.mu
+            priced = self.price_at(at)
+            if priced is None:
+                return _Outcome.TIMEOUT
+            chosen, upper = priced
+            self.update_bound(at, upper)
+            reduced = float(self.score[chosen].sum() - sol.mu[chosen].sum()) - sol.nu
+            if reduced > self.tol and self.add(chosen):
+                return _Outcome.ADDED
+            proved = alpha == 0 and upper - sol.nu <= self.tol
+        return _Outcome.PROVED if proved else _Outcome.STALLED
+
+    def price_at(self, mu: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The best valid assignment for the scores ``s - mu`` and an upper bound on its
+        value (one pricing, at most ``PRICE_SHARE`` of the time limit); None when out of time."""
+        left = self.params.time_limit - self.elapsed()
+        if left <= 0:
+            return None
+        limit = min(left, max(1.0, PRICE_SHARE * self.params.time_limit))
+        return _price(self.problem, self.model, self.score - mu, self.params, limit)
+
+    def update_bound(self, mu: np.ndarray, upper: float) -> None:
+        """The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)``, valid for any
+        ``mu >= 0``; the duals of the best one become the stability centre."""
+        if self.cap * float(mu.sum()) + upper < self.lagrangian:
+            self.lagrangian = self.cap * float(mu.sum()) + upper
+            self.center = mu
+        self.bound = min(self.bound, self.lagrangian)
+
+    def close_gap(self, sol: _MasterSolution, outcome: _Outcome) -> None:
+        """With no column able to improve it, the master's value is the optimum (to the
+        pricing tolerance). A master that still breaks the cap means no capped mixture exists
+        (when proved) or none was found in time: both raise."""
+        proved = outcome == _Outcome.PROVED
+        if proved and sol.excess <= CAP_TOL:
+            self.bound = min(self.bound, sol.value + self.tol)
+        if sol.excess <= CAP_TOL:
+            return
         if not proved:
             raise SolveError(
                 "no lottery keeping max_probability was found within the time limit", Status.TIMEOUT
@@ -323,51 +412,58 @@ def _columns(
                 Clash(
                     Rule.MAX_PROBABILITY,
                     f"no mixture of assignments that keep every rule has every pair at most "
-                    f"{cap:g} likely (field coverage, enterprise share and organization caps "
+                    f"{self.cap:g} likely (field coverage, enterprise share and organization caps "
                     "leave too few alternatives)",
                     (),
                     "raise max_probability or relax coverage_level",
                 )
             ]
         )
-    if bound - value <= tol:
-        status = Status.OPTIMAL
-    elif bound - value <= params.gap_limit * bound:
-        status = Status.FEASIBLE
-    else:
-        status = Status.TIMEOUT
-    keep = lam > 0
-    weights = lam[keep] / lam[keep].sum()
-    chosen_cols = tuple(c for c, k in zip(columns, keep, strict=True) if k)
-    probs = np.zeros(n)
-    for w, cols in zip(weights, chosen_cols, strict=True):
-        probs[cols] += w
-    if probs.max(initial=0.0) > cap + CAP_TOL:
-        raise SolveError(
-            f"internal error: a pair's probability {probs.max():.12f} exceeds the cap {cap:g}",
-            Status.INFEASIBLE,
+
+    def status(self, value: float) -> Status:
+        """Optimal within the pricing tolerance, feasible within the gap limit, else timeout."""
+        if self.bound - value <= self.tol:
+            return Status.OPTIMAL
+        if self.bound - value <= self.params.gap_limit * self.bound:
+            return Status.FEASIBLE
+        return Status.TIMEOUT
+
+    def build(self, sol: _MasterSolution) -> Lottery:
+        """The lottery: the columns of positive weight, their weights and pair probabilities."""
+        keep = sol.lam > 0
+        weights = sol.lam[keep] / sol.lam[keep].sum()
+        chosen_cols = tuple(c for c, k in zip(self.columns, keep, strict=True) if k)
+        probs = np.zeros(len(self.model.pairs))
+        for w, cols in zip(weights, chosen_cols, strict=True):
+            probs[cols] += w
+        if probs.max(initial=0.0) > self.cap + CAP_TOL:
+            raise InternalError(
+                f"internal error: a pair's probability {probs.max():.12f} exceeds the cap "
+                f"{self.cap:g}"
+            )
+        expected = float(
+            sum(w * self.score[c].sum() for w, c in zip(weights, chosen_cols, strict=True))
         )
-    expected = float(sum(w * score[c].sum() for w, c in zip(weights, chosen_cols, strict=True)))
-    return Lottery(
-        problem,
-        model,
-        probs,
-        expected,
-        max(bound, expected),
-        cap,
-        time.perf_counter() - start,
-        status,
-        chosen_cols,
-        weights,
-        stats={
-            "method": "column generation over valid assignments "
-            "(warm-started HiGHS master, exact pricing)",
-            "columns": len(columns),
-            "assignments_in_lottery": len(chosen_cols),
-            "rounds": rounds,
-            "lp_bound": round(lp_bound, 6),
-        },
-    )
+        stats = ColumnStats(
+            columns=len(self.columns),
+            assignments_in_lottery=len(chosen_cols),
+            rounds=self.rounds,
+            lp_bound=round(self.lp_bound, 6),
+            pairs=len(self.model.pairs),
+        )
+        return Lottery(
+            self.problem,
+            self.model,
+            probs,
+            expected,
+            max(self.bound, expected),
+            self.cap,
+            self.elapsed(),
+            self.status(sol.value),
+            chosen_cols,
+            weights,
+            stats=stats,
+        )
 
 
 @contextmanager
@@ -448,14 +544,11 @@ class _Master:
         h.addCol(value, 0.0, highspy.kHighsInf, rows.size, rows, np.ones(rows.size))
         self.values.append(value)
 
-    def solve(self) -> tuple[np.ndarray, np.ndarray, float, float, float]:
-        """Weights, pair duals mu (>= 0, one per pair), convexity dual nu, objective without the
-        penalty, and the largest artificial excess of a pair."""
+    def solve(self) -> _MasterSolution:
+        """Solve from the last basis (the master has no time limit: failing is a fault)."""
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise SolveError(
-                "internal error: the lottery's master LP was not solved", Status.TIMEOUT
-            )
+            raise InternalError("internal error: the lottery's master LP was not solved")
         sol = self.h.getSolution()
         x = np.asarray(sol.col_value)
         dual = np.asarray(sol.row_dual)
@@ -463,13 +556,24 @@ class _Master:
         mu = np.zeros(self.n)
         mu[np.asarray(self.pair_of_row[1:], dtype=np.int64)] = np.maximum(dual[1:], 0.0)
         excess = x[self.excess_cols] if self.excess_cols else np.zeros(0)
-        return (
+        return _MasterSolution(
             lam,
             mu,
             float(dual[0]),
             float(np.dot(self.values, lam)),
             float(excess.max(initial=0.0)),
         )
+
+
+@dataclass(frozen=True)
+class _MasterSolution:
+    """One solve of the master LP."""
+
+    lam: np.ndarray  # weight of each column
+    mu: np.ndarray  # dual of each pair's cap row (>= 0; 0 for a pair no column uses)
+    nu: float  # dual of the convexity row
+    value: float  # the expected score, without the penalty
+    excess: float  # the largest artificial excess of a pair over the cap
 
 
 def _price(
@@ -615,7 +719,12 @@ class _Network:
 
 
 def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
-    """Dependent rounding on the network (see the module docstring); 0/1 over all pairs."""
+    """Dependent rounding on the network (see the module docstring); 0/1 over all pairs.
+
+    A random walk along fractional edges until it closes a cycle; the flow is pushed around
+    the cycle (:func:`_push`), which makes at least one edge integral, and the walk goes on
+    from where the cycle began (Budish, Che, Kojima and Milgrom 2013).
+    """
     flow = net.flow.copy()
     frac = np.flatnonzero(np.abs(flow - np.rint(flow)) >= EPS)
     adj: dict[int, set[int]] = {}
@@ -642,16 +751,9 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
         last = path_edges[-1] if path_edges else -1
         options = adj[here] - {last}
         if not options:
-            if last < 0:  # a walk cut back to its start, whose edges are now all integral
-                path_nodes, path_edges, where = [], [], {}
-                continue
-            # only LP round-off can leave a lone fractional edge at a node
-            if abs(flow[last] - np.rint(flow[last])) > 1e-5:
-                raise SolveError(
-                    "internal error: dependent rounding lost flow balance", Status.TIMEOUT
-                )
-            flow[last] = np.rint(flow[last])
-            drop(last)
+            if last >= 0:  # else a walk cut back to its start, whose edges are now integral
+                _snap_lone_edge(flow, last)
+                drop(last)
             path_nodes, path_edges, where = [], [], {}
             continue
         choice = sorted(options)
@@ -667,17 +769,7 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
         cycle = [*path_edges[i:], e]
         walk = path_nodes[i:]
         forward = np.array([int(tail[c]) == walk[n] for n, c in enumerate(cycle)], dtype=bool)
-        f = flow[cycle]
-        up = np.ceil(f) - f
-        down = f - np.floor(f)
-        alpha = float(min(up[forward].min(initial=np.inf), down[~forward].min(initial=np.inf)))
-        beta = float(min(down[forward].min(initial=np.inf), up[~forward].min(initial=np.inf)))
-        step = alpha if rng.random() < beta / (alpha + beta) else -beta
-        f = f + np.where(forward, step, -step)
-        near = np.rint(f)
-        done = np.abs(f - near) < EPS
-        f[done] = near[done]
-        flow[cycle] = f
+        done = _push(flow, cycle, forward, rng)
         for c, d in zip(cycle, done.tolist(), strict=True):
             if d:
                 drop(c)
@@ -688,3 +780,30 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
     chosen = np.zeros(net.n_all, dtype=bool)
     chosen[net.keep[np.rint(flow[: net.keep.size]) == 1]] = True
     return chosen
+
+
+def _snap_lone_edge(flow: np.ndarray, e: int) -> None:
+    """Round a lone fractional edge at a node: only LP round-off can leave one."""
+    if abs(flow[e] - np.rint(flow[e])) > 1e-5:
+        raise InternalError("internal error: dependent rounding lost flow balance")
+    flow[e] = np.rint(flow[e])
+
+
+def _push(
+    flow: np.ndarray, cycle: list[int], forward: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Push flow around ``cycle`` (edges, ``forward`` where walked tail to head): by +alpha
+    with probability beta/(alpha+beta), else by -beta, so every expected flow is kept and at
+    least one edge becomes integral. Updates ``flow``; returns which cycle edges are integral."""
+    f = flow[cycle]
+    up = np.ceil(f) - f
+    down = f - np.floor(f)
+    alpha = float(min(up[forward].min(initial=np.inf), down[~forward].min(initial=np.inf)))
+    beta = float(min(down[forward].min(initial=np.inf), up[~forward].min(initial=np.inf)))
+    step = alpha if rng.random() < beta / (alpha + beta) else -beta
+    f = f + np.where(forward, step, -step)
+    near = np.rint(f)
+    done = np.abs(f - near) < EPS
+    f[done] = near[done]
+    flow[cycle] = f
+    return done
