@@ -52,6 +52,7 @@ def test_sampled_frequencies_equal_the_marginals_within_sampling_error() -> None
     assert (lot.x > 1e-9).sum() > 2 * int(problem.project_panel_size.sum()) - 1  # really random
 
 
+@pytest.mark.slow
 def test_with_coverage_every_draw_keeps_every_rule_and_the_cap() -> None:
     """Coverage is outside the rounding's hierarchy: the lottery is then a mixture of valid
     assignments (column generation); every draw is valid and no pair exceeds the cap."""
@@ -98,6 +99,7 @@ def test_the_draw_takes_the_rounding_only_when_every_rule_fits_one_hierarchy() -
     assert mixed.x.max() <= 0.6 + 1e-8
 
 
+@pytest.mark.slow
 def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> None:
     """The same seed gives the same verified draw; its probabilities are reported (API and CLI)."""
     problem = em.load(DEMO).with_rules({"max_probability": 0.6})
@@ -155,6 +157,7 @@ def test_probabilities_need_the_cap_and_a_too_tight_cap_is_named(tmp_path: Path)
     assert "P1" in err.value.clashes[0].projects
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(tiny_batches(), coverage_batches()), st.sampled_from([0.5, 0.7]))
 def test_lottery_matches_the_best_mixture_of_all_valid_assignments(
