@@ -76,7 +76,8 @@ def _whole(text: str) -> int | None:
 def _cells(table: Table, *names: str) -> list[list[str]]:
     """The named columns' cells, looked up once per table, not once per row.
 
-    An absent optional column reads as empty cells: one list, built here once.
+    An absent optional column reads as empty cells (the table's one shared list: read it,
+    never write to it).
     """
     return [table.column(name) for name in names]
 
@@ -489,14 +490,24 @@ def _check_scores(
 # -- the whole batch -------------------------------------------------------------------------
 
 
-def build_problem(
-    tables: Mapping[str, Table], rules: Rules, sha256: str = "", source: str = "python"
-) -> Problem:
-    """Validate raw tables against the data contract and build the :class:`Problem`.
+@dataclass(frozen=True)
+class _Batch:
+    """Everything the checks built, once every table passed them."""
 
-    Raises one :class:`InputError` with every issue of every table (missing tables and
-    required columns first, alone, since the rest cannot be checked without them).
-    """
+    tree: FieldTree
+    orgs: _Orgs
+    experts: _Experts
+    projects: _Projects
+    members: tuple[tuple[str, ...], ...]
+    relations: tuple[Relation, ...]
+    declared: dict[tuple[int, int], str]
+    supplied: Pairs | None
+
+
+def _check_batch(tables: Mapping[str, Table]) -> _Batch:
+    """Run every table's check in order; raise one :class:`InputError` with all their issues
+    (missing tables and required columns first, alone: the rest cannot be checked without
+    them)."""
     usable = _check_tables(tables)
     out = _Collector()
     taxonomy = _check_taxonomy(out, usable.get("taxonomy"))
@@ -511,8 +522,20 @@ def build_problem(
     if out.issues:
         raise InputError(out.issues)
     tree = taxonomy.tree
-    if tree is None:
+    if tree is None:  # no taxonomy: the tree of the dotted codes in use
         tree = FieldTree.from_codes({c for fs in experts.fields + projects.fields for c in fs})
+    return _Batch(tree, orgs, experts, projects, members, relations, declared, supplied)
+
+
+def build_problem(
+    tables: Mapping[str, Table], rules: Rules, sha256: str = "", source: str = "python"
+) -> Problem:
+    """Validate raw tables against the data contract and build the :class:`Problem`.
+
+    Raises one :class:`InputError` with every issue of every table.
+    """
+    batch = _check_batch(tables)
+    orgs, experts, projects = batch.orgs, batch.experts, batch.projects
     return Problem(
         rules=rules,
         expert_ids=tuple(experts.index),
@@ -534,11 +557,11 @@ def build_problem(
         project_fields=tuple(projects.fields),
         project_keywords=projects.keywords,
         project_panel_size_given=np.array(projects.panel_size),
-        members=members,
-        relations=relations,
-        declared=declared,
-        supplied_scores=supplied,
-        field_tree=tree,
+        members=batch.members,
+        relations=batch.relations,
+        declared=batch.declared,
+        supplied_scores=batch.supplied,
+        field_tree=batch.tree,
         input_sha256=sha256,
         source=source,
         attributes={"experts": experts.extra, "projects": projects.extra},
