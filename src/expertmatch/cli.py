@@ -46,6 +46,7 @@ from expertmatch.errors import (
     SolveError,
 )
 from expertmatch.io.output import staged, write_csv
+from expertmatch.io.tables import SCHEMA
 from expertmatch.result import Result
 from expertmatch.rounds.history import count_reviews, read_pairs, with_used, write_experts
 from expertmatch.solvers.ordered import OBJECTIVES
@@ -226,8 +227,11 @@ def _add_update_used(sub: Subparsers) -> argparse.ArgumentParser:
 
 
 def _cmd_assign(args: argparse.Namespace, io: Consoles) -> int:
+    start = time.perf_counter()
+    _refuse_clashing_paths(args, (args.output, args.report, args.probabilities))
     order = check_order(tuple(r.strip() for r in args.bend_order.split(",") if r.strip()))
     problem = load(args.input, rules=args.rules)
+    args.time_limit = _time_left(args.time_limit, start)
     if args.probabilities and problem.rules.max_probability >= 1:
         raise ExpertMatchError(
             "--probabilities needs the rule max_probability < 1 (a random draw); "
@@ -261,18 +265,29 @@ def _solve_assign(
                 objective=args.objective,
             )
     except InfeasibleError as error:
-        if args.report:
-            _write_infeasible(args.report, problem, error, args.seed, time.perf_counter() - start)
+        if args.report:  # the diagnosis is shown (exit 3) even if the report cannot be written
+            try:
+                _write_infeasible(
+                    args.report, problem, error, args.seed, time.perf_counter() - start
+                )
+            except OSError as failed:
+                err.print(
+                    f"expertmatch: could not write {args.report} ({failed.strerror or failed}); "
+                    "the diagnosis follows",
+                    markup=False,
+                )
         raise
 
 
 def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
+    start = time.perf_counter()
+    _refuse_clashing_paths(args, (args.output, args.report))
     problem = load(args.input, rules=args.rules)
     result = reassign(
         problem,
         args.previous,
         args.declined,
-        time_limit=args.time_limit,
+        time_limit=_time_left(args.time_limit, start),
         seed=args.seed,
         workers=args.workers,
     )
@@ -284,6 +299,7 @@ def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
+    _refuse_clashing_paths(args, (args.output,))
     problem = load(args.input, rules=args.rules)
     frame = reserves(problem, args.previous, args.k, declined=args.declined)
     write_csv(frame, args.output)
@@ -297,6 +313,7 @@ def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_update_used(args: argparse.Namespace, io: Consoles) -> int:
+    _refuse_clashing_paths(args, (args.output,))
     problem = load(args.input)
     added, skipped = count_reviews(args.earlier, problem, "skip" if args.skip_unknown else "error")
     updated = with_used(problem, problem.expert_used + added)
@@ -487,6 +504,61 @@ def _progress(console: Console) -> Iterator[Progress]:
             status.update("  ".join(parts))
 
         yield update
+
+
+# --- paths and time shared by the commands ---------------------------------------------------
+
+#: File names a batch folder is read from: an output by one of these names inside the input
+#: folder would become input of the next run.
+INPUT_NAMES = frozenset(f"{name}.csv" for name in SCHEMA) | {"rules.toml"}
+
+
+def _input_paths(args: argparse.Namespace) -> list[Path]:
+    """Every file the command reads: the batch (its folder's tables, or the workbook), the
+    rules, earlier assignments and declines."""
+    paths: list[Path] = []
+    source = Path(args.input)
+    if source.is_dir():
+        paths += [source / name for name in sorted(INPUT_NAMES) if (source / name).exists()]
+    else:
+        paths.append(source)
+    for name in ("rules", "previous", "declined"):
+        if getattr(args, name, None):
+            paths.append(Path(getattr(args, name)))
+    paths += [Path(p) for p in getattr(args, "earlier", None) or []]
+    return paths
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _refuse_clashing_paths(args: argparse.Namespace, outputs: Sequence[str | None]) -> None:
+    """Before any work: no output may be an input (or a table file in the input folder, which
+    the next run would read), and no two outputs may be the same file."""
+    issues = []
+    given = [Path(o) for o in outputs if o]
+    folder = Path(args.input).resolve() if Path(args.input).is_dir() else None
+    inputs = _input_paths(args)
+    for i, out in enumerate(given):
+        resolved = out.resolve()
+        if any(_same(out, source) or resolved == source.resolve() for source in inputs) or (
+            folder is not None and resolved.parent == folder and out.name in INPUT_NAMES
+        ):
+            issues.append(InputIssue(str(out), "is an input of this run: choose another output"))
+        elif any(resolved == other.resolve() or _same(out, other) for other in given[:i]):
+            issues.append(InputIssue(str(out), "is given for two outputs: choose two files"))
+    if issues:
+        raise InputError(issues)
+
+
+def _time_left(limit: float, start: float) -> float:
+    """The time limit counts the whole run: what loading the batch left of it (a little is
+    always left, so the solver can say it ran out of time)."""
+    return max(limit - (time.perf_counter() - start), 0.05)
 
 
 # --- running a command and its exit status ---------------------------------------------------

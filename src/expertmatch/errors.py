@@ -31,13 +31,30 @@ class InputIssue:
         return f"{where}: {self.message}"
 
 
+#: Issues shown in full in an error's message; the rest are counted per file.
+SHOWN_ISSUES = 20
+
+
 class InputError(ExpertMatchError, ValueError):
-    """The input cannot be used; ``issues`` lists every problem found, one per entry."""
+    """The input cannot be used; ``issues`` lists every problem found, one per entry.
+
+    The message shows the first ``SHOWN_ISSUES`` (they say what is wrong: the issues come file
+    by file, row by row) and counts the rest per file, so a truncated file gives a readable
+    message, not thousands of follow-on lines; ``issues`` keeps them all.
+    """
 
     def __init__(self, issues: list[InputIssue]):
         self.issues = list(issues)
-        lines = "\n".join(f"- {issue}" for issue in self.issues)
-        super().__init__(f"{len(self.issues)} problem(s) in the input:\n{lines}")
+        lines = [f"- {issue}" for issue in self.issues[:SHOWN_ISSUES]]
+        rest: dict[str, int] = {}
+        for issue in self.issues[SHOWN_ISSUES:]:
+            rest[issue.file] = rest.get(issue.file, 0) + 1
+        if rest:
+            lines.append(
+                "- ... and " + ", ".join(f"{n:,} more in {file}" for file, n in rest.items())
+            )
+        text = "\n".join(lines)
+        super().__init__(f"{len(self.issues):,} problem(s) in the input:\n{text}")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ that a spreadsheet will not run as formulas."""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -50,12 +51,16 @@ def staged(paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Path]]:
     are removed.
     """
     targets = [Path(p) for p in paths]
+    for target in targets:  # checked before anything is written: all or none
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(target))
     temps: list[Path] = []
     try:
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             os.close(fd)
+            os.chmod(name, _READABLE)
             temps.append(Path(name))
         yield temps
         for temp, target in zip(temps, targets, strict=True):
@@ -63,3 +68,14 @@ def staged(paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Path]]:
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of the files written: readable by colleagues (0644 under the usual umask 022), not the
+#: 0600 of a temporary file.
+_READABLE = 0o666 & ~_umask()
