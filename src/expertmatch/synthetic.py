@@ -537,6 +537,8 @@ def _codes_cell(tree: _Tree, fields: IntArray) -> ObjArray:
 
 @dataclass(frozen=True)
 class _Orgs:
+    """The organizations, by index."""
+
     ids: ObjArray
     names: ObjArray
     type: IntArray
@@ -559,6 +561,36 @@ def _dedupe_names(names: list[str]) -> list[str]:
 def _organizations(
     rng: np.random.Generator, n_org: int, group_share: float, need_ent: bool, need_other: bool
 ) -> _Orgs:
+    """Draw ``n_org`` organizations: type, size and region, then enterprise groups, then
+    affiliated hospitals, then names (module docstring, "Organizations")."""
+    types, weight, region = _org_kinds(rng, n_org, need_ent, need_other)
+    parent, level1, level2 = _enterprise_groups(rng, types, weight, group_share)
+    parent, affiliated = _affiliate_hospitals(rng, types, weight, parent)
+    group = np.arange(n_org, dtype=np.int64)
+    for _ in range(3):  # trees are at most two levels deep
+        group = np.where(parent[group] >= 0, parent[group], group)
+    names = _org_names(rng, types, region, parent, (level1, level2), affiliated)
+    return _Orgs(
+        ids=_ids("O", n_org, 5),
+        names=names,
+        type=types,
+        weight=weight,
+        region=region,
+        parent=parent,
+        group=group,
+    )
+
+
+def _org_kinds(
+    rng: np.random.Generator, n_org: int, need_ent: bool, need_other: bool
+) -> tuple[IntArray, FloatArray, IntArray]:
+    """Type, size weight and region of each organization.
+
+    Types are split by count (largest remainder, so small batches still get every common type)
+    and shuffled; if enterprise or other experts would have nowhere to work, one organization
+    changes type. Sizes are heavy-tailed lognormal weights with a (mu, sigma) per type: a few
+    big universities, many small firms. Regions are Zipf-like, so a few provinces dominate.
+    """
     counts = _stratified_counts(n_org, _ORG_TYPE_SHARE)
     types = rng.permutation(np.repeat(np.arange(6), counts)).astype(np.int64)
     if n_org >= 2:  # both kinds of expert need somewhere to work
@@ -570,9 +602,21 @@ def _organizations(
     weight = np.exp(mu + sigma * rng.standard_normal(n_org))
     region_p = 1.0 / np.arange(1, len(_REGIONS) + 1) ** 0.9
     region = _pick(rng, n_org, tuple(region_p))
+    return types, weight, region
 
-    # Enterprise groups: heads among the larger firms, subsidiaries one or two levels below.
-    parent = np.full(n_org, -1, dtype=np.int64)
+
+def _enterprise_groups(
+    rng: np.random.Generator, types: IntArray, weight: FloatArray, group_share: float
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Parents of the enterprises that belong to a group, and the two levels of subsidiaries.
+
+    ``group_share`` of the enterprises are subsidiaries under about half as many heads, drawn
+    with a mild preference for larger firms (Gumbel keys on half the log size). 70% of the
+    subsidiaries are spread evenly over the heads and the rest hang under one of those, so a
+    parent is always on an earlier level (no cycle) and groups stay small (about three members)
+    - one giant group would leave its projects short of enterprise experts under ``org_group``.
+    """
+    parent = np.full(types.size, -1, dtype=np.int64)
     ents = np.flatnonzero(types == _ENT)
     n_children = min(math.floor(group_share * ents.size + 0.5), max(ents.size - 1, 0))
     keys = 0.5 * np.log(weight[ents]) + rng.gumbel(size=ents.size)
@@ -586,55 +630,83 @@ def _organizations(
         level1, level2 = children[:n1], children[n1:]
         parent[level1] = heads[np.arange(level1.size) % n_heads]
         parent[level2] = level1[rng.integers(0, n1, size=level2.size)]
-    # Affiliated hospitals.
+    return parent, level1, level2
+
+
+def _affiliate_hospitals(
+    rng: np.random.Generator, types: IntArray, weight: FloatArray, parent: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Half of the hospitals (when there is a university) become affiliated to a university
+    drawn by size; returns the updated parents and the affiliated hospitals."""
+    parent = parent.copy()
     hospitals = np.flatnonzero(types == _HOSP)
     universities = np.flatnonzero(types == _UNI)
     affiliated = hospitals[rng.random(hospitals.size) < 0.5] if universities.size else hospitals[:0]
     if affiliated.size:
         uni_pick = _Weighted(weight[universities]).draw(rng.random(affiliated.size))
         parent[affiliated] = universities[uni_pick]
-    group = np.arange(n_org, dtype=np.int64)
-    for _ in range(3):  # trees are at most two levels deep
-        group = np.where(parent[group] >= 0, parent[group], group)
+    return parent, affiliated
 
-    # Names: brand of enterprises inherited down the group, affiliated hospitals after parents.
+
+def _org_names(
+    rng: np.random.Generator,
+    types: IntArray,
+    region: IntArray,
+    parent: IntArray,
+    levels: tuple[IntArray, IntArray],
+    affiliated: IntArray,
+) -> ObjArray:
+    """Unique synthetic Chinese names. A two-character brand per organization is inherited down
+    each enterprise group (level by level, so a subsidiary carries its head's brand); two
+    numbers per organization pick the name's stem; an affiliated hospital is named after its
+    university. Repeated names get a numbered suffix."""
+    n_org = types.size
     brand_idx = rng.integers(0, len(_BRAND_CHARS), size=(n_org, 2))
     brand = np.array([_BRAND_CHARS[a] + _BRAND_CHARS[b] for a, b in brand_idx], dtype=object)
-    for level in (level1, level2):
+    for level in levels:
         brand[level] = brand[parent[level]]
     pick = rng.integers(0, 1_000_000, size=(n_org, 2))
-    names: list[str] = []
-    for i in range(n_org):
-        r, t, a, b = _REGIONS[int(region[i])], int(types[i]), int(pick[i, 0]), int(pick[i, 1])
-        if t == _ENT:
-            industry = _INDUSTRIES[a % len(_INDUSTRIES)]
-            if parent[i] >= 0:
-                names.append(f"{brand[i]}{industry}（{r}）有限公司")
-            else:
-                names.append(f"{r}{brand[i]}{industry}有限公司")
-        elif t == _UNI:
-            names.append(f"{r}{_UNI_STEMS[a % len(_UNI_STEMS)]}大学")
-        elif t == _INST:
-            subject = _INST_SUBJECTS[a % len(_INST_SUBJECTS)]
-            names.append(f"中国科学院{subject}研究所" if b % 3 == 0 else f"{r}{subject}研究院")
-        elif t == _HOSP:
-            names.append(f"{r}{_HOSPITALS[a % len(_HOSPITALS)]}")
-        elif t == _GOV:
-            names.append(f"{r}{_GOVERNMENT[a % len(_GOVERNMENT)]}")
-        else:
-            names.append(f"{r}{_OTHER_ORGS[a % len(_OTHER_ORGS)]}")
+    names = [
+        _org_name(int(types[i]), _REGIONS[int(region[i])], brand[i], bool(parent[i] >= 0), pick[i])
+        for i in range(n_org)
+    ]
     names = _dedupe_names(names)
     for i in affiliated:
         names[int(i)] = f"{names[int(parent[i])]}附属第{int(pick[i, 1]) % 3 + 1}医院"
-    names = _dedupe_names(names)
-    return _Orgs(
-        ids=_ids("O", n_org, 5),
-        names=np.array(names, dtype=object),
-        type=types,
-        weight=weight,
-        region=region,
-        parent=parent,
-        group=group,
+    return np.array(_dedupe_names(names), dtype=object)
+
+
+def _org_name(org_type: int, region: str, brand: str, in_group: bool, pick: IntArray) -> str:
+    """One name from the type, region and brand; ``pick[0]`` chooses the stem (industry,
+    kind of university, subject...), ``pick[1]`` whether an institute is of the Academy."""
+    a, b = int(pick[0]), int(pick[1])
+    if org_type == _ENT:
+        industry = _INDUSTRIES[a % len(_INDUSTRIES)]
+        if in_group:
+            return f"{brand}{industry}（{region}）有限公司"
+        return f"{region}{brand}{industry}有限公司"
+    if org_type == _UNI:
+        return f"{region}{_UNI_STEMS[a % len(_UNI_STEMS)]}大学"
+    if org_type == _INST:
+        subject = _INST_SUBJECTS[a % len(_INST_SUBJECTS)]
+        return f"中国科学院{subject}研究所" if b % 3 == 0 else f"{region}{subject}研究院"
+    if org_type == _HOSP:
+        return f"{region}{_HOSPITALS[a % len(_HOSPITALS)]}"
+    if org_type == _GOV:
+        return f"{region}{_GOVERNMENT[a % len(_GOVERNMENT)]}"
+    return f"{region}{_OTHER_ORGS[a % len(_OTHER_ORGS)]}"
+
+
+def _organizations_table(orgs: _Orgs) -> pd.DataFrame:
+    parent = np.where(orgs.parent >= 0, orgs.ids[np.maximum(orgs.parent, 0)], "")
+    return _frame(
+        "organizations",
+        {
+            "id": orgs.ids,
+            "name": orgs.names,
+            "type": np.array(ORG_TYPES, dtype=object)[orgs.type],
+            "parent": parent.astype(object),
+        },
     )
 
 
@@ -676,37 +748,184 @@ def generate(
     Returns:
         Tables keyed by contract file stem, columns exactly as in the contract.
     """
-    if n_projects < 0 or n_experts < 0:
-        raise ValueError("n_projects and n_experts must be >= 0")
-    if n_roots < 1 or min(children) < 1 or len(children) != 2:
-        raise ValueError("n_roots and both children counts must be >= 1")
-    if not 0.0 <= enterprise_share <= 1.0 or not 0.0 <= group_share <= 1.0:
-        raise ValueError("enterprise_share and group_share must be in [0, 1]")
-    if field_skew < 0 or coauthor_rate < 0:
-        raise ValueError("field_skew and coauthor_rate must be >= 0")
-    if n_organizations is not None and n_organizations < 1:
-        raise ValueError("n_organizations must be >= 1")
-
+    settings = _Settings(
+        n_projects=n_projects,
+        n_experts=n_experts,
+        n_roots=n_roots,
+        children=children,
+        field_skew=field_skew,
+        enterprise_share=enterprise_share,
+        n_organizations=n_organizations,
+        group_share=group_share,
+        coauthor_rate=coauthor_rate,
+    )
+    # One generator, consumed by the steps below in this fixed order: the order is part of the
+    # output (moving a step changes every table drawn after it).
     rng = np.random.default_rng(seed)
-    c0, c1 = int(children[0]), int(children[1])
-    tree = _build_tree(rng, n_roots, c0, c1)
-    block = c0 * c1
+    world = _world(rng, settings)
+    experts = _experts(rng, world, n_experts, settings.n_ent_experts)
+    pools = _expert_pools(world, experts)
+    projects = _projects(rng, world, experts, n_projects)
+    members = _members(rng, experts, projects, pools)
+    relations = _relations(
+        rng, world.tree, experts, projects, members, pools, coauthor_rate, reference_year
+    )
+    conflicts = _declared_conflicts(rng, world.tree, experts, projects, pools)
+    tables: dict[str, pd.DataFrame] = {
+        "experts": experts.table,
+        "projects": projects.table,
+        "organizations": _organizations_table(world.orgs),
+        "members": members.table,
+        "relations": relations,
+        "conflicts": conflicts,
+    }
+    if with_scores:  # drawn last, so the other tables are the same with or without scores
+        tables["scores"] = _scores_table(rng, world.tree, experts, projects, pools)
+    return tables
 
-    # Leaf popularity: Zipf over shuffled ranks, restricted to the populated roots.
+
+@dataclass(frozen=True)
+class _Settings:
+    """The arguments of ``generate`` that shape the batch, checked when built."""
+
+    n_projects: int
+    n_experts: int
+    n_roots: int
+    children: tuple[int, int]
+    field_skew: float
+    enterprise_share: float
+    n_organizations: int | None
+    group_share: float
+    coauthor_rate: float
+
+    def __post_init__(self) -> None:
+        if self.n_projects < 0 or self.n_experts < 0:
+            raise ValueError("n_projects and n_experts must be >= 0")
+        if self.n_roots < 1 or min(self.children) < 1 or len(self.children) != 2:
+            raise ValueError("n_roots and both children counts must be >= 1")
+        if not 0.0 <= self.enterprise_share <= 1.0 or not 0.0 <= self.group_share <= 1.0:
+            raise ValueError("enterprise_share and group_share must be in [0, 1]")
+        if self.field_skew < 0 or self.coauthor_rate < 0:
+            raise ValueError("field_skew and coauthor_rate must be >= 0")
+        if self.n_organizations is not None and self.n_organizations < 1:
+            raise ValueError("n_organizations must be >= 1")
+
+    @property
+    def n_org(self) -> int:
+        """Number of organizations (default ``max(20, n_experts // 8)``)."""
+        if self.n_organizations is not None:
+            return self.n_organizations
+        return max(20, self.n_experts // 8)
+
+    @property
+    def n_ent_experts(self) -> int:
+        """Experts who work for enterprises: ``round(enterprise_share * n_experts)``."""
+        return math.floor(self.enterprise_share * self.n_experts + 0.5)
+
+
+# --------------------------------------------------------------------------- world
+
+
+@dataclass(frozen=True)
+class _World:
+    """What the experts and projects are drawn from."""
+
+    tree: _Tree
+    leaf_weight: FloatArray  # popularity of each leaf, 0 outside the populated roots
+    words: ObjArray  # keyword vocabulary: word ``c * _VOCAB + j`` belongs to code ``c``
+    orgs: _Orgs
+
+
+def _world(rng: np.random.Generator, settings: _Settings) -> _World:
+    """Draw the field tree (its root numbers), the leaf popularity and the organizations."""
+    c0, c1 = int(settings.children[0]), int(settings.children[1])
+    tree = _build_tree(rng, settings.n_roots, c0, c1)
+    leaf_weight = _leaf_weights(rng, tree, settings.field_skew, settings.n_experts)
+    n_ent_experts = settings.n_ent_experts
+    orgs = _organizations(
+        rng,
+        settings.n_org,
+        settings.group_share,
+        n_ent_experts > 0,
+        n_ent_experts < settings.n_experts,
+    )
+    return _World(tree, leaf_weight, _word_table(tree.codes.size), orgs)
+
+
+def _leaf_weights(
+    rng: np.random.Generator, tree: _Tree, field_skew: float, n_experts: int
+) -> FloatArray:
+    """Leaf popularity: Zipf's law with exponent ``field_skew`` over shuffled ranks (a few
+    crowded sub-fields, many rare ones), zero outside the ``clip(n_experts // 40, 1, n_roots)``
+    heaviest roots, so that a small batch is a dense sub-tree rather than a few experts spread
+    over every discipline."""
+    block = tree.c0 * tree.c1
     ranks = rng.permutation(tree.n_leaves) + 1.0
     leaf_weight = ranks ** (-float(field_skew))
-    n_active = int(np.clip(n_experts // 40, 1, n_roots))
-    root_total = leaf_weight.reshape(n_roots, block).sum(axis=1)
-    active = np.zeros(n_roots, dtype=bool)
+    n_active = int(np.clip(n_experts // 40, 1, tree.n_roots))
+    root_total = leaf_weight.reshape(tree.n_roots, block).sum(axis=1)
+    active = np.zeros(tree.n_roots, dtype=bool)
     active[np.argsort(-root_total, kind="stable")[:n_active]] = True
-    leaf_weight = leaf_weight * np.repeat(active, block)
+    return leaf_weight * np.repeat(active, block)
 
-    # Organizations.
-    n_org = n_organizations if n_organizations is not None else max(20, n_experts // 8)
-    n_ent_experts = math.floor(enterprise_share * n_experts + 0.5)
-    orgs = _organizations(rng, n_org, group_share, n_ent_experts > 0, n_ent_experts < n_experts)
 
-    # ----------------------------------------------------------------- experts
+def _field_entries(fields: IntArray) -> tuple[IntArray, IntArray]:
+    """Row and code id of every listed field (row-major order)."""
+    rows, slots = np.nonzero(fields >= 0)
+    return rows, fields[rows, slots]
+
+
+# --------------------------------------------------------------------------- experts
+
+
+@dataclass(frozen=True)
+class _Experts:
+    """The experts' table, and what later steps draw from."""
+
+    ids: ObjArray
+    org: IntArray  # organization index
+    is_ent: BoolArray  # works for an enterprise
+    fields: IntArray  # field code ids, primary first, -1 pads
+    table: pd.DataFrame
+
+
+def _experts(
+    rng: np.random.Generator, world: _World, n_experts: int, n_ent_experts: int
+) -> _Experts:
+    """Draw the experts: employer, fields, name, the other columns, then keywords."""
+    tree = world.tree
+    is_ent, org = _employ_experts(rng, world.orgs, n_experts, n_ent_experts)
+    field_sampler = _Weighted(world.leaf_weight)
+    fields = _draw_fields(rng, tree, field_sampler, n_experts, (0.35, 0.4, 0.25), 0.75, 0.0, 0.08)
+    names = _expert_names(rng, n_experts)
+    columns = _expert_columns(rng, world.orgs, org)
+    words = _draw_keywords(rng, tree, fields, 3, 5)
+    ids = _ids("E", n_experts, 6)
+    table = _frame(
+        "experts",
+        {
+            "id": ids,
+            "name": names,
+            "organization": world.orgs.ids[org],
+            "fields": _codes_cell(tree, fields),
+            "keywords": _join(world.words[np.maximum(words, 0)], words >= 0),
+            **columns,
+        },
+    )
+    return _Experts(ids=ids, org=org, is_ent=is_ent, fields=fields, table=table)
+
+
+def _employ_experts(
+    rng: np.random.Generator, orgs: _Orgs, n_experts: int, n_ent_experts: int
+) -> tuple[BoolArray, IntArray]:
+    """Which experts work for enterprises (exactly ``n_ent_experts``, at random) and where.
+
+    Each expert's organization is drawn by size among the organizations of the right kind
+    (any organization if there is none), except that up to half of those organizations first
+    get one expert each (size-weighted, without replacement, by Gumbel keys): a large batch
+    barely changes, a small one does not pile its few experts into two organizations, which
+    ``max_per_org = 1`` would make infeasible.
+    """
     is_ent = np.zeros(n_experts, dtype=bool)
     is_ent[rng.permutation(n_experts)[:n_ent_experts]] = True
     expert_org = np.empty(n_experts, dtype=np.int64)
@@ -714,73 +933,171 @@ def generate(
         rows = np.flatnonzero(is_ent == want_ent)
         pool = np.flatnonzero((orgs.type == _ENT) == want_ent)
         if pool.size == 0:
-            pool = np.arange(n_org)
+            pool = np.arange(orgs.ids.size)
         weight = orgs.weight[pool]
         drawn = pool[_Weighted(weight).draw(rng.random(rows.size))]
-        # Up to half of the pool's organizations get one expert each first (weighted, without
-        # replacement): small batches then spread over many organizations, large ones barely
-        # change.
         n_spread = min(rows.size, (pool.size + 1) // 2)
         keys = np.log(weight) + rng.gumbel(size=pool.size)
         spread = pool[np.argsort(-keys, kind="stable")[:n_spread]]
         drawn[rng.permutation(rows.size)[:n_spread]] = spread
         expert_org[rows] = drawn
-    expert_type = orgs.type[expert_org]
-    field_sampler = _Weighted(leaf_weight)
-    e_fields = _draw_fields(rng, tree, field_sampler, n_experts, (0.35, 0.4, 0.25), 0.75, 0.0, 0.08)
+    return is_ent, expert_org
+
+
+def _expert_names(rng: np.random.Generator, n: int) -> ObjArray:
+    """A surname (Zipf-like over the common surnames) and one or, 70% of the time, two
+    given-name characters; duplicates happen, as in life - ids are the identity."""
     surname_p = 1.0 / np.arange(1, len(_SURNAMES) + 1) ** 0.8
-    surname = np.array(_SURNAMES, dtype=object)[_pick(rng, n_experts, tuple(surname_p))]
+    surname = np.array(_SURNAMES, dtype=object)[_pick(rng, n, tuple(surname_p))]
     given = np.array(_GIVEN, dtype=object)
-    g1 = given[rng.integers(0, len(_GIVEN), size=n_experts)]
-    g2 = given[rng.integers(0, len(_GIVEN), size=n_experts)]
-    two = rng.random(n_experts) < 0.7
-    e_names = surname + g1 + np.where(two, g2, "").astype(object)
-    org_type_given = rng.random(n_experts) < 0.1
+    g1 = given[rng.integers(0, len(_GIVEN), size=n)]
+    g2 = given[rng.integers(0, len(_GIVEN), size=n)]
+    two = rng.random(n) < 0.7
+    names: ObjArray = surname + g1 + np.where(two, g2, "").astype(object)
+    return names
+
+
+def _expert_columns(
+    rng: np.random.Generator, orgs: _Orgs, org: IntArray
+) -> dict[str, ObjArray | IntArray]:
+    """The experts' ``org_type`` (given by 10%, else derived from the organization),
+    ``max_load`` (given by 20%, 3-8), ``used`` (0 for 70%, else 1-9 reviews done this year),
+    ``region`` (the organization's 85% of the time) and a ``title`` fitting the
+    organization's type."""
+    n = org.size
+    expert_type = orgs.type[org]
+    org_type_given = rng.random(n) < 0.1
     org_type_cell = np.where(
         org_type_given, np.array(ORG_TYPES, dtype=object)[expert_type], ""
     ).astype(object)
-    max_load_given = rng.random(n_experts) < 0.2
-    max_load = rng.integers(3, 9, size=n_experts)
-    used = np.where(rng.random(n_experts) < 0.7, 0, rng.integers(1, 10, size=n_experts))
-    same_region = rng.random(n_experts) < 0.85
-    e_region = np.where(
-        same_region, orgs.region[expert_org], rng.integers(0, len(_REGIONS), size=n_experts)
-    )
-    title_u = rng.random(n_experts)
-    titles = np.empty(n_experts, dtype=object)
+    max_load_given = rng.random(n) < 0.2
+    max_load = rng.integers(3, 9, size=n)
+    used = np.where(rng.random(n) < 0.7, 0, rng.integers(1, 10, size=n))
+    same_region = rng.random(n) < 0.85
+    region = np.where(same_region, orgs.region[org], rng.integers(0, len(_REGIONS), size=n))
+    title_u = rng.random(n)
+    titles = np.empty(n, dtype=object)
     for t, options in enumerate(_TITLES):
         rows = np.flatnonzero(expert_type == t)
         titles[rows] = np.array(options, dtype=object)[
             (title_u[rows] * len(options)).astype(np.int64)
         ]
-    words = _word_table(tree.codes.size)
-    e_words = _draw_keywords(rng, tree, e_fields, 3, 5)
-    expert_ids = _ids("E", n_experts, 6)
+    return {
+        "org_type": org_type_cell,
+        "max_load": _optional_int(max_load, max_load_given),
+        "used": used.astype(np.int64),
+        "region": np.array(_REGIONS, dtype=object)[region],
+        "title": titles,
+    }
 
-    # Pools of experts by the level-2 codes and roots of their fields (an expert with two
-    # fields in one code appears once per field: more fields, more often drawn).
-    e_rows, e_slots = np.nonzero(e_fields >= 0)
-    e_codes = e_fields[e_rows, e_slots]
-    l2_pool = _Pools.build(tree.l2[e_codes], e_rows, tree.n_l2)
-    root_pool = _Pools.build(tree.root[e_codes], e_rows, n_roots)
-    ent_member = is_ent[e_rows]
-    ent_root_pool = _Pools.build(tree.root[e_codes[ent_member]], e_rows[ent_member], n_roots)
-    org_pool = _Pools.build(expert_org, np.arange(n_experts, dtype=np.int64), n_org)
 
-    # ----------------------------------------------------------------- projects
-    # Level-2 codes held by experts of >= 5 organization groups (or the best-supplied ones).
-    if n_experts:
-        pairs = np.unique(tree.l2[e_codes] * n_org + orgs.group[expert_org[e_rows]])
+@dataclass(frozen=True)
+class _ExpertPools:
+    """Experts grouped for drawing by area: by the level-2 codes and by the roots of their
+    fields (an expert with two fields in one code appears once per field: more fields, more
+    often drawn), enterprise experts by root, and experts by organization."""
+
+    l2: _Pools
+    root: _Pools
+    ent_root: _Pools
+    org: _Pools
+
+
+def _expert_pools(world: _World, experts: _Experts) -> _ExpertPools:
+    """Index the experts by area and organization (no draws)."""
+    tree = world.tree
+    rows, codes = _field_entries(experts.fields)
+    ent = experts.is_ent[rows]
+    n_experts, n_org = experts.org.size, world.orgs.ids.size
+    return _ExpertPools(
+        l2=_Pools.build(tree.l2[codes], rows, tree.n_l2),
+        root=_Pools.build(tree.root[codes], rows, tree.n_roots),
+        ent_root=_Pools.build(tree.root[codes[ent]], rows[ent], tree.n_roots),
+        org=_Pools.build(experts.org, np.arange(n_experts, dtype=np.int64), n_org),
+    )
+
+
+def _related_expert(
+    rng: np.random.Generator, pools: _ExpertPools, n_experts: int, l2: IntArray, root: IntArray
+) -> IntArray:
+    """An expert of the level-2 code (60%), of the root (20%) or anyone (20%) - co-authors
+    and declared conflicts work in the same area as the project or person they relate to."""
+    k = l2.size
+    u = rng.random(k)
+    by_l2 = pools.l2.draw(l2, rng.random(k))
+    by_root = pools.root.draw(root, rng.random(k))
+    anyone = rng.integers(0, max(n_experts, 1), size=k)
+    pick = np.where(u < 0.6, by_l2, np.where(u < 0.8, by_root, anyone))
+    return np.where(pick >= 0, pick, anyone)
+
+
+# --------------------------------------------------------------------------- projects
+
+
+@dataclass(frozen=True)
+class _Projects:
+    """The projects' table, and what later steps draw from."""
+
+    ids: ObjArray
+    fields: IntArray  # field code ids, primary first, -1 pads
+    applicant: IntArray  # organization index
+    table: pd.DataFrame
+
+
+def _projects(
+    rng: np.random.Generator, world: _World, experts: _Experts, n_projects: int
+) -> _Projects:
+    """Draw the projects: fields, applicant, partners, panel size, stage, keywords, title."""
+    tree, orgs = world.tree, world.orgs
+    sampler = _Weighted(_project_field_weights(world, experts))
+    fields = _draw_fields(rng, tree, sampler, n_projects, (0.45, 0.4, 0.15), 0.8, 0.15, 0.15)
+    applicant = _applicants(rng, orgs, n_projects)
+    partner, partner_ok = _partners(rng, orgs, applicant)
+    panel = np.where(rng.random(n_projects) < 0.5, 3, 7)
+    panel_given = rng.random(n_projects) < 0.1
+    stage = np.array(_STAGES, dtype=object)[_pick(rng, n_projects, (0.6, 0.2, 0.2))]
+    words = _draw_keywords(rng, tree, fields, 2, 5)
+    ids = _ids("P", n_projects, 6)
+    table = _frame(
+        "projects",
+        {
+            "id": ids,
+            "title": _project_titles(rng, world.words, words),
+            "organization": orgs.ids[applicant],
+            "partners": _join(orgs.ids[partner], partner_ok),
+            "fields": _codes_cell(tree, fields),
+            "panel_size": _optional_int(panel, panel_given),
+            "stage": stage,
+            "keywords": _join(world.words[np.maximum(words, 0)], words >= 0),
+        },
+    )
+    return _Projects(ids=ids, fields=fields, applicant=applicant, table=table)
+
+
+def _project_field_weights(world: _World, experts: _Experts) -> FloatArray:
+    """Leaf weights for project fields: the leaf popularity restricted to the level-2 codes
+    held by experts of at least 5 organization groups (or, in batches too small for that, the
+    best-supplied codes), so that with ``coverage_level = 2`` every project field has experts
+    left after the applicant's group is excluded. No draws."""
+    tree, orgs, leaf_weight = world.tree, world.orgs, world.leaf_weight
+    n_org = orgs.ids.size
+    if experts.org.size:
+        rows, codes = _field_entries(experts.fields)
+        pairs = np.unique(tree.l2[codes] * n_org + orgs.group[experts.org[rows]])
         supply = np.bincount(pairs // n_org, minlength=tree.n_l2)
         eligible = supply >= min(5, int(supply.max()))
     else:
         eligible = np.ones(tree.n_l2, dtype=bool)
-    project_weight = leaf_weight * np.repeat(eligible, c1)
+    project_weight = leaf_weight * np.repeat(eligible, tree.c1)
     if project_weight.sum() <= 0:
         project_weight = leaf_weight
-    p_fields = _draw_fields(
-        rng, tree, _Weighted(project_weight), n_projects, (0.45, 0.4, 0.15), 0.8, 0.15, 0.15
-    )
+    return project_weight
+
+
+def _applicants(rng: np.random.Generator, orgs: _Orgs, n_projects: int) -> IntArray:
+    """The applicant organization of each project: its type by ``_APPLICANT_SHARE``
+    (renormalised over the types present, any organization if none is), then an organization
+    of that type weighted by ``size ** 0.8`` - bigger organizations apply more."""
     present = [t for t in _APPLICANT_SHARE if (orgs.type == t).any()]
     applicant = np.empty(n_projects, dtype=np.int64)
     if present:
@@ -792,9 +1109,18 @@ def generate(
     u = rng.random(n_projects)
     for t in [*present, -1]:
         rows = np.flatnonzero(app_type == t)
-        pool = np.flatnonzero(orgs.type == t) if t >= 0 else np.arange(n_org)
+        pool = np.flatnonzero(orgs.type == t) if t >= 0 else np.arange(orgs.ids.size)
         if rows.size:
             applicant[rows] = pool[_Weighted(orgs.weight[pool] ** 0.8).draw(u[rows])]
+    return applicant
+
+
+def _partners(
+    rng: np.random.Generator, orgs: _Orgs, applicant: IntArray
+) -> tuple[IntArray, BoolArray]:
+    """Two size-weighted partner candidates per project and which of them are kept: 0, 1 or
+    2 partners (55/30/15%), never the applicant, never the same one twice."""
+    n_projects = applicant.size
     org_sampler = _Weighted(orgs.weight)
     n_partners = _pick(rng, n_projects, (0.55, 0.3, 0.15))
     partner = org_sampler.draw(rng.random(n_projects * 2)).reshape(n_projects, 2)
@@ -805,30 +1131,52 @@ def generate(
         ],
         axis=1,
     )
-    panel = np.where(rng.random(n_projects) < 0.5, 3, 7)
-    panel_given = rng.random(n_projects) < 0.1
-    stage = np.array(_STAGES, dtype=object)[_pick(rng, n_projects, (0.6, 0.2, 0.2))]
-    p_words = _draw_keywords(rng, tree, p_fields, 2, 5)
+    return partner, partner_ok
+
+
+def _project_titles(rng: np.random.Generator, words: ObjArray, p_words: IntArray) -> ObjArray:
+    """A title from a random template and the first two keywords (or, for a project with a
+    single keyword, another word of the first keyword's code)."""
+    n_projects = int(p_words.shape[0])
     template = rng.integers(0, len(_TITLE_TEMPLATES), size=n_projects)
     first = words[p_words[:, 0]]
     other_word = (p_words[:, 0] // _VOCAB) * _VOCAB + (p_words[:, 0] % _VOCAB + 1) % _VOCAB
-    fallback = words[other_word]  # another word of the first keyword's code
+    fallback = words[other_word]
     second = np.where(p_words[:, 1] >= 0, words[np.maximum(p_words[:, 1], 0)], fallback)
-    p_titles = np.array(
+    return np.array(
         [
             _TITLE_TEMPLATES[int(k)].format(a, b)
             for k, a, b in zip(template, first, second, strict=True)
         ],
         dtype=object,
     )
-    project_ids = _ids("P", n_projects, 6)
 
-    # ----------------------------------------------------------------- members
+
+# --------------------------------------------------------------------------- applicant teams
+
+
+@dataclass(frozen=True)
+class _Members:
+    """The applicant teams, one row per member."""
+
+    project: IntArray  # project index
+    expert: IntArray  # expert index, -1 for a member who is not an expert
+    person: ObjArray  # person id (the expert's id for an expert)
+    table: pd.DataFrame
+
+
+def _members(
+    rng: np.random.Generator, experts: _Experts, projects: _Projects, pools: _ExpertPools
+) -> _Members:
+    """Teams of 2-5 persons per project (ids ``M0000001``...). About 5% of the projects have
+    an expert as last member instead - 60% of the time a colleague from the applicant
+    organization, else anyone - which triggers the ``team`` conflict apart from ``same_org``."""
+    n_projects, n_experts = projects.ids.size, experts.ids.size
     team_size = rng.integers(2, 6, size=n_projects)
     m_project = np.repeat(np.arange(n_projects, dtype=np.int64), team_size)
     m_expert = np.full(m_project.size, -1, dtype=np.int64)
     with_expert = np.flatnonzero((rng.random(n_projects) < 0.05) & (n_experts > 0))
-    colleague = org_pool.draw(applicant[with_expert], rng.random(with_expert.size))
+    colleague = pools.org.draw(projects.applicant[with_expert], rng.random(with_expert.size))
     outsider = rng.integers(0, max(n_experts, 1), size=with_expert.size)
     chosen = np.where((rng.random(with_expert.size) < 0.6) & (colleague >= 0), colleague, outsider)
     last_slot = np.cumsum(team_size) - 1
@@ -836,44 +1184,31 @@ def generate(
     m_person = np.empty(m_project.size, dtype=object)
     not_expert = m_expert < 0
     m_person[not_expert] = _ids("M", int(not_expert.sum()), 7)
-    m_person[~not_expert] = expert_ids[m_expert[~not_expert]]
+    m_person[~not_expert] = experts.ids[m_expert[~not_expert]]
+    table = _frame("members", {"project": projects.ids[m_project], "person": m_person})
+    return _Members(project=m_project, expert=m_expert, person=m_person, table=table)
 
-    # ----------------------------------------------------------------- relations
-    n_rel = int(rng.poisson(coauthor_rate * n_projects)) if n_experts else 0
-    to_member = rng.random(n_rel) < (0.75 if m_project.size else 0.0)
-    n_em, n_ee = int(to_member.sum()), int((~to_member).sum())
 
-    def related_expert(l2: IntArray, root: IntArray) -> IntArray:
-        """An expert of the level-2 code (60%), of the root (20%) or anyone (20%)."""
-        k = l2.size
-        u = rng.random(k)
-        by_l2 = l2_pool.draw(l2, rng.random(k))
-        by_root = root_pool.draw(root, rng.random(k))
-        anyone = rng.integers(0, max(n_experts, 1), size=k)
-        pick = np.where(u < 0.6, by_l2, np.where(u < 0.8, by_root, anyone))
-        return np.where(pick >= 0, pick, anyone)
+# --------------------------------------------------------------------------- relations
 
-    member_row = rng.integers(0, max(m_project.size, 1), size=n_em)
-    rel_project = m_project[member_row] if m_project.size else np.empty(0, dtype=np.int64)
-    primary = np.maximum(p_fields[rel_project, 0], 0)
-    em_expert = related_expert(tree.l2[primary], tree.root[primary])
-    em_keep = m_expert[member_row] != em_expert
-    ee_a = rng.integers(0, max(n_experts, 1), size=n_ee)
-    a_primary = e_fields[ee_a, 0] if n_experts else np.empty(0, dtype=np.int64)
-    ee_b = related_expert(tree.l2[a_primary], tree.root[a_primary])
-    ee_keep = ee_a != ee_b
-    rel_a = np.concatenate([expert_ids[em_expert[em_keep]], expert_ids[ee_a[ee_keep]]])
-    rel_b = np.concatenate([m_person[member_row[em_keep]], expert_ids[ee_b[ee_keep]]])
-    n_kept = rel_a.size
-    kind = _pick(rng, n_kept, (0.55, 0.25, 0.08, 0.02, 0.10))
-    recent = reference_year - rng.integers(0, 9, size=n_kept)
-    old = reference_year - rng.integers(5, 31, size=n_kept)
-    u = rng.random(n_kept)
-    year = np.where(kind == 2, old, recent)
-    year_given = np.select(
-        [kind <= 1, kind == 2, kind == 3], [u >= 0.03, u >= 0.6, np.zeros(n_kept, bool)], u >= 0.5
-    )
-    swap = rng.random(n_kept) < 0.5
+
+def _relations(
+    rng: np.random.Generator,
+    tree: _Tree,
+    experts: _Experts,
+    projects: _Projects,
+    members: _Members,
+    pools: _ExpertPools,
+    coauthor_rate: float,
+    reference_year: int,
+) -> pd.DataFrame:
+    """About ``coauthor_rate`` relations per project (Poisson total): their ends, kinds and
+    years, the ends written in either order (a relation is symmetric), then one row per
+    unordered pair, kind and year (the first drawn wins)."""
+    n_rel = int(rng.poisson(coauthor_rate * projects.ids.size)) if experts.ids.size else 0
+    rel_a, rel_b = _relation_ends(rng, tree, experts, projects, members, pools, n_rel)
+    kind, year, year_given = _relation_kinds(rng, rel_a.size, reference_year)
+    swap = rng.random(rel_a.size) < 0.5
     relations = pd.DataFrame(
         {
             "a": np.where(swap, rel_b, rel_a).astype(object),
@@ -882,84 +1217,109 @@ def generate(
             "year": _optional_int(year, year_given),
         }
     )
-    # One row per unordered pair, kind and year (the first drawn wins).
     pair = pd.DataFrame({"x": rel_a, "y": rel_b, "k": kind, "t": np.where(year_given, year, 0)})
     flip = pair["x"] > pair["y"]
     pair.loc[flip, ["x", "y"]] = pair.loc[flip, ["y", "x"]].to_numpy()
-    relations = relations[~pair.duplicated().to_numpy()].reset_index(drop=True)
+    return relations[~pair.duplicated().to_numpy()].reset_index(drop=True)
 
-    # ----------------------------------------------------------------- declared conflicts
+
+def _relation_ends(
+    rng: np.random.Generator,
+    tree: _Tree,
+    experts: _Experts,
+    projects: _Projects,
+    members: _Members,
+    pools: _ExpertPools,
+    n_rel: int,
+) -> tuple[ObjArray, ObjArray]:
+    """The ids at the two ends of ``n_rel`` drawn relations, self-relations dropped: 75% link
+    an expert with a team member, the expert working in the area of the member's project
+    (``_related_expert``) so that the collaborator conflict removes good candidates; 25% link
+    two experts, the second in the area of the first's primary field."""
+    n_experts = experts.ids.size
+    to_member = rng.random(n_rel) < (0.75 if members.project.size else 0.0)
+    n_em, n_ee = int(to_member.sum()), int((~to_member).sum())
+    member_row = rng.integers(0, max(members.project.size, 1), size=n_em)
+    if members.project.size:
+        rel_project = members.project[member_row]
+    else:
+        rel_project = np.empty(0, dtype=np.int64)
+    primary = np.maximum(projects.fields[rel_project, 0], 0)
+    em_expert = _related_expert(rng, pools, n_experts, tree.l2[primary], tree.root[primary])
+    em_keep = members.expert[member_row] != em_expert
+    ee_a = rng.integers(0, max(n_experts, 1), size=n_ee)
+    a_primary = experts.fields[ee_a, 0] if n_experts else np.empty(0, dtype=np.int64)
+    ee_b = _related_expert(rng, pools, n_experts, tree.l2[a_primary], tree.root[a_primary])
+    ee_keep = ee_a != ee_b
+    ids = experts.ids
+    rel_a = np.concatenate([ids[em_expert[em_keep]], ids[ee_a[ee_keep]]])
+    rel_b = np.concatenate([members.person[member_row[em_keep]], ids[ee_b[ee_keep]]])
+    return rel_a, rel_b
+
+
+def _relation_kinds(
+    rng: np.random.Generator, n: int, reference_year: int
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """Kind (coauthor 55%, coproject 25%, advisor 8%, relative 2%, other 10%), year and whether
+    the year is given: coauthor/coproject years are ``reference_year - 8..reference_year``
+    (given 97% of the time; with a window of 3 about a third are conflicts), advisor years
+    5-30 years back (given 40%), a relative never has a year and ``other`` half the time."""
+    kind = _pick(rng, n, (0.55, 0.25, 0.08, 0.02, 0.10))
+    recent = reference_year - rng.integers(0, 9, size=n)
+    old = reference_year - rng.integers(5, 31, size=n)
+    u = rng.random(n)
+    year = np.where(kind == 2, old, recent)
+    year_given = np.select(
+        [kind <= 1, kind == 2, kind == 3], [u >= 0.03, u >= 0.6, np.zeros(n, bool)], u >= 0.5
+    )
+    return kind, year, year_given
+
+
+def _declared_conflicts(
+    rng: np.random.Generator,
+    tree: _Tree,
+    experts: _Experts,
+    projects: _Projects,
+    pools: _ExpertPools,
+) -> pd.DataFrame:
+    """About 1% of the projects declare 1-2 conflicts, with experts of the project's primary
+    area (``_related_expert``: the people an office actually worries about) and a reason."""
+    n_projects, n_experts = projects.ids.size, experts.ids.size
     declaring = np.flatnonzero(rng.random(n_projects) < 0.01) if n_experts else np.empty(0, int)
     n_declared = rng.integers(1, 3, size=declaring.size)
     c_project = np.repeat(declaring, n_declared).astype(np.int64)
-    c_primary = np.maximum(p_fields[c_project, 0], 0)
-    c_expert = related_expert(tree.l2[c_primary], tree.root[c_primary])
+    c_primary = np.maximum(projects.fields[c_project, 0], 0)
+    c_expert = _related_expert(rng, pools, n_experts, tree.l2[c_primary], tree.root[c_primary])
     c_reason = np.array(_REASONS, dtype=object)[rng.integers(0, len(_REASONS), c_project.size)]
-    conflicts = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "expert": expert_ids[c_expert] if n_experts else np.empty(0, dtype=object),
-            "project": project_ids[c_project],
+            "expert": experts.ids[c_expert] if n_experts else np.empty(0, dtype=object),
+            "project": projects.ids[c_project],
             "reason": c_reason,
         }
     ).drop_duplicates(subset=["expert", "project"], ignore_index=True)
 
-    # ----------------------------------------------------------------- tables
-    org_parent = np.where(orgs.parent >= 0, orgs.ids[np.maximum(orgs.parent, 0)], "")
-    tables: dict[str, pd.DataFrame] = {
-        "experts": _frame(
-            "experts",
-            {
-                "id": expert_ids,
-                "name": e_names,
-                "organization": orgs.ids[expert_org],
-                "org_type": org_type_cell,
-                "fields": _codes_cell(tree, e_fields),
-                "max_load": _optional_int(max_load, max_load_given),
-                "used": used.astype(np.int64),
-                "region": np.array(_REGIONS, dtype=object)[e_region],
-                "title": titles,
-                "keywords": _join(words[np.maximum(e_words, 0)], e_words >= 0),
-            },
-        ),
-        "projects": _frame(
-            "projects",
-            {
-                "id": project_ids,
-                "title": p_titles,
-                "organization": orgs.ids[applicant],
-                "partners": _join(orgs.ids[partner], partner_ok),
-                "fields": _codes_cell(tree, p_fields),
-                "panel_size": _optional_int(panel, panel_given),
-                "stage": stage,
-                "keywords": _join(words[np.maximum(p_words, 0)], p_words >= 0),
-            },
-        ),
-        "organizations": _frame(
-            "organizations",
-            {
-                "id": orgs.ids,
-                "name": orgs.names,
-                "type": np.array(ORG_TYPES, dtype=object)[orgs.type],
-                "parent": org_parent.astype(object),
-            },
-        ),
-        "members": _frame("members", {"project": project_ids[m_project], "person": m_person}),
-        "relations": relations,
-        "conflicts": conflicts,
-    }
-    if with_scores:
-        s_expert, s_project, s_score = _scores(
-            rng, tree, e_fields, p_fields, l2_pool, root_pool, ent_root_pool
-        )
-        tables["scores"] = _frame(
-            "scores",
-            {
-                "expert": expert_ids[s_expert],
-                "project": project_ids[s_project],
-                "score": s_score,
-            },
-        )
-    return tables
+
+# --------------------------------------------------------------------------- scores
+
+
+def _scores_table(
+    rng: np.random.Generator,
+    tree: _Tree,
+    experts: _Experts,
+    projects: _Projects,
+    pools: _ExpertPools,
+) -> pd.DataFrame:
+    """The sparse ``scores`` table (module docstring, "Scores")."""
+    s_expert, s_project, s_score = _scores(rng, tree, experts.fields, projects.fields, pools)
+    return _frame(
+        "scores",
+        {
+            "expert": experts.ids[s_expert],
+            "project": projects.ids[s_project],
+            "score": s_score,
+        },
+    )
 
 
 def _scores(
@@ -967,15 +1327,29 @@ def _scores(
     tree: _Tree,
     e_fields: IntArray,
     p_fields: IntArray,
-    l2_pool: _Pools,
-    root_pool: _Pools,
-    ent_root_pool: _Pools,
+    pools: _ExpertPools,
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """Candidate pairs per project and their field-closeness scores (module docstring)."""
+    """Candidate pairs per project and their field-closeness scores, times a noise uniform in
+    0.85..1.15, rounded to 2 decimals (module docstring)."""
     n_projects, n_experts = p_fields.shape[0], e_fields.shape[0]
     if n_projects == 0 or n_experts == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.float64)
+    p_idx, e_idx = _score_candidates(rng, tree, p_fields, n_experts, pools)
+    best = _best_closeness(tree, p_fields, e_fields, p_idx, e_idx)
+    noise = 0.85 + 0.3 * rng.random(p_idx.size)
+    score = np.round(10.0 * best * noise, 2)
+    return e_idx.astype(np.int64), p_idx.astype(np.int64), score
+
+
+def _score_candidates(
+    rng: np.random.Generator, tree: _Tree, p_fields: IntArray, n_experts: int, pools: _ExpertPools
+) -> tuple[IntArray, IntArray]:
+    """Distinct (project, expert) candidate pairs, sorted: 10 draws from each project field's
+    level-2 code, 15-55 from the primary root, 15 among the primary root's enterprise experts
+    and 2 uniformly random experts; pools of at most 10, 80 and 15 experts are taken whole,
+    so that small batches keep every candidate."""
+    n_projects = p_fields.shape[0]
     primary = np.maximum(p_fields[:, 0], 0)
     root = tree.root[primary]
     draws: list[IntArray] = []
@@ -983,20 +1357,28 @@ def _scores(
     for j in range(p_fields.shape[1]):
         code = p_fields[:, j]
         l2 = np.where(code >= 0, tree.l2[np.maximum(code, 0)], -1)
-        draws.append(l2_pool.sample(l2, ten, 10, rng.random(n_projects * 10)))
+        draws.append(pools.l2.sample(l2, ten, 10, rng.random(n_projects * 10)))
     n_root: IntArray = np.asarray(rng.integers(15, 56, size=n_projects), dtype=np.int64)
-    draws.append(root_pool.sample(root, n_root, 80, rng.random(n_projects * 80)))
+    draws.append(pools.root.sample(root, n_root, 80, rng.random(n_projects * 80)))
     fifteen = np.full(n_projects, 15, dtype=np.int64)
-    draws.append(ent_root_pool.sample(root, fifteen, 15, rng.random(n_projects * 15)))
+    draws.append(pools.ent_root.sample(root, fifteen, 15, rng.random(n_projects * 15)))
     draws.append(rng.integers(0, n_experts, size=(n_projects, 2)))
     cand = np.concatenate(draws, axis=1)
     proj = np.broadcast_to(np.arange(n_projects, dtype=np.int64)[:, None], cand.shape)
     keep = cand >= 0
     key = np.unique(proj[keep] * n_experts + cand[keep])
-    p_idx, e_idx = key // n_experts, key % n_experts
+    return key // n_experts, key % n_experts
 
-    # Closeness of the best field pair, weighted by the fields' positions.
-    best = np.zeros(key.size)
+
+def _best_closeness(
+    tree: _Tree, p_fields: IntArray, e_fields: IntArray, p_idx: IntArray, e_idx: IntArray
+) -> FloatArray:
+    """For each pair, the best ``closeness * project-field weight * expert-field weight`` over
+    their fields: closeness 1 for the same leaf, 0.85 for the same level-2 code when one side
+    is a level-2 code, 0.65 for the same level-2 code, 0.3 for the same root, else 0; position
+    weights (1, 0.8, 0.7) for the project's fields and (1, 0.85, 0.7) for the expert's. No
+    draws."""
+    best = np.zeros(p_idx.size)
     project_weight = (1.0, 0.8, 0.7)
     expert_weight = (1.0, 0.85, 0.7)
     for i in range(p_fields.shape[1]):
@@ -1014,9 +1396,7 @@ def _scores(
                 0.0,
             )
             best = np.maximum(best, closeness * project_weight[i] * expert_weight[j])
-    noise = 0.85 + 0.3 * rng.random(key.size)
-    score = np.round(10.0 * best * noise, 2)
-    return e_idx.astype(np.int64), p_idx.astype(np.int64), score
+    return best
 
 
 def write_batch(tables: dict[str, pd.DataFrame], folder: str | os.PathLike[str]) -> Path:
