@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
 import traceback
@@ -558,6 +559,8 @@ def _refuse_clashing_paths(args: argparse.Namespace, outputs: Sequence[str | Non
 def _time_left(limit: float, start: float) -> float:
     """The time limit counts the whole run: what loading the batch left of it (a little is
     always left, so the solver can say it ran out of time)."""
+    if not (limit > 0 and math.isfinite(limit)):
+        raise ValueError(f"time_limit must be a positive number of seconds, not {limit!r}")
     return max(limit - (time.perf_counter() - start), 0.05)
 
 
