@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from expertmatch.api import assign, demo_path, reassign, reserves
-from expertmatch.domain.eligibility import why_ineligible
+from expertmatch.domain.eligibility import notices, why_ineligible
 from expertmatch.domain.load import load
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import (
@@ -232,6 +232,7 @@ def _cmd_assign(args: argparse.Namespace, io: Consoles) -> int:
     _refuse_clashing_paths(args, (args.output, args.report, args.probabilities))
     order = check_order(tuple(r.strip() for r in args.bend_order.split(",") if r.strip()))
     problem = load(args.input, rules=args.rules)
+    _print_notices(io.err, problem)
     args.time_limit = _time_left(args.time_limit, start)
     if args.probabilities and problem.rules.max_probability >= 1:
         raise ExpertMatchError(
@@ -284,6 +285,7 @@ def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
     start = time.perf_counter()
     _refuse_clashing_paths(args, (args.output, args.report))
     problem = load(args.input, rules=args.rules)
+    _print_notices(io.err, problem)
     result = reassign(
         problem,
         args.previous,
@@ -302,6 +304,7 @@ def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
 def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
     _refuse_clashing_paths(args, (args.output,))
     problem = load(args.input, rules=args.rules)
+    _print_notices(io.err, problem)
     frame = reserves(problem, args.previous, args.k, declined=args.declined)
     write_csv(frame, args.output)
     per_project = frame.groupby("project").size().reindex(problem.project_ids, fill_value=0)
@@ -397,6 +400,12 @@ def _parser() -> argparse.ArgumentParser:
     for add, handler in COMMANDS:
         add(sub).set_defaults(handler=handler)
     return parser
+
+
+def _print_notices(err: Console, problem: Problem) -> None:
+    """What the input allows but probably did not mean (it does not stop the run)."""
+    for note in notices(problem):
+        err.print(f"note: {note}", markup=False)
 
 
 def _print_summary(console: Console, result: Result) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from expertmatch.domain.eligibility import notices
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import best_match
@@ -237,6 +238,7 @@ class Result:
             "rules": self.problem.rules.as_dict(),
             "summary": self.summary(),
             "stats": plain_stats(self.stats),
+            **({"notices": notes} if (notes := notices(self.problem)) else {}),
             "version": __version__,
             "pairs": [  # the audit trail: each assigned pair and why it fits
                 {"project": row.project, "expert": row.expert, "score": row.score, "why": row.why}

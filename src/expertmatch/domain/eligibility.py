@@ -87,3 +87,16 @@ def explain_pair(problem: Problem, expert: int, project: int) -> list[str]:
 def why_ineligible(problem: Problem, expert_id: str, project_id: str) -> list[str]:
     """Why this expert may not review this project, in office terms (empty if eligible)."""
     return explain_pair(problem, problem.expert_index[expert_id], problem.project_index[project_id])
+
+
+def notices(problem: Problem) -> list[str]:
+    """What the input allows but almost surely did not mean, said before solving (printed by
+    the CLI, recorded in ``report.json``): an expert whose ``used`` is already above
+    ``yearly_cap`` can never be assigned this year."""
+    cap = problem.rules.yearly_cap
+    over = np.flatnonzero(problem.expert_used > cap)
+    return [
+        f"experts.csv: expert {problem.expert_ids[e]} has used {int(problem.expert_used[e])}, "
+        f"above yearly_cap {cap}: they can never be assigned this year (check used or yearly_cap)"
+        for e in over.tolist()
+    ]
