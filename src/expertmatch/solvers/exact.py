@@ -57,6 +57,8 @@ PRICE_PER_PROJECT = 10
 MIN_SAT_TIME = 1.0
 #: Largest batch (eligible pairs) for which an infeasibility is shrunk to a minimal clash.
 DIAGNOSE_PAIRS = 2_000_000
+#: Seconds the diagnosis of a combined clash always gets, even when the solve used the limit.
+MIN_DIAGNOSIS_TIME = 2.0
 #: Cost of one unit of artificial shortfall, in multiples of the largest weight.
 PENALTY = 100.0
 
@@ -71,19 +73,21 @@ def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.n
     return rank < k
 
 
-def _combined(problem: Problem) -> list[Clash]:
-    """The clash when every quick check passed: a minimal set of rule groups (CP-SAT)."""
+def _combined(problem: Problem, time_left: float) -> list[Clash]:
+    """The clash when every quick check passed: a deletion-minimal set of named rule groups
+    (:func:`expertmatch.diagnosis.clash.minimal_clash`), within what is left of the time limit
+    (at least ``MIN_DIAGNOSIS_TIME``)."""
     if len(eligible_pairs(problem)) <= DIAGNOSE_PAIRS:
-        clashes = minimal_clash(problem)
+        clashes = minimal_clash(problem, time_limit=max(time_left, MIN_DIAGNOSIS_TIME))
         if clashes:
-            return [
-                Clash(
-                    Rule.COMBINED,
-                    "these rules cannot all hold together (a minimal set: "
-                    "dropping any one of them would remove this clash):",
-                ),
-                *clashes,
-            ]
+            minimal = clashes[-1].rule != Rule.COMBINED  # else: the note that time ran out
+            head = (
+                "these rules cannot all hold together (a minimal set: dropping any one of "
+                "them would remove this clash):"
+                if minimal
+                else "these rules cannot all hold together:"
+            )
+            return [Clash(Rule.COMBINED, head), *clashes]
     return [
         Clash(
             Rule.COMBINED,
@@ -278,7 +282,7 @@ def _full_lp(run: _Run) -> tuple[Pairs, Model, LpSolution]:
     model = build_model(run.problem, columns)
     full = solve_lp(model, run.left())
     if full is None:
-        raise InfeasibleError(_combined(run.problem))
+        raise InfeasibleError(_combined(run.problem, run.left()))
     return columns, model, full
 
 
@@ -369,7 +373,7 @@ def _whole_lp_by_sat(
     )
     if sat.x is None:
         if sat.status == Status.INFEASIBLE and relax.all_pairs:
-            raise InfeasibleError(_combined(run.problem))
+            raise InfeasibleError(_combined(run.problem, run.left()))
         raise SolveError(
             f"no assignment found within the time limit of {run.params.time_limit:g} s",
             Status.TIMEOUT,
