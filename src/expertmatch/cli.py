@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 import time
 import traceback
@@ -539,6 +540,12 @@ def _input_paths(args: argparse.Namespace) -> list[Path]:
     return paths
 
 
+def _real(path: Path) -> Path:
+    """The path with links followed as far as they go (a loop or a dangling link stays as it
+    is: ``Path.resolve`` would raise on a loop)."""
+    return Path(os.path.realpath(path))
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and a.samefile(b)
@@ -551,15 +558,15 @@ def _refuse_clashing_paths(args: argparse.Namespace, outputs: Sequence[str | Non
     the next run would read), and no two outputs may be the same file."""
     issues = []
     given = [Path(o) for o in outputs if o]
-    folder = Path(args.input).resolve() if Path(args.input).is_dir() else None
+    folder = _real(Path(args.input)) if Path(args.input).is_dir() else None
     inputs = _input_paths(args)
     for i, out in enumerate(given):
-        resolved = out.resolve()
-        if any(_same(out, source) or resolved == source.resolve() for source in inputs) or (
+        resolved = _real(out)
+        if any(_same(out, source) or resolved == _real(source) for source in inputs) or (
             folder is not None and resolved.parent == folder and out.name in INPUT_NAMES
         ):
             issues.append(InputIssue(str(out), "is an input of this run: choose another output"))
-        elif any(resolved == other.resolve() or _same(out, other) for other in given[:i]):
+        elif any(resolved == _real(other) or _same(out, other) for other in given[:i]):
             issues.append(InputIssue(str(out), "is given for two outputs: choose two files"))
     if issues:
         raise InputError(issues)

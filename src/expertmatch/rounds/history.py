@@ -25,7 +25,14 @@ import pandas as pd
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.output import write_csv
-from expertmatch.io.tables import decode_csv, parse_csv, read_folder, read_workbook
+from expertmatch.io.tables import (
+    decode_csv,
+    parse_csv,
+    present,
+    read_bytes,
+    read_folder,
+    read_workbook,
+)
 from expertmatch.result import Result
 
 #: Prefix of the ``declared`` reason that marks a decline (see :func:`with_declines`).
@@ -50,9 +57,9 @@ def _table(
     path: str | os.PathLike[str], required: Sequence[str]
 ) -> tuple[str, pd.DataFrame, list[int]]:
     file = Path(path)
-    if not file.is_file():
+    if not present(file):
         raise InputError([InputIssue(str(path), "file not found")])
-    table = parse_csv(decode_csv(file.read_bytes(), file.name), file.name)
+    table = parse_csv(decode_csv(read_bytes(file, file.name), file.name), file.name)
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
         raise InputError(
