@@ -726,11 +726,7 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
     from where the cycle began (Budish, Che, Kojima and Milgrom 2013).
     """
     flow = net.flow.copy()
-    frac = np.flatnonzero(np.abs(flow - np.rint(flow)) >= EPS)
-    adj: dict[int, set[int]] = {}
-    for e in frac.tolist():
-        adj.setdefault(int(net.tail[e]), set()).add(e)
-        adj.setdefault(int(net.head[e]), set()).add(e)
+    adj = _fractional_edges(net, flow)
     tail, head = net.tail, net.head
 
     def drop(e: int) -> None:
@@ -780,6 +776,15 @@ def _round(net: _Network, rng: np.random.Generator) -> np.ndarray:
     chosen = np.zeros(net.n_all, dtype=bool)
     chosen[net.keep[np.rint(flow[: net.keep.size]) == 1]] = True
     return chosen
+
+
+def _fractional_edges(net: _Network, flow: np.ndarray) -> dict[int, set[int]]:
+    """Each node's fractional edges (the ones the rounding still has to make integral)."""
+    adj: dict[int, set[int]] = {}
+    for e in np.flatnonzero(np.abs(flow - np.rint(flow)) >= EPS).tolist():
+        adj.setdefault(int(net.tail[e]), set()).add(e)
+        adj.setdefault(int(net.head[e]), set()).add(e)
+    return adj
 
 
 def _snap_lone_edge(flow: np.ndarray, e: int) -> None:
