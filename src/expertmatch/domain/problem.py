@@ -8,6 +8,7 @@ one. Everything the solver and :func:`expertmatch.verify` need is here, by integ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -19,6 +20,7 @@ import numpy as np
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.rules import Rules
+from expertmatch.errors import InputError, InputIssue
 
 ORG_TYPES = ("enterprise", "university", "institute", "hospital", "government", "other")
 RELATION_KINDS = ("coauthor", "coproject", "advisor", "relative", "other")
@@ -83,6 +85,13 @@ class Problem:
     source: str = "python"
     attributes: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
     """Unknown columns, kept per table (``"experts"``, ``"projects"``) and row, in order."""
+    project_stage: tuple[str, ...] = ()
+    """Each project's stage (``approval``, ``midterm``, ``acceptance``); empty: all approval."""
+    project_enterprise_min_given: np.ndarray | None = None
+    """Each project's ``enterprise_min`` column (a count), -1 where not given."""
+    expert_attributes: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """Expert attributes quotas and the chair can count (``title``, ``region``, ``roles`` and
+    every other column of experts.csv), per expert the ``;``-separated values."""
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Values derived from this batch by other modules (eligible pairs, conflicts, ...),
     computed once each through :func:`memo`; a new Problem (``with_rules``) starts empty."""
@@ -98,6 +107,13 @@ class Problem:
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name), np.int64))
         object.__setattr__(self, "declared", MappingProxyType(dict(self.declared)))
+        given = self.project_enterprise_min_given
+        if given is None or len(given) == 0:
+            given = np.full(self.n_projects, -1)
+        object.__setattr__(self, "project_enterprise_min_given", _frozen(given, np.int64))
+        object.__setattr__(
+            self, "expert_attributes", MappingProxyType(dict(self.expert_attributes))
+        )
         if self.supplied_scores is not None:
             for a in (
                 self.supplied_scores.project,
@@ -130,10 +146,41 @@ class Problem:
         return _frozen(np.where(given >= 0, given, self.rules.max_load), np.int64)
 
     @cached_property
+    def stages(self) -> tuple[str, ...]:
+        """Each project's stage (approval where none was given)."""
+        return self.project_stage or ("approval",) * self.n_projects
+
+    def _per_project(self, key: str, dtype: Any) -> np.ndarray:
+        """The rule ``key`` for each project: its stage's override, else the batch's."""
+        by_stage = {s: self.rules.value(key, s) for s in set(self.stages)}
+        return _frozen([by_stage[s] for s in self.stages], dtype)
+
+    @cached_property
     def project_panel_size(self) -> np.ndarray:
-        """Each project's panel size: the row's value, else the rule's."""
+        """Each project's panel size: the row's value, else its stage's, else the rule's."""
         given = self.project_panel_size_given
-        return _frozen(np.where(given >= 0, given, self.rules.panel_size), np.int64)
+        rule = self._per_project("panel_size", np.int64)
+        return _frozen(np.where(given >= 0, given, rule), np.int64)
+
+    @cached_property
+    def project_max_per_org(self) -> np.ndarray:
+        """Each project's organization cap (its stage's, else the rule's)."""
+        return self._per_project("max_per_org", np.int64)
+
+    @cached_property
+    def project_coverage_level(self) -> np.ndarray:
+        """Each project's coverage level (its stage's, else the rule's; 0 = off)."""
+        return self._per_project("coverage_level", np.int64)
+
+    @cached_property
+    def project_min_score(self) -> np.ndarray:
+        """Each project's ``min_score`` (its stage's, else the rule's)."""
+        return self._per_project("min_score", np.float64)
+
+    @cached_property
+    def project_max_probability(self) -> np.ndarray:
+        """Each project's ``max_probability`` (its stage's, else the rule's)."""
+        return self._per_project("max_probability", np.float64)
 
     @cached_property
     def expert_enterprise(self) -> np.ndarray:
@@ -148,9 +195,53 @@ class Problem:
 
     @cached_property
     def enterprise_required(self) -> np.ndarray:
-        """Enterprise experts each panel needs: ceil(enterprise_min_share x panel size)."""
-        need = [self.rules.enterprise_required(int(k)) for k in self.project_panel_size]
+        """Enterprise experts each panel needs: the project's ``enterprise_min`` where given
+        (at most its panel size), else ceil(enterprise_min_share x panel size) with its
+        stage's share."""
+        need = [
+            math.ceil(self.rules.value("enterprise_min_share", s) * int(k))
+            for s, k in zip(self.stages, self.project_panel_size, strict=True)
+        ]
+        given = self.project_enterprise_min_given
+        if given is not None and given.size:
+            need = np.where(given >= 0, np.minimum(given, self.project_panel_size), need).tolist()
         return _frozen(need, np.int64)
+
+    def _check_attributes(self) -> None:
+        """Every attribute a quota or the chair counts is a column of experts.csv (or
+        org_type): a misspelt column must not silently count nobody."""
+        wanted = [(f"quota {q.name}", q.attribute) for q in self.rules.quota]
+        if self.rules.chair is not None:
+            wanted.append(("chair", self.rules.chair.attribute))
+        known = sorted({"org_type", *self.expert_attributes})
+        issues = [
+            InputIssue(
+                "rules",
+                f"{who}: experts.csv has no column {name!r}; known: {', '.join(known)}",
+                column=who,
+            )
+            for who, name in wanted
+            if name != "org_type" and name not in self.expert_attributes
+        ]
+        if issues:
+            raise InputError(issues)
+
+    def attribute(self, name: str) -> tuple[tuple[str, ...], ...]:
+        """An expert attribute's values, per expert (``org_type`` is the expert's type)."""
+        if name == "org_type":
+            return tuple((t,) if t else () for t in self.expert_type)
+        if name not in self.expert_attributes:
+            raise KeyError(name)
+        return self.expert_attributes[name]
+
+    def has_value(self, name: str, values: tuple[str, ...]) -> np.ndarray:
+        """Per expert: does the attribute ``name`` hold one of ``values``? (cached)"""
+        wanted = set(values)
+        return memo(
+            self,
+            f"has_value {name} {sorted(wanted)}",
+            lambda: _frozen([bool(wanted.intersection(v)) for v in self.attribute(name)], bool),
+        )
 
     @cached_property
     def org_root(self) -> np.ndarray:
@@ -176,7 +267,7 @@ class Problem:
 
     def coverage_keys(self, project: int) -> tuple[str, ...]:
         """The distinct field prefixes a project's panel must cover (empty if coverage is off)."""
-        level = self.rules.coverage_level
+        level = int(self.project_coverage_level[project])
         if level == 0:
             return ()
         keys = (self.field_tree.prefix(f, level) for f in self.project_fields[project])

@@ -2,7 +2,14 @@
 
 Every key of the data contract is a field here, with the contract's default. Shares are kept as
 exact fractions so that ``ceil(share x panel size)`` is never off by a rounding error
-(``0.2 x 5`` is exactly 1, not 1.0000000000000002).
+(``0.2 x 5`` is exactly 1, not 1.0000000000000002); they are read from ``0.4``, ``"2/5"`` and
+``"40%"``.
+
+Part 2 of the contract adds, each optional: ``[stage.NAME]`` tables (:class:`StageRules`: the
+per-panel rules of the projects of one stage), ``[[quota]]`` entries (:class:`Quota`: how many
+members of a panel, or of all seats, have an attribute value) and a ``[chair]`` table
+(:class:`Chair`). A workbook's ``rules`` sheet gives the same with dotted keys
+(``stage.acceptance.panel_size``).
 """
 
 from __future__ import annotations
@@ -24,21 +31,161 @@ def _current_year() -> int:
     return datetime.date.today().year
 
 
+#: The review stages (part 2 of the contract) and the names the office also writes.
+STAGES = ("approval", "midterm", "acceptance")
+STAGE_NAMES = {
+    **{s: s for s in STAGES},
+    "立项": "approval",
+    "中期": "midterm",
+    "验收": "acceptance",
+    "结题": "acceptance",
+    "结题验收": "acceptance",
+}
+#: How to write a share, for messages.
+SHARE_EXAMPLES = '0.4, "2/5" or "40%"'
+
+
+def stage_name(text: str) -> str | None:
+    """The stage a cell names (English or the office's Chinese), None if it names none;
+    an empty cell is the default stage, approval."""
+    key = text.strip()
+    return STAGE_NAMES.get(key.lower(), STAGE_NAMES.get(key)) if key else "approval"
+
+
 def parse_share(value: Any) -> Fraction:
-    """Read a share given as ``"1/3"``, ``0.2`` or ``1``; exact for decimal literals."""
+    """Read a share given as ``"1/3"``, ``0.2``, ``1`` or ``"40%"``; exact for decimal
+    literals. Anything else raises ValueError with an example of what works (and a hint when
+    Excel has turned ``1/3`` into a date)."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a share")
+        raise ValueError(f"{value!r} is not a share; write it as {SHARE_EXAMPLES}")
     if isinstance(value, Fraction):
         return value
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a share")
+            raise ValueError(f"{value!r} is not a share; write it as {SHARE_EXAMPLES}")
         return Fraction(repr(value))
+    if isinstance(value, datetime.date | datetime.datetime):
+        raise ValueError(
+            f"{value!r} is a date: Excel turns 1/3 into a date; write the share as "
+            f"{SHARE_EXAMPLES} (in Excel, type '1/3 with a leading apostrophe)"
+        )
     if isinstance(value, str):
-        return Fraction(value.strip())
-    raise ValueError(f"{value!r} is not a share")
+        text = value.strip()
+        try:
+            if text.endswith("%"):
+                return Fraction(text[:-1].strip()) / 100
+            return Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            hint = ""
+            if _looks_like_date(text):
+                hint = " (Excel turns 1/3 into a date: type '1/3 with a leading apostrophe)"
+            raise ValueError(
+                f"{value!r} is not a share; write it as {SHARE_EXAMPLES}{hint}"
+            ) from None
+    raise ValueError(f"{value!r} is not a share; write it as {SHARE_EXAMPLES}")
+
+
+def _looks_like_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text[:10])
+        return True
+    except ValueError:
+        return "月" in text and "日" in text
+
+
+#: The rules a ``[stage.NAME]`` table may set for the projects of that stage.
+STAGE_KEYS = (
+    "panel_size",
+    "enterprise_min_share",
+    "max_per_org",
+    "coverage_level",
+    "min_score",
+    "max_probability",
+    "enterprise_target_share",
+)
+
+
+@dataclass(frozen=True)
+class StageRules:
+    """Overrides for the projects of one stage; ``None`` keeps the batch's rule."""
+
+    panel_size: int | None = None
+    enterprise_min_share: Fraction | None = None
+    max_per_org: int | None = None
+    coverage_level: int | None = None
+    min_score: float | None = None
+    max_probability: float | None = None
+    enterprise_target_share: Fraction | None = None
+    """The share of enterprise reviews among the seats of this stage alone."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Quota:
+    """How many members of a panel (``scope="panel"``) or of all seats of its stages
+    (``scope="batch"``) have one of ``values`` in the expert attribute ``attribute``.
+
+    A minimum share is ``ceil(share x seats)``, a maximum share ``floor(share x seats)``; counts
+    and shares combine (the tighter bound wins). ``any_field``: the experts it counts are
+    eligible for every project of its stages whatever their score (conflicts still apply) —
+    a finance expert reviews the budget, not the science.
+    """
+
+    name: str
+    attribute: str
+    values: tuple[str, ...]
+    min: int | None = None
+    max: int | None = None
+    min_share: Fraction | None = None
+    max_share: Fraction | None = None
+    stages: tuple[str, ...] = ()
+    scope: str = "panel"
+    any_field: bool = False
+
+    def applies_to(self, stage: str) -> bool:
+        """Does the quota count the panels (seats) of this stage?"""
+        return not self.stages or stage in self.stages
+
+    def bounds(self, seats: int) -> tuple[int, int]:
+        """The least and the most members that must have the value among ``seats``."""
+        low = max(self.min or 0, math.ceil(self.min_share * seats) if self.min_share else 0)
+        high = seats if self.max is None else min(seats, self.max)
+        if self.max_share is not None:
+            high = min(high, math.floor(self.max_share * seats))
+        return low, high
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Chair:
+    """Each panel of ``stages`` (all if empty) gets exactly one chair: a member with one of
+    ``values`` in ``attribute``; one expert chairs at most ``max_per_expert`` panels."""
+
+    attribute: str
+    values: tuple[str, ...]
+    max_per_expert: int = 1
+    stages: tuple[str, ...] = ()
+
+    def applies_to(self, stage: str) -> bool:
+        return not self.stages or stage in self.stages
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in asdict(self).items()}
+
+
+def _plain(value: Any) -> Any:
+    """A rule value as JSON writes it (a share as ``"2/5"``, tuples as lists)."""
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -56,6 +203,12 @@ class Rules:
     collaboration_window: int = 3
     enterprise_target_share: Fraction | None = None
     max_probability: float = 1.0
+    stage: Mapping[str, StageRules] = field(default_factory=dict)
+    """``[stage.NAME]`` overrides, by stage (see :data:`STAGES`)."""
+    quota: tuple[Quota, ...] = ()
+    """``[[quota]]`` entries."""
+    chair: Chair | None = None
+    """The ``[chair]`` rule, if any."""
 
     def __post_init__(self) -> None:
         issues = _check(self)
@@ -68,14 +221,17 @@ class Rules:
         known = {f.name for f in fields(cls)}
         issues: list[InputIssue] = []
         kwargs: dict[str, Any] = {}
-        for key, value in values.items():
+        for key, value in _nest_dotted(values).items():
             if key not in known:
                 issues.append(InputIssue(source, f"unknown rule {key!r}", column=key))
                 continue
+            if key in _PARTS:
+                kwargs[key] = _PARTS[key](value, source, issues)
+                continue
             try:
                 kwargs[key] = _convert(key, value)
-            except (ValueError, TypeError, ZeroDivisionError):
-                issues.append(InputIssue(source, f"{value!r} is not a valid value", column=key))
+            except (ValueError, TypeError, ZeroDivisionError) as err:
+                issues.append(InputIssue(source, _bad_value(value, err), column=key))
         try:
             rules = cls(**kwargs)
         except InputError as err:
@@ -107,14 +263,242 @@ class Rules:
             return 0
         return math.ceil(self.enterprise_target_share * total_reviews)
 
+    def value(self, key: str, stage: str) -> Any:
+        """The rule ``key`` for the projects of ``stage``: the stage's override, else the
+        batch's value."""
+        override = self.stage.get(stage)
+        given = getattr(override, key) if override is not None else None
+        return getattr(self, key) if given is None else given
+
     def as_dict(self, raw: bool = False) -> dict[str, Any]:
-        """The effective rules; shares as ``"1/3"`` strings (or Fractions with ``raw``)."""
-        out = asdict(self)
+        """The effective rules; shares as ``"1/3"`` strings (or Fractions with ``raw``); the
+        stage tables, quotas and chair only when given."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.pop("stage"), out.pop("quota"), out.pop("chair")
         if not raw:
             for key in ("enterprise_min_share", "enterprise_target_share"):
                 if out[key] is not None:
                     out[key] = str(out[key])
+        if self.stage:
+            out["stage"] = {name: s.as_dict() for name, s in self.stage.items()}
+        if self.quota:
+            out["quota"] = [q.as_dict() for q in self.quota]
+        if self.chair is not None:
+            out["chair"] = self.chair.as_dict()
         return out
+
+
+def _bad_value(value: Any, err: Exception) -> str:
+    """The message for a value that cannot be read, with the example of a share's error."""
+    text = str(err)
+    return text if "share" in text else f"{value!r} is not a valid value"
+
+
+def _nest_dotted(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys of a workbook's rules sheet (``stage.acceptance.panel_size``) as tables."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if "." not in key:
+            out[key] = value
+            continue
+        head, *rest = key.split(".")
+        node = out.setdefault(head, {})
+        if not isinstance(node, dict):
+            node = out[head] = {}
+        for part in rest[:-1]:
+            node = node.setdefault(part, {})
+        node[rest[-1]] = value
+    return out
+
+
+def _stages(value: Any, source: str, issues: list[InputIssue]) -> dict[str, StageRules]:
+    """``[stage.NAME]`` tables: each a known stage, each key one of ``STAGE_KEYS``."""
+    if not isinstance(value, Mapping):
+        issues.append(InputIssue(source, "stage must be a table of stages", column="stage"))
+        return {}
+    out = {}
+    for name, table in value.items():
+        stage = stage_name(str(name))
+        where = f"stage.{name}"
+        if stage is None or not str(name).strip():
+            issues.append(
+                InputIssue(
+                    source,
+                    f"unknown stage {name!r}; expected one of {', '.join(STAGES)} "
+                    "(or 立项, 中期, 结题验收)",
+                    column=where,
+                )
+            )
+            continue
+        if not isinstance(table, Mapping):
+            issues.append(InputIssue(source, "must be a table of rules", column=where))
+            continue
+        kwargs = {}
+        for key, item in table.items():
+            if key not in STAGE_KEYS:
+                issues.append(
+                    InputIssue(
+                        source,
+                        f"a stage cannot set {key!r}; it may set {', '.join(STAGE_KEYS)}",
+                        column=f"{where}.{key}",
+                    )
+                )
+                continue
+            try:
+                kwargs[key] = _convert(key, item)
+            except (ValueError, TypeError, ZeroDivisionError) as err:
+                issues.append(InputIssue(source, _bad_value(item, err), column=f"{where}.{key}"))
+        out[stage] = StageRules(**kwargs)
+    return out
+
+
+def _text_list(value: Any) -> tuple[str, ...]:
+    """A list of strings from a TOML array or a ``;``-separated cell."""
+    if isinstance(value, str):
+        items: list[Any] = [v for v in value.replace("；", ";").split(";")]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise ValueError(f"{value!r} is not a list")
+    return tuple(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
+
+
+def _stage_list(value: Any) -> tuple[str, ...]:
+    names = _text_list(value)
+    stages = [stage_name(n) for n in names]
+    unknown = [n for n, s in zip(names, stages, strict=True) if s is None]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {', '.join(unknown)}; expected {', '.join(STAGES)}")
+    return tuple(s for s in stages if s is not None)
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "是"):
+        return True
+    if text in ("false", "no", "0", "否", ""):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+_QUOTA_KEYS: dict[str, Any] = {
+    "name": str,
+    "attribute": lambda v: str(v).strip(),
+    "values": _text_list,
+    "min": lambda v: _whole(v),
+    "max": lambda v: _whole(v),
+    "min_share": parse_share,
+    "max_share": parse_share,
+    "stages": _stage_list,
+    "scope": lambda v: str(v).strip().lower(),
+    "any_field": _flag,
+}
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
+def _quotas(value: Any, source: str, issues: list[InputIssue]) -> tuple[Quota, ...]:
+    """``[[quota]]`` entries (or the rows of a workbook's ``quotas`` sheet)."""
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        issues.append(InputIssue(source, "quota must be a list of tables", column="quota"))
+        return ()
+    out = []
+    for n, entry in enumerate(value, start=1):
+        where = f"quota {n}"
+        if not isinstance(entry, Mapping):
+            issues.append(InputIssue(source, "must be a table", column=where))
+            continue
+        kwargs: dict[str, Any] = {}
+        for key, item in entry.items():
+            if item is None or (isinstance(item, str) and not item.strip() and key != "name"):
+                continue
+            if key not in _QUOTA_KEYS:
+                issues.append(
+                    InputIssue(
+                        source,
+                        f"unknown quota key {key!r}; known: {', '.join(_QUOTA_KEYS)}",
+                        column=where,
+                    )
+                )
+                continue
+            try:
+                kwargs[key] = _QUOTA_KEYS[key](item)
+            except (ValueError, TypeError, ZeroDivisionError) as err:
+                issues.append(InputIssue(source, f"{key}: {err}", column=where))
+        quota = _quota(kwargs, n, source, issues)
+        if quota is not None:
+            out.append(quota)
+    return tuple(out)
+
+
+def _quota(kwargs: dict[str, Any], n: int, source: str, issues: list[InputIssue]) -> Quota | None:
+    """One checked quota: an attribute, values, at least one bound, a known scope."""
+    where = f"quota {n}"
+    kwargs.setdefault("name", f"quota {n}")
+    problems = []
+    if not kwargs.get("attribute"):
+        problems.append("needs an attribute (a column of experts.csv, or org_type)")
+    if not kwargs.get("values"):
+        problems.append("needs values (the attribute values it counts)")
+    if not any(kwargs.get(k) is not None for k in ("min", "max", "min_share", "max_share")):
+        problems.append("needs min, max, min_share or max_share")
+    if kwargs.get("scope", "panel") not in ("panel", "batch"):
+        problems.append(f"scope must be panel or batch, not {kwargs['scope']!r}")
+    for key in ("min", "max"):
+        if kwargs.get(key) is not None and kwargs[key] < 0:
+            problems.append(f"{key} must not be negative")
+    for key in ("min_share", "max_share"):
+        if kwargs.get(key) is not None and not 0 <= kwargs[key] <= 1:
+            problems.append(f"{key} must be between 0 and 1")
+    issues.extend(InputIssue(source, f"{kwargs['name']}: {m}", column=where) for m in problems)
+    return None if problems else Quota(**kwargs)
+
+
+def _chair(value: Any, source: str, issues: list[InputIssue]) -> Chair | None:
+    """The ``[chair]`` table."""
+    if not isinstance(value, Mapping):
+        issues.append(InputIssue(source, "chair must be a table", column="chair"))
+        return None
+    readers: dict[str, Any] = {
+        "attribute": lambda v: str(v).strip(),
+        "values": _text_list,
+        "max_per_expert": _whole,
+        "stages": _stage_list,
+    }
+    kwargs: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in readers:
+            issues.append(
+                InputIssue(
+                    source,
+                    f"unknown chair key {key!r}; known: {', '.join(readers)}",
+                    column="chair",
+                )
+            )
+            continue
+        try:
+            kwargs[key] = readers[key](item)
+        except (ValueError, TypeError) as err:
+            issues.append(InputIssue(source, f"{key}: {err}", column="chair"))
+    missing = [k for k in ("attribute", "values") if not kwargs.get(k)]
+    if missing:
+        issues.append(InputIssue(source, f"needs {' and '.join(missing)}", column="chair"))
+        return None
+    if kwargs.get("max_per_expert", 1) < 1:
+        issues.append(InputIssue(source, "max_per_expert must be at least 1", column="chair"))
+        return None
+    return Chair(**kwargs)
+
+
+_PARTS: dict[str, Any] = {"stage": _stages, "quota": _quotas, "chair": _chair}
 
 
 _INT_KEYS = {
@@ -173,10 +557,26 @@ def _check(rules: Rules) -> list[tuple[str, str]]:
             "enterprise_target_share",
             "must be between 0 and 1",
         )
-    need(
-        math.isfinite(rules.min_score) and rules.min_score >= 0,
-        "min_score",
-        "min_score must be a number >= 0",
-    )
+    need(math.isfinite(rules.min_score), "min_score", "min_score must be a number")
     need(0 < rules.max_probability <= 1, "max_probability", "must be in (0, 1]")
+    for name, stage in rules.stage.items():
+        problems += [(f"stage.{name}.{key}", msg) for key, msg in _check_stage(stage)]
     return problems
+
+
+def _check_stage(stage: StageRules) -> list[tuple[str, str]]:
+    """The same limits as the batch's rules, for the values a stage sets."""
+    checks: list[tuple[str, Any, str]] = [
+        ("panel_size", lambda v: 1 <= v <= 10**9, "panel size must be at least 1"),
+        ("max_per_org", lambda v: 1 <= v <= 10**9, "max_per_org must be at least 1"),
+        ("coverage_level", lambda v: 0 <= v <= 10**9, "coverage_level must not be negative"),
+        ("enterprise_min_share", lambda v: 0 <= v <= 1, "must be between 0 and 1"),
+        ("enterprise_target_share", lambda v: 0 <= v <= 1, "must be between 0 and 1"),
+        ("min_score", math.isfinite, "min_score must be a number"),
+        ("max_probability", lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    ]
+    return [
+        (key, msg)
+        for key, ok, msg in checks
+        if getattr(stage, key) is not None and not ok(getattr(stage, key))
+    ]

@@ -24,7 +24,7 @@ import pandas as pd
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Problem, Relation
-from expertmatch.domain.rules import Rules
+from expertmatch.domain.rules import STAGES, Rules, stage_name
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table
 from expertmatch.vocabulary import SCORE_DECIMALS
@@ -299,6 +299,24 @@ class _Experts:
     names: tuple[str, ...]
     keywords: tuple[tuple[str, ...], ...]
     extra: tuple[Mapping[str, str], ...]
+    attributes: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+
+
+#: Expert columns quotas and the chair may count besides every column the contract does not name.
+ATTRIBUTE_COLUMNS = ("title", "region", "roles")
+
+
+def _attributes(table: Table, rows: list[int]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Per attribute column (title, region, roles, and every unnamed column), each expert's
+    ``;``-separated values."""
+    known = set(SCHEMA["experts"][0]) | set(SCHEMA["experts"][1])
+    names = [c for c in ATTRIBUTE_COLUMNS if c in table.columns]
+    names += [str(c) for c in table.columns if c not in known]
+    out = {}
+    for name in names:
+        cells = table.column(name)
+        out[name] = tuple(tuple(split_list(cells[i])) for i in rows)
+    return out
 
 
 def _check_experts(
@@ -332,6 +350,7 @@ def _check_experts(
         names=tuple(names[i] for i in rows),
         keywords=tuple(_keywords(keywords[i]) for i in rows),
         extra=_extra(table, "experts", rows),
+        attributes=_attributes(table, rows),
     )
 
 
@@ -347,6 +366,26 @@ class _Projects:
     titles: tuple[str, ...]
     keywords: tuple[tuple[str, ...], ...]
     extra: tuple[Mapping[str, str], ...]
+    stage: tuple[str, ...] = ()
+    enterprise_min: tuple[int, ...] = ()
+
+
+def _check_stages(out: _Collector, table: Table, rows: list[int]) -> tuple[str, ...]:
+    """Each project's stage (``approval`` when empty); an unknown stage is an issue."""
+    cells = table.column("stage")
+    stages = []
+    for i in rows:
+        stage = stage_name(cells[i])
+        if stage is None:
+            out.add(
+                table,
+                f"unknown stage {cells[i]!r}; expected one of {', '.join(STAGES)} "
+                "(or 立项, 中期, 结题验收)",
+                i,
+                "stage",
+            )
+        stages.append(stage or "approval")
+    return tuple(stages)
 
 
 def _check_projects(
@@ -378,6 +417,13 @@ def _check_projects(
         titles=tuple(titles[i] for i in rows),
         keywords=tuple(_keywords(keywords[i]) for i in rows),
         extra=_extra(table, "projects", rows),
+        stage=_check_stages(out, table, rows),
+        enterprise_min=tuple(
+            _whole_cell(
+                out, table, (i, "enterprise_min"), cell, 0, "enterprise_min must not be negative"
+            )
+            for i, cell in ((i, table.column("enterprise_min")[i]) for i in rows)
+        ),
     )
 
 
@@ -565,4 +611,7 @@ def build_problem(
         input_sha256=sha256,
         source=source,
         attributes={"experts": experts.extra, "projects": projects.extra},
+        project_stage=projects.stage,
+        project_enterprise_min_given=np.array(projects.enterprise_min, dtype=np.int64),
+        expert_attributes=experts.attributes,
     )

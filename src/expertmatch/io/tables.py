@@ -34,11 +34,11 @@ from expertmatch.errors import InputError, InputIssue
 SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "experts": (
         ("id", "organization", "fields"),
-        ("name", "org_type", "max_load", "used", "region", "title", "keywords"),
+        ("name", "org_type", "max_load", "used", "region", "title", "roles", "keywords"),
     ),
     "projects": (
         ("id", "organization", "fields"),
-        ("title", "partners", "panel_size", "stage", "keywords"),
+        ("title", "partners", "panel_size", "stage", "enterprise_min", "keywords"),
     ),
     "organizations": (("id",), ("name", "type", "parent")),
     "members": (("project", "person"), ()),
