@@ -7,6 +7,7 @@ Use it on any assignment — a :class:`Result`, a DataFrame or CSV with ``projec
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pandas as pd
 
 from expertmatch.domain.conflicts import explain_conflicts
 from expertmatch.domain.problem import Problem
+from expertmatch.domain.rules import Quota
 from expertmatch.domain.scoring import pair_scores
 from expertmatch.result import Result
 from expertmatch.vocabulary import Rule
@@ -68,6 +70,8 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
         for panel_check in _PANEL_CHECKS:
             out.extend(panel_check(problem, p, members))
     out.extend(_check_enterprise_target_share(problem, loads))
+    out.extend(_check_stage_targets(problem, panels))
+    out.extend(_check_batch_quotas(problem, panels))
     return out
 
 
@@ -118,20 +122,31 @@ def _check_min_score(problem: Problem, panels: Mapping[int, list[int]]) -> list[
     listed = [(p, e) for p, members in panels.items() for e in members]
     if not listed:
         return []
-    minimum = problem.rules.min_score
     scores = pair_scores(
         problem, np.array([p for p, _ in listed]), np.array([e for _, e in listed])
     )
     return [
         Violation(
             Rule.MIN_SCORE,
-            f"score {score:g} is not above min_score {minimum:g}",
+            f"score {score:g} is not above min_score {problem.project_min_score[p]:g}",
             problem.project_ids[p],
             problem.expert_ids[e],
         )
         for (p, e), score in zip(listed, scores, strict=True)
-        if not score > minimum
+        if not score > problem.project_min_score[p] and not _any_field(problem, p, e)
     ]
+
+
+def _any_field(problem: Problem, p: int, e: int) -> bool:
+    """Is the expert counted by an ``any_field`` quota of the project's stage (eligible
+    whatever the score)?"""
+    stage = problem.stages[p]
+    return any(
+        q.any_field
+        and q.applies_to(stage)
+        and set(q.values) & set(problem.attribute(q.attribute)[e])
+        for q in problem.rules.quota
+    )
 
 
 # -- experts: (problem, expert, load) -> violations -----------------------------------------
@@ -178,22 +193,25 @@ def _check_panel_size(problem: Problem, p: int, members: list[int]) -> Iterator[
 
 
 def _check_enterprise_share(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
-    """``enterprise_share``: at least ceil(share x panel size) enterprise experts."""
-    rules, size = problem.rules, int(problem.project_panel_size[p])
-    need = rules.enterprise_required(size)
+    """``enterprise_share``: at least ceil(share x panel size) enterprise experts (the share
+    of the project's stage), or the project's own ``enterprise_min``."""
+    size, stage = int(problem.project_panel_size[p]), problem.stages[p]
+    share = problem.rules.value("enterprise_min_share", stage)
+    given = int(problem.project_enterprise_min_given[p])  # type: ignore[index]
+    need = min(given, size) if given >= 0 else math.ceil(share * size)
     got = sum(problem.expert_type[e] == "enterprise" for e in members)
     if got < need:
+        why = f"enterprise_min {given}" if given >= 0 else f"share {share} of {size}"
         yield Violation(
             Rule.ENTERPRISE_SHARE,
-            f"{got} enterprise experts, needs {need} "
-            f"(share {rules.enterprise_min_share} of {size})",
+            f"{got} enterprise experts, needs {need} ({why})",
             problem.project_ids[p],
         )
 
 
 def _check_max_per_org(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
     """``max_per_org``: per organization, in the order of the organizations."""
-    limit = problem.rules.max_per_org
+    limit = problem.rules.value("max_per_org", problem.stages[p])
     per_org = Counter(int(problem.expert_org[e]) for e in members)
     for org, count in sorted(per_org.items()):
         if count > limit:
@@ -207,7 +225,7 @@ def _check_max_per_org(problem: Problem, p: int, members: list[int]) -> Iterator
 
 def _check_coverage(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
     """``coverage``: each of the project's fields covered by a panel expert at the level."""
-    level, tree = problem.rules.coverage_level, problem.field_tree
+    level, tree = problem.rules.value("coverage_level", problem.stages[p]), problem.field_tree
     if level <= 0:
         return
     for f in problem.project_fields[p]:
@@ -219,11 +237,35 @@ def _check_coverage(problem: Problem, p: int, members: list[int]) -> Iterator[Vi
             )
 
 
+def _check_panel_quotas(problem: Problem, p: int, members: list[int]) -> Iterator[Violation]:
+    """``quota`` (scope panel): the members with the quota's attribute values, per quota of
+    the project's stage, between its bounds for the panel's size."""
+    stage, size = problem.stages[p], int(problem.project_panel_size[p])
+    for quota in problem.rules.quota:
+        if quota.scope != "panel" or not quota.applies_to(stage):
+            continue
+        got = _counted(problem, quota, members)
+        low, high = quota.bounds(size)
+        if not low <= got <= high:
+            yield Violation(
+                Rule.QUOTA,
+                f"quota {quota.name}: {got} members with {quota.attribute} in "
+                f"{', '.join(quota.values)}, needs {low} to {high}",
+                problem.project_ids[p],
+            )
+
+
+def _counted(problem: Problem, quota: Quota, experts: Iterable[int]) -> int:
+    values, wanted = problem.attribute(quota.attribute), set(quota.values)
+    return sum(bool(wanted & set(values[e])) for e in experts)
+
+
 _PANEL_CHECKS: tuple[Callable[[Problem, int, list[int]], Iterable[Violation]], ...] = (
     _check_panel_size,
     _check_enterprise_share,
     _check_max_per_org,
     _check_coverage,
+    _check_panel_quotas,
 )
 
 
@@ -242,3 +284,38 @@ def _check_enterprise_target_share(problem: Problem, loads: Counter[int]) -> Ite
             Rule.ENTERPRISE_TARGET_SHARE,
             f"{got} of the batch's reviews are by enterprise experts, needs {need}",
         )
+
+
+def _check_stage_targets(problem: Problem, panels: Mapping[int, list[int]]) -> Iterator[Violation]:
+    """A stage's own ``enterprise_target_share``: its seats' enterprise reviews."""
+    for stage, override in problem.rules.stage.items():
+        if override.enterprise_target_share is None:
+            continue
+        projects = [p for p, s in enumerate(problem.stages) if s == stage]
+        seats = int(sum(problem.project_panel_size[p] for p in projects))
+        need = math.ceil(override.enterprise_target_share * seats)
+        got = sum(
+            problem.expert_type[e] == "enterprise" for p in projects for e in panels.get(p, [])
+        )
+        if got < need:
+            yield Violation(
+                Rule.ENTERPRISE_TARGET_SHARE,
+                f"{got} of the {stage} reviews are by enterprise experts, needs {need}",
+            )
+
+
+def _check_batch_quotas(problem: Problem, panels: Mapping[int, list[int]]) -> Iterator[Violation]:
+    """``quota`` (scope batch): over all seats of the quota's stages."""
+    for quota in problem.rules.quota:
+        if quota.scope != "batch":
+            continue
+        projects = [p for p, s in enumerate(problem.stages) if quota.applies_to(s)]
+        seats = int(sum(problem.project_panel_size[p] for p in projects))
+        got = _counted(problem, quota, [e for p in projects for e in panels.get(p, [])])
+        low, high = quota.bounds(seats)
+        if not low <= got <= high:
+            yield Violation(
+                Rule.QUOTA,
+                f"quota {quota.name}: {got} of {seats} seats with {quota.attribute} in "
+                f"{', '.join(quota.values)}, needs {low} to {high}",
+            )

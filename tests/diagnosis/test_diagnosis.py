@@ -42,10 +42,18 @@ def test_enterprise_shortage_names_the_excluded_enterprise_experts() -> None:
         "E2: collaborator: co-author of team member M1 in 2025; "
         "E3: same_org: the expert's organization 钱塘智能科技 (C1) is the applicant)"
     )
-    assert (
-        clash.suggestion == "lower the enterprise share for P1 to 1/3, or add enterprise "
-        "experts in 520.20.10"
+    assert clash.suggestion == (
+        "give P1 enterprise_min = 1 in projects.csv (now 2 of 3), or add enterprise experts "
+        "in 520.20.10"
     )
+    # the suggestion can be followed: the project's own enterprise_min
+    fixed = make(
+        projects=[{**projects[0], "enterprise_min": 1}],
+        relations=[{"a": "M1", "b": "E2", "kind": "coauthor", "year": 2025}],
+        members=[{"project": "P1", "person": "M1"}],
+        rules=problem.rules,
+    )
+    assert em.verify(fixed, em.assign(fixed)) == []
 
 
 def test_field_nobody_eligible_covers() -> None:

@@ -21,7 +21,8 @@ import numpy as np
 from ortools.graph.python import max_flow
 
 from expertmatch.domain.coverage import coverage_rows
-from expertmatch.domain.eligibility import eligible_pairs, why_ineligible
+from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs, why_ineligible
+from expertmatch.domain.rules import Quota
 from expertmatch.domain.scoring import block_scores
 from expertmatch.errors import Clash
 from expertmatch.formulation.candidates import survey as make_survey
@@ -41,11 +42,20 @@ def _names(ids: list[str]) -> str:
     return shown + (f" and {len(ids) - LIST_AT_MOST} more" if len(ids) > LIST_AT_MOST else "")
 
 
-def _excluded(problem: Problem, p: int, enterprise: bool = False, node: int | None = None) -> str:
-    """Experts who fit the project (score above min_score) but may not review it, with why."""
+def _excluded(
+    problem: Problem,
+    p: int,
+    enterprise: bool = False,
+    node: int | None = None,
+    counted: np.ndarray | None = None,
+) -> str:
+    """Experts who fit the project (score above min_score; for a quota, counted by it) but may
+    not review it, with why."""
 
     scores = block_scores(problem, np.array([p]))[0]
-    fits = scores > problem.rules.min_score
+    fits = scores > problem.project_min_score[p]
+    if counted is not None:
+        fits = counted.copy()
     if enterprise:
         fits &= problem.expert_enterprise
     if node is not None:
@@ -80,6 +90,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
         for clash in check(problem, surv, p)
     ]
     clashes += _check_coverage(problem, surv)
+    clashes += _check_quotas(problem)
     if clashes:
         return sorted(clashes, key=lambda c: problem.project_index[c.projects[0]])
     return _check_capacity(problem, surv)
@@ -104,7 +115,7 @@ def _check_panel_size(problem: Problem, surv: Survey, p: int) -> Iterator[Clash]
 def _check_max_per_org(problem: Problem, surv: Survey, p: int) -> Iterator[Clash]:
     """``max_per_org``: enough organizations among them (checked only if there are enough)."""
     pid, k = problem.project_ids[p], int(problem.project_panel_size[p])
-    limit, orgs = problem.rules.max_per_org, int(surv.orgs[p])
+    limit, orgs = int(problem.project_max_per_org[p]), int(surv.orgs[p])
     if int(surv.eligible[p]) >= k and orgs * limit < k:
         yield Clash(
             Rule.MAX_PER_ORG,
@@ -127,8 +138,8 @@ def _check_enterprise_experts(problem: Problem, surv: Survey, p: int) -> Iterato
             f"{pid} needs {need} enterprise experts; only {n_ent} "
             f"eligible with capacity left{_excluded(problem, p, enterprise=True)}",
             (pid,),
-            suggestion=f"lower the enterprise share for {pid} to {n_ent}/{k}, or add "
-            f"enterprise experts in {', '.join(problem.project_fields[p])}",
+            suggestion=f"give {pid} enterprise_min = {n_ent} in projects.csv (now {need} of "
+            f"{k}), or add enterprise experts in {', '.join(problem.project_fields[p])}",
         )
 
 
@@ -137,15 +148,15 @@ def _check_enterprise_orgs(problem: Problem, surv: Survey, p: int) -> Iterator[C
     experts (checked only if there are enough of them)."""
     pid, k = problem.project_ids[p], int(problem.project_panel_size[p])
     need = int(problem.enterprise_required[p])
-    limit, ent_orgs = problem.rules.max_per_org, int(surv.enterprise_orgs[p])
+    limit, ent_orgs = int(problem.project_max_per_org[p]), int(surv.enterprise_orgs[p])
     if int(surv.enterprise[p]) >= need and ent_orgs * limit < need:
         yield Clash(
             Rule.ENTERPRISE_SHARE,
             f"{pid} needs {need} enterprise experts; eligible ones "
             f"come from only {ent_orgs} organizations (max_per_org {limit})",
             (pid,),
-            suggestion=f"lower the enterprise share for {pid} to {ent_orgs * limit}/{k}, "
-            "or raise max_per_org",
+            suggestion=f"give {pid} enterprise_min = {ent_orgs * limit} in projects.csv (now "
+            f"{need} of {k}), or raise max_per_org",
         )
 
 
@@ -175,6 +186,42 @@ def _check_coverage(problem: Problem, surv: Survey) -> list[Clash]:
             )
         )
     return clashes
+
+
+def _check_quotas(problem: Problem) -> list[Clash]:
+    """Each panel quota's minimum: enough eligible experts with capacity left that it counts,
+    per panel of its stages; naming those it counts who are excluded, and why."""
+    clashes = []
+    for quota in problem.rules.quota:
+        if quota.scope != "panel":
+            continue
+        counted = problem.has_value(quota.attribute, quota.values)
+        projects = np.array(
+            [p for p, s in enumerate(problem.stages) if quota.applies_to(s)], dtype=np.int64
+        )
+        need = {int(p): quota.bounds(int(problem.project_panel_size[p]))[0] for p in projects}
+        todo = np.array([p for p in projects if need[int(p)] > 0], dtype=np.int64)
+        for block, scores in eligible_blocks(problem, todo, with_capacity=True):
+            have = ((scores > -np.inf) & counted[None, :]).sum(axis=1)
+            for p, n in zip(block.tolist(), have.tolist(), strict=True):
+                if n < need[p]:
+                    clashes.append(_quota_clash(problem, quota, p, need[p], n, counted))
+    return clashes
+
+
+def _quota_clash(
+    problem: Problem, quota: Quota, p: int, need: int, have: int, counted: np.ndarray
+) -> Clash:
+    pid = problem.project_ids[p]
+    what = f"{quota.attribute} in {', '.join(quota.values)}"
+    return Clash(
+        Rule.QUOTA,
+        f"quota {quota.name}: {pid} needs {need} experts with {what}; only {have} eligible "
+        f"with capacity left{_excluded(problem, p, counted=counted)}",
+        (pid,),
+        suggestion=f"relax quota {quota.name} for the {problem.stages[p]} stage, or add "
+        f"experts with {what}",
+    )
 
 
 # -- across the batch ----------------------------------------------------------------------

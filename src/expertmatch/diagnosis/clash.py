@@ -30,6 +30,7 @@ from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 
 from expertmatch.domain.coverage import coverage_rows
+from expertmatch.domain.rules import STAGES
 from expertmatch.errors import Clash
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.vocabulary import Rule
@@ -52,15 +53,29 @@ class ClashSet:
     minimal: bool
 
 
-def _group_name(problem: Problem, rule: str, project: int, expert: int, node: int) -> str:
+#: Separates the parts of a group's name (rule, project, field node, quota): names and field
+#: codes never hold it.
+SEP = "|"
+
+
+def _group_name(problem: Problem, model: Model, r: int) -> str | None:
+    """The rule group row ``r`` belongs to (None for panel sizes, which always hold)."""
+    rule = str(model.row_rule[r])
+    project, expert = int(model.row_project[r]), int(model.row_expert[r])
+    if rule == Rule.PANEL_SIZE:
+        return None
     if rule == Rule.LOAD:
-        return f"load {problem.expert_ids[expert]}"
+        return SEP.join((rule, problem.expert_ids[expert]))
+    if rule == Rule.QUOTA:
+        quota = str(int(model.row_quota[r])) if model.row_quota is not None else "0"
+        return SEP.join((rule, quota, problem.project_ids[project] if project >= 0 else ""))
     if rule == Rule.ENTERPRISE_TARGET_SHARE:
-        return Rule.ENTERPRISE_TARGET_SHARE
+        stage = int(model.row_stage[r]) if model.row_stage is not None else -1
+        return SEP.join((rule, STAGES[stage] if stage >= 0 else ""))
     pid = problem.project_ids[project]
     if rule == Rule.COVERAGE:
-        return f"coverage {pid} {coverage_rows(problem).nodes[node]}"
-    return f"{rule} {pid}"
+        return SEP.join((rule, pid, coverage_rows(problem).nodes[int(model.row_node[r])]))
+    return SEP.join((rule, pid))
 
 
 class _Groups:
@@ -68,14 +83,7 @@ class _Groups:
 
     def __init__(self, problem: Problem, model: Model):
         self.model = model
-        self.names = [
-            None
-            if rule == Rule.PANEL_SIZE
-            else _group_name(problem, str(rule), int(p), int(e), int(n))
-            for rule, p, e, n in zip(
-                model.row_rule, model.row_project, model.row_expert, model.row_node, strict=True
-            )
-        ]
+        self.names = [_group_name(problem, model, r) for r in range(model.n_rows)]
         self.all = tuple(sorted({n for n in self.names if n is not None}))
 
     def rows(self, active: set[str]) -> np.ndarray:
@@ -209,8 +217,8 @@ def minimal_clash(
     found = clash_set(problem, pairs, time_limit)
     if found is None:
         return []
-    loads = [g.split(" ", 1)[1] for g in found.groups if g.startswith("load ")]
-    out = [_describe(problem, g) for g in found.groups if not g.startswith("load ")]
+    loads = [g.split(SEP)[1] for g in found.groups if g.startswith(Rule.LOAD + SEP)]
+    out = [_describe(problem, g) for g in found.groups if not g.startswith(Rule.LOAD + SEP)]
     if loads:
         out.append(_describe_loads(loads))
     if not found.minimal:
@@ -240,20 +248,16 @@ def _describe_loads(experts: list[str]) -> Clash:
 
 def _describe(problem: Problem, group: str) -> Clash:
     """One rule group of a minimal clash, in office terms, with what would relax it."""
-    parts = group.split(" ")
-    rule = parts[0]
+    rule, *parts = group.split(SEP)
     if rule == Rule.ENTERPRISE_TARGET_SHARE:
-        share = problem.rules.enterprise_target_share
-        return Clash(
-            rule,
-            f"at least {share} of all reviews must be by enterprise experts",
-            suggestion="lower enterprise_target_share",
-        )
-    pid = parts[1]
+        return _describe_target(problem, parts[0])
+    if rule == Rule.QUOTA:
+        return _describe_quota(problem, int(parts[0]), parts[1])
+    pid = parts[0]
     p = problem.project_index[pid]
     k = int(problem.project_panel_size[p])
     if rule == Rule.COVERAGE:
-        key = parts[2]
+        key = parts[1]
         return Clash(
             Rule.COVERAGE,
             f"{pid} must have an expert covering {key}",
@@ -266,11 +270,62 @@ def _describe(problem: Problem, group: str) -> Clash:
             Rule.ENTERPRISE_SHARE,
             f"{pid} needs {need} enterprise experts of {k}",
             (pid,),
-            suggestion=f"lower the enterprise share for {pid} to {need - 1}/{k}",
+            suggestion=f"give {pid} enterprise_min = {need - 1} in projects.csv "
+            "(or lower enterprise_min_share)",
         )
+    limit = int(problem.project_max_per_org[p])
     return Clash(
         Rule.MAX_PER_ORG,
-        f"{pid} may have at most {problem.rules.max_per_org} experts per organization",
+        f"{pid} may have at most {limit} experts per organization",
         (pid,),
-        suggestion=f"raise max_per_org to {problem.rules.max_per_org + 1}",
+        suggestion=f"raise max_per_org to {limit + 1}",
     )
+
+
+def _describe_target(problem: Problem, stage: str) -> Clash:
+    """The round's (or one stage's) enterprise target."""
+    if not stage:
+        share = problem.rules.enterprise_target_share
+        return Clash(
+            Rule.ENTERPRISE_TARGET_SHARE,
+            f"at least {share} of all reviews must be by enterprise experts",
+            suggestion="lower enterprise_target_share",
+        )
+    share = problem.rules.stage[stage].enterprise_target_share
+    return Clash(
+        Rule.ENTERPRISE_TARGET_SHARE,
+        f"at least {share} of the {stage} reviews must be by enterprise experts",
+        suggestion=f"lower enterprise_target_share in [stage.{stage}]",
+    )
+
+
+def _describe_quota(problem: Problem, q: int, pid: str) -> Clash:
+    """A quota, for one panel or over all seats of its stages, with its figures."""
+    quota = problem.rules.quota[q]
+    counted = int(problem.has_value(quota.attribute, quota.values).sum())
+    what = f"{quota.attribute} in {', '.join(quota.values)}"
+    if pid:
+        p = problem.project_index[pid]
+        low, high = quota.bounds(int(problem.project_panel_size[p]))
+        return Clash(
+            Rule.QUOTA,
+            f"quota {quota.name}: {pid} needs {_range(low, high)} experts with {what} "
+            f"({counted} such experts in the pool)",
+            (pid,),
+            suggestion=f"relax quota {quota.name} or add experts with {what}",
+        )
+    stages = np.array([quota.applies_to(s) for s in problem.stages], dtype=bool)
+    seats = int(problem.project_panel_size[stages].sum())
+    low, high = quota.bounds(seats)
+    return Clash(
+        Rule.QUOTA,
+        f"quota {quota.name}: {_range(low, high)} of {seats} seats need experts with {what} "
+        f"({counted} such experts in the pool)",
+        suggestion=f"relax quota {quota.name} or add experts with {what}",
+    )
+
+
+def _range(low: int, high: int) -> str:
+    if low and high < 10**9:
+        return f"between {low} and {high}" if low != high else f"exactly {low}"
+    return f"at least {low}" if low else f"at most {high}"

@@ -29,14 +29,17 @@ def eligible_blocks(
     Blocks keep about ``BLOCK_CELLS`` cells, so the full pair matrix never exists at once.
     """
     c_project, c_expert, _ = conflict_pairs(problem)
-    minimum = problem.rules.min_score
+    minimum = problem.project_min_score
     projects = np.arange(problem.n_projects) if projects is None else np.asarray(projects)
     step = max(1, BLOCK_CELLS // max(problem.n_experts, 1))
     no_capacity = problem.expert_capacity == 0
     for start in range(0, projects.size, step):
         block = projects[start : start + step]
         scores = block_scores(problem, block)
-        scores[~(scores > minimum)] = -np.inf
+        low = ~(scores > minimum[block][:, None])
+        for in_stage, counts in any_field(problem):
+            low[np.ix_(in_stage[block], counts)] = False
+        scores[low] = -np.inf
         lo = np.searchsorted(c_project, block, side="left")
         hi = np.searchsorted(c_project, block, side="right")
         rows = np.repeat(np.arange(block.size), hi - lo)
@@ -44,6 +47,23 @@ def eligible_blocks(
         if with_capacity:
             scores[:, no_capacity] = -np.inf
         yield block, scores
+
+
+def any_field(problem: Problem) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The quotas with ``any_field``: per quota, (projects of its stages, experts it counts).
+    Those experts are eligible for those projects whatever their score (conflicts still
+    apply): a finance expert reviews the budget, not the science."""
+    out = []
+    for quota in problem.rules.quota:
+        if quota.any_field:
+            in_stage = np.array([quota.applies_to(s) for s in problem.stages], dtype=bool)
+            out.append((in_stage, problem.has_value(quota.attribute, quota.values)))
+    return out
+
+
+def score_counts(problem: Problem, project: int, expert: int) -> bool:
+    """Must this pair's score be above ``min_score`` (False for an any_field quota's expert)?"""
+    return not any(in_stage[project] and counts[expert] for in_stage, counts in any_field(problem))
 
 
 def eligible_pairs(problem: Problem) -> Pairs:
@@ -74,8 +94,9 @@ def explain_pair(problem: Problem, expert: int, project: int) -> list[str]:
     """Reasons the expert cannot review the project; empty when the pair is eligible."""
     reasons = explain_conflicts(problem, project, expert)
     score = score_of(problem, project, expert)
-    if not score > problem.rules.min_score:
-        reasons.append(f"score: {score:g} is not above min_score {problem.rules.min_score:g}")
+    minimum = float(problem.project_min_score[project])
+    if not score > minimum and score_counts(problem, project, expert):
+        reasons.append(f"score: {score:g} is not above min_score {minimum:g}")
     if problem.expert_capacity[expert] == 0:
         reasons.append(
             f"load: no reviews left (max_load {problem.expert_max_load[expert]}, used "

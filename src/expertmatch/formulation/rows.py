@@ -12,6 +12,16 @@ Variables: ``x_j`` in {0, 1} for each eligible pair j = (project p, expert e), s
                 sum_{j in p, e covers c} x_j           >= 1            coverage of each field
                                                                        prefix c of p
                 sum_{j, e enterprise} x_j              >= ceil(target sum_p k_p)   round share
+                sum_{j in p in S, e enterprise} x_j    >= ceil(target_S sum_{p in S} k_p)
+                                                                       a stage's own target
+                lo_q(k_p) <= sum_{j in p, e counts for q} x_j <= hi_q(k_p)
+                                                                       quota q, per panel p
+                                                                       of its stages
+                lo_q(K) <= sum_{j in p in S_q, e counts} x_j <= hi_q(K)   quota q over all
+                                                                       K seats of its stages
+
+Per-panel values (panel size, the enterprise minimum, the organization cap, the coverage level)
+are each project's: its row's, else its stage's (``[stage.NAME]``), else the batch's.
 
 Rows that can never bind (an expert whose eligible pairs do not exceed the cap, an organization
 with no more eligible experts than the cap) are left out. The same rows feed the LP relaxation
@@ -24,6 +34,7 @@ integer objective is exact.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,6 +44,7 @@ import scipy.sparse as sp
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs, ranges
+from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
 from expertmatch.vocabulary import Rule
 
@@ -59,6 +71,10 @@ class Model:
     row_node: np.ndarray
     weight: np.ndarray
     unit: float
+    row_quota: np.ndarray | None = None
+    """Per row: the index of its quota in ``rules.quota`` (quota rows), else -1."""
+    row_stage: np.ndarray | None = None
+    """Per row: the index of its stage in ``STAGES`` (a stage's own target), else -1."""
 
     @property
     def n_pairs(self) -> int:
@@ -99,7 +115,8 @@ class _Rows:
     ) -> None:
         """Add ``len(lb)`` rows; entry i sits in new row ``row_of_entry[i]``, column cols[i].
 
-        ``about`` gives per-row ``project``, ``expert``, ``org`` or ``node`` (default -1).
+        ``about`` gives per-row ``project``, ``expert``, ``org``, ``node``, ``quota`` or
+        ``stage`` (default -1).
         """
         n = len(lb)
         if n == 0:
@@ -111,7 +128,7 @@ class _Rows:
             "ub": np.asarray(ub, dtype=float),
             "rule": np.full(n, rule, dtype=object),
         }
-        for name in ("project", "expert", "org", "node"):
+        for name in ("project", "expert", "org", "node", "quota", "stage"):
             part[name] = np.asarray(about.get(name, np.full(n, -1)), dtype=np.int64)
         self.parts.append(part)
         self.count += n
@@ -165,6 +182,8 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         _max_per_org,
         _coverage,
         _enterprise_target_share,
+        _stage_targets,
+        _quotas,
     ):
         add_rows(rows, problem, pairs)
     entries = rows.stack("rows")
@@ -184,6 +203,8 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         rows.stack("node"),
         integer_weights(pairs.score, unit),
         unit,
+        rows.stack("quota"),
+        rows.stack("stage"),
     )
 
 
@@ -240,7 +261,7 @@ def _max_per_org(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
         Rule.MAX_PER_ORG,
         key,
         np.arange(len(pairs)),
-        np.full(uniq.size, problem.rules.max_per_org),
+        problem.project_max_per_org[uniq // n_org],
         project=uniq // n_org,
         org=uniq % n_org,
     )
@@ -288,4 +309,69 @@ def _enterprise_target_share(rows: _Rows, problem: Problem, pairs: Pairs) -> Non
             cols,
             np.array([need_all]),
             np.array([np.inf]),
+        )
+
+
+def _stage_targets(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """A ``[stage.NAME]`` table's ``enterprise_target_share``: at least that share of the
+    stage's seats go to enterprise experts (one row per such stage)."""
+    stages = np.array(problem.stages, dtype=object)
+    for s, stage in enumerate(STAGES):
+        override = problem.rules.stage.get(stage)
+        if override is None or override.enterprise_target_share is None:
+            continue
+        seats = int(problem.project_panel_size[stages == stage].sum())
+        need = math.ceil(override.enterprise_target_share * seats)
+        if need <= 0:
+            continue
+        cols = np.flatnonzero(
+            problem.expert_enterprise[pairs.expert] & (stages[pairs.project] == stage)
+        )
+        rows.add(
+            Rule.ENTERPRISE_TARGET_SHARE,
+            np.zeros(cols.size, dtype=np.int64),
+            cols,
+            np.array([need]),
+            np.array([np.inf]),
+            stage=np.array([s]),
+        )
+
+
+def _quotas(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """Each quota's rows: per panel of its stages (scope panel) or one over all seats of its
+    stages (scope batch); a bound that cannot bind is left out."""
+    stages = problem.stages
+    for q, quota in enumerate(problem.rules.quota):
+        in_stage = np.array([quota.applies_to(s) for s in stages], dtype=bool)
+        counts = problem.has_value(quota.attribute, quota.values)
+        cols = np.flatnonzero(in_stage[pairs.project] & counts[pairs.expert])
+        if quota.scope == "batch":
+            low, high = quota.bounds(int(problem.project_panel_size[in_stage].sum()))
+            if low > 0 or high < cols.size:
+                rows.add(
+                    Rule.QUOTA,
+                    np.zeros(cols.size, dtype=np.int64),
+                    cols,
+                    np.array([low]),
+                    np.array([high]),
+                    quota=np.array([q]),
+                )
+            continue
+        projects = np.flatnonzero(in_stage)
+        bounds = [quota.bounds(int(problem.project_panel_size[p])) for p in projects]
+        lows = np.array([b[0] for b in bounds], dtype=float)
+        highs = np.array([b[1] for b in bounds], dtype=float)
+        available = np.bincount(pairs.project[cols], minlength=problem.n_projects)[projects]
+        keep = (lows > 0) | (highs < available)
+        renum = np.full(problem.n_projects, -1)
+        renum[projects[keep]] = np.arange(int(keep.sum()))
+        entries = cols[renum[pairs.project[cols]] >= 0]
+        rows.add(
+            Rule.QUOTA,
+            renum[pairs.project[entries]],
+            entries,
+            lows[keep],
+            np.where(highs[keep] >= available[keep], np.inf, highs[keep]),
+            project=projects[keep],
+            quota=np.full(int(keep.sum()), q),
         )

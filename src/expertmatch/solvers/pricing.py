@@ -26,6 +26,7 @@ from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_blocks
 from expertmatch.domain.pairs import Pairs, concat
 from expertmatch.domain.problem import Problem
+from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
 from expertmatch.formulation.rows import Model
 from expertmatch.vocabulary import Rule
@@ -38,9 +39,10 @@ class Duals:
     panel: np.ndarray  # per project
     load: np.ndarray  # per expert
     enterprise: np.ndarray  # per project
-    target: float
+    target: np.ndarray  # per project: the round's and its stage's enterprise targets
     org: dict[tuple[int, int], float]
     cov: dict[tuple[int, int], float]  # (project, node)
+    quota: np.ndarray  # projects x quotas: the duals of the quota rows a pair of p enters
 
     @classmethod
     def from_model(cls, problem: Problem, model: Model, pi: np.ndarray) -> Duals:
@@ -54,8 +56,8 @@ class Duals:
         load[model.row_expert[r]] = np.minimum(pi[r], 0.0)
         r = rule == Rule.ENTERPRISE_SHARE
         enterprise[model.row_project[r]] = np.maximum(pi[r], 0.0)
-        r = rule == Rule.ENTERPRISE_TARGET_SHARE
-        target = float(np.maximum(pi[r], 0.0).sum())
+        target = _targets(problem, model, pi)
+        quota = _quota_duals(problem, model, pi)
         r = np.flatnonzero(rule == Rule.MAX_PER_ORG)
         org = {
             (int(model.row_project[i]), int(model.row_org[i])): min(float(pi[i]), 0.0)
@@ -68,14 +70,53 @@ class Duals:
             for i in r
             if pi[i] != 0
         }
-        return cls(panel, load, enterprise, target, org, cov)
+        return cls(panel, load, enterprise, target, org, cov, quota)
 
     def bound(self, problem: Problem, cutoff_w: np.ndarray) -> np.ndarray:
         """Per project, an upper bound on the reduced cost of its pairs scoring <= cutoff."""
         gain = self.panel + self.enterprise + self.target
+        gain += np.maximum(self.quota, 0.0).sum(axis=1)
         for (p, _), value in self.cov.items():
             gain[p] += value
         return cutoff_w + gain
+
+
+def _targets(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
+    """Per project, the duals of the enterprise target rows its enterprise pairs enter: the
+    round's (every project) and its stage's own (``row_stage``)."""
+    target = np.zeros(problem.n_projects)
+    rows = np.flatnonzero(model.row_rule == Rule.ENTERPRISE_TARGET_SHARE)
+    stage_of = np.array([STAGES.index(s) for s in problem.stages], dtype=np.int64)
+    row_stage = model.row_stage if model.row_stage is not None else np.full(model.n_rows, -1)
+    for r in rows:
+        value = max(float(pi[r]), 0.0)
+        s = int(row_stage[r])
+        target += value if s < 0 else value * (stage_of == s)
+    return target
+
+
+def _quota_duals(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
+    """Projects x quotas: the dual of the quota row a pair of the project enters (its panel's
+    row, or the quota's batch row for projects of its stages); either sign."""
+    quotas = problem.rules.quota
+    out = np.zeros((problem.n_projects, len(quotas)))
+    if model.row_quota is None:
+        return out
+    for r in np.flatnonzero(model.row_rule == Rule.QUOTA):
+        q, p = int(model.row_quota[r]), int(model.row_project[r])
+        if p >= 0:
+            out[p, q] += float(pi[r])
+        else:
+            in_stage = np.array([quotas[q].applies_to(s) for s in problem.stages], dtype=bool)
+            out[in_stage, q] += float(pi[r])
+    return out
+
+
+def _counted(problem: Problem) -> np.ndarray:
+    """Quotas x experts: 1.0 where the quota counts the expert."""
+    return np.array(
+        [problem.has_value(q.attribute, q.values) for q in problem.rules.quota], dtype=float
+    ).reshape(len(problem.rules.quota), problem.n_experts)
 
 
 def price(
@@ -106,7 +147,9 @@ def price(
     for block, scores in eligible_blocks(problem, todo, with_capacity=True):
         rc = np.rint(scores / unit)  # weights; -inf stays -inf
         rc += duals.panel[block][:, None] + duals.load[None, :]
-        rc += (duals.enterprise[block][:, None] + duals.target) * ent[None, :]
+        rc += (duals.enterprise[block] + duals.target[block])[:, None] * ent[None, :]
+        if duals.quota.shape[1]:
+            rc += duals.quota[block] @ _counted(problem)
         row_of = {int(p): i for i, p in enumerate(block)}
         org_entries = [(row_of[p], o, v) for (p, o), v in duals.org.items() if p in row_of]
         if org_entries:
