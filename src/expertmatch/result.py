@@ -1,12 +1,18 @@
 """What a solve returns: status, panels, objective, bound, gap, run time, explanations and
-summary figures, with conversions to a DataFrame, CSV and JSON (``report.json``)."""
+summary figures, with conversions to a DataFrame, CSV, a workbook and JSON (``report.json``).
+
+The tables the office files with an assignment are built here: the pairs (``assignment.csv``),
+the panels (one row a project, members as columns), a summary per stage and the conflicts
+record (:mod:`expertmatch.domain.record`); in English or Chinese (:mod:`expertmatch.io.lang`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -16,12 +22,31 @@ import pandas as pd
 from expertmatch.domain.eligibility import notices
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
+from expertmatch.domain.record import conflict_record
 from expertmatch.domain.scoring import best_match
+from expertmatch.io.lang import WHY, check_lang, sheet_name, translate, value
 from expertmatch.io.output import staged, write_frame
+from expertmatch.io.workbook import Sheet, is_workbook, write_table, write_workbook
 from expertmatch.version import __version__
 from expertmatch.vocabulary import Rule, Status
 
 STATUSES = (Status.OPTIMAL, Status.FEASIBLE, Status.INFEASIBLE, Status.TIMEOUT)
+#: The review stages, in the order their summary sheets come.
+STAGES = ("approval", "midterm", "acceptance")
+
+
+def utc_now() -> str:
+    """The time now in UTC, ISO 8601 to the second: ``2026-11-27T13:55:02Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def project_stages(problem: Problem) -> tuple[str, ...]:
+    """Each project's stage (``approval``, ``midterm`` or ``acceptance``): the Problem's
+    ``project_stage`` where the batch has one, else ``approval`` for every project."""
+    stages = getattr(problem, "project_stage", None)
+    if stages is None or len(stages) != problem.n_projects:
+        return ("approval",) * problem.n_projects
+    return tuple(str(s) or "approval" for s in stages)
 
 
 @dataclass(frozen=True)
@@ -86,6 +111,8 @@ class Result:
     """With ``max_probability < 1``: the cap on every pair's probability."""
     probabilities: Pairs | None = field(default=None, repr=False)
     """With ``max_probability < 1``: every pair's probability (in ``score``)."""
+    created_at: str = field(default_factory=utc_now)
+    """When the result was made: UTC, ISO 8601 (``report.json`` ``created_at``)."""
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs, **kwargs: Any) -> Result:
@@ -152,8 +179,10 @@ class Result:
         """:meth:`to_frame`, computed once (the CSV and the report's audit trail share it)."""
         return self.to_frame()
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per assigned pair with the reasons it fits."""
+    def to_frame(self, lang: str = "en") -> pd.DataFrame:
+        """One row per assigned pair with the reasons it fits (``lang="zh"``: the reasons in
+        Chinese; headers and types stay English, see :meth:`assignment_frame`)."""
+        check_lang(lang)
         p = self.problem
         rows = []
         for j in range(len(self.pairs)):
@@ -174,7 +203,7 @@ class Result:
                     "matched_field": project_field,
                     "expert_field": expert_field,
                     "covers": ";".join(covers),
-                    "why": _why(project_field, expert_field, org_type, covers),
+                    "why": _why(project_field, expert_field, org_type, covers, lang),
                 }
             )
         columns = [
@@ -225,10 +254,106 @@ class Result:
             "mean_score": float(self.pairs.score.mean()) if len(self.pairs) else 0.0,
         }
 
+    def assignment_frame(self, lang: str = "en") -> pd.DataFrame:
+        """``assignment.csv`` (the workbook's ``pairs`` sheet) in ``lang``: headers, types
+        and reasons (English: :attr:`frame` as it is)."""
+        return self.frame if check_lang(lang) == "en" else translate(self.to_frame(lang), lang)
+
+    def panel_frame(self, lang: str = "en") -> pd.DataFrame:
+        """One row a project: project, project_title, stage, then its members as columns
+        ``expert 1`` ... ``expert k`` (highest score first), each "name (id)" over the
+        organization (two lines in one cell)."""
+        p = self.problem
+        order = np.lexsort((self.pairs.expert, -self.pairs.score, self.pairs.project))
+        members: list[list[str]] = [[] for _ in range(p.n_projects)]
+        left, right = ("（", "）") if check_lang(lang) == "zh" else (" (", ")")
+        for j in order.tolist():
+            e = int(self.pairs.expert[j])
+            who = (
+                f"{p.expert_names[e]}{left}{p.expert_ids[e]}{right}"
+                if p.expert_names[e]
+                else p.expert_ids[e]
+            )
+            members[int(self.pairs.project[j])].append(
+                f"{who}\n{p.org_names[int(p.expert_org[e])]}"
+            )
+        k = max((len(m) for m in members), default=0)
+        frame = pd.DataFrame(
+            {
+                "project": p.project_ids,
+                "project_title": p.project_titles,
+                "stage": project_stages(p),
+                **{
+                    f"expert {i + 1}": [m[i] if i < len(m) else "" for m in members]
+                    for i in range(k)
+                },
+            }
+        )
+        return translate(frame, lang)
+
+    def stage_summary(self, stage: str) -> dict[str, Any]:
+        """The headline figures of one stage's projects: projects, seats, enterprise share
+        overall and of the lowest panel, fields covered, loads (reviews in this stage)."""
+        p = self.problem
+        chosen = np.array([s == stage for s in project_stages(p)], dtype=bool)
+        keep = chosen[self.pairs.project] if len(self.pairs) else np.zeros(0, dtype=bool)
+        projects, experts = self.pairs.project[keep], self.pairs.expert[keep]
+        ent = p.expert_enterprise[experts]
+        sizes = np.bincount(projects, minlength=p.n_projects)[chosen]
+        per_panel = np.bincount(projects, weights=ent, minlength=p.n_projects)[chosen]
+        share = np.divide(per_panel, sizes, out=np.zeros(sizes.size), where=sizes > 0)
+        loads = np.bincount(experts, minlength=p.n_experts)
+        used = loads[loads > 0]
+        panel: dict[int, list[int]] = {}
+        for i, e in zip(projects.tolist(), experts.tolist(), strict=True):
+            panel.setdefault(i, []).append(e)
+        keys = [(i, k) for i in np.flatnonzero(chosen).tolist() for k in p.coverage_keys(i)]
+        covered = sum(any(p.covers(e, k) for e in panel.get(i, ())) for i, k in keys)
+        return {
+            "projects": int(chosen.sum()),
+            "seats": int(keep.sum()),
+            "experts used": int(used.size),
+            "enterprise seats": int(ent.sum()),
+            "enterprise share of seats (%)": round(100 * float(ent.mean()), 1) if ent.size else 0.0,
+            "lowest panel enterprise share (%)": round(100 * float(share.min()), 1)
+            if share.size
+            else 0.0,
+            "fields to cover": len(keys),
+            "fields covered": int(covered),
+            "largest load": int(loads.max()) if loads.size else 0,
+            "mean load of used experts": round(float(used.mean()), 2) if used.size else 0.0,
+            "loads (reviews: experts)": _count_text(np.bincount(loads)),
+            "mean score": round(float(self.pairs.score[keep].mean()), 4) if keep.any() else 0.0,
+        }
+
+    def stages(self) -> list[str]:
+        """The stages of this batch's projects, in :data:`STAGES` order (others after)."""
+        present = set(project_stages(self.problem))
+        return [s for s in STAGES if s in present] + sorted(present - set(STAGES))
+
+    def workbook_sheets(self, lang: str = "en") -> list[Sheet]:
+        """The sheets of the ``.xlsx`` output: ``pairs``, ``panels`` (printable), one
+        ``summary <stage>`` per stage present and ``conflicts`` (the conflicts record)."""
+        sheets = [
+            Sheet(sheet_name("pairs", lang), self.assignment_frame(lang)),
+            Sheet(sheet_name("panels", lang), self.panel_frame(lang), printable=True),
+        ]
+        for stage in self.stages():
+            figures = self.stage_summary(stage)
+            frame = pd.DataFrame({"figure": list(figures), "value": list(figures.values())})
+            sheets.append(
+                Sheet(sheet_name(f"summary {stage}", lang), translate(frame, lang), printable=True)
+            )
+        sheets.append(
+            Sheet(sheet_name("conflicts", lang), conflict_record(self.problem).frame(lang))
+        )
+        return sheets
+
     def report(self) -> dict[str, Any]:
         """The content of ``report.json``."""
         return {
             "status": self.status,
+            "created_at": self.created_at,
             "objective": round(self.objective, 6),
             "bound": round(self.bound, 6),
             "gap": round(self.gap, 8),
@@ -244,6 +369,8 @@ class Result:
                 {"project": row.project, "expert": row.expert, "score": row.score, "why": row.why}
                 for row in self.frame.itertuples(index=False)
             ],
+            # the conflicts record: who was excluded from which project, and why
+            "conflicts": conflict_record(self.problem).as_json(),
             **({"bends": [b.as_dict() for b in self.bends]} if self.bends else {}),
             **(
                 {
@@ -267,17 +394,25 @@ class Result:
         assignment: str | os.PathLike[str],
         report: str | os.PathLike[str] | None = None,
         probabilities: str | os.PathLike[str] | None = None,
+        lang: str = "en",
     ) -> None:
-        """Write the assignment CSV (and ``report.json``, probabilities CSV) together: all or
-        none."""
+        """Write the assignment (and ``report.json``, the probabilities) together: all or
+        none. An assignment named ``.xlsx`` is a workbook (:meth:`workbook_sheets`), any
+        other name CSV; ``lang="zh"`` writes Chinese headers and values (``report.json``
+        stays English)."""
+        check_lang(lang)
         extra = [f for f in (report, probabilities) if f is not None]
         with staged([assignment, *extra]) as temps:
-            write_frame(self.frame, temps[0])
+            if is_workbook(assignment):
+                write_workbook(self.workbook_sheets(lang), temps[0])
+            else:
+                write_frame(self.assignment_frame(lang), temps[0])
             rest = iter(temps[1:])
             if report is not None:
                 next(rest).write_text(self.to_json() + "\n", encoding="utf-8")
             if probabilities is not None:
-                write_frame(self.probability_frame(), next(rest))
+                frame = translate(self.probability_frame(), lang)
+                write_table(frame, next(rest), sheet_name("probabilities", lang), probabilities)
 
     def __str__(self) -> str:
         return (
@@ -287,11 +422,53 @@ class Result:
         )
 
 
-def _why(project_field: str, expert_field: str, org_type: str, covers: list[str]) -> str:
+def _why(
+    project_field: str, expert_field: str, org_type: str, covers: list[str], lang: str = "en"
+) -> str:
+    """Why a pair fits, in ``lang``: the field it matches, the fields it covers, its type."""
+    words = WHY[lang]
     parts = []
     if project_field:
-        parts.append(f"field {expert_field} matches {project_field}")
+        parts.append(words["field"].format(expert=expert_field, project=project_field))
     if covers:
-        parts.append(f"covers {', '.join(covers)}")
-    parts.append(f"{org_type} expert")
-    return "; ".join(parts)
+        parts.append(words["covers"].format(keys=words["list"].join(covers)))
+    parts.append(words["type"].format(type=value("org_type", org_type, lang)))
+    return words["join"].join(parts)
+
+
+def seat_roles(problem: Problem, project: int, members: Sequence[int], expert: int) -> list[str]:
+    """What the panel ``members`` of ``project`` need ``expert`` (one of them) for: an
+    enterprise seat, a field only they cover, ...; one line each, in English."""
+    out = []
+    enterprise = bool(problem.expert_enterprise[expert])
+    if enterprise:
+        count = int(sum(bool(problem.expert_enterprise[m]) for m in members))
+        need = int(problem.enterprise_required[project])
+        if count <= need:
+            out.append(
+                f"holds an enterprise seat: {count} enterprise expert(s) on the panel, "
+                f"{need} needed"
+            )
+        else:
+            out.append(f"one of {count} enterprise experts on the panel ({need} needed)")
+    for key in problem.coverage_keys(project):
+        if problem.covers(expert, key):
+            others = sum(1 for m in members if m != expert and problem.covers(m, key))
+            out.append(
+                f"the only member covering field {key}"
+                if not others
+                else f"covers field {key} (as do {others} other member(s))"
+            )
+    if enterprise and problem.rules.enterprise_target_share is not None:
+        out.append(
+            f"counts toward the round's enterprise target "
+            f"({problem.rules.enterprise_target_share} of all reviews)"
+        )
+    if not out:
+        out.append("a seat by score: no panel rule depends on this member")
+    return out
+
+
+def _count_text(counts: np.ndarray) -> str:
+    """A load distribution as ``reviews: experts`` pairs, ``1: 30; 2: 12``."""
+    return "; ".join(f"{k}: {int(v)}" for k, v in enumerate(counts) if v and k)
