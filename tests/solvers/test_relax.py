@@ -57,7 +57,7 @@ def test_default_order_bends_coverage_before_enterprise_share() -> None:
 def test_bend_order_is_configurable() -> None:
     """With enterprise share first in the order, it bends instead of coverage."""
     problem = combined()
-    order = ("max_per_org", "enterprise_share", "coverage", "max_load", "yearly_cap")
+    order = ("max_per_org", "quota", "enterprise_share", "coverage", "max_load", "yearly_cap")
     result = em.assign(problem, relax=True, bend_order=order)
     assert [(b.rule, b.project, b.amount) for b in result.bends] == [("enterprise_share", "P", 1)]
     assert sorted(result.panels["P"]) == ["a", "b"]

@@ -45,6 +45,7 @@ def test_relax_stats_are_typed_and_report_as_before() -> None:
             "yearly_cap": 0,
             "max_load": 0,
             "enterprise_share": 0,
+            "quota": 0,
             "coverage": 1,
             "max_per_org": 0,
         },

@@ -46,6 +46,7 @@ from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs, ranges
 from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
+from expertmatch.errors import InputError, InputIssue
 from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
@@ -173,6 +174,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
     ``pairs`` must be sorted by project then expert. Rows come in the order of the module
     docstring, one rule after the other.
     """
+    _refuse_unsupported(problem)
     pairs = eligible_pairs(problem) if pairs is None else pairs
     rows = _Rows()
     for add_rows in (
@@ -206,6 +208,32 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         rows.stack("quota"),
         rows.stack("stage"),
     )
+
+
+def _refuse_unsupported(problem: Problem) -> None:
+    """Rules this version reads but cannot yet model are refused, never silently dropped."""
+    issues = []
+    if problem.rules.chair is not None:
+        issues.append(
+            InputIssue(
+                "rules",
+                "the chair rule ([chair]) is read but not yet supported by the solver; remove "
+                "it to assign without chairs",
+                column="chair",
+            )
+        )
+    for name, stage in problem.rules.stage.items():
+        if stage.max_probability is not None:
+            issues.append(
+                InputIssue(
+                    "rules",
+                    "a stage's own max_probability is not yet supported; set max_probability "
+                    "for the whole batch",
+                    column=f"stage.{name}.max_probability",
+                )
+            )
+    if issues:
+        raise InputError(issues)
 
 
 def _panel_size(rows: _Rows, problem: Problem, pairs: Pairs) -> None:

@@ -15,6 +15,8 @@ compete for the same expert's last review.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -67,60 +69,132 @@ def reserves(
             + "; ".join(map(str, violations[:5]))
             + (f" (and {len(violations) - 5} more)" if len(violations) > 5 else "")
         )
-    rules = problem.rules
     panels: dict[int, list[int]] = {p: [] for p in range(problem.n_projects)}
     for p, e in sorted(before):
         panels[p].append(e)
-    load = np.bincount([e for _, e in before], minlength=problem.n_experts)
-    free = problem.expert_capacity - load >= 1
-    ent = problem.expert_enterprise
-    org = problem.expert_org
-    cov = coverage_rows(problem)
-    ent_total = int(load[ent].sum())
-    ent_need_all = rules.enterprise_target_required(int(problem.project_panel_size.sum()))
+    swaps = _Swaps.of(problem, panels)
     rows = []
     for block, scores in eligible_blocks(problem):
         for i, p in enumerate(block.tolist()):
             members = np.array(panels[p], dtype=np.int64)
             if members.size == 0:
                 continue
-            cand = np.flatnonzero((scores[i] > -np.inf) & free)
+            cand = np.flatnonzero((scores[i] > -np.inf) & swaps.free)
             cand = cand[~np.isin(cand, members)]
             if cand.size == 0:
                 continue
-            ok = np.ones((cand.size, members.size), dtype=bool)  # candidate x member
-            # enterprise minimum of the panel and enterprise target of the batch
-            delta = ent[cand].astype(int)[:, None] - ent[members].astype(int)[None, :]
-            ok &= int(ent[members].sum()) + delta >= int(problem.enterprise_required[p])
-            ok &= ent_total + delta >= ent_need_all
-            # organization cap: the candidate's organization after the swap
-            same_org = org[cand][:, None] == org[members][None, :]
-            in_panel = same_org.sum(axis=1)
-            ok &= (in_panel[:, None] - same_org + 1) <= rules.max_per_org
-            # coverage: every field node keeps at least one covering panel member
-            nodes = cov.node[cov.project == p]
-            if nodes.size:
-                held_m = cov.holds[members][:, nodes].toarray() > 0  # member x node
-                held_c = cov.holds[cand][:, nodes].toarray() > 0  # candidate x node
-                count = held_m.sum(axis=0)  # node
-                after = count[None, None, :] - held_m[None, :, :] + held_c[:, None, :]
-                ok &= (after >= 1).all(axis=2)
+            ok = swaps.allowed(p, cand, members)
             can = ok.any(axis=1)
             good = cand[can]
             order = np.lexsort((good, -scores[i][good]))[:k]
             for rank, c in enumerate(order, start=1):
                 e = int(good[c])
                 replaceable = members[ok[np.flatnonzero(can)[c]]]
-                rows.append(
-                    {
-                        "project": problem.project_ids[p],
-                        "rank": rank,
-                        "expert": problem.expert_ids[e],
-                        "replaces": ";".join(sorted(problem.expert_ids[m] for m in replaceable)),
-                        "score": float(scores[i][e]),
-                        "expert_name": problem.expert_names[e],
-                        "organization": problem.org_names[int(org[e])],
-                        "org_type": problem.expert_type[e] or "unknown",
-                    }
-                )
+                rows.append(_row(problem, p, rank, e, replaceable, float(scores[i][e])))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _row(
+    problem: Problem, p: int, rank: int, e: int, replaceable: np.ndarray, score: float
+) -> dict[str, object]:
+    return {
+        "project": problem.project_ids[p],
+        "rank": rank,
+        "expert": problem.expert_ids[e],
+        "replaces": ";".join(sorted(problem.expert_ids[m] for m in replaceable)),
+        "score": score,
+        "expert_name": problem.expert_names[e],
+        "organization": problem.org_names[int(problem.expert_org[e])],
+        "org_type": problem.expert_type[e] or "unknown",
+    }
+
+
+@dataclass(frozen=True)
+class _Swaps:
+    """What a single swap must keep, counted once on the assignment as it stands."""
+
+    problem: Problem
+    panels: dict[int, list[int]]
+    free: np.ndarray  # experts with a review left
+    enterprise_total: int
+    enterprise_need: int
+    stage_enterprise: dict[str, tuple[int, int]]  # stage -> (enterprise seats now, needed)
+    batch_quota: dict[int, tuple[int, int, int]]  # quota -> (counted seats now, low, high)
+
+    @classmethod
+    def of(cls, problem: Problem, panels: dict[int, list[int]]) -> _Swaps:
+        seats = [(p, e) for p, members in panels.items() for e in members]
+        load = np.bincount([e for _, e in seats], minlength=problem.n_experts)
+        ent = problem.expert_enterprise
+        stage_ent = {}
+        for stage, override in problem.rules.stage.items():
+            if override.enterprise_target_share is not None:
+                in_stage = [p for p, s in enumerate(problem.stages) if s == stage]
+                total = int(problem.project_panel_size[in_stage].sum())
+                now = sum(int(ent[e]) for p, e in seats if problem.stages[p] == stage)
+                stage_ent[stage] = (now, math.ceil(override.enterprise_target_share * total))
+        batch = {}
+        for q, quota in enumerate(problem.rules.quota):
+            if quota.scope == "batch":
+                counted = problem.has_value(quota.attribute, quota.values)
+                applies = [quota.applies_to(s) for s in problem.stages]
+                total = int(problem.project_panel_size[np.array(applies, dtype=bool)].sum())
+                now = sum(int(counted[e]) for p, e in seats if applies[p])
+                batch[q] = (now, *quota.bounds(total))
+        return cls(
+            problem,
+            panels,
+            problem.expert_capacity - load >= 1,
+            int(load[ent].sum()),
+            problem.rules.enterprise_target_required(int(problem.project_panel_size.sum())),
+            stage_ent,
+            batch,
+        )
+
+    def allowed(self, p: int, cand: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """Candidate x member: does putting the candidate in the member's seat keep every rule
+        of the panel (enterprise minimum, organization cap, coverage, quotas) and the batch
+        (enterprise targets, batch quotas)?"""
+        problem = self.problem
+        ent = problem.expert_enterprise
+        delta = ent[cand].astype(int)[:, None] - ent[members].astype(int)[None, :]
+        ok = int(ent[members].sum()) + delta >= int(problem.enterprise_required[p])
+        ok &= self.enterprise_total + delta >= self.enterprise_need
+        if problem.stages[p] in self.stage_enterprise:
+            now, need = self.stage_enterprise[problem.stages[p]]
+            ok &= now + delta >= need
+        org = problem.expert_org
+        same_org = org[cand][:, None] == org[members][None, :]
+        in_panel = same_org.sum(axis=1)
+        ok &= (in_panel[:, None] - same_org + 1) <= int(problem.project_max_per_org[p])
+        ok &= self._coverage(p, cand, members)
+        ok &= self._quotas(p, cand, members)
+        return ok
+
+    def _coverage(self, p: int, cand: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """Every field node of the project keeps at least one covering panel member."""
+        cov = coverage_rows(self.problem)
+        nodes = cov.node[cov.project == p]
+        if not nodes.size:
+            return np.ones((cand.size, members.size), dtype=bool)
+        held_m = cov.holds[members][:, nodes].toarray() > 0  # member x node
+        held_c = cov.holds[cand][:, nodes].toarray() > 0  # candidate x node
+        after = held_m.sum(axis=0)[None, None, :] - held_m[None, :, :] + held_c[:, None, :]
+        return np.asarray((after >= 1).all(axis=2))
+
+    def _quotas(self, p: int, cand: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """Each quota of the project's stage stays within its bounds, for the panel (scope
+        panel) or over its stages' seats (scope batch)."""
+        problem, ok = self.problem, np.ones((cand.size, members.size), dtype=bool)
+        for q, quota in enumerate(problem.rules.quota):
+            if not quota.applies_to(problem.stages[p]):
+                continue
+            counted = problem.has_value(quota.attribute, quota.values).astype(int)
+            delta = counted[cand][:, None] - counted[members][None, :]
+            if quota.scope == "batch":
+                now, low, high = self.batch_quota[q]
+            else:
+                now = int(counted[members].sum())
+                low, high = quota.bounds(int(problem.project_panel_size[p]))
+            ok &= (now + delta >= low) & (now + delta <= high)
+        return ok

@@ -37,6 +37,8 @@ def applies(problem: Problem, n_pairs: int) -> bool:
     rules = problem.rules
     if rules.coverage_level > 0 or rules.enterprise_target_share is not None:
         return False
+    if rules.stage or rules.quota or rules.chair is not None:
+        return False  # per-stage values, quotas and chairs are not in the flow network
     if n_pairs > MAX_PAIRS:
         return False
     if rules.max_per_org >= int(problem.project_panel_size.max(initial=0)):

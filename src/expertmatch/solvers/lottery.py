@@ -224,8 +224,10 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
     """Do all rules fit the rounding's hierarchy? Not with coverage rows, nor with an
     organization cap row over experts of different types."""
-    if np.any(model.row_rule == Rule.COVERAGE):
+    if np.any(np.isin(model.row_rule, [Rule.COVERAGE, Rule.QUOTA])):
         return False
+    if model.row_stage is not None and np.any(model.row_stage >= 0):
+        return False  # a stage's own enterprise target crosses the expert side
     org_rows = np.flatnonzero(model.row_rule == Rule.MAX_PER_ORG)
     if org_rows.size == 0:
         return True

@@ -6,8 +6,9 @@ listed last is the most protected. Bending is measured in units an office can re
 
 - ``max_per_org``: experts beyond the organization cap on a panel;
 - ``coverage``: project fields no panel expert covers;
+- ``quota``: members a panel (or all seats of a batch quota) lacks or has beyond a quota;
 - ``enterprise_share``: enterprise experts missing from a panel (and, for the round-level
-  ``enterprise_target_share``, enterprise reviews missing in the batch);
+  ``enterprise_target_share`` or a stage's own, enterprise reviews missing);
 - ``max_load``: reviews beyond an expert's max_load in this batch;
 - ``yearly_cap``: reviews beyond an expert's yearly cap (``used`` + this batch).
 
@@ -31,6 +32,7 @@ from ortools.sat.python import cp_model
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
+from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, InternalError
 from expertmatch.formulation.cpsat import run_stage
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 BEND_ORDER = (
     Rule.MAX_PER_ORG,
     Rule.COVERAGE,
+    Rule.QUOTA,
     Rule.ENTERPRISE_SHARE,
     Rule.MAX_LOAD,
     Rule.YEARLY_CAP,
@@ -81,6 +84,9 @@ def check_order(order: tuple[str, ...]) -> tuple[str, ...]:
         )
     return tuple(order)
 
+
+#: Marks the slack of a row's maximum (a two-sided quota row has one slack per side).
+OVER = ":over"
 
 #: One bendable row: its slack (the amount bent), the rule, the project index (-1 for none)
 #: and where it applies (the model row, or the expert index for loads).
@@ -179,13 +185,15 @@ def _relaxed_model(problem: Problem, pairs: Pairs, model: Model) -> _Relaxed:
             sat.add(expr == int(lo))
             continue
         key = Rule.ENTERPRISE_SHARE if rule == Rule.ENTERPRISE_TARGET_SHARE else rule
-        bound = int(lo) if math.isfinite(lo) else int(hi)
-        s = sat.new_int_var(0, max(bound, idx.size), f"s{r}")
-        if math.isfinite(lo):
+        project = int(model.row_project[r])
+        if math.isfinite(lo) and lo > 0:  # a minimum: missing members bend it
+            s = sat.new_int_var(0, int(lo), f"s{r}")
             sat.add(expr + s >= int(lo))
-        else:
+            relaxed.slack[key].append((s, rule, project, r))
+        if math.isfinite(hi):  # a maximum: members beyond it bend it
+            s = sat.new_int_var(0, idx.size, f"t{r}")
             sat.add(expr - s <= int(hi))
-        relaxed.slack[key].append((s, rule, int(model.row_project[r]), r))
+            relaxed.slack[key].append((s, rule + OVER, project, r))
     _load_rows(problem, pairs, relaxed)
     return relaxed
 
@@ -269,6 +277,16 @@ def _bends(
                         expert=eid,
                     )
                 )
+            elif rule.removesuffix(OVER) == Rule.MAX_PER_ORG or rule == Rule.MAX_PER_ORG:
+                org = problem.org_ids[int(model.row_org[where])]
+                out.append(
+                    Bend(
+                        Rule.MAX_PER_ORG,
+                        amount,
+                        f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
+                        project=pid,
+                    )
+                )
             elif rule == Rule.COVERAGE:
                 node = coverage_rows(problem).nodes[int(model.row_node[where])]
                 out.append(
@@ -284,14 +302,9 @@ def _bends(
                     )
                 )
             elif rule == Rule.ENTERPRISE_TARGET_SHARE:
-                out.append(
-                    Bend(
-                        Rule.ENTERPRISE_TARGET_SHARE,
-                        amount,
-                        f"the batch is {amount} "
-                        "enterprise review(s) short of enterprise_target_share",
-                    )
-                )
+                out.append(_target_bend(problem, model, where, amount))
+            elif rule.startswith(Rule.QUOTA):
+                out.append(_quota_bend(problem, model, where, amount, rule.endswith(OVER), pid))
             else:
                 org = problem.org_ids[int(model.row_org[where])]
                 out.append(
@@ -303,3 +316,25 @@ def _bends(
                     )
                 )
     return out
+
+
+def _target_bend(problem: Problem, model: Model, row: int, amount: int) -> Bend:
+    """The round's (or a stage's own) enterprise target, short by ``amount`` reviews."""
+    stage = int(model.row_stage[row]) if model.row_stage is not None else -1
+    where = "the batch is" if stage < 0 else f"the {STAGES[stage]} seats are"
+    return Bend(
+        Rule.ENTERPRISE_TARGET_SHARE,
+        amount,
+        f"{where} {amount} enterprise review(s) short of enterprise_target_share",
+    )
+
+
+def _quota_bend(
+    problem: Problem, model: Model, row: int, amount: int, over: bool, pid: str | None
+) -> Bend:
+    """A quota's minimum short by (or its maximum exceeded by) ``amount`` members."""
+    quota = problem.rules.quota[int(model.row_quota[row])] if model.row_quota is not None else None
+    name = quota.name if quota is not None else "?"
+    where = f"{pid}:" if pid else "the batch:"
+    side = "beyond the maximum" if over else "short of the minimum"
+    return Bend(Rule.QUOTA, amount, f"{where} quota {name} {amount} member(s) {side}", project=pid)
