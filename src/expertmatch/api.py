@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from expertmatch.domain.eligibility import eligible_blocks, why_ineligible
 from expertmatch.domain.load import RulesLike, load, resolve_rules
 from expertmatch.domain.problem import Problem
-from expertmatch.errors import InfeasibleError
-from expertmatch.result import Result
-from expertmatch.rounds.history import AssignmentLike
+from expertmatch.errors import InfeasibleError, InputError, InputIssue
+from expertmatch.result import Result, seat_roles
+from expertmatch.rounds.history import AssignmentLike, read_pairs
 from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
 from expertmatch.solvers.exact import solve
@@ -30,7 +33,7 @@ def assign(
     *,
     rules: RulesLike = None,
     time_limit: float = 60.0,
-    seed: int = 0,
+    seed: int | None = None,
     workers: int = 1,
     gap_limit: float | None = None,
     progress: Progress | None = None,
@@ -43,9 +46,9 @@ def assign(
 
     ``problem`` is a :class:`Problem` or a path to a batch folder / workbook. ``rules``
     replaces the batch's rules. ``time_limit`` bounds the whole run in seconds; ``seed`` makes
-    runs reproducible; ``gap_limit`` (e.g. 0.001) stops once the proven gap is that small
-    (default: 0, i.e. proven optimal, except for a random draw whose lottery needs column
-    generation: ``randomized.LOTTERY_GAP``).
+    runs reproducible (default: CP-SAT's seed 0; a random draw: see below); ``gap_limit``
+    (e.g. 0.001) stops once the proven gap is that small (default: 0, i.e. proven optimal,
+    except for a random draw whose lottery needs column generation: ``LOTTERY_GAP``).
     ``relax=True``: when the rules cannot all hold, return the assignment that bends the
     fewest rules in ``bend_order`` (see :mod:`expertmatch.solvers.relax`), every bend listed in
     ``Result.bends``; conflicts of interest and panel sizes never bend.
@@ -54,7 +57,8 @@ def assign(
     see :mod:`expertmatch.solvers.ordered`.
     With the rule ``max_probability < 1`` the assignment is drawn at random from the lottery
     of best expected score with every pair at most that likely (:mod:`expertmatch.solvers.lottery`);
-    ``seed`` reproduces the draw.
+    ``seed`` reproduces the draw; without one the seed comes from the operating system
+    (:func:`draw_seed`) and ``Result.seed`` records it, so ``seed=result.seed`` replays it.
     Raises :class:`InfeasibleError` naming projects and rules when the rules cannot all hold.
     """
     if unknown:
@@ -63,7 +67,7 @@ def assign(
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
     problem = _problem(problem, rules)
     params = SolveParams(
-        time_limit=time_limit, seed=seed, workers=workers, gap_limit=gap_limit or 0.0
+        time_limit=time_limit, seed=seed or 0, workers=workers, gap_limit=gap_limit or 0.0
     )
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
@@ -79,9 +83,8 @@ def assign(
     if len(special) > 1:
         raise ValueError(f"{' and '.join(special)} cannot be combined")
     if problem.rules.max_probability < 1:  # the lottery depends on the batch; seed: the draw
-        return lottery(problem, time_limit=time_limit, gap_limit=gap_limit, workers=workers).sample(
-            seed
-        )
+        lot = lottery(problem, time_limit=time_limit, gap_limit=gap_limit, workers=workers)
+        return lot.sample(draw_seed() if seed is None else seed)
     if objective != "total":
         if objective == "spread":
             return solve_spread(problem, params, progress)
@@ -93,6 +96,12 @@ def assign(
         return solve(problem, params, progress)
     except InfeasibleError:
         return solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
+
+
+def draw_seed() -> int:
+    """A seed for a random draw from the operating system's randomness: a 63-bit whole number
+    (fits a signed 64-bit integer), recorded in ``report.json`` so the draw can be replayed."""
+    return secrets.randbits(63)
 
 
 def _problem(problem: Problem | str | os.PathLike[str], rules: RulesLike) -> Problem:
@@ -156,6 +165,63 @@ def lottery(
         raise ValueError("a lottery needs the rule max_probability < 1")
     gap = LOTTERY_GAP if gap_limit is None else gap_limit
     return _lottery(problem, SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap))
+
+
+def why_eligible(
+    problem: Problem,
+    expert_id: str,
+    project_id: str,
+    assignment: AssignmentLike = None,
+    label: str = "the assignment",
+) -> list[str]:
+    """Why this expert may review this project, in office terms; empty if they may not (then
+    :func:`~expertmatch.domain.eligibility.why_ineligible` says why).
+
+    The first line gives the pair's score and its rank among the project's eligible experts
+    ("score 87.5, 2nd of 41 eligible experts for P001"); with an ``assignment`` (anything
+    :func:`expertmatch.reassign` reads as ``previous``; ``label`` names it) the next says
+    whether the expert is on that panel, and what the panel needs them for (an enterprise
+    seat, a field only they cover, ...).
+    """
+    if why_ineligible(problem, expert_id, project_id):
+        return []
+    e, p = problem.expert_index[expert_id], problem.project_index[project_id]
+    _, scores = next(eligible_blocks(problem, np.array([p]), with_capacity=True))
+    row = scores[0]
+    eligible = row[np.isfinite(row)]
+    above = int((eligible > row[e]).sum())
+    ties = int((eligible == row[e]).sum()) - 1
+    tied = f" (tied with {ties} other{'s' if ties > 1 else ''})" if ties else ""
+    lines = [
+        f"{expert_id} is eligible for {project_id}: score {row[e]:g}, {_ordinal(above + 1)}"
+        f"{tied} of {eligible.size} eligible experts for {project_id}"
+    ]
+    if assignment is not None:
+        lines.append(_on_panel(problem, e, p, assignment, label))
+    return lines
+
+
+def _on_panel(problem: Problem, e: int, p: int, assignment: AssignmentLike, label: str) -> str:
+    """Is expert ``e`` on project ``p``'s panel in ``assignment``, and what for?"""
+    project_id = problem.project_ids[p]
+    panel = [r.expert for r in read_pairs(assignment, label) if r.project == project_id]
+    unknown = [x for x in panel if x not in problem.expert_index]
+    if unknown:
+        raise InputError([InputIssue(label, f"unknown expert {x!r}") for x in unknown])
+    if problem.expert_ids[e] not in panel:
+        return (
+            f"not on {project_id}'s panel in {label} "
+            f"(its panel: {', '.join(panel) if panel else 'nobody'})"
+        )
+    members = [problem.expert_index[x] for x in panel]
+    roles = seat_roles(problem, p, members, e)
+    return f"on {project_id}'s panel in {label} ({len(panel)} members): " + "; ".join(roles)
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st, ..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def demo_path() -> Path:

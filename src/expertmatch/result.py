@@ -459,6 +459,15 @@ def seat_roles(problem: Problem, project: int, members: Sequence[int], expert: i
                 if not others
                 else f"covers field {key} (as do {others} other member(s))"
             )
+    stage = project_stages(problem)[project]
+    for quota in getattr(problem.rules, "quota", ()):  # a panel quota this member counts for
+        if quota.scope != "panel" or not quota.applies_to(stage):
+            continue
+        has = problem.has_value(quota.attribute, quota.values)
+        low = quota.bounds(len(members))[0]
+        if has[expert] and low:
+            count = int(sum(bool(has[m]) for m in members))
+            out.append(f"counts for the quota {quota.name}: {count} on the panel, {low} needed")
     if enterprise and problem.rules.enterprise_target_share is not None:
         out.append(
             f"counts toward the round's enterprise target "
