@@ -29,7 +29,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from expertmatch.api import assign, demo_path, reassign, reserves
+from expertmatch.api import assign, demo_path, reassign, reserves, why_eligible
 from expertmatch.domain.eligibility import notices, why_ineligible
 from expertmatch.domain.load import load
 from expertmatch.domain.problem import Problem
@@ -47,10 +47,19 @@ from expertmatch.errors import (
     InternalError,
     SolveError,
 )
-from expertmatch.io.output import staged, write_csv
+from expertmatch.io.lang import LANGS, sheet_name, translate
+from expertmatch.io.output import staged
 from expertmatch.io.tables import SCHEMA
-from expertmatch.result import Result
-from expertmatch.rounds.history import count_reviews, read_pairs, with_used, write_experts
+from expertmatch.io.workbook import save_table
+from expertmatch.result import Result, utc_now
+from expertmatch.rounds.history import (
+    count_reviews,
+    read_declines,
+    read_pairs,
+    with_declines,
+    with_used,
+    write_experts,
+)
 from expertmatch.solvers.ordered import OBJECTIVES
 from expertmatch.solvers.params import Progress
 from expertmatch.solvers.relax import BEND_ORDER, check_order
@@ -61,7 +70,14 @@ from expertmatch.vocabulary import Status
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
 DEFAULT_TIME_LIMIT = 60.0
+#: The seed of a deterministic solve (CP-SAT) when ``--seed`` is not given; a random draw
+#: without ``--seed`` takes its seed from the operating system instead.
 DEFAULT_SEED = 0
+SEED_HELP = (
+    "random seed (default 0); a random draw (rule max_probability < 1) without --seed takes "
+    "its seed from the operating system, prints it and records it in report.json: --seed N "
+    "replays that draw"
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,19 @@ def _add_time_limit(
     )
 
 
-def _add_seed(p: argparse.ArgumentParser, text: str | None = "random seed (default 0)") -> None:
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=text)
+def _add_seed(p: argparse.ArgumentParser, text: str | None = SEED_HELP) -> None:
+    p.add_argument("--seed", type=int, default=None, help=text)
+
+
+def _add_lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="en",
+        help="language of the headers and values of the tables written: en (default) or zh "
+        "(项目编号, 专家编号, 姓名, 工作单位, 单位性质 企业/高校/..., 阶段 立项/中期/结题验收); "
+        "report.json stays English",
+    )
 
 
 def _add_solve_options(p: argparse.ArgumentParser, gap: bool = True) -> None:
@@ -118,6 +145,7 @@ def _add_solve_options(p: argparse.ArgumentParser, gap: bool = True) -> None:
             "a random draw's lottery with coverage rules: 0.001)",
         )
     p.add_argument("--report", help="write report.json here")
+    _add_lang(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show solver phases")
 
 
@@ -127,7 +155,13 @@ def _add_solve_options(p: argparse.ArgumentParser, gap: bool = True) -> None:
 def _add_assign(sub: Subparsers) -> argparse.ArgumentParser:
     a = sub.add_parser("assign", help="assign experts to every project of a batch")
     _add_input(a, "batch folder or .xlsx workbook")
-    a.add_argument("-o", "--output", required=True, help="assignment.csv to write")
+    a.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="assignment.csv to write; a name ending .xlsx writes a workbook: the pairs, the "
+        "panels (one row a project, printable), a summary per stage and the conflicts record",
+    )
     _add_solve_options(a)
     a.add_argument(
         "--relax",
@@ -162,6 +196,7 @@ def _add_demo(sub: Subparsers) -> argparse.ArgumentParser:
     d.add_argument("-o", "--output-dir", help="also write assignment.csv and report.json here")
     _add_time_limit(d, metavar=None, text=None)
     _add_seed(d, text=None)
+    _add_lang(d)
     return d
 
 
@@ -174,11 +209,22 @@ def _add_verify(sub: Subparsers) -> argparse.ArgumentParser:
 
 
 def _add_why(sub: Subparsers) -> argparse.ArgumentParser:
-    w = sub.add_parser("why", help="why may this expert not review this project?")
+    w = sub.add_parser(
+        "why",
+        help="why may this expert not review this project? (if they may: the score, its rank "
+        "and, with --assignment, what the panel needs them for)",
+    )
     _add_input(w)
     w.add_argument("expert")
     w.add_argument("project")
     _add_rules(w)
+    w.add_argument(
+        "--assignment",
+        metavar="FILE",
+        help="an assignment.csv: say whether the expert is on the project's panel there and "
+        "which rule they help to hold (enterprise seat, a field they cover, ...)",
+    )
+    w.add_argument("--declined", help="declined.csv: a declined pair is not eligible")
     return w
 
 
@@ -193,7 +239,9 @@ def _add_reassign(sub: Subparsers) -> argparse.ArgumentParser:
         required=True,
         help="declined.csv: expert, project (empty project: unavailable for the whole round)",
     )
-    r.add_argument("-o", "--output", required=True, help="new assignment.csv to write")
+    r.add_argument(
+        "-o", "--output", required=True, help="new assignment.csv (or .xlsx workbook) to write"
+    )
     _add_solve_options(r, gap=False)  # reassign proves each stage optimal or stops at the limit
     return r
 
@@ -203,9 +251,12 @@ def _add_reserves(sub: Subparsers) -> argparse.ArgumentParser:
     _add_input(s)
     s.add_argument("--previous", required=True, help="the assignment.csv the reserves back up")
     s.add_argument("-k", type=int, default=3, help="reserves per project (default 3)")
-    s.add_argument("-o", "--output", required=True, help="reserves.csv to write")
+    s.add_argument(
+        "-o", "--output", required=True, help="reserves.csv (or .xlsx, one sheet) to write"
+    )
     s.add_argument("--declined", help="declined.csv: never propose declined pairs or experts")
     _add_rules(s)
+    _add_lang(s)
     return s
 
 
@@ -242,8 +293,14 @@ def _cmd_assign(args: argparse.Namespace, io: Consoles) -> int:
         )
     result = _solve_assign(args, problem, order, io.err)
     _check_or_die(result)
-    result.write(args.output, args.report, args.probabilities)
+    result.write(args.output, args.report, args.probabilities, lang=args.lang)
     _print_summary(io.out, result)
+    if args.seed is None and result.expected_objective is not None:
+        io.err.print(
+            f"seed {result.seed} drawn from the operating system (recorded in the report); "
+            f"--seed {result.seed} replays this draw",
+            markup=False,
+        )
     for bend in result.bends:
         io.err.print(f"bent [{bend.rule}] {bend.message}", markup=False)
     return EXIT_OK
@@ -259,7 +316,7 @@ def _solve_assign(
             return assign(
                 problem,
                 time_limit=args.time_limit,
-                seed=args.seed,
+                seed=args.seed,  # None: 0 for CP-SAT, or a draw's seed from the system
                 workers=args.workers,
                 gap_limit=args.gap,
                 progress=progress,
@@ -270,9 +327,9 @@ def _solve_assign(
     except InfeasibleError as error:
         if args.report:  # the diagnosis is shown (exit 3) even if the report cannot be written
             try:
-                _write_infeasible(
-                    args.report, problem, error, args.seed, time.perf_counter() - start
-                )
+                # a random draw stopped before it drew: no seed was drawn (null)
+                seed = None if args.seed is None and _draws(problem) else _seed(args.seed)
+                _write_infeasible(args.report, problem, error, seed, time.perf_counter() - start)
             except OSError as failed:
                 err.print(
                     f"expertmatch: could not write {args.report} ({failed.strerror or failed}); "
@@ -292,11 +349,11 @@ def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
         args.previous,
         args.declined,
         time_limit=_time_left(args.time_limit, start),
-        seed=args.seed,
+        seed=_seed(args.seed),
         workers=args.workers,
     )
     _check_or_die(result)
-    result.write(args.output, args.report)
+    result.write(args.output, args.report, lang=args.lang)
     _print_summary(io.out, result)
     _print_changes(io.out, result.stats)
     return EXIT_OK
@@ -307,7 +364,7 @@ def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
     problem = load(args.input, rules=args.rules)
     _print_notices(io.err, problem)
     frame = reserves(problem, args.previous, args.k, declined=args.declined)
-    write_csv(frame, args.output)
+    save_table(translate(frame, args.lang), args.output, sheet_name("reserves", args.lang))
     per_project = frame.groupby("project").size().reindex(problem.project_ids, fill_value=0)
     io.out.print(
         f"{len(frame)} reserves for {problem.n_projects} projects (at most {args.k} each; "
@@ -347,7 +404,7 @@ def _cmd_demo(args: argparse.Namespace, io: Consoles) -> int:
     _check_or_die(result)
     if args.output_dir:
         folder = Path(args.output_dir)
-        result.write(folder / "assignment.csv", folder / "report.json")
+        result.write(folder / "assignment.csv", folder / "report.json", lang=args.lang)
     _print_panels(io.out, result)
     _print_summary(io.out, result)
     return EXIT_OK
@@ -374,9 +431,12 @@ def _cmd_why(args: argparse.Namespace, io: Consoles) -> int:
     ):
         if value not in known:
             raise InputError([InputIssue(f"{kind}s.csv", f"unknown {kind} {value!r}")])
+    if args.declined:
+        problem = with_declines(problem, read_declines(args.declined, problem))
     reasons = why_ineligible(problem, args.expert, args.project)
     if not reasons:
-        io.out.print(f"{args.expert} is eligible for {args.project}")
+        label = Path(args.assignment).name if args.assignment else "the assignment"
+        reasons = why_eligible(problem, args.expert, args.project, args.assignment, label)
     for reason in reasons:
         io.out.print(reason, markup=False)
     return EXIT_OK
@@ -481,11 +541,12 @@ def _print_changes(out: Console, stats: Mapping[str, Any]) -> None:
 
 
 def _write_infeasible(
-    path: str, problem: Problem, error: InfeasibleError, seed: int, time_s: float
+    path: str, problem: Problem, error: InfeasibleError, seed: int | None, time_s: float
 ) -> None:
     """``report.json`` for a batch whose rules cannot all hold: status and diagnosis."""
     report = {
         "status": Status.INFEASIBLE,
+        "created_at": utc_now(),
         "objective": None,
         "bound": None,
         "gap": None,
@@ -570,6 +631,16 @@ def _refuse_clashing_paths(args: argparse.Namespace, outputs: Sequence[str | Non
             issues.append(InputIssue(str(out), "is given for two outputs: choose two files"))
     if issues:
         raise InputError(issues)
+
+
+def _draws(problem: Problem) -> bool:
+    """Is the assignment a random draw (rule ``max_probability < 1``)?"""
+    return bool(problem.rules.max_probability < 1)
+
+
+def _seed(seed: int | None) -> int:
+    """``--seed`` as given, else :data:`DEFAULT_SEED` (a command that draws nothing)."""
+    return DEFAULT_SEED if seed is None else seed
 
 
 def _time_left(limit: float, start: float) -> float:
