@@ -25,15 +25,16 @@ and solved by each method below, each run in a *fresh Python subprocess* (see "M
     objective; ``expertmatch.verify`` counts the rules its assignment breaks.
 ``lottery-<cap>`` (the ``lottery`` set)
     The randomised assignment, rule ``max_probability = cap``:
-    ``expertmatch.solvers.lottery.lottery``
-    (``lottery_s``) then ``Lottery.sample(seed)`` (one draw, ``draw_s``), with the parameters
-    ``assign(seed=seed)`` passes (``gap_limit`` ``randomized.LOTTERY_GAP``): exactly what
-    ``assign`` runs for ``max_probability < 1``. When every rule fits one hierarchy the lottery
-    is the capped LP drawn by bihierarchy dependent rounding (status ``optimal``); otherwise a
-    mixture of valid assignments found by column generation, stopped at the proven gap
-    (``feasible``). ``objective`` is the drawn assignment's score, ``expected_objective`` the
-    lottery's, ``bound`` its proven bound, ``gap = (bound - expected) / bound``. On seed 1 the
-    run then draws ``--draws`` more assignments from the same lottery (rng streams
+    ``expertmatch.solvers.lottery.lottery`` (``lottery_s``) then ``Lottery.sample(seed)`` (one
+    draw, ``draw_s``), with the parameters ``assign(seed=seed)`` passes through
+    ``expertmatch.lottery`` (``gap_limit`` ``expertmatch.solvers.lottery.LOTTERY_GAP``, default
+    seed: the lottery does not depend on the draw's seed): exactly what ``assign`` runs for
+    ``max_probability < 1``. When every rule fits one hierarchy the lottery is the capped LP
+    drawn by bihierarchy dependent rounding (status ``optimal``); otherwise a mixture of valid
+    assignments found by column generation, stopped at the proven gap (``feasible``).
+    ``objective`` is the drawn assignment's score, ``expected_objective`` the lottery's,
+    ``bound`` its proven bound, ``gap = (bound - expected) / bound``. On seed 1 the run then
+    draws ``--draws`` more assignments from the same lottery (rng streams
     ``default_rng(1..draws)``, as ``assign(seed=1..draws)`` would), checks each with
     ``expertmatch.verify`` and compares each pair's observed frequency with its probability
     and the cap; the capped LP is re-solved with scipy's HiGHS over the same rows as a
@@ -407,12 +408,14 @@ def run_lottery(
     problem: Any, time_limit: float, seed: int, workers: int
 ) -> tuple[Outcome, Any, dict[str, Any]]:
     """The lottery and one draw: ``assign``'s body for ``max_probability < 1``
-    (``api.lottery(...).sample(seed)``), split in two to time the parts. Returns the outcome, the
-    lottery (for the frequency check) and the fields of the run's record."""
+    (``expertmatch.lottery(...).sample(seed)``), split in two to time the parts. Returns the
+    outcome, the lottery (for the frequency check) and the fields of the run's record."""
     from expertmatch.solvers.lottery import LOTTERY_GAP, lottery
     from expertmatch.solvers.params import SolveParams
 
-    params = SolveParams(time_limit=time_limit, seed=seed, workers=workers, gap_limit=LOTTERY_GAP)
+    # as expertmatch.lottery() builds them: no seed (the lottery uses seed 0 throughout; the
+    # seed only drives the draw below)
+    params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=LOTTERY_GAP)
     start = time.perf_counter()
     lot = lottery(problem, params)
     lottery_s = time.perf_counter() - start
@@ -576,7 +579,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     lot = None
     cap = lottery_cap(method)
     if method == "expertmatch":
-        # problem.pairs (every eligible pair) is computed on first use: leave it to assign()
+        # eligible_pairs(problem) (every eligible pair) is computed on first use and cached
+        # per problem: leave it to assign()
         start = time.perf_counter()
         try:
             result = em.assign(
