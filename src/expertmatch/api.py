@@ -19,6 +19,7 @@ from expertmatch.result import Result, seat_roles
 from expertmatch.rounds.history import AssignmentLike, read_pairs
 from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
+from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery
 from expertmatch.solvers.lottery import lottery as _lottery
@@ -84,18 +85,20 @@ def assign(
         raise ValueError(f"{' and '.join(special)} cannot be combined")
     if problem.rules.max_probability < 1:  # the lottery depends on the batch; seed: the draw
         lot = lottery(problem, time_limit=time_limit, gap_limit=gap_limit, workers=workers)
-        return lot.sample(draw_seed() if seed is None else seed)
+        return chaired(problem, lot.sample(draw_seed() if seed is None else seed))
     if objective != "total":
         if objective == "spread":
-            return solve_spread(problem, params, progress)
-        return solve_ordered(problem, params, GOALS[objective], objective, progress)
-    if not relax:
-        return solve(problem, params, progress)
-
+            return chaired(problem, solve_spread(problem, params, progress))
+        result = solve_ordered(problem, params, GOALS[objective], objective, progress)
+        return chaired(problem, result)  # its CP-SAT model holds chair variables if needed
     try:
-        return solve(problem, params, progress)
+        return with_chairs(problem, solve(problem, params, progress), params)
     except InfeasibleError:
-        return solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
+        if not relax:
+            raise
+        return relaxed_chairs(
+            problem, solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
+        )
 
 
 def draw_seed() -> int:

@@ -111,6 +111,8 @@ class Result:
     """With ``max_probability < 1``: the cap on every pair's probability."""
     probabilities: Pairs | None = field(default=None, repr=False)
     """With ``max_probability < 1``: every pair's probability (in ``score``)."""
+    chairs: Mapping[int, int] = field(default_factory=dict, repr=False)
+    """With the chair rule: each panel's chair (project index -> expert index)."""
     created_at: str = field(default_factory=utc_now)
     """When the result was made: UTC, ISO 8601 (``report.json`` ``created_at``)."""
 
@@ -204,6 +206,7 @@ class Result:
                     "expert_field": expert_field,
                     "covers": ";".join(covers),
                     "why": _why(project_field, expert_field, org_type, covers, lang),
+                    "role": "chair" if self.chairs.get(proj) == exp else "member",
                 }
             )
         columns = [
@@ -219,7 +222,9 @@ class Result:
             "covers",
             "why",
         ]
-        return pd.DataFrame(rows, columns=columns)
+        if p.rules.chair is not None:  # assignment.csv's role column (chair or member)
+            columns.insert(3, "role")
+        return pd.DataFrame(rows).reindex(columns=columns)
 
     def summary(self) -> dict[str, Any]:
         """Headline figures: enterprise share, loads, coverage."""

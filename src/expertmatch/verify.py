@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from expertmatch.domain.chairs import choose_chairs
 from expertmatch.domain.conflicts import explain_conflicts
+from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.rules import Quota
 from expertmatch.domain.scoring import pair_scores
@@ -72,6 +74,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
     out.extend(_check_enterprise_target_share(problem, loads))
     out.extend(_check_stage_targets(problem, panels))
     out.extend(_check_batch_quotas(problem, panels))
+    out.extend(_check_chairs(problem, panels, getattr(assignment, "chairs", None)))
     return out
 
 
@@ -318,4 +321,49 @@ def _check_batch_quotas(problem: Problem, panels: Mapping[int, list[int]]) -> It
                 Rule.QUOTA,
                 f"quota {quota.name}: {got} of {seats} seats with {quota.attribute} in "
                 f"{', '.join(quota.values)}, needs {low} to {high}",
+            )
+
+
+def _check_chairs(
+    problem: Problem, panels: Mapping[int, list[int]], chairs: Mapping[int, int] | None
+) -> Iterator[Violation]:
+    """``chair``: each panel of the rule's stages has exactly one chair, a member who may chair
+    it, and nobody chairs more than ``max_per_expert`` panels. With the chairs given (a
+    Result) they are checked; without (a file of pairs), that such a choice exists."""
+    chair = problem.rules.chair
+    if chair is None:
+        return
+    wanted = set(chair.values)
+    values = problem.attribute(chair.attribute)
+    needing = [p for p, s in enumerate(problem.stages) if chair.applies_to(s)]
+    if chairs is None:
+        pairs = [(p, e) for p in needing for e in panels.get(p, [])]
+        found = Pairs(
+            np.array([p for p, _ in pairs], dtype=np.int64),
+            np.array([e for _, e in pairs], dtype=np.int64),
+            np.zeros(len(pairs)),
+        )
+        _, missing = choose_chairs(problem, found)
+        for p in missing:
+            yield Violation(
+                Rule.CHAIR,
+                f"no member with {chair.attribute} in {', '.join(chair.values)} can chair it "
+                f"(each chairs at most {chair.max_per_expert} panels)",
+                problem.project_ids[p],
+            )
+        return
+    for p in needing:
+        e = chairs.get(p)
+        if e is None or e not in panels.get(p, []) or not wanted & set(values[e]):
+            yield Violation(
+                Rule.CHAIR,
+                "no chair" if e is None else f"{problem.expert_ids[e]} may not chair it",
+                problem.project_ids[p],
+            )
+    for e, n in Counter(chairs.values()).items():
+        if n > chair.max_per_expert:
+            yield Violation(
+                Rule.CHAIR,
+                f"chairs {n} panels, at most {chair.max_per_expert}",
+                expert=problem.expert_ids[e],
             )

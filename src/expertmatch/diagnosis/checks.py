@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.graph.python import max_flow
 
+from expertmatch.domain.chairs import may_chair, needs_chair
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs, why_ineligible
 from expertmatch.domain.rules import Quota
@@ -192,7 +193,7 @@ def _check_quotas(problem: Problem) -> list[Clash]:
     """Each panel quota's minimum: enough eligible experts with capacity left that it counts,
     per panel of its stages; naming those it counts who are excluded, and why."""
     clashes = []
-    for quota in problem.rules.quota:
+    for quota in problem.count_rules:
         if quota.scope != "panel":
             continue
         counted = problem.has_value(quota.attribute, quota.values)
@@ -266,6 +267,19 @@ def _flow_clashes(problem: Problem, pj: np.ndarray, ej: np.ndarray) -> list[Clas
         "all but eligible enterprise experts' capacities can give at "
         "most {flow}",
     )
+    chair = problem.rules.chair
+    if chair is not None:
+        can = may_chair(problem)[ej] & needs_chair(problem)[pj]
+        clashes += _flow_check(
+            problem,
+            pj[can],
+            ej[can],
+            needs_chair(problem).astype(np.int64),
+            np.minimum(cap, chair.max_per_expert),
+            Rule.CHAIR,
+            "{need} panels need a chair but the experts who may chair them, each at most "
+            f"max_per_expert {chair.max_per_expert} times, can chair at most {{flow}}",
+        )
     return clashes
 
 
@@ -311,4 +325,9 @@ def _flow_check(
         if experts
         else "add experts eligible for these projects"
     )
+    if rule == Rule.CHAIR:
+        suggestion = (
+            "raise max_per_expert in [chair], or add experts who may chair these panels"
+            + (f" (binding now: {_names(experts)})" if experts else "")
+        )
     return [Clash(rule, msg, tuple(ids), suggestion=suggestion, experts=tuple(experts))]

@@ -301,7 +301,7 @@ def _describe_target(problem: Problem, stage: str) -> Clash:
 
 def _describe_quota(problem: Problem, q: int, pid: str) -> Clash:
     """A quota, for one panel or over all seats of its stages, with its figures."""
-    quota = problem.rules.quota[q]
+    quota = problem.count_rules[q]
     counted = int(problem.has_value(quota.attribute, quota.values).sum())
     what = f"{quota.attribute} in {', '.join(quota.values)}"
     if pid:

@@ -19,12 +19,14 @@ import numpy as np
 
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
-from expertmatch.domain.rules import Rules
+from expertmatch.domain.rules import Quota, Rules
 from expertmatch.errors import InputError, InputIssue
 
 ORG_TYPES = ("enterprise", "university", "institute", "hospital", "government", "other")
 RELATION_KINDS = ("coauthor", "coproject", "advisor", "relative", "other")
 T = TypeVar("T")
+#: The name of the chair rule's quota (a member who may chair each panel of its stages).
+CHAIR_QUOTA = "组长 (chair)"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Problem:
         object.__setattr__(
             self, "expert_attributes", MappingProxyType(dict(self.expert_attributes))
         )
+        self._check_attributes()
         if self.supplied_scores is not None:
             for a in (
                 self.supplied_scores.project,
@@ -206,6 +209,27 @@ class Problem:
         if given is not None and given.size:
             need = np.where(given >= 0, np.minimum(given, self.project_panel_size), need).tolist()
         return _frozen(need, np.int64)
+
+    @cached_property
+    def count_rules(self) -> tuple[Quota, ...]:
+        """The rules that count panel members with an attribute value: every ``[[quota]]``,
+        then the chair rule's necessary part (each panel of its stages has at least one member
+        who may chair it) as one more panel quota. The model, pricing, the checks, relax and
+        reserves handle them alike; choosing the chairs themselves is
+        :mod:`expertmatch.domain.chairs`."""
+        chair = self.rules.chair
+        if chair is None:
+            return self.rules.quota
+        return (
+            *self.rules.quota,
+            Quota(
+                name=CHAIR_QUOTA,
+                attribute=chair.attribute,
+                values=chair.values,
+                min=1,
+                stages=chair.stages,
+            ),
+        )
 
     def _check_attributes(self) -> None:
         """Every attribute a quota or the chair counts is a column of experts.csv (or

@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 from ortools.sat.python import cp_model
 
+from expertmatch.domain.chairs import cap_can_bind, may_chair, needs_chair
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
@@ -60,6 +61,7 @@ class SatModel:
                 sat.add(expr >= int(lo))
             else:
                 sat.add(expr <= int(hi))
+        _chair_variables(problem, pairs, sat, x)
         return cls(problem, pairs, model, sat, x)
 
     def score(self) -> cp_model.LinearExprT:
@@ -138,3 +140,27 @@ def run_stage(
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolveError(f"no assignment found within the time limit ({name})", Status.TIMEOUT)
     return solver, code == cp_model.OPTIMAL
+
+
+def _chair_variables(
+    problem: Problem, pairs: Pairs, sat: cp_model.CpModel, x: list[cp_model.IntVar]
+) -> None:
+    """When ``max_per_expert`` of the chair rule can bind: a chair variable per member who may
+    chair, exactly one per panel that needs a chair, only on the panel, at most
+    ``max_per_expert`` per expert (the rule exactly, not only its necessary part)."""
+    chair = problem.rules.chair
+    if chair is None or not cap_can_bind(problem):
+        return
+    can = needs_chair(problem)[pairs.project] & may_chair(problem)[pairs.expert]
+    per_project: dict[int, list[cp_model.IntVar]] = {}
+    per_expert: dict[int, list[cp_model.IntVar]] = {}
+    for j in np.flatnonzero(can).tolist():
+        y = sat.new_bool_var(f"chair{j}")
+        sat.add(y <= x[j])
+        per_project.setdefault(int(pairs.project[j]), []).append(y)
+        per_expert.setdefault(int(pairs.expert[j]), []).append(y)
+    for p in np.flatnonzero(needs_chair(problem)).tolist():
+        sat.add(cp_model.LinearExpr.sum(per_project.get(p, [])) == 1)
+    for ys in per_expert.values():
+        if len(ys) > chair.max_per_expert:
+            sat.add(cp_model.LinearExpr.sum(ys) <= chair.max_per_expert)

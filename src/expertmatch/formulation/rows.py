@@ -73,7 +73,7 @@ class Model:
     weight: np.ndarray
     unit: float
     row_quota: np.ndarray | None = None
-    """Per row: the index of its quota in ``rules.quota`` (quota rows), else -1."""
+    """Per row: the index of its quota in ``Problem.count_rules`` (quota rows), else -1."""
     row_stage: np.ndarray | None = None
     """Per row: the index of its stage in ``STAGES`` (a stage's own target), else -1."""
 
@@ -213,15 +213,6 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
 def _refuse_unsupported(problem: Problem) -> None:
     """Rules this version reads but cannot yet model are refused, never silently dropped."""
     issues = []
-    if problem.rules.chair is not None:
-        issues.append(
-            InputIssue(
-                "rules",
-                "the chair rule ([chair]) is read but not yet supported by the solver; remove "
-                "it to assign without chairs",
-                column="chair",
-            )
-        )
     for name, stage in problem.rules.stage.items():
         if stage.max_probability is not None:
             issues.append(
@@ -369,7 +360,7 @@ def _quotas(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
     """Each quota's rows: per panel of its stages (scope panel) or one over all seats of its
     stages (scope batch); a bound that cannot bind is left out."""
     stages = problem.stages
-    for q, quota in enumerate(problem.rules.quota):
+    for q, quota in enumerate(problem.count_rules):
         in_stage = np.array([quota.applies_to(s) for s in stages], dtype=bool)
         counts = problem.has_value(quota.attribute, quota.values)
         cols = np.flatnonzero(in_stage[pairs.project] & counts[pairs.expert])

@@ -134,7 +134,7 @@ class _Swaps:
                 now = sum(int(ent[e]) for p, e in seats if problem.stages[p] == stage)
                 stage_ent[stage] = (now, math.ceil(override.enterprise_target_share * total))
         batch = {}
-        for q, quota in enumerate(problem.rules.quota):
+        for q, quota in enumerate(problem.count_rules):
             if quota.scope == "batch":
                 counted = problem.has_value(quota.attribute, quota.values)
                 applies = [quota.applies_to(s) for s in problem.stages]
@@ -186,7 +186,7 @@ class _Swaps:
         """Each quota of the project's stage stays within its bounds, for the panel (scope
         panel) or over its stages' seats (scope batch)."""
         problem, ok = self.problem, np.ones((cand.size, members.size), dtype=bool)
-        for q, quota in enumerate(problem.rules.quota):
+        for q, quota in enumerate(problem.count_rules):
             if not quota.applies_to(problem.stages[p]):
                 continue
             counted = problem.has_value(quota.attribute, quota.values).astype(int)

@@ -98,7 +98,7 @@ def _targets(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
 def _quota_duals(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
     """Projects x quotas: the dual of the quota row a pair of the project enters (its panel's
     row, or the quota's batch row for projects of its stages); either sign."""
-    quotas = problem.rules.quota
+    quotas = problem.count_rules
     out = np.zeros((problem.n_projects, len(quotas)))
     if model.row_quota is None:
         return out
@@ -115,8 +115,8 @@ def _quota_duals(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
 def _counted(problem: Problem) -> np.ndarray:
     """Quotas x experts: 1.0 where the quota counts the expert."""
     return np.array(
-        [problem.has_value(q.attribute, q.values) for q in problem.rules.quota], dtype=float
-    ).reshape(len(problem.rules.quota), problem.n_experts)
+        [problem.has_value(q.attribute, q.values) for q in problem.count_rules], dtype=float
+    ).reshape(len(problem.count_rules), problem.n_experts)
 
 
 def price(

@@ -333,7 +333,7 @@ def _quota_bend(
     problem: Problem, model: Model, row: int, amount: int, over: bool, pid: str | None
 ) -> Bend:
     """A quota's minimum short by (or its maximum exceeded by) ``amount`` members."""
-    quota = problem.rules.quota[int(model.row_quota[row])] if model.row_quota is not None else None
+    quota = problem.count_rules[int(model.row_quota[row])] if model.row_quota is not None else None
     name = quota.name if quota is not None else "?"
     where = f"{pid}:" if pid else "the batch:"
     side = "beyond the maximum" if over else "short of the minimum"
