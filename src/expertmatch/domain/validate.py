@@ -7,11 +7,19 @@ its export once, not one error at a time.
 One check per table, run in a fixed order (taxonomy, organizations, experts, projects, members,
 relations, conflicts, scores), so the issues always come in the same order. Each check reads
 the columns it needs once and returns what it built; the issues go to one :class:`_Collector`.
+
+The office's own spreadsheets (part 2 of the contract) are read as they come: organization types
+in Chinese (企业, 高校, ...: :data:`ORG_TYPE_NAMES`), an organization named by its ``name`` in
+``organizations.csv`` instead of its id when that name is unique, field lists separated by
+``;`` ``；`` ``,`` ``，`` ``、`` or spaces (:func:`split_fields`). A field code a workbook
+stored as a number is an issue that says so. Issues name a column as the office wrote it
+(``学科代码 (fields)``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,11 +34,22 @@ from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Problem, Relation
 from expertmatch.domain.rules import STAGES, Rules, stage_name
 from expertmatch.errors import InputError, InputIssue
-from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table
+from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table, other_headers
 from expertmatch.vocabulary import SCORE_DECIMALS
 
 #: Largest whole number accepted in a table (loads, panel sizes, years).
 WHOLE_MAX = 10**9
+#: Organization types as the office writes them in Chinese.
+ORG_TYPE_NAMES = {
+    "企业": "enterprise",
+    "高校": "university",
+    "科研院所": "institute",
+    "医院": "hospital",
+    "政府机关": "government",
+    "其他": "other",
+}
+#: What separates the codes of a field list (after NFKC: ``；`` is ``;``, ``，`` is ``,``).
+FIELD_SEPARATORS = re.compile(r"[;,、\s]+")
 
 
 class _Collector:
@@ -43,7 +62,8 @@ class _Collector:
         self, table: Table, message: str, index: int | None = None, column: str | None = None
     ) -> None:
         row = table.row(index) if index is not None else None
-        self.issues.append(InputIssue(table.label, message, row, column))
+        where = table.column_label(column) if column is not None else None
+        self.issues.append(InputIssue(table.label, message, row, where))
 
 
 # -- cells -----------------------------------------------------------------------------------
@@ -53,6 +73,13 @@ def split_list(cell: str) -> list[str]:
     """A ``;``-separated list cell, NFKC-normalised (full-width ；also separates)."""
     text = unicodedata.normalize("NFKC", cell)
     return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def split_fields(cell: str) -> list[str]:
+    """A field list: codes separated by ``;`` ``；`` ``,`` ``，`` ``、`` or spaces (NFKC
+    normalised)."""
+    text = unicodedata.normalize("NFKC", cell)
+    return [part for part in FIELD_SEPARATORS.split(text) if part]
 
 
 def _keywords(cell: str) -> tuple[str, ...]:
@@ -83,7 +110,27 @@ def _cells(table: Table, *names: str) -> list[list[str]]:
 
 
 def _unknown_type(kind: str) -> str:
-    return f"unknown organization type {kind!r}; expected one of {', '.join(ORG_TYPES)}"
+    return (
+        f"unknown organization type {kind!r}; expected one of {', '.join(ORG_TYPES)} "
+        f"(or {', '.join(ORG_TYPE_NAMES)})"
+    )
+
+
+def _org_type(cell: str) -> str:
+    """An organization type as the contract spells it (企业 -> enterprise); "" if empty."""
+    text = unicodedata.normalize("NFKC", cell).strip()
+    return ORG_TYPE_NAMES.get(text, text.lower())
+
+
+def _as_number(table: Table, i: int, column: str) -> str | None:
+    """The message for a code cell a workbook stored as a number, else None."""
+    if (i, column) not in table.numbers:
+        return None
+    code = table.column(column)[i]
+    return (
+        f"{code} was stored as a number: Excel drops trailing zeros ({code}0 → {code}); "
+        "format the column as text and type the code again"
+    )
 
 
 def _whole_cell(
@@ -124,17 +171,22 @@ def _ref(
 
 
 def _field_list(
-    out: _Collector, table: Table, i: int, cell: str, taxonomy: Mapping[str, int] | None
+    out: _Collector, table: Table, i: int, cell: str, taxonomy: _Taxonomy
 ) -> tuple[str, ...]:
-    """A ``fields`` cell: its distinct codes, each well formed and, with a taxonomy, listed."""
-    codes = split_list(cell)
+    """A ``fields`` cell: its distinct codes, each well formed and, with a taxonomy, listed;
+    not a number that lost its trailing zeros."""
+    number = _as_number(table, i, "fields")
+    if number is not None:
+        out.add(table, number, i, "fields")
+        return ()
+    codes = split_fields(cell)
     if not codes:
         out.add(table, "empty field list", i, "fields")
     for code in codes:
-        if any(not part for part in code.split(".")) or " " in code:
+        if any(not part for part in code.split(".")):
             out.add(table, f"malformed field code {code!r}", i, "fields")
-        elif taxonomy is not None and code not in taxonomy:
-            out.add(table, f"field code {code!r} is not in taxonomy.csv", i, "fields")
+        elif taxonomy.codes is not None and code not in taxonomy.codes:
+            out.add(table, f"field code {code!r} is not in {taxonomy.label}", i, "fields")
     return tuple(dict.fromkeys(codes))
 
 
@@ -172,15 +224,17 @@ def _check_tables(tables: Mapping[str, Table]) -> dict[str, Table]:
     """The tables whose required columns are all there; raises if a required table or any
     required column is missing (nothing else can be judged without them)."""
     out = _Collector()
+    beside = next(iter(tables.values()), None)
     for name in REQUIRED_TABLES:
         if name not in tables:
-            out.issues.append(InputIssue(f"{name}.csv", "required table missing"))
+            label = beside.label_for(name) if beside is not None else f"{name}.csv"
+            out.issues.append(InputIssue(label, "required table missing"))
     usable: dict[str, Table] = {}
     for name, table in tables.items():
         required, _ = SCHEMA[name]
         missing = [c for c in required if c not in table.frame.columns]
         for column in missing:
-            out.add(table, f"required column {column!r} missing", column=column)
+            out.add(table, _missing_column(table, name, column), column=column)
         if not missing:
             usable[name] = table
     if out.issues:
@@ -188,18 +242,36 @@ def _check_tables(tables: Mapping[str, Table]) -> dict[str, Table]:
     return usable
 
 
+def _missing_column(table: Table, name: str, column: str) -> str:
+    """The message for a required column that is not there: what was found, and the other
+    headers that would give it."""
+    found = ", ".join(table.written.values()) or "no column"
+    message = f"required column {column!r} missing (found: {found}"
+    others = other_headers(name, column)
+    if others:
+        message += f"; {column!r} may also be written {'/'.join(others)}"
+    return message + ")"
+
+
 @dataclass(frozen=True)
 class _Taxonomy:
-    """``taxonomy.csv``: its codes (code -> row), None without the table; the tree if acyclic."""
+    """``taxonomy.csv``: its codes (code -> row), None without the table; the tree if acyclic;
+    its label for messages."""
 
     codes: dict[str, int] | None = None
     tree: FieldTree | None = None
+    label: str = "taxonomy.csv"
 
 
 def _check_taxonomy(out: _Collector, table: Table | None) -> _Taxonomy:
-    """Unique codes, known parents, no cycle."""
+    """Unique codes, known parents, no cycle; no code stored as a number."""
     if table is None:
         return _Taxonomy()
+    for i in range(len(table.frame)):
+        for column in ("code", "parent"):
+            number = _as_number(table, i, column)
+            if number is not None:
+                out.add(table, number, i, column)
     codes = _check_ids(out, table, "code")
     (parent_cells,) = _cells(table, "parent")
     parents = {}
@@ -212,7 +284,8 @@ def _check_taxonomy(out: _Collector, table: Table | None) -> _Taxonomy:
     cycles = _cycles(parents)
     for cycle in cycles:
         out.add(table, f"parent links form a cycle: {' -> '.join(cycle)}", column="parent")
-    return _Taxonomy(codes, None if cycles else FieldTree.from_parents(parents))
+    tree = None if cycles else FieldTree.from_parents(parents)
+    return _Taxonomy(codes, tree, table.label)
 
 
 @dataclass
@@ -226,6 +299,9 @@ class _Orgs:
     types: list[str] = field(default_factory=list)
     parent_ids: list[str] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    by_name: dict[str, list[str]] = field(default_factory=dict)
+    """Name (as compared: :func:`_name_key`) -> the ids of the listed organizations so named."""
+    label: str = "organizations.csv"
 
     def add(self, org: str, name: str, kind: str, parent: str) -> int:
         self.index[org] = len(self.ids)
@@ -236,35 +312,58 @@ class _Orgs:
         return self.index[org]
 
     def resolve(self, out: _Collector, table: Table, at: tuple[int, str], value: str) -> int:
-        """The position of the organization a cell names: unknown ones are reported if the
-        organizations are listed (-1), else added."""
+        """The position of the organization a cell names, by id or by a unique name: unknown
+        or ambiguous ones are reported if the organizations are listed (-1), else added."""
         if value in self.index:
             return self.index[value]
-        if self.listed:
-            i, column = at
-            out.add(table, f"unknown organization {value!r} (not in organizations.csv)", i, column)
-            return -1
-        return self.add(value, value, "", "")
+        if not self.listed:
+            return self.add(value, value, "", "")
+        found, problem = self.named(value)
+        if problem:
+            out.add(table, problem, *at)
+        return self.index[found] if found else -1
+
+    def named(self, value: str, what: str = "organization") -> tuple[str, str]:
+        """The id of the one listed organization named ``value`` and "", or "" and why not."""
+        ids = self.by_name.get(_name_key(value), [])
+        if len(ids) == 1:
+            return ids[0], ""
+        if ids:
+            return "", (
+                f"{what} name {value!r} is ambiguous: it is the name of "
+                f"{', '.join(ids)} in {self.label}; give the id"
+            )
+        return "", f"unknown {what} {value!r} (not in {self.label})"
 
     def parents(self) -> list[int]:
         return [self.index[p] if p else -1 for p in self.parent_ids]
 
 
+def _name_key(name: str) -> str:
+    """An organization name as compared: NFKC (full-width brackets as ASCII), spaces collapsed,
+    case folded."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
 def _check_organizations(out: _Collector, table: Table | None) -> _Orgs:
-    """Unique ids, known types and parents, no cycle of parent links."""
+    """Unique ids, known types and parents (by id or unique name), no cycle of parent links."""
     if table is None:
         return _Orgs(listed=False)
-    orgs = _Orgs(listed=True)
+    orgs = _Orgs(listed=True, label=table.label)
     known = _check_ids(out, table)
     types, names, parent_cells = _cells(table, "type", "name", "parent")
     for org, i in known.items():
-        kind = types[i].lower()
+        if names[i]:
+            orgs.by_name.setdefault(_name_key(names[i]), []).append(org)
+    for org, i in known.items():
+        kind = _org_type(types[i])
         if kind and kind not in ORG_TYPES:
             out.add(table, _unknown_type(types[i]), i, "type")
         parent = parent_cells[i]
         if parent and parent not in known:
-            out.add(table, f"unknown parent organization {parent!r}", i, "parent")
-            parent = ""
+            parent, problem = orgs.named(parent, "parent organization")
+            if problem:
+                out.add(table, problem, i, "parent")
         orgs.add(org, names[i] or org, kind, parent)
     for cycle in _cycles(dict(zip(orgs.ids, orgs.parent_ids, strict=True))):
         out.add(table, f"parent links form a cycle: {' -> '.join(cycle)}", column="parent")
@@ -319,9 +418,7 @@ def _attributes(table: Table, rows: list[int]) -> dict[str, tuple[tuple[str, ...
     return out
 
 
-def _check_experts(
-    out: _Collector, table: Table, orgs: _Orgs, taxonomy: Mapping[str, int] | None
-) -> _Experts:
+def _check_experts(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxonomy) -> _Experts:
     """Organization, type, fields, ``max_load`` and ``used`` of each expert."""
     index = _check_rows(out, table, "experts")
     rows = list(index.values())
@@ -332,9 +429,9 @@ def _check_experts(
     for i in rows:
         o = _own_org(out, table, i, org_cells[i], orgs)
         org.append(o)
-        given = type_cells[i].lower()
+        given = _org_type(type_cells[i])
         if given and given not in ORG_TYPES:
-            out.add(table, _unknown_type(given), i, "org_type")
+            out.add(table, _unknown_type(type_cells[i]), i, "org_type")
         kinds.append(given or (orgs.types[o] if o >= 0 else ""))
         fields.append(_field_list(out, table, i, field_cells[i], taxonomy))
         load.append(_whole_cell(out, table, (i, "max_load"), load_cells[i], 0, "negative load"))
@@ -388,9 +485,7 @@ def _check_stages(out: _Collector, table: Table, rows: list[int]) -> tuple[str, 
     return tuple(stages)
 
 
-def _check_projects(
-    out: _Collector, table: Table, orgs: _Orgs, taxonomy: Mapping[str, int] | None
-) -> _Projects:
+def _check_projects(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxonomy) -> _Projects:
     """Organization, partners, fields and ``panel_size`` of each project."""
     index = _check_rows(out, table, "projects")
     rows = list(index.values())
@@ -558,8 +653,8 @@ def _check_batch(tables: Mapping[str, Table]) -> _Batch:
     out = _Collector()
     taxonomy = _check_taxonomy(out, usable.get("taxonomy"))
     orgs = _check_organizations(out, usable.get("organizations"))
-    experts = _check_experts(out, usable["experts"], orgs, taxonomy.codes)
-    projects = _check_projects(out, usable["projects"], orgs, taxonomy.codes)
+    experts = _check_experts(out, usable["experts"], orgs, taxonomy)
+    projects = _check_projects(out, usable["projects"], orgs, taxonomy)
     expert_pos, project_pos = _positions(experts.index), _positions(projects.index)
     members = _check_members(out, usable.get("members"), project_pos)
     relations = _check_relations(out, usable.get("relations"))

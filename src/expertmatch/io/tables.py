@@ -8,19 +8,31 @@ What is refused here, each with the file and row: a file that mixes encodings (U
 rows in another encoding: decoding it whole either way would garble names), a cell with a
 control character (NUL, ...: a damaged or binary file), a cell longer than ``MAX_CELL``
 characters, and a path that is a directory, a dangling symbolic link or a link loop.
+
+The office's own spreadsheets (part 2 of the contract): headers may be the Chinese names of
+:data:`HEADER_NAMES` (per table: 职称 is an expert's ``title``, 项目名称 a project's), a workbook's
+sheets may carry the Chinese names of :data:`SHEET_NAMES`, and each table remembers the headers
+as written (for messages). A field code a workbook stored as a number (``520.2``: Excel drops the
+trailing zero of ``520.20``) is noted in :attr:`Table.numbers` for the validation to report. A
+workbook's rules come from its sheets ``rules``, ``quotas``, ``chair`` and ``meeting``
+(:class:`RuleSheet`); what is wrong with them is kept, not raised, since ``--rules`` replaces
+them all.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import errno
 import hashlib
 import io
+import math
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -48,6 +60,83 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "taxonomy": (("code",), ("parent", "name")),
 }
 REQUIRED_TABLES = ("experts", "projects")
+_ORGANIZATION = {
+    "工作单位": "organization",
+    "单位": "organization",
+    "申报单位": "organization",
+    "承担单位": "organization",
+}
+_FIELDS = {"学科代码": "fields", "领域代码": "fields"}
+_KEYWORDS = {"关键词": "keywords", "研究方向": "keywords"}
+#: The office's Chinese headers, per table: header -> the contract's column. The contract's
+#: table (part 2), plus 合作单位 (partners) and the headers of the smaller tables.
+HEADER_NAMES: dict[str, dict[str, str]] = {
+    "experts": {
+        "编号": "id",
+        "专家编号": "id",
+        "姓名": "name",
+        "名称": "name",
+        **_ORGANIZATION,
+        "单位性质": "org_type",
+        "单位类型": "org_type",
+        **_FIELDS,
+        "职称": "title",
+        "地区": "region",
+        "专长角色": "roles",
+        "本批上限": "max_load",
+        "本年已评": "used",
+        **_KEYWORDS,
+    },
+    "projects": {
+        "编号": "id",
+        "项目编号": "id",
+        "项目名称": "title",
+        **_ORGANIZATION,
+        "合作单位": "partners",
+        **_FIELDS,
+        "阶段": "stage",
+        **_KEYWORDS,
+    },
+    "organizations": {
+        "编号": "id",
+        "单位编号": "id",
+        "名称": "name",
+        "单位名称": "name",
+        "单位性质": "type",
+        "单位类型": "type",
+        "上级单位": "parent",
+    },
+    "members": {"项目编号": "project", "成员": "person"},
+    "conflicts": {"专家编号": "expert", "项目编号": "project", "回避原因": "reason"},
+    "scores": {"专家编号": "expert", "项目编号": "project", "分数": "score"},
+    "taxonomy": {"学科代码": "code", "上级代码": "parent", "名称": "name", "学科名称": "name"},
+}
+#: The Chinese names of a workbook's sheets: sheet -> table (or rules sheet).
+SHEET_NAMES: dict[str, str] = {
+    "专家": "experts",
+    "专家库": "experts",
+    "项目": "projects",
+    "单位": "organizations",
+    "项目组成员": "members",
+    "成员": "members",
+    "关系": "relations",
+    "回避": "conflicts",
+    "评分": "scores",
+    "学科": "taxonomy",
+    "规则": "rules",
+    "配额": "quotas",
+    "quota": "quotas",
+    "组长": "chair",
+    "会评": "meeting",
+}
+#: The sheets of a workbook's rules, besides the tables.
+RULE_SHEETS = ("rules", "quotas", "chair", "meeting")
+#: Columns of field codes: a number there lost its trailing zeros in a workbook.
+CODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "experts": ("fields",),
+    "projects": ("fields",),
+    "taxonomy": ("code", "parent"),
+}
 #: Longest cell accepted, in characters (the CSV reader's own limit).
 MAX_CELL = 131_072
 #: Control characters no cell of a text table holds (tab, CR and LF are allowed in a cell).
@@ -66,6 +155,12 @@ class Table:
     frame: pd.DataFrame
     row_offset: int = 2
     row_numbers: tuple[int, ...] | None = None
+    written: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Column -> its header as written (``学科代码`` for ``fields``); the found headers in order."""
+    numbers: frozenset[tuple[int, str]] = field(default_factory=frozenset, compare=False)
+    """(data index, column) of the code cells a workbook stored as numbers (see CODE_COLUMNS)."""
+    origin: str = "csv"
+    """Where the table came from: ``csv``, ``python`` or the workbook's file name."""
 
     def row(self, index: int) -> int:
         """The row number the user sees for data row ``index`` (blank rows are skipped)."""
@@ -88,6 +183,33 @@ class Table:
         found = self.columns.get(name)
         return self._empty if found is None else found
 
+    def column_label(self, name: str) -> str:
+        """A column as messages name it: ``fields``, or ``学科代码 (fields)`` when the office
+        wrote another header for it."""
+        written = self.written.get(name, name)
+        return name if written.lower() == name else f"{written} ({name})"
+
+    def label_for(self, name: str) -> str:
+        """The label table ``name`` has (or would have) beside this one: ``organizations.csv``,
+        ``batch.xlsx[organizations]`` or ``organizations``."""
+        if self.origin == "csv":
+            return f"{name}.csv"
+        if self.origin == "python":
+            return name
+        return f"{self.origin}[{name}]"
+
+
+@dataclass(frozen=True)
+class RuleSheet:
+    """One sheet of a workbook's rules: its label, what it gives :meth:`Rules.from_mapping`
+    (``{"quota": [...]}`` for the quotas sheet, ``{"chair": {...}}`` for the chair sheet), the
+    sheet row of each key (``quota N`` for the N-th quota) and the keys an issue may name."""
+
+    label: str
+    values: Mapping[str, Any]
+    rows: Mapping[str, int]
+    keys: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class RawBatch:
@@ -98,6 +220,10 @@ class RawBatch:
     rules_label: str
     sha256: str
     source: str
+    sheets: tuple[RuleSheet, ...] = ()
+    """A workbook's rules sheets, one by one (for messages naming the sheet and row)."""
+    rules_issues: tuple[InputIssue, ...] = ()
+    """What is wrong with a workbook's rules sheets (raised only if no other rules are given)."""
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,8 +232,8 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         values = frame[column]
         kind = pd.api.types.infer_dtype(values, skipna=False)
-        if kind == "string":
-            frame[column] = values.str.strip()
+        if kind == "string":  # may hold None (pandas infers "string" past it): empty
+            frame[column] = values.str.strip().fillna("")
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             missing = values.isna().to_numpy()
             number = values.to_numpy(dtype=float, na_value=np.nan)
@@ -178,10 +304,51 @@ def _mixed_encoding_row(data: bytes) -> int | None:
     return None
 
 
-def parse_csv(text: str, label: str) -> Table:
+def header_key(header: Any) -> str:
+    """A header or sheet name as compared: NFKC (full-width letters as ASCII), trimmed, lower
+    case."""
+    return unicodedata.normalize("NFKC", str(header)).strip().lower()
+
+
+def english_headers(
+    headers: Iterable[Any], table: str | None, label: str, row: int | None = 1
+) -> tuple[list[str], dict[str, str]]:
+    """Each header as the contract's column (a Chinese header of ``table`` translated, see
+    :data:`HEADER_NAMES`) and column -> header as written. A column given twice, in one
+    language or two (``id`` and ``编号``), is an input error."""
+    aliases = HEADER_NAMES.get(table or "", {})
+    names: list[str] = []
+    written: dict[str, str] = {}
+    issues: dict[str, InputIssue] = {}
+    for header in headers:
+        as_written, key = str(header).strip(), header_key(header)
+        name = aliases.get(key, key)
+        names.append(name)
+        if name not in written:
+            written[name] = as_written
+        elif name not in issues:
+            first = written[name]
+            message = (
+                f"column {name!r} appears more than once"
+                if header_key(first) == key
+                else f"columns {first!r} and {as_written!r} both give {name!r}; keep one"
+            )
+            issues[name] = InputIssue(label, message, row=row, column=name)
+    if issues:
+        raise InputError(list(issues.values()))
+    return names, written
+
+
+def other_headers(table: str, column: str) -> list[str]:
+    """The Chinese headers that also give ``column`` of ``table``."""
+    return [h for h, name in HEADER_NAMES.get(table, {}).items() if name == column]
+
+
+def parse_csv(text: str, label: str, table: str | None = None) -> Table:
     """Parse CSV text into a string table, checking the header and each row's width.
 
     Blank rows are skipped; rows keep the number a spreadsheet shows (the header is row 1).
+    ``table`` (a contract table's name) lets the office's Chinese headers be read.
     """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -198,11 +365,13 @@ def parse_csv(text: str, label: str) -> Table:
     if not numbered:
         raise InputError([InputIssue(label, "the file is empty (no header row)")])
     (header_row, header), body = numbered[0], numbered[1:]
-    names = [h.strip().lower() for h in header]
-    issues = [
-        InputIssue(label, f"column {name!r} appears more than once", row=header_row, column=name)
-        for name in sorted({n for n in names if names.count(n) > 1})
-    ]
+    issues = []
+    names: list[str] = []
+    written: dict[str, str] = {}
+    try:
+        names, written = english_headers(header, table, label, header_row)
+    except InputError as err:
+        issues += err.issues
     issues += [
         InputIssue(label, f"has {len(row)} cells but the header has {len(header)}", row=n)
         for n, row in body
@@ -211,8 +380,8 @@ def parse_csv(text: str, label: str) -> Table:
     if issues:
         raise InputError(issues)
     cells = [row + [""] * (len(header) - len(row)) for _, row in body]
-    frame = _clean(pd.DataFrame(cells, columns=header, dtype=object))
-    return Table(label, frame, row_numbers=tuple(n for n, _ in body))
+    frame = _clean(pd.DataFrame(cells, columns=names, dtype=object))
+    return Table(label, frame, row_numbers=tuple(n for n, _ in body), written=written)
 
 
 def _control_issues(label: str, numbered: list[tuple[int, list[str]]]) -> list[InputIssue]:
@@ -296,7 +465,7 @@ def read_folder(folder: Path) -> RawBatch:
             data = read_bytes(path, path.name)
             digest.update(f"{name}.csv\0".encode())
             digest.update(data)
-            tables[name] = parse_csv(decode_csv(data, path.name), path.name)
+            tables[name] = parse_csv(decode_csv(data, path.name), path.name, name)
         except InputError as err:
             issues.extend(err.issues)
     for name in REQUIRED_TABLES:
@@ -317,7 +486,9 @@ def read_folder(folder: Path) -> RawBatch:
 
 
 def read_workbook(path: Path) -> RawBatch:
-    """Read a workbook with one sheet per table (sheet names as the file stems)."""
+    """Read a workbook with one sheet per table (sheet names as the file stems, or the Chinese
+    names of :data:`SHEET_NAMES`) and the sheets of its rules (``rules``, ``quotas``, ``chair``,
+    ``meeting``)."""
     if not present(path):
         raise InputError([InputIssue(str(path), "file not found")])
     data = read_bytes(path, path.name)
@@ -327,23 +498,214 @@ def read_workbook(path: Path) -> RawBatch:
         raise InputError(
             [InputIssue(path.name, f"not a readable .xlsx workbook ({err})")]
         ) from None
-    by_name = {str(k).strip().lower().removesuffix(".csv"): v for k, v in sheets.items()}
+    found, issues = _name_sheets(sheets, path.name)
     tables: dict[str, Table] = {}
     for name in SCHEMA:
-        if name in by_name:
-            tables[name] = check_cells(Table(f"{path.name}[{name}]", _clean(by_name[name])))
-    missing = [n for n in REQUIRED_TABLES if n not in tables]
-    if missing:
-        raise InputError([InputIssue(path.name, f"required sheet {n!r} missing") for n in missing])
-    rules = None
-    if "rules" in by_name:
-        frame = _clean(by_name["rules"])
-        label = f"{path.name}[rules]"
-        if not {"key", "value"} <= set(frame.columns):
-            raise InputError([InputIssue(label, "needs columns key and value")])
-        rules = {str(k): _literal(v) for k, v in zip(frame["key"], frame["value"], strict=True)}
-        return RawBatch(tables, rules, label, hashlib.sha256(data).hexdigest(), str(path))
-    return RawBatch(tables, rules, "rules", hashlib.sha256(data).hexdigest(), str(path))
+        if name in found:
+            sheet, frame = found[name]
+            try:
+                tables[name] = _sheet_table(frame, name, f"{path.name}[{sheet}]", path.name)
+            except InputError as err:
+                issues += err.issues
+    issues += [
+        InputIssue(path.name, _missing_sheet(name, list(sheets)))
+        for name in REQUIRED_TABLES
+        if name not in found
+    ]
+    if issues:
+        raise InputError(issues)
+    rule_sheets, rules_issues = _rule_sheets(found, path.name)
+    rules: dict[str, Any] | None = None
+    if rule_sheets or rules_issues:
+        rules = {k: v for sheet in rule_sheets for k, v in sheet.values.items()}
+    label = rule_sheets[0].label if rule_sheets else "rules"
+    if "rules" in found:
+        label = f"{path.name}[{found['rules'][0]}]"
+    return RawBatch(
+        tables,
+        rules,
+        label,
+        hashlib.sha256(data).hexdigest(),
+        str(path),
+        sheets=tuple(rule_sheets),
+        rules_issues=tuple(rules_issues),
+    )
+
+
+def _name_sheets(
+    sheets: Mapping[Any, pd.DataFrame], book: str
+) -> tuple[dict[str, tuple[str, pd.DataFrame]], list[InputIssue]]:
+    """The sheets that are tables or rules, by name (``experts``, ``experts.csv`` or ``专家``):
+    (the sheet's name as written, its content). Other sheets (notes, ...) are ignored; two
+    sheets of one table are an issue."""
+    found: dict[str, tuple[str, pd.DataFrame]] = {}
+    issues = []
+    for sheet, frame in sheets.items():
+        key = header_key(sheet).removesuffix(".csv")
+        name = SHEET_NAMES.get(key, key)
+        if name not in SCHEMA and name not in RULE_SHEETS:
+            continue
+        if name in found:
+            issues.append(
+                InputIssue(
+                    book,
+                    f"sheets {found[name][0]!r} and {str(sheet)!r} are both the {name} sheet; "
+                    "keep one",
+                )
+            )
+            continue
+        found[name] = (str(sheet), frame)
+    return found, issues
+
+
+def _missing_sheet(name: str, sheets: list[Any]) -> str:
+    """The message for a required sheet that is not there, with the sheets found."""
+    others = "/".join(repr(k) for k, v in SHEET_NAMES.items() if v == name)
+    found = ", ".join(str(s) for s in sheets) or "no sheet"
+    return f"required sheet {name!r} missing (found: {found}; it may also be named {others})"
+
+
+def _sheet_table(frame: pd.DataFrame, name: str, label: str, book: str) -> Table:
+    """One table's sheet: headers in English, the code cells stored as numbers noted."""
+    names, written = english_headers(frame.columns, name, label)
+    frame = frame.set_axis(names, axis=1)
+    numbers = frozenset(
+        (i, column)
+        for column in CODE_COLUMNS.get(name, ())
+        if column in written
+        for i, value in enumerate(frame[column].tolist())
+        if _lost_zeros(value)
+    )
+    table = Table(label, _clean(frame), written=written, numbers=numbers, origin=book)
+    return check_cells(table)
+
+
+def _lost_zeros(value: Any) -> bool:
+    """Is a cell a number with a fraction (``520.2``): a code whose trailing zeros are lost?"""
+    return isinstance(value, float) and math.isfinite(value) and not float(value).is_integer()
+
+
+def _rule_sheets(
+    found: Mapping[str, tuple[str, pd.DataFrame]], book: str
+) -> tuple[list[RuleSheet], list[InputIssue]]:
+    """The sheets of a workbook's rules, each read on its own, and what is wrong with them."""
+    sheets: list[RuleSheet] = []
+    issues: list[InputIssue] = []
+
+    def label(name: str) -> str:
+        return f"{book}[{found[name][0]}]"
+
+    if "rules" in found:
+        read = _key_values(found["rules"][1], label("rules"), issues)
+        if read is not None:
+            sheets.append(RuleSheet(label("rules"), read[0], read[1], tuple(read[1])))
+    if "quotas" in found:
+        quotas, rows, columns = _quota_rows(found["quotas"][1])
+        if quotas:
+            sheets.append(RuleSheet(label("quotas"), {"quota": quotas}, rows, columns))
+    if "chair" in found:
+        read = _key_values(found["chair"][1], label("chair"), issues)
+        if read is not None and read[0]:
+            sheets.append(RuleSheet(label("chair"), {"chair": read[0]}, read[1], tuple(read[1])))
+    if "meeting" in found and any(_cell(v) for v in found["meeting"][1].to_numpy().ravel()):
+        issues.append(
+            InputIssue(
+                label("meeting"),
+                "meeting rules are not supported yet (this version gives each project its own "
+                "panel); leave the sheet empty or remove it",
+            )
+        )
+    if sheets and "rules" in found:
+        given = sheets[0].values if sheets[0].label == label("rules") else {}
+        for part, sheet in (("quota", "quotas"), ("chair", "chair")):
+            twice = [k for k in given if k.split(".")[0] == part]
+            if twice and any(s.label == label(sheet) for s in sheets):
+                issues.append(
+                    InputIssue(
+                        label("rules"),
+                        f"{part} is given both here and in the sheet {found[sheet][0]!r}; keep one",
+                        row=sheets[0].rows[twice[0]],
+                        column=twice[0],
+                    )
+                )
+    return sheets, issues
+
+
+def _key_values(
+    frame: pd.DataFrame, label: str, issues: list[InputIssue]
+) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """A key/value sheet (``rules``, ``chair``): key -> value and key -> sheet row; rows with
+    an empty value are left out (the default applies)."""
+    columns = [header_key(c) for c in frame.columns]
+    if not {"key", "value"} <= set(columns):
+        found = ", ".join(str(c) for c in frame.columns) or "none"
+        issues.append(InputIssue(label, f"needs columns key and value (found: {found})"))
+        return None
+    keys = frame.iloc[:, columns.index("key")].tolist()
+    cells = frame.iloc[:, columns.index("value")].tolist()
+    values: dict[str, Any] = {}
+    rows: dict[str, int] = {}
+    for i, (cell, raw) in enumerate(zip(keys, cells, strict=True)):
+        key, value, row = _cell(cell), _rule_value(raw), i + 2
+        if not key:
+            if value is not None:
+                issues.append(InputIssue(label, "a value without a key", row=row, column="key"))
+        elif key in rows:
+            issues.append(
+                InputIssue(
+                    label, f"{key!r} given twice (first at row {rows[key]})", row=row, column=key
+                )
+            )
+        else:
+            rows[key] = row
+            if value is not None:
+                values[key] = value
+    return values, rows
+
+
+#: Quota keys read as text (a number there is a value, not a count).
+_QUOTA_TEXT = ("name", "attribute", "values", "stages", "scope")
+
+
+def _quota_rows(
+    frame: pd.DataFrame,
+) -> tuple[list[dict[str, Any]], dict[str, int], tuple[str, ...]]:
+    """The ``quotas`` sheet: one quota a row (blank rows skipped), ``quota N`` -> sheet row, and
+    the sheet's columns."""
+    columns = tuple(header_key(c) for c in frame.columns)
+    quotas: list[dict[str, Any]] = []
+    rows: dict[str, int] = {}
+    for i, record in enumerate(frame.itertuples(index=False, name=None)):
+        entry = {}
+        for column, raw in zip(columns, record, strict=True):
+            value = _cell(raw) if column in _QUOTA_TEXT else _rule_value(raw)
+            if value is not None and value != "":
+                entry[column] = value
+        if entry:
+            quotas.append(entry)
+            rows[f"quota {len(quotas)}"] = i + 2
+    return quotas, rows, columns
+
+
+def _rule_value(value: Any) -> Any:
+    """A rules cell of a workbook: None when empty; a whole number, number, flag or text
+    (``"2/5"``, ``"40%"``); a date as its ISO text (Excel turned ``2/5`` into a date: the
+    rules say so)."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, datetime.datetime):
+        midnight = value.time() == datetime.time()
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return int(value) if float(value).is_integer() else float(value)
+    text = str(value).strip()
+    return _literal(text) if text else None
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -383,7 +745,10 @@ def from_objects(tables: Mapping[str, Any]) -> dict[str, Table]:
             frame = pd.DataFrame(records, columns=columns, dtype=object)
         else:
             raise InputError([InputIssue(name, "must be a DataFrame or a list of dicts")])
-        out[name] = check_cells(Table(name, _clean(frame), row_offset=1))
+        names, written = english_headers(frame.columns, name, name, row=None)
+        frame = frame.set_axis(names, axis=1)
+        table = Table(name, _clean(frame), row_offset=1, written=written, origin="python")
+        out[name] = check_cells(table)
     return out
 
 
