@@ -21,7 +21,7 @@ from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
 from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
 from expertmatch.solvers.exact import solve
-from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery
+from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery, draw
 from expertmatch.solvers.lottery import lottery as _lottery
 from expertmatch.solvers.ordered import GOALS, OBJECTIVES, solve_ordered
 from expertmatch.solvers.params import Progress, SolveParams
@@ -77,15 +77,19 @@ def assign(
         for name, on in (
             ("relax=True", relax),
             (f"objective={objective!r}", objective != "total"),
-            ("max_probability < 1", problem.rules.max_probability < 1),
         )
         if on
     ]
-    if len(special) > 1:
+    drawn = bool(problem.project_max_probability.min(initial=1.0) < 1)
+    if drawn:
+        special.append("max_probability < 1")
+    if len(special) > 1 and special != ["relax=True", "max_probability < 1"]:
         raise ValueError(f"{' and '.join(special)} cannot be combined")
-    if problem.rules.max_probability < 1:  # the lottery depends on the batch; seed: the draw
-        lot = lottery(problem, time_limit=time_limit, gap_limit=gap_limit, workers=workers)
-        return chaired(problem, lot.sample(draw_seed() if seed is None else seed))
+    if drawn:  # the lottery depends on the batch; seed: the draw
+        gap = LOTTERY_GAP if gap_limit is None else gap_limit
+        lot_params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
+        result = draw(problem, lot_params, draw_seed() if seed is None else seed, relax)
+        return chaired(problem, result)
     if objective != "total":
         if objective == "spread":
             return chaired(problem, solve_spread(problem, params, progress))
@@ -122,6 +126,8 @@ def reassign(
     time_limit: float = 60.0,
     seed: int = 0,
     workers: int = 1,
+    relax: bool = False,
+    bend_order: tuple[str, ...] | None = None,
 ) -> Result:
     """After declines: the assignment that changes the fewest earlier pairs, then scores best.
 
@@ -129,10 +135,17 @@ def reassign(
     (project, expert) pairs); ``declined`` a ``declined.csv`` path (columns expert, project;
     an empty project means unavailable for the whole round), a DataFrame or (expert, project)
     pairs. Declined pairs are never used; every rule holds. See :mod:`expertmatch.rounds.reassign`.
+    ``relax=True``: when the rules cannot all hold after the declines, return the assignment
+    that bends the fewest rules in ``bend_order`` (as :func:`assign` with ``relax``), then
+    changes the fewest earlier pairs, then scores best; every bend listed in ``Result.bends``.
+    Raises :class:`InfeasibleError` (without ``relax``) naming the rules that cannot hold.
     """
 
+    if bend_order is not None and not relax:
+        raise TypeError("bend_order only applies with relax=True")
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
-    return _reassign(_problem(problem, rules), previous, declined, params)
+    order = tuple(bend_order or BEND_ORDER)
+    return _reassign(_problem(problem, rules), previous, declined, params, relax, order)
 
 
 def reserves(
@@ -164,7 +177,7 @@ def lottery(
     ``.pairs``). See :mod:`expertmatch.solvers.lottery`."""
 
     problem = _problem(problem, rules)
-    if not problem.rules.max_probability < 1:
+    if not problem.project_max_probability.min(initial=1.0) < 1:
         raise ValueError("a lottery needs the rule max_probability < 1")
     gap = LOTTERY_GAP if gap_limit is None else gap_limit
     return _lottery(problem, SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap))

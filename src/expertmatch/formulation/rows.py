@@ -46,7 +46,6 @@ from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs, ranges
 from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
-from expertmatch.errors import InputError, InputIssue
 from expertmatch.vocabulary import Rule
 
 if TYPE_CHECKING:
@@ -174,7 +173,6 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
     ``pairs`` must be sorted by project then expert. Rows come in the order of the module
     docstring, one rule after the other.
     """
-    _refuse_unsupported(problem)
     pairs = eligible_pairs(problem) if pairs is None else pairs
     rows = _Rows()
     for add_rows in (
@@ -208,23 +206,6 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         rows.stack("quota"),
         rows.stack("stage"),
     )
-
-
-def _refuse_unsupported(problem: Problem) -> None:
-    """Rules this version reads but cannot yet model are refused, never silently dropped."""
-    issues = []
-    for name, stage in problem.rules.stage.items():
-        if stage.max_probability is not None:
-            issues.append(
-                InputIssue(
-                    "rules",
-                    "a stage's own max_probability is not yet supported; set max_probability "
-                    "for the whole batch",
-                    column=f"stage.{name}.max_probability",
-                )
-            )
-    if issues:
-        raise InputError(issues)
 
 
 def _panel_size(rows: _Rows, problem: Problem, pairs: Pairs) -> None:

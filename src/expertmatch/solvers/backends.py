@@ -29,7 +29,10 @@ class LpSolution:
 
 
 def solve_lp(
-    model: Model, time_left: float, penalty: float | None = None, upper: float = 1.0
+    model: Model,
+    time_left: float,
+    penalty: float | None = None,
+    upper: float | np.ndarray = 1.0,
 ) -> LpSolution | None:
     """The LP relaxation over the model's pairs; None when it is infeasible.
 
@@ -45,7 +48,7 @@ def solve_lp(
     ge = ~eq & np.isfinite(lb)
     n = model.n_pairs
     cost = -model.weight.astype(float)
-    bounds = np.tile([0.0, upper], (n, 1))
+    bounds = np.column_stack([np.zeros(n), np.broadcast_to(np.asarray(upper, dtype=float), n)])
     if penalty is not None:
         need = np.flatnonzero(eq | ge)
         slack = sp.csr_matrix(

@@ -64,6 +64,7 @@ from expertmatch.result import Result, Stats
 from expertmatch.solvers.backends import solve_lp
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
+from expertmatch.solvers.relax import Bend
 from expertmatch.vocabulary import Rule, Status
 
 log = logging.getLogger("expertmatch")
@@ -190,22 +191,27 @@ class Lottery:
         )
 
 
-def lottery(problem: Problem, params: SolveParams) -> Lottery:
-    """The lottery of best expected score with every pair at most ``max_probability`` likely.
+def lottery(
+    problem: Problem, params: SolveParams, raised: Mapping[int, float] | None = None
+) -> Lottery:
+    """The lottery of best expected score with every pair at most ``max_probability`` likely
+    (its project's stage's, else the batch's; ``raised``: per project a higher cap, see
+    :func:`raised_caps`).
 
     Raises :class:`InfeasibleError` when no lottery of valid assignments keeps the cap.
     """
 
     start = time.perf_counter()
-    cap = float(problem.rules.max_probability)
     model = build_model(problem, eligible_pairs(problem))
-    lp = solve_lp(model, params.time_limit, upper=cap) if model.n_pairs else None
+    caps = pair_caps(problem, model.pairs, raised)
+    cap = float(caps.max(initial=problem.rules.max_probability))
+    lp = solve_lp(model, params.time_limit, upper=caps) if model.n_pairs else None
     if lp is None:
         solve(problem, params)  # raises the deterministic diagnosis if there is one
-        raise InfeasibleError(_capped_clashes(problem, cap))
-    x = np.clip(lp.x, 0.0, cap)
+        raise InfeasibleError(_capped_clashes(problem, raised))
+    x = np.clip(lp.x, 0.0, caps)
     x[x < EPS] = 0.0
-    x[np.abs(x - cap) < EPS] = cap
+    x[np.abs(x - caps) < EPS] = caps[np.abs(x - caps) < EPS]
     bound = float(model.weight @ x) * model.unit
     if _one_hierarchy(problem, model):
         return Lottery(
@@ -218,7 +224,7 @@ def lottery(problem: Problem, params: SolveParams) -> Lottery:
             time.perf_counter() - start,
             stats=RoundingStats(len(model.pairs)),
         )
-    return _ColumnGeneration(problem, model, x, bound, params, start).run()
+    return _ColumnGeneration(problem, model, x, bound, params, start, caps).run()
 
 
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
@@ -265,16 +271,18 @@ class _ColumnGeneration:
         lp_bound: float,
         params: SolveParams,
         start: float,
+        caps: np.ndarray,
     ) -> None:
         self.problem, self.model, self.x = problem, model, x
         self.params, self.start = params, start
-        self.cap = float(problem.rules.max_probability)
+        self.caps = caps  # each pair's cap
+        self.cap = float(caps.max(initial=problem.rules.max_probability))
         self.lp_bound = lp_bound
         self.score = model.weight.astype(float) * model.unit
         self.keys: set[bytes] = set()
         self.columns: list[np.ndarray] = []
         penalty = 10.0 * float(self.score.clip(min=0).sum()) + 1.0
-        self.master = _Master(len(model.pairs), self.cap, penalty)
+        self.master = _Master(len(model.pairs), self.caps, penalty)
         self.bound = lp_bound  # the best proven bound on the expected score
         self.lagrangian = np.inf  # the best Lagrangian bound
         self.center: np.ndarray | None = None  # its duals: the stability centre
@@ -391,8 +399,8 @@ class _ColumnGeneration:
     def update_bound(self, mu: np.ndarray, upper: float) -> None:
         """The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)``, valid for any
         ``mu >= 0``; the duals of the best one become the stability centre."""
-        if self.cap * float(mu.sum()) + upper < self.lagrangian:
-            self.lagrangian = self.cap * float(mu.sum()) + upper
+        if float(self.caps @ mu) + upper < self.lagrangian:
+            self.lagrangian = float(self.caps @ mu) + upper
             self.center = mu
         self.bound = min(self.bound, self.lagrangian)
 
@@ -409,6 +417,7 @@ class _ColumnGeneration:
             raise SolveError(
                 "no lottery keeping max_probability was found within the time limit", Status.TIMEOUT
             )
+        tight = [c for c in _capped_clashes(self.problem, None) if c.projects]
         raise InfeasibleError(
             [
                 Clash(
@@ -418,7 +427,8 @@ class _ColumnGeneration:
                     "leave too few alternatives)",
                     (),
                     "raise max_probability or relax coverage_level",
-                )
+                ),
+                *tight,
             ]
         )
 
@@ -438,7 +448,7 @@ class _ColumnGeneration:
         probs = np.zeros(len(self.model.pairs))
         for w, cols in zip(weights, chosen_cols, strict=True):
             probs[cols] += w
-        if probs.max(initial=0.0) > self.cap + CAP_TOL:
+        if np.any(probs > self.caps + CAP_TOL):
             raise InternalError(
                 f"internal error: a pair's probability {probs.max():.12f} exceeds the cap "
                 f"{self.cap:g}"
@@ -492,8 +502,8 @@ class _Master:
     per pair row (cost ``penalty``, so the master is feasible from the start).
     """
 
-    def __init__(self, n: int, cap: float, penalty: float) -> None:
-        self.n, self.cap, self.penalty = n, cap, penalty
+    def __init__(self, n: int, caps: np.ndarray, penalty: float) -> None:
+        self.n, self.caps, self.penalty = n, caps, penalty
         with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)
@@ -520,7 +530,7 @@ class _Master:
             h.addRows(
                 k,
                 np.full(k, -highspy.kHighsInf),
-                np.full(k, self.cap),
+                self.caps[new],
                 0,
                 np.zeros(0, dtype=np.int32),
                 np.zeros(0, dtype=np.int32),
@@ -609,36 +619,80 @@ def _price(
     return chosen, result.bound - shift * total + PRICE_ROUNDING * total
 
 
-def _capped_clashes(problem: Problem, cap: float) -> list[Clash]:
-    """Projects whose eligible experts are too few for a panel with every pair <= cap."""
+def draw(problem: Problem, params: SolveParams, seed: int, relax: bool = False) -> Result:
+    """One random draw (``assign`` with ``max_probability < 1``). With ``relax``, the cap is
+    raised only for the projects whose panels cannot keep it (too few eligible experts to
+    spread over, :func:`raised_caps`), each raise listed as a bend."""
+    raised = raised_caps(problem) if relax else {}
+    lot = lottery(problem, params, {p: cap for p, (cap, _) in raised.items()})
+    result = lot.sample(seed)
+    if not raised:
+        return result
+    bends = tuple(
+        Bend(
+            Rule.MAX_PROBABILITY,
+            1,
+            f"{why}: max_probability raised to {cap:.2f} for {problem.project_ids[p]}'s pairs",
+            project=problem.project_ids[p],
+        )
+        for p, (cap, why) in raised.items()
+    )
+    return replace(result, bends=bends)
+
+
+def pair_caps(
+    problem: Problem, pairs: Pairs, raised: Mapping[int, float] | None = None
+) -> np.ndarray:
+    """Each pair's cap: its project's ``max_probability`` (its stage's, else the batch's), or
+    the raised cap of its project."""
+    caps = problem.project_max_probability.astype(float).copy()
+    for p, cap in (raised or {}).items():
+        caps[p] = max(caps[p], cap)
+    return np.asarray(caps[pairs.project])
+
+
+def raised_caps(problem: Problem) -> dict[int, tuple[float, str]]:
+    """The projects whose pairs cannot keep their cap because the panel has too few eligible
+    experts (or enterprise experts) to spread over: per project the least cap that lets the
+    panel fill in expectation, and why. ``--relax`` raises those caps, and only those."""
     pairs = eligible_pairs(problem)
     count = np.bincount(pairs.project, minlength=problem.n_projects)
     ent = np.bincount(
         pairs.project, weights=problem.expert_enterprise[pairs.expert], minlength=problem.n_projects
     )
-    out = []
+    out = {}
     for p, pid in enumerate(problem.project_ids):
+        cap = float(problem.project_max_probability[p])
         k, need = int(problem.project_panel_size[p]), int(problem.enterprise_required[p])
-        if count[p] * cap < k - EPS:
-            out.append(
-                Clash(
-                    Rule.MAX_PROBABILITY,
-                    f"{pid} needs {k} experts but has {count[p]} eligible; with each at most "
-                    f"{cap:g} likely, the panel is short in expectation",
-                    (pid,),
-                    f"raise max_probability to at least {k / max(count[p], 1):.2f}",
-                )
-            )
-        elif ent[p] * cap < need - EPS:
-            out.append(
-                Clash(
-                    Rule.MAX_PROBABILITY,
-                    f"{pid} needs {need} enterprise experts but has {int(ent[p])} eligible; "
-                    f"with each at most {cap:g} likely, that is short in expectation",
-                    (pid,),
-                    f"raise max_probability to at least {need / max(ent[p], 1):.2f}",
-                )
-            )
+        wants = [
+            (k / count[p], f"{pid} has {count[p]} eligible experts for a panel of {k}")
+            if count[p]
+            else (1.0, ""),
+            (need / ent[p], f"{pid} has {int(ent[p])} eligible enterprise experts for {need} seats")
+            if ent[p] and need
+            else (0.0, ""),
+        ]
+        least, why = max(wants)
+        if least > cap + EPS and why:
+            out[p] = (min(least, 1.0), why)
+    return out
+
+
+def _capped_clashes(problem: Problem, raised: Mapping[int, float] | None) -> list[Clash]:
+    """Projects whose eligible experts are too few for a panel with every pair <= its cap."""
+    out = [
+        Clash(
+            Rule.MAX_PROBABILITY,
+            f"{why}: with each at most {problem.project_max_probability[p]:g} likely, the panel "
+            "is short in expectation",
+            (problem.project_ids[p],),
+            f"raise max_probability to at least {least:.2f} (or --relax: raise it for "
+            f"{problem.project_ids[p]} only)",
+        )
+        for p, (least, why) in raised_caps(problem).items()
+        if least > (raised or {}).get(p, 0.0) + EPS
+    ]
+    cap = float(problem.project_max_probability.min(initial=1.0))
     return out or [
         Clash(
             Rule.MAX_PROBABILITY,
