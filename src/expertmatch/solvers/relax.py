@@ -16,13 +16,18 @@ The solve is lexicographic, one CP-SAT model solved in stages: first the fewest 
 most protected rule, that minimum is then held while the next rule's bends are minimised, and
 so on; last the score is maximised with every bend count held. Every bend is listed by rule,
 project and expert in the result and in ``report.json``.
+
+A caller may put goals of its own between the bends and the score (``goals``, each maximised
+and then held in turn) and start the search from a 0/1 vector over the eligible pairs
+(``hint``): ``reassign --relax`` keeps the most earlier pairs that way
+(:mod:`expertmatch.rounds.reassign`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -85,6 +90,13 @@ def check_order(order: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(order)
 
 
+#: A goal between the fewest bends and the score: its name and, given the model's columns (the
+#: batch's eligible pairs) and their 0/1 variables, the expression to maximise.
+RelaxGoal = tuple[str, Callable[[Pairs, Sequence[cp_model.IntVar]], cp_model.LinearExprT]]
+
+#: The method a relaxed solve reports when the caller names none.
+METHOD = "relaxed (lexicographic CP-SAT)"
+
 #: Marks the slack of a row's maximum (a two-sided quota row has one slack per side).
 OVER = ":over"
 
@@ -125,11 +137,45 @@ class _Relaxed:
         self.proved = self.proved and proved
         return solver
 
+    def optimise(
+        self,
+        expr: cp_model.LinearExprT,
+        maximize: bool,
+        params: SolveParams,
+        time_left: float,
+        name: str,
+    ) -> tuple[cp_model.CpSolver, int]:
+        """One stage: optimise ``expr``, hold the value reached and hint the solution to the
+        next stage."""
+        if maximize:
+            self.sat.maximize(expr)
+        else:
+            self.sat.minimize(expr)
+        solver = self.solve(params, time_left, name)
+        value = round(solver.objective_value)
+        self.sat.add(expr >= value if maximize else expr <= value)
+        self.hint([solver.boolean_value(v) for v in self.x])
+        return solver, value
+
+    def hint(self, chosen: Sequence[bool]) -> None:
+        """Start the next stage's search from a 0/1 vector over the pairs."""
+        self.sat.clear_hints()
+        for var, value in zip(self.x, chosen, strict=True):
+            self.sat.add_hint(var, bool(value))
+
 
 def solve_relaxed(
-    problem: Problem, params: SolveParams, order: tuple[str, ...] = BEND_ORDER
+    problem: Problem,
+    params: SolveParams,
+    order: tuple[str, ...] = BEND_ORDER,
+    *,
+    goals: Sequence[RelaxGoal] = (),
+    hint: np.ndarray | None = None,
+    method: str = METHOD,
 ) -> Result:
-    """The assignment that bends the fewest rules (by priority), then scores highest."""
+    """The assignment that bends the fewest rules (by priority), then maximises each of
+    ``goals`` in turn, then scores highest. ``hint``: a 0/1 vector over the eligible pairs
+    (``eligible_pairs(problem)``) the search starts from."""
 
     order = check_order(order)
     start = time.perf_counter()
@@ -140,7 +186,11 @@ def solve_relaxed(
     pairs = eligible_pairs(problem)
     model = build_model(problem, pairs)
     relaxed = _relaxed_model(problem, pairs, model)
+    if hint is not None:
+        relaxed.hint(hint.astype(bool).tolist())
     held = _fewest_bends(relaxed, order, params, left)
+    for name, goal in goals:
+        relaxed.optimise(goal(pairs, relaxed.x), True, params, left(), name)
     weights = integer_weights(pairs.score, score_unit(problem))
     objective = cp_model.LinearExpr.weighted_sum(relaxed.x, weights.tolist())
     relaxed.sat.maximize(objective)
@@ -156,11 +206,7 @@ def solve_relaxed(
         bound=max(bound, value) * score_unit(problem),
         time_s=time.perf_counter() - start,
         seed=params.seed,
-        stats=RelaxStats(
-            method="relaxed (lexicographic CP-SAT)",
-            bend_order=list(order),
-            bends_by_rule=held,
-        ),
+        stats=RelaxStats(method=method, bend_order=list(order), bends_by_rule=held),
         bends=tuple(_bends(problem, solver, relaxed.slack, model)),
     )
 
@@ -239,13 +285,7 @@ def _fewest_bends(
             held[rule] = 0
             continue
         total = cp_model.LinearExpr.sum([s for s, *_ in relaxed.slack[rule]])
-        relaxed.sat.minimize(total)
-        solver = relaxed.solve(params, left(), rule)
-        held[rule] = round(solver.objective_value)
-        relaxed.sat.add(total <= held[rule])
-        relaxed.sat.clear_hints()
-        for var in relaxed.x:
-            relaxed.sat.add_hint(var, solver.boolean_value(var))
+        _, held[rule] = relaxed.optimise(total, False, params, left(), rule)
     return held
 
 
