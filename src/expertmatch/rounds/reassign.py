@@ -11,19 +11,28 @@ lexicographically (:mod:`expertmatch.solvers.ordered`):
 with every rule holding. Earlier pairs that are no longer eligible (declined, or broken by a
 changed input) count as changed. The result's ``stats`` (:class:`ReassignStats`) lists in
 ``changes``, per project, who left the panel and who joined it.
+
+When the rules cannot all hold after the declines, :func:`reassign` raises the diagnosis;
+with ``relax`` it returns instead the assignment that bends the fewest rules (in the bend
+order, as ``assign --relax``: :mod:`expertmatch.solvers.relax`), then keeps the most earlier
+pairs, then scores highest, every bend listed in ``Result.bends``
+(:class:`RelaxedReassignStats`).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from expertmatch.domain.chairs import choose_chairs
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
-from expertmatch.errors import InfeasibleError, InputError, InputIssue
+from expertmatch.errors import InfeasibleError, InputError, InputIssue, InternalError
 from expertmatch.formulation.cpsat import SatModel
 from expertmatch.result import Stats
 from expertmatch.rounds.history import (
@@ -33,8 +42,10 @@ from expertmatch.rounds.history import (
     source_sha256,
     with_declines,
 )
+from expertmatch.solvers.chairs import relaxed_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.ordered import solve_in_order
+from expertmatch.solvers.relax import BEND_ORDER, check_order, solve_relaxed
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
@@ -97,21 +108,39 @@ class ReassignStats(Stats):
     declined_sha256: str | None
 
 
+@dataclass(frozen=True)
+class RelaxedReassignStats(ReassignStats):
+    """``Result.stats`` of ``reassign(relax=True)`` when rules had to bend: the keys of
+    :class:`ReassignStats`, then the bend order and the fewest bends reached for each rule."""
+
+    bend_order: list[str]
+    """The bend order used, first bends first."""
+    bends_by_rule: dict[str, int]
+    """The fewest bends reached for each rule (most protected first)."""
+
+
 def reassign(
     problem: Problem,
     previous: AssignmentLike,
     declined: AssignmentLike,
     params: SolveParams,
+    relax: bool = False,
+    order: tuple[str, ...] = BEND_ORDER,
 ) -> Result:
     """The assignment closest to ``previous`` that avoids every decline, then best-scoring.
 
     ``previous``: an assignment (CSV path, DataFrame, Result or (project, expert) pairs).
     ``declined``: a ``declined.csv`` path, a DataFrame with columns expert, project, or
     (expert, project) pairs with project ``""``/None for the whole round.
+    ``relax``: when the rules cannot all hold, bend the fewest (in ``order``) first instead of
+    raising the diagnosis; conflicts, declines and panel sizes never bend.
     The returned Result's problem is the batch with the declines ruled out, so
-    ``verify(result.problem, result)`` also checks that no declined pair is used.
+    ``verify(result.problem, result)`` also checks that no declined pair is used (and finds
+    exactly the bends listed in ``Result.bends``).
     """
 
+    order = check_order(order)
+    start = time.perf_counter()
     before = previous_pairs(problem, previous)
     declines = read_declines(declined, problem)
     batch = with_declines(problem, declines)
@@ -121,25 +150,84 @@ def reassign(
     kept_cols = np.flatnonzero(np.isin(keys, earlier))
     try:
         result = _keep_every_earlier_pair(batch, pairs, kept_cols, before, params)
+        result = _with_chairs(batch, result)
     except InfeasibleError:
-        result = _fewest_changes(batch, pairs, kept_cols, params)
+        result = _with_moves(batch, pairs, kept_cols, params, start, relax, order)
+    return replace(result, stats=_stats(problem, result, before, declines, previous, declined))
+
+
+def _with_moves(
+    batch: Problem,
+    pairs: Pairs,
+    kept_cols: np.ndarray,
+    params: SolveParams,
+    start: float,
+    relax: bool,
+    order: tuple[str, ...],
+) -> Result:
+    """When other panels must move too: the fewest changes over every eligible pair; if the
+    rules cannot all hold, the diagnosis, or with ``relax`` the fewest bends first."""
+    try:
+        result = _fewest_changes(batch, pairs, kept_cols, _rest(params, start), not relax)
+        return _with_chairs(batch, result)
+    except InfeasibleError:
+        if not relax:
+            raise
+    return _fewest_bends_then_changes(batch, kept_cols, _rest(params, start), order)
+
+
+def _rest(params: SolveParams, start: float) -> SolveParams:
+    """``params`` with what is left of the time limit since ``start``."""
+    left = params.time_limit - (time.perf_counter() - start)
+    return replace(params, time_limit=max(left, 0.5))
+
+
+def _stats(
+    problem: Problem,
+    result: Result,
+    before: set[tuple[int, int]],
+    declines: Sequence[Any],
+    previous: AssignmentLike,
+    declined: AssignmentLike,
+) -> ReassignStats:
+    """The statistics of the reassignment ``result`` (relaxed ones add the bends)."""
     after = {
         (int(p), int(e)) for p, e in zip(result.pairs.project, result.pairs.expert, strict=True)
     }
-    stats = ReassignStats(
-        method=result.stats["method"],
-        held=result.stats["held"],
-        pairs=result.stats["pairs"],
-        previous_pairs=len(before),
-        kept_pairs=len(before & after),
-        changed_pairs=len(before - after),
-        declines=len(declines),
-        changes=_changes(problem, before, after),
-        declined=[{"expert": r.expert, "project": r.project or None} for r in declines],
-        previous_sha256=source_sha256(previous),
-        declined_sha256=source_sha256(declined),
-    )
-    return replace(result, stats=stats)
+    figures: dict[str, Any] = {
+        "method": result.stats["method"],
+        "held": result.stats["held"],
+        "pairs": result.stats["pairs"],
+        "previous_pairs": len(before),
+        "kept_pairs": len(before & after),
+        "changed_pairs": len(before - after),
+        "declines": len(declines),
+        "changes": _changes(problem, before, after),
+        "declined": [{"expert": r.expert, "project": r.project or None} for r in declines],
+        "previous_sha256": source_sha256(previous),
+        "declined_sha256": source_sha256(declined),
+    }
+    if "bends_by_rule" in result.stats:
+        return RelaxedReassignStats(
+            **figures,
+            bend_order=list(result.stats["bend_order"]),
+            bends_by_rule=dict(result.stats["bends_by_rule"]),
+        )
+    return ReassignStats(**figures)
+
+
+def _with_chairs(batch: Problem, result: Result) -> Result:
+    """The panels' chairs (the chair rule): every model solved here holds the rule, so the
+    panels always admit a choice."""
+    if batch.rules.chair is None:
+        return result
+    chairs, missing = choose_chairs(batch, result.pairs)
+    if missing:
+        raise InternalError(
+            "a reassignment leaves panels without a chair: "
+            + ", ".join(batch.project_ids[p] for p in missing[:5])
+        )
+    return replace(result, chairs=chairs)
 
 
 def _keep_every_earlier_pair(
@@ -173,10 +261,15 @@ def _keep_every_earlier_pair(
 
 
 def _fewest_changes(
-    batch: Problem, pairs: Pairs, kept_cols: np.ndarray, params: SolveParams
+    batch: Problem,
+    pairs: Pairs,
+    kept_cols: np.ndarray,
+    params: SolveParams,
+    diagnose: bool = True,
 ) -> Result:
     """Keep the most earlier pairs, then score highest, over every eligible pair (CP-SAT);
-    raises the exact solver's diagnosis when the rules cannot all hold."""
+    when the rules cannot all hold, raises the exact solver's diagnosis (``diagnose``) or
+    CP-SAT's bare :class:`InfeasibleError`."""
 
     def kept(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
         return cp_model.LinearExpr.sum([m.x[j] for j in kept_cols]), True
@@ -189,8 +282,42 @@ def _fewest_changes(
         [("kept_pairs", kept)],
         hint=hint,
         method="reassign (fewest changes, then score; CP-SAT over every eligible pair)",
-        on_infeasible=lambda: solve(batch, params),
+        on_infeasible=(lambda: solve(batch, params)) if diagnose else None,
     )
+
+
+def _fewest_bends_then_changes(
+    batch: Problem, kept_cols: np.ndarray, params: SolveParams, order: tuple[str, ...]
+) -> Result:
+    """``relax``: the fewest bends (in ``order``), then the most earlier pairs kept, then the
+    best score, on the relaxed model of :mod:`expertmatch.solvers.relax` (columns: every
+    eligible pair of ``batch``); a panel the chair cap leaves without a chair is one more
+    bend."""
+
+    def kept(pairs: Pairs, x: Sequence[cp_model.IntVar]) -> cp_model.LinearExprT:
+        return cp_model.LinearExpr.sum([x[j] for j in kept_cols])
+
+    pairs = eligible_pairs(batch)
+    hint = np.zeros(len(pairs), dtype=bool)
+    hint[kept_cols] = True
+    result = solve_relaxed(
+        batch,
+        params,
+        order,
+        goals=[("kept_pairs", kept)],
+        hint=hint,
+        method="reassign --relax (fewest bends in the bend order, then fewest changes, then "
+        "score; lexicographic CP-SAT over every eligible pair)",
+    )
+    kept_now = int(pairs.member_of(result.pairs, batch.n_experts)[kept_cols].sum())
+    stats = {
+        "method": result.stats["method"],
+        "held": {"kept_pairs": kept_now},
+        "pairs": len(pairs),
+        "bend_order": result.stats["bend_order"],
+        "bends_by_rule": result.stats["bends_by_rule"],
+    }
+    return relaxed_chairs(batch, replace(result, stats=stats))
 
 
 def _changes(
