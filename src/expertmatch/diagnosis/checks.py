@@ -192,7 +192,9 @@ def _check_coverage(problem: Problem, surv: Survey) -> list[Clash]:
 def _check_quotas(problem: Problem) -> list[Clash]:
     """Each panel quota's minimum: enough eligible experts with capacity left that it counts,
     per panel of its stages; naming those it counts who are excluded, and why."""
-    clashes = []
+    clashes = _quota_bounds(problem)
+    if clashes:
+        return clashes
     for quota in problem.count_rules:
         if quota.scope != "panel":
             continue
@@ -208,6 +210,41 @@ def _check_quotas(problem: Problem) -> list[Clash]:
                 if n < need[p]:
                     clashes.append(_quota_clash(problem, quota, p, need[p], n, counted))
     return clashes
+
+
+def _quota_bounds(problem: Problem) -> list[Clash]:
+    """A quota whose least count exceeds its most (``min`` above ``max`` or a share's floor,
+    or a batch quota's minimum above the seats of its stages): no panel can keep it."""
+    out = []
+    for quota in problem.count_rules:
+        in_stage = np.array([quota.applies_to(s) for s in problem.stages], dtype=bool)
+        if quota.scope == "batch":
+            seats = int(problem.project_panel_size[in_stage].sum())
+            low, high = quota.bounds(seats)
+            if low > high:
+                out.append(
+                    Clash(
+                        Rule.QUOTA,
+                        f"quota {quota.name}: needs at least {low} but at most {high} of the "
+                        f"{seats} seats of its stages",
+                        suggestion=f"check quota {quota.name}'s bounds and stages",
+                    )
+                )
+            continue
+        for p in np.flatnonzero(in_stage).tolist():
+            low, high = quota.bounds(int(problem.project_panel_size[p]))
+            if low > high:
+                pid = problem.project_ids[p]
+                out.append(
+                    Clash(
+                        Rule.QUOTA,
+                        f"quota {quota.name}: {pid} needs at least {low} but at most {high} "
+                        f"members with {quota.attribute} in {', '.join(quota.values)}",
+                        (pid,),
+                        suggestion=f"check quota {quota.name}'s bounds",
+                    )
+                )
+    return out
 
 
 def _quota_clash(
