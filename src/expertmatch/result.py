@@ -257,7 +257,36 @@ class Result:
             "fields_to_cover": len(keys),
             "fields_covered": int(covered),
             "mean_score": float(self.pairs.score.mean()) if len(self.pairs) else 0.0,
+            **({"quotas": self.quota_summary()} if p.count_rules else {}),
         }
+
+    def quota_summary(self) -> list[dict[str, Any]]:
+        """Each quota (and the chair's): per panel of its stages the members it counts, or over
+        the batch the seats it counts, with its bounds; ``tight`` lists where a count sits on a
+        bound (one decline there breaks the quota)."""
+        p, out = self.problem, []
+        for quota in p.count_rules:
+            counted = p.has_value(quota.attribute, quota.values)[self.pairs.expert]
+            per_panel = np.bincount(self.pairs.project, weights=counted, minlength=p.n_projects)
+            applies = [q for q, s in enumerate(p.stages) if quota.applies_to(s)]
+            entry: dict[str, Any] = {"name": quota.name, "scope": quota.scope}
+            if quota.scope == "batch":
+                seats = int(p.project_panel_size[applies].sum())
+                low, high = quota.bounds(seats)
+                got = int(per_panel[applies].sum())
+                entry.update(seats=seats, count=got, min=low, max=high, tight=got in (low, high))
+            else:
+                counts = {p.project_ids[q]: int(per_panel[q]) for q in applies}
+                bounds = {q: quota.bounds(int(p.project_panel_size[q])) for q in applies}
+                tight = [
+                    p.project_ids[q]
+                    for q in applies
+                    if int(per_panel[q]) in bounds[q]
+                    and (int(per_panel[q]) > 0 or bounds[q][0] > 0)
+                ]
+                entry.update(per_panel=counts, tight=tight)
+            out.append(entry)
+        return out
 
     def assignment_frame(self, lang: str = "en") -> pd.DataFrame:
         """``assignment.csv`` (the workbook's ``pairs`` sheet) in ``lang``: headers, types
