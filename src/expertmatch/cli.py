@@ -149,6 +149,22 @@ def _add_solve_options(p: argparse.ArgumentParser, gap: bool = True) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="show solver phases")
 
 
+def _add_relax(p: argparse.ArgumentParser, text: str) -> None:
+    """``--relax`` and ``--bend-order`` (assign, reassign)."""
+    p.add_argument("--relax", action="store_true", help=text)
+    p.add_argument(
+        "--bend-order",
+        default=",".join(BEND_ORDER),
+        help=f"with --relax: rules in the order they may bend, first bends first "
+        f"(default {','.join(BEND_ORDER)})",
+    )
+
+
+def _bend_order(args: argparse.Namespace) -> tuple[str, ...]:
+    """``--bend-order`` as a checked tuple of rules (refused before any work)."""
+    return check_order(tuple(r.strip() for r in args.bend_order.split(",") if r.strip()))
+
+
 # --- one parser builder per command --------------------------------------------------------
 
 
@@ -163,17 +179,10 @@ def _add_assign(sub: Subparsers) -> argparse.ArgumentParser:
         "panels (one row a project, printable), a summary per stage and the conflicts record",
     )
     _add_solve_options(a)
-    a.add_argument(
-        "--relax",
-        action="store_true",
-        help="when the rules cannot all hold, bend the fewest (in --bend-order) and "
+    _add_relax(
+        a,
+        "when the rules cannot all hold, bend the fewest (in --bend-order) and "
         "list every bend; conflicts of interest never bend",
-    )
-    a.add_argument(
-        "--bend-order",
-        default=",".join(BEND_ORDER),
-        help=f"rules in the order they may bend, first bends first "
-        f"(default {','.join(BEND_ORDER)})",
     )
     a.add_argument(
         "--probabilities",
@@ -205,6 +214,11 @@ def _add_verify(sub: Subparsers) -> argparse.ArgumentParser:
     _add_input(v)
     v.add_argument("assignment")
     _add_rules(v)
+    v.add_argument(
+        "--declined",
+        help="declined.csv: verify against the batch with these declines ruled out (a "
+        "declined pair is a violation naming the decline)",
+    )
     return v
 
 
@@ -243,6 +257,12 @@ def _add_reassign(sub: Subparsers) -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="new assignment.csv (or .xlsx workbook) to write"
     )
     _add_solve_options(r, gap=False)  # reassign proves each stage optimal or stops at the limit
+    _add_relax(
+        r,
+        "when the rules cannot all hold after the declines, bend the fewest (in "
+        "--bend-order), then change the fewest earlier pairs; list every bend; conflicts "
+        "and declines never bend",
+    )
     return r
 
 
@@ -282,7 +302,7 @@ def _add_update_used(sub: Subparsers) -> argparse.ArgumentParser:
 def _cmd_assign(args: argparse.Namespace, io: Consoles) -> int:
     start = time.perf_counter()
     _refuse_clashing_paths(args, (args.output, args.report, args.probabilities))
-    order = check_order(tuple(r.strip() for r in args.bend_order.split(",") if r.strip()))
+    order = _bend_order(args)
     problem = load(args.input, rules=args.rules)
     _print_notices(io.err, problem)
     args.time_limit = _time_left(args.time_limit, start)
@@ -301,8 +321,7 @@ def _cmd_assign(args: argparse.Namespace, io: Consoles) -> int:
             f"--seed {result.seed} replays this draw",
             markup=False,
         )
-    for bend in result.bends:
-        io.err.print(f"bent [{bend.rule}] {bend.message}", markup=False)
+    _print_bends(io.err, result)
     return EXIT_OK
 
 
@@ -342,6 +361,7 @@ def _solve_assign(
 def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
     start = time.perf_counter()
     _refuse_clashing_paths(args, (args.output, args.report))
+    order = _bend_order(args)
     problem = load(args.input, rules=args.rules)
     _print_notices(io.err, problem)
     result = reassign(
@@ -351,11 +371,14 @@ def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
         time_limit=_time_left(args.time_limit, start),
         seed=_seed(args.seed),
         workers=args.workers,
+        relax=args.relax,
+        bend_order=order if args.relax else None,
     )
     _check_or_die(result)
     result.write(args.output, args.report, lang=args.lang)
     _print_summary(io.out, result)
     _print_changes(io.out, result.stats)
+    _print_bends(io.err, result)
     return EXIT_OK
 
 
@@ -412,6 +435,8 @@ def _cmd_demo(args: argparse.Namespace, io: Consoles) -> int:
 
 def _cmd_verify(args: argparse.Namespace, io: Consoles) -> int:
     problem = load(args.input, rules=args.rules)
+    if args.declined:  # a declined pair is then a conflict naming the decline
+        problem = with_declines(problem, read_declines(args.declined, problem))
     rows = read_pairs(args.assignment)
     violations = verify(problem, [(row.project, row.expert) for row in rows])
     for violation in violations:
@@ -524,6 +549,12 @@ def _print_panels(console: Console, result: Result, limit: int = 5) -> None:
             )
         table.add_section()
     console.print(table)
+
+
+def _print_bends(err: Console, result: Result) -> None:
+    """Every rule a relaxed result bends, by rule and place."""
+    for bend in result.bends:
+        err.print(f"bent [{bend.rule}] {bend.message}", markup=False)
 
 
 def _print_changes(out: Console, stats: Mapping[str, Any]) -> None:
