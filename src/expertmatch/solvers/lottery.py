@@ -55,6 +55,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from expertmatch.domain.chairs import cap_can_bind, choose_chairs
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
@@ -62,6 +63,7 @@ from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result, Stats
 from expertmatch.solvers.backends import solve_lp
+from expertmatch.solvers.chairs import with_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
 from expertmatch.solvers.relax import Bend
@@ -230,7 +232,7 @@ def lottery(
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
     """Do all rules fit the rounding's hierarchy? Not with coverage rows, nor with an
     organization cap row over experts of different types."""
-    if np.any(np.isin(model.row_rule, [Rule.COVERAGE, Rule.QUOTA])):
+    if np.any(np.isin(model.row_rule, [Rule.COVERAGE, Rule.QUOTA])) or cap_can_bind(problem):
         return False
     if model.row_stage is not None and np.any(model.row_stage >= 0):
         return False  # a stage's own enterprise target crosses the expert side
@@ -330,7 +332,8 @@ class _ColumnGeneration:
         """First columns: the deterministic optimum, then dependent roundings of the LP
         marginals, each kept when valid and repaired when not (``SEED_*``). Sets ``tol``."""
         # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
-        best = solve(self.problem, replace(self.params, seed=0))
+        params = replace(self.params, seed=0)
+        best = with_chairs(self.problem, solve(self.problem, params), params)
         self.add(self.model.pairs.member_of(best.pairs, self.problem.n_experts))
         # a pricing's bound carries its weights' rounding (PRICE_ROUNDING per assigned pair),
         # so "no column prices out" can only be proved to that accuracy
@@ -344,7 +347,9 @@ class _ColumnGeneration:
                 break
             rounded = _round(network, rng)
             chosen: np.ndarray | None = rounded
-            if not self.model.satisfied(rounded):
+            if not self.model.satisfied(rounded) or not _chairs_fit(
+                self.problem, self.model, rounded
+            ):
                 left = SEED_SHARE * self.params.time_limit - self.elapsed()
                 if left <= 0:
                     break
@@ -588,6 +593,11 @@ class _MasterSolution:
     excess: float  # the largest artificial excess of a pair over the cap
 
 
+def _chairs_fit(problem: Problem, model: Model, chosen: np.ndarray) -> bool:
+    """Can the panels of ``chosen`` (0/1 over the model's pairs) be given their chairs?"""
+    return not choose_chairs(problem, model.pairs.take(chosen))[1]
+
+
 def _price(
     problem: Problem, model: Model, weight: np.ndarray, params: SolveParams, time_left: float
 ) -> tuple[np.ndarray, float] | None:
@@ -602,16 +612,15 @@ def _price(
 
     shift = max(0.0, -float(weight.min(initial=0.0))) + 1.0
     pairs = model.pairs
+    stages = {s: replace(r, min_score=None) for s, r in problem.rules.stage.items()}
     priced = replace(
         problem,
         supplied_scores=Pairs(pairs.project, pairs.expert, np.round(weight + shift, 6)),  # ±5e-7
-        rules=replace(problem.rules, min_score=0.0),
+        rules=replace(problem.rules, min_score=0.0, stage=stages),
     )
+    priced_params = SolveParams(time_limit=max(time_left, 1.0), seed=0, workers=params.workers)
     try:
-        result = solve(
-            priced,
-            SolveParams(time_limit=max(time_left, 1.0), seed=0, workers=params.workers),
-        )
+        result = with_chairs(priced, solve(priced, priced_params), priced_params)
     except SolveError:
         return None
     chosen = pairs.member_of(result.pairs, problem.n_experts)
