@@ -311,25 +311,10 @@ BATCH_MIN_ABOVE_SEATS = {
     "no seats": {**FINANCE, "min": 1, "scope": "batch", "stages": ["midterm"]},
 }
 CONTRADICTORY = {**MIN_ABOVE_MAX, **BATCH_MIN_ABOVE_SEATS}
-BATCH_CLASH_BUG = (
-    "a batch quota whose minimum exceeds its seats (or whose stages have no project) gets a "
-    "first-line clash naming no project, and check_feasibility sorts the clashes by "
-    "c.projects[0]: assign() (and relax=True) raise IndexError from "
-    "diagnosis/checks.py instead of InfeasibleError"
-)
-
-
 def _contradiction(quota: dict) -> em.Problem:
     """One approval panel of 1; E1 (finance) scores 2, E2 scores 1."""
     experts = [expert("E1", roles="finance"), expert("E2", roles="")]
     return batch(experts, [project("P1")], {"P1": {"E1": 2, "E2": 1}}, panel_size=1, quota=[quota])
-
-
-def _bug(cases: dict[str, dict]) -> list[Any]:
-    return [
-        pytest.param(q, id=name, marks=pytest.mark.xfail(strict=True, reason=BATCH_CLASH_BUG))
-        for name, q in cases.items()
-    ]
 
 
 def _fine(cases: dict[str, dict]) -> list[Any]:
@@ -344,14 +329,14 @@ def test_verify_flags_a_quota_whose_minimum_exceeds_its_maximum(quota: dict) -> 
         assert {v.rule for v in em.verify(problem, [("P1", member)])} == {"quota"}
 
 
-@pytest.mark.parametrize("quota", _fine(MIN_ABOVE_MAX) + _bug(BATCH_MIN_ABOVE_SEATS))
+@pytest.mark.parametrize("quota", _fine(CONTRADICTORY))
 def test_a_quota_whose_minimum_exceeds_its_maximum_is_infeasible(quota: dict) -> None:
     with pytest.raises(em.InfeasibleError, match="quota") as err:
         em.assign(_contradiction(quota))
     assert any(c.rule == "quota" for c in err.value.clashes)
 
 
-@pytest.mark.parametrize("quota", _fine(MIN_ABOVE_MAX) + _bug(BATCH_MIN_ABOVE_SEATS))
+@pytest.mark.parametrize("quota", _fine(CONTRADICTORY))
 def test_relax_bends_a_quota_whose_minimum_exceeds_its_maximum(quota: dict) -> None:
     problem = _contradiction(quota)
     result = em.assign(problem, relax=True)

@@ -93,7 +93,9 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
     clashes += _check_coverage(problem, surv)
     clashes += _check_quotas(problem)
     if clashes:
-        return sorted(clashes, key=lambda c: problem.project_index[c.projects[0]])
+        return sorted(
+            clashes, key=lambda c: problem.project_index[c.projects[0]] if c.projects else -1
+        )
     return _check_capacity(problem, surv)
 
 
