@@ -20,10 +20,11 @@ from expertmatch.rounds.history import AssignmentLike, read_pairs
 from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
 from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
+from expertmatch.solvers.enterprise import DEFAULT_MAX_SCORE_LOSS, OBJECTIVES, solve_enterprise
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery, draw
 from expertmatch.solvers.lottery import lottery as _lottery
-from expertmatch.solvers.ordered import GOALS, OBJECTIVES, solve_ordered
+from expertmatch.solvers.ordered import GOALS, solve_ordered
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
 from expertmatch.solvers.spread import solve_spread
@@ -41,6 +42,7 @@ def assign(
     relax: bool = False,
     bend_order: tuple[str, ...] | None = None,
     objective: str = "total",
+    max_score_loss: float | None = None,
     **unknown: Any,
 ) -> Result:
     """Assign every project its panel, optimally under all rules.
@@ -55,7 +57,9 @@ def assign(
     ``Result.bends``; conflicts of interest and panel sizes never bend.
     ``objective``: ``"total"`` (the highest total score), ``"fair"`` (first the best worst
     panel, then the total) or ``"spread"`` (first the smallest largest load, then the total);
-    see :mod:`expertmatch.solvers.ordered`.
+    see :mod:`expertmatch.solvers.ordered`; ``"enterprise"``: the most enterprise seats with
+    a total score at least ``(1 - max_score_loss) x`` the optimum (``max_score_loss`` in
+    [0, 1), default 0.01), then the best score; see :mod:`expertmatch.solvers.enterprise`.
     With the rule ``max_probability < 1`` the assignment is drawn at random from the lottery
     of best expected score with every pair at most that likely (:mod:`expertmatch.solvers.lottery`);
     ``seed`` reproduces the draw; without one the seed comes from the operating system
@@ -66,6 +70,8 @@ def assign(
         raise TypeError(f"assign() got unknown option(s): {', '.join(sorted(unknown))}")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
+    if max_score_loss is not None and objective != "enterprise":
+        raise ValueError("max_score_loss only applies with objective='enterprise'")
     problem = _problem(problem, rules)
     params = SolveParams(
         time_limit=time_limit, seed=seed or 0, workers=workers, gap_limit=gap_limit or 0.0
@@ -93,6 +99,9 @@ def assign(
     if objective != "total":
         if objective == "spread":
             return chaired(problem, solve_spread(problem, params, progress))
+        if objective == "enterprise":
+            loss = DEFAULT_MAX_SCORE_LOSS if max_score_loss is None else max_score_loss
+            return chaired(problem, solve_enterprise(problem, params, loss, progress))
         result = solve_ordered(problem, params, GOALS[objective], objective, progress)
         return chaired(problem, result)  # its CP-SAT model holds chair variables if needed
     try:

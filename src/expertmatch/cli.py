@@ -60,7 +60,7 @@ from expertmatch.rounds.history import (
     with_used,
     write_experts,
 )
-from expertmatch.solvers.ordered import OBJECTIVES
+from expertmatch.solvers.enterprise import OBJECTIVES
 from expertmatch.solvers.params import Progress
 from expertmatch.solvers.relax import BEND_ORDER, check_order
 from expertmatch.verify import verify
@@ -195,7 +195,15 @@ def _add_assign(sub: Subparsers) -> argparse.ArgumentParser:
         choices=OBJECTIVES,
         default="total",
         help="total: highest total score (default); fair: best worst panel first, then total; "
-        "spread: smallest largest load first, then total",
+        "spread: smallest largest load first, then total; enterprise: most enterprise seats "
+        "with a score at least (1 - --max-score-loss) x the optimum, then total",
+    )
+    a.add_argument(
+        "--max-score-loss",
+        type=float,
+        metavar="L",
+        help="with --objective enterprise: the share of the optimal total score that may be "
+        "given up for enterprise seats, in [0, 1) (default 0.01)",
     )
     return a
 
@@ -342,6 +350,7 @@ def _solve_assign(
                 relax=args.relax,
                 bend_order=order if args.relax else None,
                 objective=args.objective,
+                max_score_loss=args.max_score_loss,
             )
     except InfeasibleError as error:
         if args.report:  # the diagnosis is shown (exit 3) even if the report cannot be written
