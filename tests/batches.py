@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -80,6 +81,17 @@ def short_of_reviews() -> em.Problem:
             "coverage_level": 0,
         },
     )
+
+
+# -- the demo batch ----------------------------------------------------------------------------
+
+
+def plain_rules(problem: em.Problem, **overrides: Any) -> em.Problem:
+    """The batch under its part-1 rules only, with ``overrides`` (``max_probability=0.5``):
+    the demo's office rules (stage tables, quotas, chair) set aside, for tests of what they do
+    not concern (a random draw, the objectives, a rule of part 1 varied alone)."""
+    rules = dataclasses.replace(problem.rules, stage={}, quota=(), chair=None)
+    return problem.with_rules(rules.with_overrides(overrides) if overrides else rules)
 
 
 # -- the two-project batch, written to files ---------------------------------------------

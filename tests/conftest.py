@@ -26,7 +26,7 @@ def tiny() -> em.Problem:
 
 @pytest.fixture(scope="session")
 def demo() -> em.Problem:
-    """The demo batch shipped in the package (40 projects, 164 experts)."""
+    """The demo batch shipped in the package (40 projects, 170 experts, the office's rules)."""
     return em.load(em.demo_path())
 
 

@@ -78,6 +78,17 @@ def test_assign_demo_exit_0_and_files(demo_run: dict) -> None:
     assert sorted(p.name for p in demo_run["dir"].iterdir()) == ["out.csv", "rep.json"]
 
 
+def _finance_experts(problem: em.Problem) -> set[str]:
+    """The demo's finance experts (roles finance): its finance quota seats them whatever
+    their score."""
+    roles = problem.attribute("roles")
+    return {e for e, r in zip(problem.expert_ids, roles, strict=True) if "finance" in r}
+
+
+def _projects_of_stage(problem: em.Problem, stage: str) -> set[str]:
+    return {p for p, s in zip(problem.project_ids, problem.stages, strict=True) if s == stage}
+
+
 def test_assignment_csv_columns_and_panels(demo_run: dict) -> None:
     """The assignment CSV has the documented columns and full, distinct panels of scored pairs."""
     frame = pd.read_csv(
@@ -98,7 +109,13 @@ def test_assignment_csv_columns_and_panels(demo_run: dict) -> None:
         zip(problem.project_ids, problem.project_panel_size.tolist(), strict=True)
     )
     assert not frame.duplicated(["project", "expert"]).any()
-    assert (frame["score"] > 0).all()
+    assert (frame["score"] >= 0).all()
+    # a pair scores 0 only when the finance quota (any_field) seats a finance expert on an
+    # acceptance panel; every other pair scores above min_score
+    zero = frame[frame["score"] <= 0]
+    assert not zero.empty
+    assert set(zero["expert"]) <= _finance_experts(problem)
+    assert set(zero["project"]) <= _projects_of_stage(problem, "acceptance")
 
 
 def test_report_contents(demo_run: dict) -> None:
@@ -520,7 +537,7 @@ def test_console_script_demo() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Demo batch: 40 projects, 164 experts" in proc.stdout
+    assert "Demo batch: 40 projects, 170 experts" in proc.stdout
     assert "optimal" in proc.stdout
     assert "Traceback" not in proc.stderr
 
@@ -534,5 +551,6 @@ def test_report_holds_the_audit_trail_of_every_pair(tmp_path: Path) -> None:
     assert [(p["project"], p["expert"]) for p in report["pairs"]] == list(
         zip(frame["project"], frame["expert"], strict=True)
     )
-    assert all(p["why"] and p["score"] > 0 for p in report["pairs"])
+    finance = _finance_experts(em.load(DEMO))
+    assert all(p["why"] and (p["score"] > 0 or p["expert"] in finance) for p in report["pairs"])
     assert report["seed"] == 4 and report["version"] == em.__version__

@@ -45,6 +45,7 @@ def test_assign_lang_zh_headers(runs: Path) -> None:
         "项目编号",
         "专家编号",
         "分数",
+        "角色",  # the demo has a chair rule
         "项目名称",
         "姓名",
         "工作单位",
@@ -68,6 +69,8 @@ def test_assign_lang_zh_values_and_the_same_pairs(runs: Path) -> None:
     assert {r["单位性质"] for r in zh} <= ORG_TYPES_ZH and "企业" in {r["单位性质"] for r in zh}
     assert [VALUES["org_type"][r["org_type"]] for r in en] == [r["单位性质"] for r in zh]
     assert all(r["匹配理由"].endswith("专家") for r in zh)
+    assert [VALUES["role"][r["role"]] for r in en] == [r["角色"] for r in zh]
+    assert {r["角色"] for r in zh} == {"组长", "成员"}
 
 
 def test_english_stays_the_default(runs: Path) -> None:

@@ -33,22 +33,22 @@ DEMO = str(em.demo_path())
 
 
 def demo_with(tmp_path: Path, *rules: str) -> Path:
-    """A copy of the demo batch with ``rules`` lines replacing or adding rules."""
+    """A copy of the demo batch with ``rules`` lines replacing or adding top-level rules
+    (written before the first table, ``[stage.acceptance]``, so that they stay top-level)."""
     folder = tmp_path / "batch"
     shutil.copytree(em.demo_path(), folder)
     path = folder / "rules.toml"
     names = {line.split("=")[0].strip() for line in rules}
-    kept = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.split("=")[0].strip() not in names
-    ]
-    path.write_text("\n".join([*kept, *rules]) + "\n", encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first_table = next(i for i, line in enumerate(lines) if line.startswith("["))
+    top = [line for line in lines[:first_table] if line.split("=")[0].strip() not in names]
+    path.write_text("\n".join([*top, *rules, *lines[first_table:]]) + "\n", encoding="utf-8")
     return folder
 
 
 def too_few_reviews() -> em.Problem:
-    """The demo batch with max_load 1: 200 reviews wanted, at most 184 to give."""
+    """The demo batch with only max_load 1 as rules (``rules=`` replaces rules.toml): 200
+    reviews wanted, at most 193 to give by the experts eligible for some project."""
     return em.load(em.demo_path(), rules={"max_load": 1})
 
 

@@ -116,8 +116,40 @@ def _demo_frames() -> dict[str, pd.DataFrame]:
 
 
 def _demo_rules_sheet() -> pd.DataFrame:
+    """The demo's rules.toml as an office writes a workbook's rules sheet: the stage tables
+    as dotted keys (``stage.acceptance.panel_size``); quotas and chair have their own sheets
+    (:func:`_demo_rule_sheets`)."""
     rules = tomllib.loads((DEMO / "rules.toml").read_text(encoding="utf-8"))
-    return pd.DataFrame({"key": list(rules), "value": [str(v) for v in rules.values()]})
+    keys, values = [], []
+    for key, value in rules.items():
+        if key in ("quota", "chair"):
+            continue
+        items = (
+            [(f"stage.{s}.{k}", v) for s, table in value.items() for k, v in table.items()]
+            if key == "stage"
+            else [(key, value)]
+        )
+        for k, v in items:
+            keys.append(k)
+            values.append(str(v))
+    return pd.DataFrame({"key": keys, "value": values})
+
+
+def _list_cell(value: object) -> object:
+    return ";".join(map(str, value)) if isinstance(value, list) else value
+
+
+def _demo_rule_sheets() -> dict[str, pd.DataFrame]:
+    """The demo's quotas (one a row, lists ``;``-separated) and chair (key/value) sheets."""
+    rules = tomllib.loads((DEMO / "rules.toml").read_text(encoding="utf-8"))
+    quotas = pd.DataFrame([{k: _list_cell(v) for k, v in q.items()} for q in rules["quota"]])
+    chair = rules["chair"]
+    return {
+        "quotas": quotas,
+        "chair": pd.DataFrame(
+            {"key": list(chair), "value": [_list_cell(v) for v in chair.values()]}
+        ),
+    }
 
 
 def _write_workbook(path: Path, frames: dict[str, pd.DataFrame], rules: pd.DataFrame | None):
@@ -130,13 +162,15 @@ def _write_workbook(path: Path, frames: dict[str, pd.DataFrame], rules: pd.DataF
 
 
 def test_workbook_equals_folder(tmp_path: Path, demo: em.Problem) -> None:
-    """The demo as one .xlsx workbook loads to the same problem as the folder."""
+    """The demo as one .xlsx workbook (rules with dotted stage keys, quotas and chair sheets)
+    loads to the same problem as the folder."""
     frames = _demo_frames()
     # integer cells stored as text "6.0" (some exports do this) are whole numbers too
     experts = frames["experts"]
     experts["max_load"] = [
         f"{v:.1f}" if v == v and v is not None else None for v in experts["max_load"]
     ]
+    frames.update(_demo_rule_sheets())
     book = _write_workbook(tmp_path / "batch.xlsx", frames, _demo_rules_sheet())
     problem = em.load(book)
     same_problem(demo, problem)

@@ -24,6 +24,7 @@ PAIR_COLUMNS = [
     "project",
     "expert",
     "score",
+    "role",  # the demo has a chair rule: chair or member
     "project_title",
     "expert_name",
     "organization",
@@ -75,10 +76,12 @@ def test_pairs_sheet_is_the_assignment_csv(book: Path, demo_result: em.Result) -
     frame = demo_result.frame
     assert column(ws, "A") == frame["project"].tolist()
     assert column(ws, "B") == frame["expert"].tolist()
-    assert column(ws, "E") == frame["expert_name"].tolist()
+    assert column(ws, "F") == frame["expert_name"].tolist()
+    assert column(ws, "D") == frame["role"].tolist()
+    assert set(column(ws, "D")) == {"chair", "member"}
     name = demo_result.problem.expert_names[int(demo_result.pairs.expert[0])]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in name)  # a Chinese name
-    assert ws["E2"].value == name
+    assert ws["F2"].value == name
     assert [c.value for c in ws[2]][2] == pytest.approx(float(demo_result.pairs.score[0]))
 
 
@@ -177,18 +180,20 @@ def test_chinese_workbook(demo_result: em.Result, tmp_path: Path) -> None:
         "回避记录",
     ]
     pairs = wb["分配结果"]
-    assert header(pairs)[:7] == [
+    assert header(pairs)[:8] == [
         "项目编号",
         "专家编号",
         "分数",
+        "角色",
         "项目名称",
         "姓名",
         "工作单位",
         "单位性质",
     ]
-    assert set(column(pairs, "G")) <= set(VALUES["org_type"].values())
-    assert column(pairs, "E") == demo_result.frame["expert_name"].tolist()
-    assert all("专家" in why for why in column(pairs, "K"))
+    assert set(column(pairs, "D")) == {"组长", "成员"}
+    assert set(column(pairs, "H")) <= set(VALUES["org_type"].values())
+    assert column(pairs, "F") == demo_result.frame["expert_name"].tolist()
+    assert all("专家" in why for why in column(pairs, "L"))
     panels = wb["专家组名单"]
     assert header(panels)[:4] == ["项目编号", "项目名称", "阶段", "专家1"]
     assert set(column(panels, "C")) == {"立项", "中期", "结题验收"}

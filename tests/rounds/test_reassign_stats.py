@@ -41,11 +41,11 @@ def test_report_stats_keep_their_keys_and_values(
     stats = json.loads(new.to_json())["stats"]
     assert list(stats) == KEYS
     before, after = set(demo_result.assignment), set(new.assignment)
-    assert stats["previous_pairs"] == len(before) == 200
-    assert stats["kept_pairs"] == len(before & after) == 197
+    assert stats["previous_pairs"] == len(before) == 216
+    assert stats["kept_pairs"] == len(before & after) == 213
     assert stats["changed_pairs"] == len(before - after) == 3
     assert stats["declines"] == 3
-    assert stats["held"] == {"kept_pairs": 197}  # the fast path: every eligible pair kept
+    assert stats["held"] == {"kept_pairs": 213}  # the fast path: every eligible pair kept
     assert stats["pairs"] > 0 and "every still-eligible earlier pair kept" in stats["method"]
     assert stats["declined"] == [{"expert": e, "project": p} for e, p in declined]
     assert stats["previous_sha256"] is None and stats["declined_sha256"] is None  # in memory

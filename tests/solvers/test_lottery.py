@@ -19,7 +19,7 @@ import expertmatch as em
 from expertmatch.cli import main
 from expertmatch.solvers.lottery import lottery
 from expertmatch.solvers.params import SolveParams
-from tests.batches import make, read_rows
+from tests.batches import make, plain_rules, read_rows
 from tests.strategies import all_assignments, coverage_batches, score_of, tiny_batches
 
 DEMO = str(em.demo_path())
@@ -102,7 +102,8 @@ def test_the_draw_takes_the_rounding_only_when_every_rule_fits_one_hierarchy() -
 @pytest.mark.slow
 def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> None:
     """The same seed gives the same verified draw; its probabilities are reported (API and CLI)."""
-    problem = em.load(DEMO).with_rules({"max_probability": 0.6})
+    # part-1 rules: a random draw cannot yet keep a binding chair cap (max_per_expert)
+    problem = plain_rules(em.load(DEMO), max_probability=0.6)
     first = em.assign(problem, seed=11, gap_limit=0.01)
     again = em.assign(problem, seed=11, gap_limit=0.01)
     other = em.assign(problem, seed=12, gap_limit=0.01)
@@ -111,7 +112,7 @@ def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> No
     # the lottery depends on the batch only; the seed drives the draw
     assert np.array_equal(first.probabilities.score, other.probabilities.score)
     assert em.verify(problem, first) == []
-    best = em.assign(em.load(DEMO))
+    best = em.assign(plain_rules(em.load(DEMO)))
     assert first.expected_objective is not None
     assert first.expected_objective <= best.objective + 1e-6
     assert first.gap <= 0.01 and first.status in ("optimal", "feasible")
@@ -126,7 +127,8 @@ def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> No
     assert report["expected_objective"] == pytest.approx(first.expected_objective)
     # on the command line
     rules = tmp_path / "rules.toml"
-    rules.write_text("max_probability = 0.6\n", encoding="utf-8")
+    year = problem.rules.reference_year
+    rules.write_text(f"reference_year = {year}\nmax_probability = 0.6\n", encoding="utf-8")
     out, rep, prob = tmp_path / "a.csv", tmp_path / "r.json", tmp_path / "p.csv"
     argv = ["assign", DEMO, "--rules", str(rules), "-o", str(out), "--seed", "11", "--gap", "0.01"]
     assert main([*argv, "--report", str(rep), "--probabilities", str(prob)]) == 0

@@ -16,6 +16,7 @@ import expertmatch as em
 from expertmatch.formulation.rows import Model
 from expertmatch.result import Stats
 from expertmatch.solvers.lottery import COLUMNS_METHOD, ROUNDING_METHOD, ColumnStats, RoundingStats
+from tests.batches import plain_rules
 
 #: ``report.json``'s "stats" of a lottery, in order, as in 0.1.0.
 COLUMN_KEYS = ["method", "columns", "assignments_in_lottery", "rounds", "lp_bound", "pairs"]
@@ -47,8 +48,9 @@ def test_column_generation_stats_keep_the_report_keys(demo: em.Problem, tmp_path
 
 
 def test_rounding_stats_keep_the_report_keys(demo: em.Problem, tmp_path: Path) -> None:
-    """Without coverage every rule fits the rounding's hierarchy."""
-    problem = demo.with_rules({"max_probability": 0.5, "coverage_level": 0})
+    """Without coverage (and without the office's quotas and chair) every rule fits the
+    rounding's hierarchy."""
+    problem = plain_rules(demo, max_probability=0.5, coverage_level=0)
     lot = em.lottery(problem)
     assert isinstance(lot.stats, RoundingStats) and isinstance(lot.stats, Stats)
     stats = _report_stats(lot.sample(3), tmp_path)
@@ -62,7 +64,7 @@ def test_a_rounding_that_breaks_a_rule_is_an_internal_error(
 ) -> None:
     """The hierarchy guarantees every rule in every draw: a draw that breaks one is a fault of
     the library, not an infeasible batch nor a timeout."""
-    lot = em.lottery(demo.with_rules({"max_probability": 0.5, "coverage_level": 0}))
+    lot = em.lottery(plain_rules(demo, max_probability=0.5, coverage_level=0))
     monkeypatch.setattr(Model, "satisfied", lambda self, x: False)
     with pytest.raises(em.InternalError, match="broke a rule") as caught:
         lot.draw(np.random.default_rng(0))
