@@ -49,8 +49,9 @@ from expertmatch.errors import (
 )
 from expertmatch.io.lang import LANGS, sheet_name, translate
 from expertmatch.io.output import staged
+from expertmatch.io.report_page import write_page
 from expertmatch.io.tables import SCHEMA
-from expertmatch.io.workbook import save_table
+from expertmatch.io.workbook import save_table, save_workbook
 from expertmatch.result import Result, utc_now
 from expertmatch.rounds.history import (
     count_reviews,
@@ -60,8 +61,9 @@ from expertmatch.rounds.history import (
     with_used,
     write_experts,
 )
+from expertmatch.rounds.kpi import kpi, kpi_sheets, round_file
 from expertmatch.solvers.enterprise import OBJECTIVES
-from expertmatch.solvers.params import Progress
+from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.relax import BEND_ORDER, check_order
 from expertmatch.verify import verify
 from expertmatch.version import __version__
@@ -304,6 +306,27 @@ def _add_update_used(sub: Subparsers) -> argparse.ArgumentParser:
     return u
 
 
+def _add_report(sub: Subparsers) -> argparse.ArgumentParser:
+    r = sub.add_parser(
+        "report",
+        help="the year's use of enterprise experts: shares by stage and round, use per expert, "
+        "short fields and the headroom of INPUT (one printable HTML page)",
+    )
+    _add_input(r, "the batch (its expert pool; the headroom is this batch's)")
+    r.add_argument(
+        "rounds", nargs="+", metavar="ROUND", help="assignment.csv of a round, or its folder"
+    )
+    r.add_argument("-o", "--output", required=True, help="report.html to write")
+    r.add_argument("--json", metavar="FILE", help="also write the figures as kpi.json")
+    r.add_argument("--xlsx", metavar="FILE", help="also write the figures as a workbook")
+    _add_rules(r, "rules.toml replacing INPUT's own rules")
+    _add_time_limit(r, text="bound on each solve of the headroom curve (default 60)")
+    r.add_argument(
+        "--workers", type=int, default=1, help="CP-SAT threads of the optimum (default 1)"
+    )
+    return r
+
+
 # --- one handler per command -----------------------------------------------------------------
 
 
@@ -426,6 +449,36 @@ def _cmd_update_used(args: argparse.Namespace, io: Consoles) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace, io: Consoles) -> int:
+    _refuse_clashing_paths(args, (args.output, args.json, args.xlsx))
+    problem = load(args.input, rules=args.rules)
+    params = SolveParams(time_limit=args.time_limit, workers=args.workers)
+    figures = kpi(problem, args.rounds, params)
+    write_page(figures, args.output)
+    if args.json:
+        with staged([args.json]) as (temp,):
+            temp.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.xlsx:
+        save_workbook(kpi_sheets(figures), args.xlsx)
+    seats = figures["seats"]
+    io.out.print(
+        f"{len(args.rounds)} round(s): {seats['enterprise']} of {seats['total']} seats "
+        f"({seats['enterprise_share']:.1%}) held by enterprise experts "
+        f"({figures['pool']['enterprise_share']:.1%} of the pool); "
+        f"{len(figures['short_fields'])} field(s) short of enterprise experts; "
+        + (
+            "headroom "
+            + ", ".join(
+                f"{p['enterprise_share']:.1%} at {p['score_loss']:.0%}" for p in figures["headroom"]
+            )
+            if figures["headroom"]
+            else str(figures["headroom_note"])
+        ),
+        markup=False,
+    )
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace, io: Consoles) -> int:
     problem = load(demo_path())
     io.out.print(
@@ -485,6 +538,7 @@ COMMANDS: tuple[tuple[Callable[[Subparsers], argparse.ArgumentParser], Handler],
     (_add_reassign, _cmd_reassign),
     (_add_reserves, _cmd_reserves),
     (_add_update_used, _cmd_update_used),
+    (_add_report, _cmd_report),
 )
 
 
@@ -638,6 +692,7 @@ def _input_paths(args: argparse.Namespace) -> list[Path]:
         if getattr(args, name, None):
             paths.append(Path(getattr(args, name)))
     paths += [Path(p) for p in getattr(args, "earlier", None) or []]
+    paths += [round_file(p) for p in getattr(args, "rounds", None) or []]
     return paths
 
 
