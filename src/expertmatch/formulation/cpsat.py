@@ -124,6 +124,9 @@ def run_stage(
     solver.parameters.max_time_in_seconds = max(time_left, 0.5)
     solver.parameters.random_seed = params.seed
     solver.parameters.num_workers = params.workers
+    # several workers, interleaved in one thread: the portfolio's strength with a
+    # deterministic search (same input and seed, same answer)
+    solver.parameters.interleave_search = params.workers > 1
     code = solver.solve(sat)
     if code == cp_model.INFEASIBLE:
         raise InfeasibleError(
