@@ -405,6 +405,16 @@ class Result:
             ],
             # the conflicts record: who was excluded from which project, and why
             "conflicts": conflict_record(self.problem).as_json(),
+            **(
+                {
+                    "chairs": {
+                        self.problem.project_ids[q]: self.problem.expert_ids[e]
+                        for q, e in sorted(self.chairs.items())
+                    }
+                }
+                if self.problem.rules.chair is not None
+                else {}
+            ),
             **({"bends": [b.as_dict() for b in self.bends]} if self.bends else {}),
             **(
                 {

@@ -620,3 +620,20 @@ def test_an_unknown_quota_column_is_placed_in_its_sheet(tmp_path: Path) -> None:
     assert (chair.file, chair.row, chair.column) == ("office.xlsx[组长]", 2, "attribute")
     toml = _rules_place(raw, tmp_path / "rules.toml", found)
     assert (toml.file, toml.row) == ("rules.toml", None)
+
+
+def test_chair_given_by_dotted_keys_in_the_rules_sheet_alone(tmp_path) -> None:
+    """chair.* keys in the rules sheet, with no chair sheet, are read (not a KeyError)."""
+    tables = em.generate(5, 20, seed=1)
+    path = tmp_path / "b.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+        pd.DataFrame(
+            {
+                "key": ["chair.attribute", "chair.values", "chair.max_per_expert"],
+                "value": ["title", "教授;研究员", "2"],
+            }
+        ).to_excel(writer, sheet_name="rules", index=False)
+    chair = em.load(path).rules.chair
+    assert chair is not None and chair.values == ("教授", "研究员") and chair.max_per_expert == 2

@@ -57,3 +57,20 @@ def test_a_stage_has_its_own_max_probability() -> None:
     probs = result.probability_frame()
     assert probs[probs["project"] == "P1"]["probability"].max() <= 0.5 + 1e-8
     assert np.isclose(probs[probs["project"] == "P2"]["probability"].sum(), 3)
+
+
+def test_a_draw_names_its_chairs_and_the_report_records_them() -> None:
+    """Under the chair rule every drawn panel has its chair, from assign and from the lottery
+    itself, and report.json lists them."""
+    problem = batch({"max_probability": 0.8}).with_rules(
+        {
+            "max_probability": 0.8,
+            "chair": {"attribute": "org_type", "values": ["university"], "max_per_expert": 2},
+        }
+    )
+    for seed in (1, 2):
+        result = em.assign(problem, seed=seed)
+        assert em.verify(problem, result) == []
+        assert sorted(result.report()["chairs"]) == ["P1", "P2"]
+    sampled = em.lottery(problem).sample(3)
+    assert em.verify(problem, sampled) == [] and len(sampled.chairs) == 2

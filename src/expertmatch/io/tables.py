@@ -619,7 +619,7 @@ def _rule_sheets(
         given = sheets[0].values if sheets[0].label == label("rules") else {}
         for part, sheet in (("quota", "quotas"), ("chair", "chair")):
             twice = [k for k in given if k.split(".")[0] == part]
-            if twice and any(s.label == label(sheet) for s in sheets):
+            if twice and sheet in found and any(s.label == label(sheet) for s in sheets):
                 issues.append(
                     InputIssue(
                         label("rules"),

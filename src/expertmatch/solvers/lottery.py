@@ -190,6 +190,7 @@ class Lottery:
             expected_objective=self.expected_objective,
             max_probability=self.cap,
             probabilities=probs,
+            chairs=choose_chairs(self.problem, p.take(chosen))[0],
         )
 
 
