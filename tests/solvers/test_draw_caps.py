@@ -62,9 +62,9 @@ def test_a_stage_has_its_own_max_probability() -> None:
 def test_a_draw_names_its_chairs_and_the_report_records_them() -> None:
     """Under the chair rule every drawn panel has its chair, from assign and from the lottery
     itself, and report.json lists them."""
-    problem = batch({"max_probability": 0.8}).with_rules(
+    problem = batch(
         {
-            "max_probability": 0.8,
+            "stage": {"approval": {"max_probability": 0.8}},
             "chair": {"attribute": "org_type", "values": ["university"], "max_per_expert": 2},
         }
     )
