@@ -99,3 +99,47 @@ def test_loads_are_named_by_expert() -> None:
     found = minimal_clash(problem)
     loads = [c for c in found if c.rule == "load"]
     assert len(loads) == 1 and loads[0].experts == ("C",)
+
+
+def test_the_diagnosis_works_within_the_solve_s_time_limit(monkeypatch) -> None:
+    """The combined-clash search gets what the solve left of --time-limit (at least 2 s), not
+    fixed 10 s steps; each LP or CP-SAT step gets at most what is left."""
+    import expertmatch.diagnosis.clash as clash
+    import expertmatch.solvers.exact as exact
+
+    given: list[float] = []
+    real_minimal, real_lp = clash.minimal_clash, clash._lp_core
+
+    def spy_minimal(problem, pairs=None, time_limit=clash.TIME_LIMIT):
+        given.append(time_limit)
+        return real_minimal(problem, pairs, time_limit)
+
+    steps: list[float] = []
+
+    def spy_lp(groups, active, seconds):
+        steps.append(seconds)
+        return real_lp(groups, active, seconds)
+
+    monkeypatch.setattr(exact, "minimal_clash", spy_minimal)
+    monkeypatch.setattr(clash, "_lp_core", spy_lp)
+    experts = [
+        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
+        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
+        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
+        {"id": "u", "organization": "U3", "org_type": "university", "fields": "1.3.2"},
+    ]
+    projects = [
+        {"id": "P", "organization": "X", "fields": "1.1;1.2"},
+        {"id": "Q", "organization": "X", "fields": "1.3"},
+    ]
+    problem = em.from_tables(
+        experts=experts, projects=projects, rules={"panel_size": 2, "enterprise_min_share": "1/2"}
+    )
+    try:
+        em.assign(problem, time_limit=3)
+    except em.InfeasibleError as error:
+        assert any(c.rule == "coverage" for c in error.clashes)
+    else:
+        raise AssertionError("the batch is infeasible")
+    assert given and 2.0 <= given[0] <= 3.0
+    assert steps and max(steps) <= given[0]
