@@ -9,41 +9,106 @@ CP-SAT model over every eligible pair with a chair variable per member who may c
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
-from expertmatch.domain.chairs import choose_chairs
+import numpy as np
+
+from expertmatch.domain.chairs import choose_chairs, may_chair
 from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.pairs import merge
 from expertmatch.domain.problem import Problem
-from expertmatch.errors import InputError, InputIssue, InternalError
+from expertmatch.errors import InfeasibleError, InputError, InputIssue, InternalError, SolveError
 from expertmatch.result import Result
 from expertmatch.solvers.ordered import solve_in_order
 from expertmatch.solvers.params import SolveParams
 from expertmatch.solvers.relax import Bend
-from expertmatch.vocabulary import Rule
+from expertmatch.vocabulary import Rule, Status
+
+#: Above this many eligible pairs the whole-batch chair model is not tried (it holds every
+#: pair); the repaired answer is returned with its gap.
+FULL_CHAIR_MODEL_PAIRS = 200_000
 
 
 def with_chairs(problem: Problem, result: Result, params: SolveParams) -> Result:
-    """``result`` with its chairs; re-solved exactly with chair variables when the cap leaves
-    a panel without a chair."""
+    """``result`` with its chairs. When the cap leaves panels without a chair: first those
+    panels (and the panels of the members who could chair them) are solved again with chair
+    variables, every other panel kept; then, time and size allowing, the whole batch with
+    chair variables, started from that repair. The bound of ``result`` stays valid (the chair
+    rule only removes assignments), so a repair short of it is reported with its gap."""
     if problem.rules.chair is None:
         return result
+    start = time.perf_counter()
+    chairs, missing = choose_chairs(problem, result.pairs)
+    if not missing:
+        return replace(result, chairs=chairs)
+    repaired = _repair(problem, result, missing, params)
+    pairs = eligible_pairs(problem)
+    left = params.time_limit - (time.perf_counter() - start)
+    if len(pairs) <= FULL_CHAIR_MODEL_PAIRS and left > 1.0:
+        try:
+            hint = repaired if repaired is not None else result
+            full = solve_in_order(
+                problem,
+                replace(params, time_limit=left),
+                [],
+                hint=pairs.member_of(hint.pairs, problem.n_experts),
+                method="exact with a chair variable per member who may chair (CP-SAT over "
+                "every eligible pair: max_per_expert binds)",
+            )
+            if repaired is None or full.objective >= repaired.objective:
+                return _chaired_or_fault(problem, full)
+        except SolveError:
+            if repaired is None:
+                raise
+    if repaired is None:
+        raise SolveError("no assignment keeping the chair rule found within the time limit")
+    return _chaired_or_fault(problem, repaired)
+
+
+def _repair(
+    problem: Problem, result: Result, missing: list[int], params: SolveParams
+) -> Result | None:
+    """The panels left without a chair, and every panel holding a member who could chair one
+    of them, solved again with chair variables; the other panels kept as they are. None if
+    that finds nothing in a quarter of the time limit."""
+    may = may_chair(problem)
+    chosen = result.pairs
+    helpers = {int(e) for p, e in zip(chosen.project, chosen.expert, strict=True) if p in missing}
+    helpers = {e for e in helpers if may[e]}
+    free = set(missing) | {
+        int(p) for p, e in zip(chosen.project, chosen.expert, strict=True) if int(e) in helpers
+    }
+    free_mask = np.zeros(problem.n_projects, dtype=bool)
+    free_mask[list(free)] = True
+    every = eligible_pairs(problem)
+    kept = chosen.take(~free_mask[chosen.project])
+    pairs = merge(kept, every.take(free_mask[every.project]), problem.n_experts)
+    fixed = np.flatnonzero(pairs.member_of(kept, problem.n_experts))
+    try:
+        repaired = solve_in_order(
+            problem,
+            replace(params, time_limit=max(params.time_limit * 0.25, 1.0)),
+            [],
+            pairs=pairs,
+            fixed_one=fixed,
+            hint=pairs.member_of(chosen, problem.n_experts),
+            method="repair: the panels the chair cap left without a chair solved again with "
+            "chair variables, the others kept",
+        )
+    except (SolveError, InfeasibleError):
+        return None
+    status = Status.OPTIMAL if repaired.objective >= result.bound - 1e-9 else Status.TIMEOUT
+    return replace(repaired, bound=result.bound, status=status)
+
+
+def _chaired_or_fault(problem: Problem, result: Result) -> Result:
     chairs, missing = choose_chairs(problem, result.pairs)
     if missing:
-        pairs = eligible_pairs(problem)
-        result = solve_in_order(
-            problem,
-            params,
-            [],
-            hint=pairs.member_of(result.pairs, problem.n_experts),
-            method="exact with a chair variable per member who may chair (CP-SAT over every "
-            "eligible pair: max_per_expert binds)",
+        raise InternalError(
+            "an assignment of the chair model leaves panels without a chair: "
+            + ", ".join(problem.project_ids[p] for p in missing[:5])
         )
-        chairs, missing = choose_chairs(problem, result.pairs)
-        if missing:
-            raise InternalError(
-                "an assignment of the chair model leaves panels without a chair: "
-                + ", ".join(problem.project_ids[p] for p in missing[:5])
-            )
     return replace(result, chairs=chairs)
 
 
