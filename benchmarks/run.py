@@ -108,7 +108,8 @@ class Instance:
     n_projects: int
     n_experts: int
     rules: dict[str, Any] = field(default_factory=dict)
-    source: str = "generate"  # or "aamas:<file stem>" (real bids, see aamas.py) or "demo"
+    source: str = "generate"  # or "office" (generate + office_tables), "aamas:<file stem>"
+    # (real bids, see aamas.py) or "demo"
     with_scores: bool = False  # generate a scores.csv instead of built-in field scores
     gap: float = 0.0  # expertmatch's gap_limit
     methods: tuple[str, ...] | None = None  # the methods that run on it (None: all asked)
@@ -128,6 +129,51 @@ class Instance:
 #: rules fit one hierarchy: dependent rounding) and on the demo batch (field coverage: column
 #: generation; the lottery does not depend on the draw's seed, so 3 seeds suffice).
 BASIC = {"coverage_level": 0, "max_per_org": 7}
+#: ``office``: a provincial office's batch (issue 11). ``generate`` gives the projects'
+#: ``stage`` (立项/中期/验收, 60/20/20 %) and the experts' ``title`` and ``region`` (30
+#: provinces); :func:`office_tables` adds ``roles`` (finance for ``FINANCE_SHARE`` of the
+#: experts, seeded) and folds ``region`` into 省内/省外 (``HOME_SHARE``). Rules: acceptance
+#: panels of 7 with at least 2/5 enterprise experts (3 of 7); at least one finance expert on
+#: each acceptance panel, eligible whatever their field (``any_field``); at least 1/5 of all
+#: seats to 省外 experts; at most 1/5 of all seats to university experts (the batch cap:
+#: unconstrained optima give them about 24 %, so it binds); a chair (组长) with a senior title
+#: on every approval and acceptance panel, at most 2 panels each.
+FINANCE_SHARE = 0.03
+HOME_SHARE = 0.70
+SENIOR_TITLES = ("教授", "研究员", "正高级工程师", "主任医师")
+OFFICE: dict[str, Any] = {
+    "stage": {"acceptance": {"panel_size": 7, "enterprise_min_share": "2/5"}},
+    "quota": [
+        {
+            "name": "财务专家",
+            "attribute": "roles",
+            "values": ["finance"],
+            "min": 1,
+            "stages": ["acceptance"],
+            "any_field": True,
+        },
+        {
+            "name": "省外专家",
+            "attribute": "region",
+            "values": ["省外"],
+            "min_share": "1/5",
+            "scope": "batch",
+        },
+        {
+            "name": "高校专家上限",
+            "attribute": "org_type",
+            "values": ["university"],
+            "max_share": "1/5",
+            "scope": "batch",
+        },
+    ],
+    "chair": {
+        "attribute": "title",
+        "values": list(SENIOR_TITLES),
+        "max_per_expert": 2,
+        "stages": ["approval", "acceptance"],
+    },
+}
 ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
 INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
     "core": (Instance("200x600", 200, 600), Instance("1000x3000", 1000, 3000)),
@@ -168,6 +214,20 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
             max_seeds=3,
         ),
     ),
+    "office": (
+        Instance(
+            "1000x3000-office", 1000, 3000, OFFICE, source="office", methods=("expertmatch", "lp")
+        ),
+        Instance(
+            "10000x30000-office",
+            10000,
+            30000,
+            OFFICE,
+            source="office",
+            gap=0.001,
+            methods=("expertmatch",),
+        ),
+    ),
     "diagnose": (
         Instance("1000x3000-loads", 1000, 3000, {"max_load": 1}, methods=("expertmatch",)),
         Instance(
@@ -197,6 +257,58 @@ class Outcome:
     pairs: np.ndarray | None = None  # chosen columns of the baseline's model
     assignment: list[tuple[str, str]] | None = None  # (project id, expert id)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- office
+
+
+def office_tables(tables: dict[str, Any], seed: int) -> dict[str, Any]:
+    """A generated batch made an office's: deterministic in ``seed``.
+
+    - ``roles``: ``finance`` for each expert with probability ``FINANCE_SHARE``
+      (``np.random.default_rng([seed, 11])``), empty otherwise.
+    - ``region``: 省内 (the home province) or 省外. ``generate`` spreads experts over 30
+      provinces (the largest about 17 %), while an office's pool is mostly its own
+      province's; so the batch's most common provinces (ties by name) count as home until
+      they hold ``HOME_SHARE`` of the experts, which leaves 25-30 % 省外.
+    """
+    experts = tables["experts"].copy()
+    rng = np.random.default_rng([seed, 11])
+    experts["roles"] = np.where(rng.random(len(experts)) < FINANCE_SHARE, "finance", "")
+    counts = experts["region"].value_counts()
+    home: list[str] = []
+    held = 0
+    for region in sorted(counts.index, key=lambda r: (-counts[r], r)):
+        if held >= HOME_SHARE * len(experts):
+            break
+        home.append(region)
+        held += int(counts[region])
+    experts["region"] = np.where(experts["region"].isin(home), "省内", "省外")
+    return {**tables, "experts": experts}
+
+
+def rule_levels(problem: Any, assignment: list[tuple[str, str]]) -> dict[str, Any]:
+    """How an assignment stands on each counting rule (quotas and the chair's "a member who
+    may chair"): a batch quota's share of its seats, a panel quota's fewest members over its
+    panels; plus the seats per stage."""
+    p_index = {p: i for i, p in enumerate(problem.project_ids)}
+    e_index = {e: i for i, e in enumerate(problem.expert_ids)}
+    proj = np.array([p_index[p] for p, _ in assignment], dtype=np.int64)
+    expe = np.array([e_index[e] for _, e in assignment], dtype=np.int64)
+    stages = list(problem.stages)
+    out: dict[str, Any] = {
+        "seats_by_stage": dict(Counter(stages[int(p)] for p in proj)),
+    }
+    for quota in problem.count_rules:
+        in_stage = np.array([quota.applies_to(s) for s in stages], dtype=bool)
+        has = problem.has_value(quota.attribute, quota.values)[expe] & in_stage[proj]
+        if quota.scope == "batch":
+            seats = int(in_stage[proj].sum())
+            out[quota.name] = round(float(has.sum()) / seats, 4) if seats else None
+        else:
+            per_panel = np.bincount(proj[has], minlength=problem.n_projects)[in_stage]
+            out[quota.name] = int(per_panel.min()) if per_panel.size else None
+    return out
 
 
 # --------------------------------------------------------------------------- baselines
@@ -559,6 +671,10 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             seed=spec["seed"],
             with_scores=spec.get("with_scores", False),
         )
+    elif source == "office":
+        tables = office_tables(
+            em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"]), spec["seed"]
+        )
     elif source != "demo":
         raise ValueError(f"unknown source {source!r}")
     rss_start = _peak_mb()
@@ -602,6 +718,10 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
                     "first": str(err.clashes[0])[:200],
                 },
             )
+        except em.SolveError as err:  # no assignment within the time limit
+            result = None
+            out = Outcome("unknown", solve_s=time.perf_counter() - start)
+            out.extra["error"] = str(err)
         elapsed = time.perf_counter() - start
     elif method == "expertmatch-flow":
         from expertmatch.solvers.exact import solve
@@ -673,9 +793,15 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             f"{rule}={n}" for rule, n in sorted(Counter(v.rule for v in broken).items())
         )
         record["reviews"] = len(assignment)
+        if problem.count_rules:  # quotas or a chair rule: where the assignment stands
+            out.extra["levels"] = rule_levels(problem, assignment)
+    if result is not None and problem.rules.chair is not None:
+        chairs = Counter(result.chairs.values())
+        out.extra["chairs"] = len(result.chairs)
+        out.extra["chairs_max_per_expert"] = max(chairs.values(), default=0)
     if lot is not None and spec.get("draws"):  # after the timings and the peak RSS
         record.update(frequency_check(lot, problem, spec["draws"], spec["baseline_time"]))
-    record["extra"] = json.dumps(out.extra, sort_keys=True, default=str)
+    record["extra"] = json.dumps(out.extra, sort_keys=True, default=str, ensure_ascii=False)
     return record
 
 
@@ -695,19 +821,52 @@ def snapshot_sources(folder: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
-def run_in_subprocess(spec: dict[str, Any], timeout: float, env: dict[str, str]) -> dict[str, Any]:
-    """Run :func:`worker` in a fresh interpreter; a crash or timeout becomes an error row."""
+def _rss_mb(pid: int) -> float:
+    """Resident set of a running process in MB (``VmRSS``; 0 when it cannot be read)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def run_in_subprocess(
+    spec: dict[str, Any], timeout: float, env: dict[str, str], max_rss_mb: float | None = None
+) -> dict[str, Any]:
+    """Run :func:`worker` in a fresh interpreter; a crash or timeout becomes an error row.
+
+    With ``max_rss_mb`` the worker's resident set is polled (every 0.2 s) and the worker is
+    killed above it (status ``killed``): a model that cannot fit must not push a shared
+    machine into swapping or its out-of-memory killer.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "record.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
         cmd += ["--worker-out", str(target)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-        except subprocess.TimeoutExpired:
-            return {"status": "killed", "error": f"killed after {timeout:.0f} s"}
+        out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        with out_path.open("w") as out, err_path.open("w") as err:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
+            began = time.monotonic()
+            seen = 0.0
+            while proc.poll() is None:
+                rss = _rss_mb(proc.pid)
+                seen = max(seen, rss)
+                reason = None
+                if time.monotonic() - began > timeout:
+                    reason = f"killed after {timeout:.0f} s"
+                elif max_rss_mb is not None and rss > max_rss_mb:
+                    reason = f"killed at {rss:,.0f} MB resident (limit {max_rss_mb:,.0f} MB)"
+                if reason is not None:
+                    proc.kill()
+                    proc.wait()
+                    return {"status": "killed", "error": reason, "peak_rss_mb": seen}
+                time.sleep(0.2)
         if proc.returncode != 0 or not target.exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-            return {"status": "error", "error": " | ".join(tail)}
+            text = err_path.read_text() or out_path.read_text()
+            tail = text.strip().splitlines()[-5:]
+            return {"status": "error", "error": " | ".join(tail), "peak_rss_mb": seen}
         record: dict[str, Any] = json.loads(target.read_text())
         return record
 
@@ -1090,6 +1249,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="hard limit of one run in s (default 2 x the larger time limit + 120)",
     )
     parser.add_argument(
+        "--max-rss-mb",
+        type=float,
+        help="kill a run whose resident set exceeds this many MB (status killed; default none)",
+    )
+    parser.add_argument(
         "--methods",
         help="comma-separated subset (default: every method of the set's instances); also "
         "lottery-<cap> for any cap in (0, 1)",
@@ -1173,7 +1337,7 @@ def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any
                     "draws": args.draws if seed == 1 else 0,
                 }
                 began = time.perf_counter()
-                record = run_in_subprocess(spec, timeout, env)
+                record = run_in_subprocess(spec, timeout, env, args.max_rss_mb)
                 record.update(
                     set=args.set,
                     instance=instance.name,
