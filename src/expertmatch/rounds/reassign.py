@@ -29,10 +29,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import numpy as np
 from ortools.sat.python import cp_model
 
-from expertmatch.domain.chairs import choose_chairs
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
-from expertmatch.errors import InfeasibleError, InputError, InputIssue, InternalError
+from expertmatch.errors import InfeasibleError, InputError, InputIssue
 from expertmatch.formulation.cpsat import SatModel
 from expertmatch.result import Stats
 from expertmatch.rounds.history import (
@@ -42,7 +41,7 @@ from expertmatch.rounds.history import (
     source_sha256,
     with_declines,
 )
-from expertmatch.solvers.chairs import relaxed_chairs
+from expertmatch.solvers.chairs import attach_chairs, relaxed_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.ordered import solve_in_order
 from expertmatch.solvers.relax import BEND_ORDER, check_order, solve_relaxed
@@ -150,7 +149,7 @@ def reassign(
     kept_cols = np.flatnonzero(np.isin(keys, earlier))
     try:
         result = _keep_every_earlier_pair(batch, pairs, kept_cols, before, params)
-        result = _with_chairs(batch, result)
+        result = attach_chairs(batch, result)
     except InfeasibleError:
         result = _with_moves(batch, pairs, kept_cols, params, start, relax, order)
     return replace(result, stats=_stats(problem, result, before, declines, previous, declined))
@@ -169,7 +168,7 @@ def _with_moves(
     rules cannot all hold, the diagnosis, or with ``relax`` the fewest bends first."""
     try:
         result = _fewest_changes(batch, pairs, kept_cols, _rest(params, start), not relax)
-        return _with_chairs(batch, result)
+        return attach_chairs(batch, result)
     except InfeasibleError:
         if not relax:
             raise
@@ -214,20 +213,6 @@ def _stats(
             bends_by_rule=dict(result.stats["bends_by_rule"]),
         )
     return ReassignStats(**figures)
-
-
-def _with_chairs(batch: Problem, result: Result) -> Result:
-    """The panels' chairs (the chair rule): every model solved here holds the rule, so the
-    panels always admit a choice."""
-    if batch.rules.chair is None:
-        return result
-    chairs, missing = choose_chairs(batch, result.pairs)
-    if missing:
-        raise InternalError(
-            "a reassignment leaves panels without a chair: "
-            + ", ".join(batch.project_ids[p] for p in missing[:5])
-        )
-    return replace(result, chairs=chairs)
 
 
 def _keep_every_earlier_pair(

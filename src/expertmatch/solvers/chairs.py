@@ -57,13 +57,13 @@ def with_chairs(problem: Problem, result: Result, params: SolveParams) -> Result
                 "every eligible pair: max_per_expert binds)",
             )
             if repaired is None or full.objective >= repaired.objective:
-                return _chaired_or_fault(problem, full)
+                return attach_chairs(problem, full)
         except SolveError:
             if repaired is None:
                 raise
     if repaired is None:
         raise SolveError("no assignment keeping the chair rule found within the time limit")
-    return _chaired_or_fault(problem, repaired)
+    return attach_chairs(problem, repaired)
 
 
 def _repair(
@@ -102,11 +102,15 @@ def _repair(
     return replace(repaired, bound=result.bound, status=status)
 
 
-def _chaired_or_fault(problem: Problem, result: Result) -> Result:
+def attach_chairs(problem: Problem, result: Result) -> Result:
+    """``result`` with its chairs, for an assignment of a model that holds the chair rule
+    (so a choice exists): a panel left without one is a fault of the library."""
+    if problem.rules.chair is None:
+        return result
     chairs, missing = choose_chairs(problem, result.pairs)
     if missing:
         raise InternalError(
-            "an assignment of the chair model leaves panels without a chair: "
+            "an assignment of a model holding the chair rule leaves panels without a chair: "
             + ", ".join(problem.project_ids[p] for p in missing[:5])
         )
     return replace(result, chairs=chairs)
