@@ -268,10 +268,10 @@ class Result:
         for quota in p.count_rules:
             counted = p.has_value(quota.attribute, quota.values)[self.pairs.expert]
             per_panel = np.bincount(self.pairs.project, weights=counted, minlength=p.n_projects)
-            applies = [q for q, s in enumerate(p.stages) if quota.applies_to(s)]
+            applies = np.flatnonzero(p.covered_by(quota)).tolist()
             entry: dict[str, Any] = {"name": quota.name, "scope": quota.scope}
             if quota.scope == "batch":
-                seats = int(p.project_panel_size[applies].sum())
+                seats = p.seats_of(quota)
                 low, high = quota.bounds(seats)
                 got = int(per_panel[applies].sum())
                 entry.update(seats=seats, count=got, min=low, max=high, tight=got in (low, high))

@@ -201,9 +201,7 @@ def _check_quotas(problem: Problem) -> list[Clash]:
         if quota.scope != "panel":
             continue
         counted = problem.has_value(quota.attribute, quota.values)
-        projects = np.array(
-            [p for p, s in enumerate(problem.stages) if quota.applies_to(s)], dtype=np.int64
-        )
+        projects = np.flatnonzero(problem.covered_by(quota))
         need = {int(p): quota.bounds(int(problem.project_panel_size[p]))[0] for p in projects}
         todo = np.array([p for p in projects if need[int(p)] > 0], dtype=np.int64)
         for block, scores in eligible_blocks(problem, todo, with_capacity=True):
@@ -219,9 +217,9 @@ def _quota_bounds(problem: Problem) -> list[Clash]:
     or a batch quota's minimum above the seats of its stages): no panel can keep it."""
     out = []
     for quota in problem.count_rules:
-        in_stage = np.array([quota.applies_to(s) for s in problem.stages], dtype=bool)
+        in_stage = problem.covered_by(quota)
         if quota.scope == "batch":
-            seats = int(problem.project_panel_size[in_stage].sum())
+            seats = problem.seats_of(quota)
             low, high = quota.bounds(seats)
             if low > high:
                 out.append(

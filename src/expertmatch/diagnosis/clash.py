@@ -314,8 +314,7 @@ def _describe_quota(problem: Problem, q: int, pid: str) -> Clash:
             (pid,),
             suggestion=f"relax quota {quota.name} or add experts with {what}",
         )
-    stages = np.array([quota.applies_to(s) for s in problem.stages], dtype=bool)
-    seats = int(problem.project_panel_size[stages].sum())
+    seats = problem.seats_of(quota)
     low, high = quota.bounds(seats)
     return Clash(
         Rule.QUOTA,

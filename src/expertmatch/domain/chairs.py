@@ -22,7 +22,7 @@ def needs_chair(problem: Problem) -> np.ndarray:
     chair = problem.rules.chair
     if chair is None:
         return np.zeros(problem.n_projects, dtype=bool)
-    return np.array([chair.applies_to(s) for s in problem.stages], dtype=bool)
+    return problem.covered_by(chair)
 
 
 def may_chair(problem: Problem) -> np.ndarray:

@@ -56,8 +56,9 @@ def any_field(problem: Problem) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for quota in problem.rules.quota:
         if quota.any_field:
-            in_stage = np.array([quota.applies_to(s) for s in problem.stages], dtype=bool)
-            out.append((in_stage, problem.has_value(quota.attribute, quota.values)))
+            out.append(
+                (problem.covered_by(quota), problem.has_value(quota.attribute, quota.values))
+            )
     return out
 
 

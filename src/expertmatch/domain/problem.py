@@ -19,7 +19,7 @@ import numpy as np
 
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
-from expertmatch.domain.rules import Quota, Rules
+from expertmatch.domain.rules import Chair, Quota, Rules
 from expertmatch.errors import InputError, InputIssue
 
 ORG_TYPES = ("enterprise", "university", "institute", "hospital", "government", "other")
@@ -249,6 +249,27 @@ class Problem:
         ]
         if issues:
             raise InputError(issues)
+
+    def covered_by(self, rule: Quota | Chair) -> np.ndarray:
+        """Per project: does the quota (or the chair rule) cover its stage? (cached)"""
+        return memo(
+            self,
+            f"covered_by {rule!r}",
+            lambda: _frozen([rule.applies_to(s) for s in self.stages], bool),
+        )
+
+    def seats_of(self, rule: Quota | Chair) -> int:
+        """The seats of the projects the rule covers (what a batch quota's shares count)."""
+        return int(self.project_panel_size[self.covered_by(rule)].sum())
+
+    def stage_target_required(self, stage: str) -> int:
+        """Enterprise reviews a stage's own ``enterprise_target_share`` needs among its seats:
+        ceil(share x seats), 0 when the stage sets none."""
+        override = self.rules.stage.get(stage)
+        if override is None or override.enterprise_target_share is None:
+            return 0
+        seats = int(self.project_panel_size[np.array(self.stages) == stage].sum())
+        return math.ceil(override.enterprise_target_share * seats)
 
     def attribute(self, name: str) -> tuple[tuple[str, ...], ...]:
         """An expert attribute's values, per expert (``org_type`` is the expert's type)."""

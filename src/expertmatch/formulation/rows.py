@@ -34,7 +34,6 @@ integer objective is exact.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -317,11 +316,7 @@ def _stage_targets(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
     stage's seats go to enterprise experts (one row per such stage)."""
     stages = np.array(problem.stages, dtype=object)
     for s, stage in enumerate(STAGES):
-        override = problem.rules.stage.get(stage)
-        if override is None or override.enterprise_target_share is None:
-            continue
-        seats = int(problem.project_panel_size[stages == stage].sum())
-        need = math.ceil(override.enterprise_target_share * seats)
+        need = problem.stage_target_required(stage)
         if need <= 0:
             continue
         cols = np.flatnonzero(
@@ -340,13 +335,12 @@ def _stage_targets(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
 def _quotas(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
     """Each quota's rows: per panel of its stages (scope panel) or one over all seats of its
     stages (scope batch); a bound that cannot bind is left out."""
-    stages = problem.stages
     for q, quota in enumerate(problem.count_rules):
-        in_stage = np.array([quota.applies_to(s) for s in stages], dtype=bool)
+        in_stage = problem.covered_by(quota)
         counts = problem.has_value(quota.attribute, quota.values)
         cols = np.flatnonzero(in_stage[pairs.project] & counts[pairs.expert])
         if quota.scope == "batch":
-            low, high = quota.bounds(int(problem.project_panel_size[in_stage].sum()))
+            low, high = quota.bounds(problem.seats_of(quota))
             if low > 0 or high < cols.size:
                 rows.add(
                     Rule.QUOTA,

@@ -15,7 +15,6 @@ compete for the same expert's last review.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -129,18 +128,15 @@ class _Swaps:
         stage_ent = {}
         for stage, override in problem.rules.stage.items():
             if override.enterprise_target_share is not None:
-                in_stage = [p for p, s in enumerate(problem.stages) if s == stage]
-                total = int(problem.project_panel_size[in_stage].sum())
                 now = sum(int(ent[e]) for p, e in seats if problem.stages[p] == stage)
-                stage_ent[stage] = (now, math.ceil(override.enterprise_target_share * total))
+                stage_ent[stage] = (now, problem.stage_target_required(stage))
         batch = {}
         for q, quota in enumerate(problem.count_rules):
             if quota.scope == "batch":
                 counted = problem.has_value(quota.attribute, quota.values)
-                applies = [quota.applies_to(s) for s in problem.stages]
-                total = int(problem.project_panel_size[np.array(applies, dtype=bool)].sum())
+                applies = problem.covered_by(quota)
                 now = sum(int(counted[e]) for p, e in seats if applies[p])
-                batch[q] = (now, *quota.bounds(total))
+                batch[q] = (now, *quota.bounds(problem.seats_of(quota)))
         return cls(
             problem,
             panels,

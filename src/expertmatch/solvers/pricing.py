@@ -107,8 +107,7 @@ def _quota_duals(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
         if p >= 0:
             out[p, q] += float(pi[r])
         else:
-            in_stage = np.array([quotas[q].applies_to(s) for s in problem.stages], dtype=bool)
-            out[in_stage, q] += float(pi[r])
+            out[problem.covered_by(quotas[q]), q] += float(pi[r])
     return out
 
 
