@@ -9,7 +9,7 @@ property (used on both kinds of batch) as a plain function.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -179,20 +179,27 @@ PER_PANEL_RULES = {
 }
 
 
-def all_assignments(problem: em.Problem) -> Iterator[Pairs]:
-    """Every assignment of the batch that verify() accepts, by brute force."""
+def _panel_alone(v: em.Violation, pid: str) -> bool:
+    """Does this violation, found on one panel alone, rule that panel out?"""
+    return v.rule in PER_PANEL_RULES and v.project in (pid, None)
+
+
+def all_assignments(
+    problem: em.Problem,
+    sizes: Sequence[int] | None = None,
+    drops: Callable[[em.Violation, str], bool] = _panel_alone,
+) -> Iterator[Pairs]:
+    """Every assignment of the batch that verify() accepts, by brute force: per project every
+    combination of panel-size experts among all experts (``sizes``: from the raw tables,
+    else the problem's), product over projects. A panel is dropped early when ``drops``
+    says a violation verify finds on that panel alone rules it out; verify decides the rest."""
     options = []
-    for p, pid in enumerate(problem.project_ids):
-        k = int(problem.project_panel_size[p])
+    sizes = problem.project_panel_size.tolist() if sizes is None else sizes
+    for pid, k in zip(problem.project_ids, sizes, strict=True):
         good = []
-        for panel in itertools.combinations(problem.expert_ids, k):
+        for panel in itertools.combinations(problem.expert_ids, int(k)):
             pairs = [(pid, e) for e in panel]
-            broken = [
-                v
-                for v in em.verify(problem, pairs)
-                if v.rule in PER_PANEL_RULES and v.project in (pid, None)
-            ]
-            if not broken:
+            if not any(drops(v, pid) for v in em.verify(problem, pairs)):
                 good.append(pairs)
         options.append(good)
     for combo in itertools.product(*options):

@@ -24,7 +24,6 @@ expected score within the default 0.1% gap, and several seeds' draws all pass ve
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from hypothesis import strategies as st
 
 import expertmatch as em
 from expertmatch.domain.scoring import score_of as pair_score
+from tests.strategies import all_assignments, score_of
 
 Pairs = list[tuple[str, str]]
 
@@ -189,32 +189,14 @@ def every_rule_batches(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+def drops(v: em.Violation, pid: str) -> bool:
+    """A panel alone rules itself out by a per-panel rule of its own project or a load."""
+    return (v.rule in PANEL_RULES and v.project == pid) or v.rule in LOAD_RULES
+
+
 def valid_assignments(problem: em.Problem, sizes: list[int]) -> Iterator[Pairs]:
-    """Every assignment verify() accepts, over every combination of panel-size experts among
-    all experts, for each project (``sizes`` from the raw tables)."""
-    options = []
-    for pid, k in zip(problem.project_ids, sizes, strict=True):
-        keep = []
-        for panel in itertools.combinations(problem.expert_ids, k):
-            pairs = [(pid, e) for e in panel]
-            broken = [
-                v
-                for v in em.verify(problem, pairs)
-                if (v.rule in PANEL_RULES and v.project == pid) or v.rule in LOAD_RULES
-            ]
-            if not broken:
-                keep.append(pairs)
-        options.append(keep)
-    for combo in itertools.product(*options):
-        pairs = [pair for panel in combo for pair in panel]
-        if not em.verify(problem, pairs):
-            yield pairs
-
-
-def total(problem: em.Problem, pairs: Pairs) -> float:
-    return sum(
-        pair_score(problem, problem.project_index[p], problem.expert_index[e]) for p, e in pairs
-    )
+    """Every assignment verify() accepts, panel sizes from the raw tables."""
+    return all_assignments(problem, sizes, drops)
 
 
 def first_goal(problem: em.Problem, pairs: Pairs, objective: str, sizes: list[int]) -> float:
@@ -239,7 +221,7 @@ def best_mixture(problem: em.Problem, options: list[Pairs], cap: float) -> float
     for k, o in enumerate(options):
         for pair in o:
             a[row[pair], k] = 1
-    values = np.array([total(problem, o) for o in options])
+    values = np.array([score_of(problem, o) for o in options])
     res = linprog(
         -values,
         A_ub=a,
@@ -290,15 +272,19 @@ def check(case: dict[str, Any]) -> str:
     assert em.verify(problem, result) == []
     assert options, "an assignment verify accepts, yet brute force found none"
     assert result.status == "optimal"
-    assert result.objective == pytest.approx(total(problem, result.assignment), abs=TOL)
+    assert result.objective == pytest.approx(score_of(problem, result.assignment), abs=TOL)
     if objective == "total":
-        assert result.objective == pytest.approx(max(total(problem, o) for o in options), abs=TOL)
+        assert result.objective == pytest.approx(
+            max(score_of(problem, o) for o in options), abs=TOL
+        )
         assert result.bound >= result.objective - TOL
         return "feasible"
     goal = max(first_goal(problem, o, objective, sizes) for o in options)
     assert first_goal(problem, result.assignment, objective, sizes) == pytest.approx(goal, abs=TOL)
     best_total = max(
-        total(problem, o) for o in options if first_goal(problem, o, objective, sizes) >= goal - TOL
+        score_of(problem, o)
+        for o in options
+        if first_goal(problem, o, objective, sizes) >= goal - TOL
     )
     assert result.objective == pytest.approx(best_total, abs=TOL)
     held = result.stats["held"]

@@ -22,7 +22,6 @@ Last, the random draw (``max_probability < 1``) with a panel quota: every seed's
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
 from fractions import Fraction
@@ -34,6 +33,7 @@ from hypothesis import strategies as st
 
 import expertmatch as em
 from expertmatch.domain.scoring import score_of as pair_score
+from tests.strategies import all_assignments, score_of
 
 Pairs = list[tuple[str, str]]
 
@@ -240,33 +240,14 @@ def staged_batches(draw: st.DrawFn) -> dict[str, Any]:
 # -- brute force -------------------------------------------------------------------------------
 
 
+def drops(v: em.Violation, pid: str) -> bool:
+    """A panel alone rules itself out by a per-panel rule of its own project or a load."""
+    return (v.rule in PANEL_RULES and v.project == pid) or v.rule in LOAD_RULES
+
+
 def valid_assignments(problem: em.Problem, sizes: list[int]) -> Iterator[Pairs]:
-    """Every assignment verify() accepts: per project every combination of panel-size experts
-    among all experts, product over projects. A panel is dropped early only when verify, on
-    that panel alone, names a rule that one panel breaks on its own."""
-    options = []
-    for pid, k in zip(problem.project_ids, sizes, strict=True):
-        keep = []
-        for panel in itertools.combinations(problem.expert_ids, k):
-            pairs = [(pid, e) for e in panel]
-            broken = [
-                v
-                for v in em.verify(problem, pairs)
-                if (v.rule in PANEL_RULES and v.project == pid) or v.rule in LOAD_RULES
-            ]
-            if not broken:
-                keep.append(pairs)
-        options.append(keep)
-    for combo in itertools.product(*options):
-        pairs = [pair for panel in combo for pair in panel]
-        if not em.verify(problem, pairs):
-            yield pairs
-
-
-def total(problem: em.Problem, pairs: Pairs) -> float:
-    return sum(
-        pair_score(problem, problem.project_index[p], problem.expert_index[e]) for p, e in pairs
-    )
+    """Every assignment verify() accepts, panel sizes from the raw tables."""
+    return all_assignments(problem, sizes, drops)
 
 
 def pair_eligible(problem: em.Problem, pid: str, eid: str) -> bool:
@@ -363,9 +344,9 @@ def check(case: dict[str, Any]) -> str:
     assert options, "an assignment, yet brute force found none that verify accepts"
     assert em.verify(problem, result) == []
     assert result.status == "optimal"
-    best = max(total(problem, o) for o in options)
+    best = max(score_of(problem, o) for o in options)
     assert result.objective == pytest.approx(best, abs=TOL)
-    assert total(problem, result.assignment) == pytest.approx(best, abs=TOL)
+    assert score_of(problem, result.assignment) == pytest.approx(best, abs=TOL)
     return check_reserves(problem, result)
 
 
