@@ -366,3 +366,40 @@ def build(folder: Path, *mutations: Mutation) -> Path:
     rules = batch.pop("rules")
     tables = {k: v for k, v in batch.items() if v is not None}
     return write_tables(folder, tables, rules=rules)
+
+
+def coverage_or_enterprise() -> em.Problem:
+    """One panel of 2 from a, b (university) and e (enterprise): coverage of 1.1 and 1.2
+    wants a and b, the enterprise share wants e; both cannot hold (relax tests)."""
+    experts = [
+        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
+        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
+        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
+    ]
+    projects = [{"id": "P", "organization": "X", "fields": "1.1;1.2"}]
+    scores = [{"expert": x, "project": "P", "score": s} for x, s in (("a", 3), ("b", 2), ("e", 1))]
+    return em.from_tables(
+        experts=experts,
+        projects=projects,
+        scores=scores,
+        rules={"panel_size": 2, "enterprise_min_share": "1/2"},
+    )
+
+
+def combined_clash() -> em.Problem:
+    """Two fields to cover and an enterprise seat on P's panel of two, and Q needing field
+    1.3: each per-project check passes, but the three rules of P clash only together
+    (diagnosis tests)."""
+    experts = [
+        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
+        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
+        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
+        {"id": "u", "organization": "U3", "org_type": "university", "fields": "1.3.2"},
+    ]
+    projects = [
+        {"id": "P", "organization": "X", "fields": "1.1;1.2"},
+        {"id": "Q", "organization": "X", "fields": "1.3"},
+    ]
+    return em.from_tables(
+        experts=experts, projects=projects, rules={"panel_size": 2, "enterprise_min_share": "1/2"}
+    )

@@ -12,6 +12,7 @@ import numpy as np
 import expertmatch as em
 from expertmatch.diagnosis.clash import _Groups, clash_set, minimal_clash
 from expertmatch.formulation.rows import build_model
+from tests.batches import combined_clash
 
 
 def random_batch(rng: random.Random) -> em.Problem:
@@ -122,19 +123,7 @@ def test_the_diagnosis_works_within_the_solve_s_time_limit(monkeypatch) -> None:
 
     monkeypatch.setattr(exact, "minimal_clash", spy_minimal)
     monkeypatch.setattr(clash, "_lp_core", spy_lp)
-    experts = [
-        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
-        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
-        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
-        {"id": "u", "organization": "U3", "org_type": "university", "fields": "1.3.2"},
-    ]
-    projects = [
-        {"id": "P", "organization": "X", "fields": "1.1;1.2"},
-        {"id": "Q", "organization": "X", "fields": "1.3"},
-    ]
-    problem = em.from_tables(
-        experts=experts, projects=projects, rules={"panel_size": 2, "enterprise_min_share": "1/2"}
-    )
+    problem = combined_clash()
     try:
         em.assign(problem, time_limit=3)
     except em.InfeasibleError as error:

@@ -10,7 +10,14 @@ import pytest
 
 import expertmatch as em
 from expertmatch.cli import main
-from tests.batches import PROJECTS, make, short_of_reviews, two_project_tables, write_tables
+from tests.batches import (
+    PROJECTS,
+    combined_clash,
+    make,
+    short_of_reviews,
+    two_project_tables,
+    write_tables,
+)
 
 
 def clashes(problem: em.Problem) -> list[em.Clash]:
@@ -95,19 +102,7 @@ def test_loads_too_small_for_demand_names_projects_and_binding_experts() -> None
 def test_rules_that_clash_only_together_give_a_minimal_set() -> None:
     """Two fields to cover and an enterprise seat, on a panel of two: each check passes alone,
     but no panel satisfies all three; dropping any one of them would."""
-    experts = [
-        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
-        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
-        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
-        {"id": "u", "organization": "U3", "org_type": "university", "fields": "1.3.2"},
-    ]
-    projects = [
-        {"id": "P", "organization": "X", "fields": "1.1;1.2"},
-        {"id": "Q", "organization": "X", "fields": "1.3"},
-    ]
-    problem = em.from_tables(
-        experts=experts, projects=projects, rules={"panel_size": 2, "enterprise_min_share": "1/2"}
-    )
+    problem = combined_clash()
     found = clashes(problem)
     assert [(c.rule, c.projects) for c in found] == [
         ("combined", ()),

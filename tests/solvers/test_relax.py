@@ -11,7 +11,14 @@ from hypothesis import HealthCheck, given, settings
 
 import expertmatch as em
 from expertmatch.cli import main
-from tests.batches import PROJECTS, make, short_of_reviews, two_project_tables, write_tables
+from tests.batches import (
+    PROJECTS,
+    coverage_or_enterprise,
+    make,
+    short_of_reviews,
+    two_project_tables,
+    write_tables,
+)
 from tests.strategies import tiny_batches
 
 
@@ -19,23 +26,6 @@ def hard_violations(problem: em.Problem, result: em.Result) -> list[em.Violation
     """verify() findings that are not listed as bends (there must be none)."""
     bent = {(b.rule, b.project, b.expert) for b in result.bends}
     return [v for v in em.verify(problem, result) if (v.rule, v.project, v.expert) not in bent]
-
-
-def combined() -> em.Problem:
-    """Panel of 2 that must cover 1.1 and 1.2 and hold an enterprise seat: not all can hold."""
-    experts = [
-        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
-        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
-        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
-    ]
-    projects = [{"id": "P", "organization": "X", "fields": "1.1;1.2"}]
-    scores = [{"expert": x, "project": "P", "score": s} for x, s in (("a", 3), ("b", 2), ("e", 1))]
-    return em.from_tables(
-        experts=experts,
-        projects=projects,
-        scores=scores,
-        rules={"panel_size": 2, "enterprise_min_share": "1/2"},
-    )
 
 
 def test_feasible_batch_is_not_bent(tiny: em.Problem) -> None:
@@ -46,7 +36,7 @@ def test_feasible_batch_is_not_bent(tiny: em.Problem) -> None:
 
 def test_default_order_bends_coverage_before_enterprise_share() -> None:
     """By default coverage bends first: the enterprise seat is kept."""
-    problem = combined()
+    problem = coverage_or_enterprise()
     result = em.assign(problem, relax=True)
     assert [(b.rule, b.project, b.amount) for b in result.bends] == [("coverage", "P", 1)]
     assert sorted(result.panels["P"]) == ["a", "e"]  # keeps the enterprise seat, best score
@@ -56,7 +46,7 @@ def test_default_order_bends_coverage_before_enterprise_share() -> None:
 
 def test_bend_order_is_configurable() -> None:
     """With enterprise share first in the order, it bends instead of coverage."""
-    problem = combined()
+    problem = coverage_or_enterprise()
     order = ("max_per_org", "quota", "enterprise_share", "coverage", "max_load", "yearly_cap")
     result = em.assign(problem, relax=True, bend_order=order)
     assert [(b.rule, b.project, b.amount) for b in result.bends] == [("enterprise_share", "P", 1)]
@@ -86,7 +76,7 @@ def test_conflicts_never_bend() -> None:
 def test_bad_bend_order_is_refused() -> None:
     """A bend order that does not list each bendable rule is refused."""
     with pytest.raises(ValueError, match="bend order must list each"):
-        em.assign(combined(), relax=True, bend_order=("coverage",))
+        em.assign(coverage_or_enterprise(), relax=True, bend_order=("coverage",))
 
 
 def test_cli_relax_exits_0_and_lists_every_bend(

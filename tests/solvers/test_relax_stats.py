@@ -11,24 +11,7 @@ import pytest
 import expertmatch as em
 from expertmatch.result import Stats
 from expertmatch.solvers.relax import BEND_ORDER, RelaxStats
-
-
-def coverage_or_enterprise() -> em.Problem:
-    """One panel of 2 from a, b (university) and e (enterprise): coverage wants a and b, the
-    enterprise share wants e; both cannot hold."""
-    experts = [
-        {"id": "a", "organization": "U1", "org_type": "university", "fields": "1.1.1"},
-        {"id": "b", "organization": "U2", "org_type": "university", "fields": "1.2.1"},
-        {"id": "e", "organization": "C1", "org_type": "enterprise", "fields": "1.3.1"},
-    ]
-    projects = [{"id": "P", "organization": "X", "fields": "1.1;1.2"}]
-    scores = [{"expert": x, "project": "P", "score": s} for x, s in (("a", 3), ("b", 2), ("e", 1))]
-    return em.from_tables(
-        experts=experts,
-        projects=projects,
-        scores=scores,
-        rules={"panel_size": 2, "enterprise_min_share": "1/2"},
-    )
+from tests.batches import coverage_or_enterprise
 
 
 def test_relax_stats_are_typed_and_report_as_before() -> None:
