@@ -22,7 +22,7 @@ from ortools.graph.python import max_flow
 
 from expertmatch.domain.chairs import may_chair, needs_chair
 from expertmatch.domain.coverage import coverage_rows
-from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs, why_ineligible
+from expertmatch.domain.eligibility import eligible_pairs, why_ineligible
 from expertmatch.domain.rules import Quota
 from expertmatch.domain.scoring import block_scores
 from expertmatch.errors import Clash
@@ -91,7 +91,7 @@ def check_feasibility(problem: Problem, survey: Survey | None = None) -> list[Cl
         for clash in check(problem, surv, p)
     ]
     clashes += _check_coverage(problem, surv)
-    clashes += _check_quotas(problem)
+    clashes += _check_quotas(problem, surv)
     if clashes:
         return sorted(
             clashes, key=lambda c: problem.project_index[c.projects[0]] if c.projects else -1
@@ -191,24 +191,21 @@ def _check_coverage(problem: Problem, surv: Survey) -> list[Clash]:
     return clashes
 
 
-def _check_quotas(problem: Problem) -> list[Clash]:
+def _check_quotas(problem: Problem, surv: Survey) -> list[Clash]:
     """Each panel quota's minimum: enough eligible experts with capacity left that it counts,
     per panel of its stages; naming those it counts who are excluded, and why."""
     clashes = _quota_bounds(problem)
     if clashes:
         return clashes
-    for quota in problem.count_rules:
+    for q, quota in enumerate(problem.count_rules):
         if quota.scope != "panel":
             continue
         counted = problem.has_value(quota.attribute, quota.values)
-        projects = np.flatnonzero(problem.covered_by(quota))
-        need = {int(p): quota.bounds(int(problem.project_panel_size[p]))[0] for p in projects}
-        todo = np.array([p for p in projects if need[int(p)] > 0], dtype=np.int64)
-        for block, scores in eligible_blocks(problem, todo, with_capacity=True):
-            have = ((scores > -np.inf) & counted[None, :]).sum(axis=1)
-            for p, n in zip(block.tolist(), have.tolist(), strict=True):
-                if n < need[p]:
-                    clashes.append(_quota_clash(problem, quota, p, need[p], n, counted))
+        for p in np.flatnonzero(problem.covered_by(quota)).tolist():
+            need = quota.bounds(int(problem.project_panel_size[p]))[0]
+            have = int(surv.quota_eligible[p, q])
+            if have < need:
+                clashes.append(_quota_clash(problem, quota, p, need, have, counted))
     return clashes
 
 

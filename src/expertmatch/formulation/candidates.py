@@ -37,6 +37,8 @@ class Survey:
     enterprise_orgs: np.ndarray
     covered: np.ndarray  # per coverage row of the problem: does an eligible expert cover it?
     total_eligible: int
+    quota_eligible: np.ndarray
+    """Projects x ``Problem.count_rules``: the eligible experts with capacity each counts."""
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -80,6 +82,11 @@ def survey(problem: Problem, extra: int = EXTRA) -> Survey:
         for name in ("eligible", "enterprise", "orgs", "enterprise_orgs")
     }
     covered = np.zeros(cov.project.size, dtype=bool)
+    quotas = problem.count_rules
+    counted = np.array(
+        [problem.has_value(q.attribute, q.values) for q in quotas], dtype=np.int64
+    ).reshape(len(quotas), problem.n_experts)
+    quota_eligible = np.zeros((n_p, len(quotas)), dtype=np.int64)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     total = 0
     for block, scores in eligible_blocks(problem, with_capacity=True):
@@ -89,6 +96,8 @@ def survey(problem: Problem, extra: int = EXTRA) -> Survey:
         counts["enterprise"][block] = (ok & ent).sum(axis=1)
         counts["orgs"][block] = _distinct(ok, by_org, starts)
         counts["enterprise_orgs"][block] = _distinct(ok & ent, by_org, starts)
+        if quotas:
+            quota_eligible[block] = ok.astype(np.int64) @ counted.T
         k = int(problem.project_panel_size[block].max()) + extra
         chosen = _top(scores, k)
         need = problem.enterprise_required[block] + PER_RULE
@@ -121,4 +130,5 @@ def survey(problem: Problem, extra: int = EXTRA) -> Survey:
         counts["enterprise_orgs"],
         covered,
         total,
+        quota_eligible,
     )
