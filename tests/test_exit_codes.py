@@ -106,10 +106,19 @@ def test_infeasible_with_a_staged_objective(tmp_path: Path, capsys: pytest.Captu
     assert "[load]" in capsys.readouterr().err
 
 
-def test_timeout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A random draw with coverage needs column generation; 0.01 s finds no lottery."""
+def test_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No assignment within the time limit is exit 4. The solver is made to run out of time
+    (a real 0.01 s limit is a race: a capped lottery with its gap may or may not be found
+    that fast)."""
     folder = demo_with(tmp_path, "max_probability = 0.5")
     out = tmp_path / "o.csv"
+    monkeypatch.setattr(
+        cli,
+        "assign",
+        raiser(em.SolveError("no lottery keeping max_probability was found within the time limit")),
+    )
     code = cli.main(["assign", str(folder), "-o", str(out), "--time-limit", "0.01"])
     assert code == EXIT_TIMEOUT
     err = capsys.readouterr().err
