@@ -214,7 +214,8 @@ def lottery(
         raise InfeasibleError(_capped_clashes(problem, raised))
     x = np.clip(lp.x, 0.0, caps)
     x[x < EPS] = 0.0
-    x[np.abs(x - caps) < EPS] = caps[np.abs(x - caps) < EPS]
+    at_cap = np.abs(x - caps) < EPS
+    x[at_cap] = caps[at_cap]
     bound = float(model.weight @ x) * model.unit
     if _one_hierarchy(problem, model):
         return Lottery(
