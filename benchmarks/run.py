@@ -88,6 +88,10 @@ METHODS = (
     "lp",
     "mincostflow",
     "expertmatch-flow",
+    "cli",
+    "cli-report",
+    "lp-files",
+    "help",
 )
 #: The caps of the ``lottery`` set; ``--methods lottery-<cap>`` takes any cap in (0, 1).
 LOTTERY_CAPS = (0.5, 0.65, 0.8)
@@ -109,7 +113,7 @@ class Instance:
     n_experts: int
     rules: dict[str, Any] = field(default_factory=dict)
     source: str = "generate"  # or "office" (generate + office_tables), "aamas:<file stem>"
-    # (real bids, see aamas.py) or "demo"
+    # (real bids, see aamas.py), "demo" or "dense" (dense_tables: a 250k-row scores.csv)
     with_scores: bool = False  # generate a scores.csv instead of built-in field scores
     gap: float = 0.0  # expertmatch's gap_limit
     methods: tuple[str, ...] | None = None  # the methods that run on it (None: all asked)
@@ -175,6 +179,14 @@ OFFICE: dict[str, Any] = {
     },
 }
 ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
+#: The ``cli`` set's methods (:func:`cli_worker`): the command line end to end, the HiGHS LP
+#: over all pairs in a fresh process from the same files, ``expertmatch --help``; and ``lp``,
+#: the usual in-process LP (build from the tables in memory, model, solve).
+CLI_METHODS = ("cli", "cli-report", "lp-files", "lp", "help")
+#: Rows of the ``cli`` set's dense ``scores.csv`` (:func:`dense_tables`).
+DENSE_ROWS = 250_000
+#: ``expertmatch --help`` is timed this many times per run (the run records the median).
+HELP_TIMES = 5
 INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
     "core": (Instance("200x600", 200, 600), Instance("1000x3000", 1000, 3000)),
     "smoke": (Instance("50x150", 50, 150),),
@@ -227,6 +239,10 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
             gap=0.001,
             methods=("expertmatch",),
         ),
+    ),
+    "cli": (
+        Instance("1000x3000-supplied", 1000, 3000, with_scores=True, methods=CLI_METHODS),
+        Instance("1000x3000-supplied-250k", 1000, 3000, source="dense", methods=CLI_METHODS),
     ),
     "diagnose": (
         Instance("1000x3000-loads", 1000, 3000, {"max_load": 1}, methods=("expertmatch",)),
@@ -631,6 +647,185 @@ def frequency_check(lot: Any, problem: Any, draws: int, time_limit: float) -> di
     }
 
 
+# --------------------------------------------------------------------------- cli
+
+
+def dense_tables(n_projects: int, n_experts: int, seed: int) -> dict[str, Any]:
+    """A batch with a dense ``scores.csv`` of :data:`DENSE_ROWS` rows (the ``cli`` set).
+
+    ``generate(..., with_scores=True)`` writes about 60 candidates per project (59k rows at
+    1k x 3k); an office's recommender may send several hundred. This keeps the generator's
+    own rows (so the batch stays feasible: they hold the experts each field's coverage needs)
+    and adds eligible pairs drawn at random (``numpy.random.default_rng(seed)``) among the
+    others, each scored by the built-in field score / 10 (the generator's 0-11.5 scale),
+    rounded to 2 decimals; the rows sorted by project, then expert.
+    """
+    import expertmatch as em
+
+    tables = em.generate(n_projects, n_experts, seed=seed, with_scores=True)
+    given = tables.pop("scores")
+    problem = em.from_tables(**tables)
+    pairs = em.eligible_pairs(problem)
+    experts = np.array(problem.expert_ids, dtype=object)[pairs.expert]
+    projects = np.array(problem.project_ids, dtype=object)[pairs.project]
+    taken = pd.MultiIndex.from_frame(given[["expert", "project"]])
+    new = ~pd.MultiIndex.from_arrays([experts, projects]).isin(taken)
+    rng = np.random.default_rng(seed)
+    extra = rng.choice(np.flatnonzero(new), DENSE_ROWS - len(given), replace=False)
+    added = pd.DataFrame(
+        {
+            "expert": experts[extra],
+            "project": projects[extra],
+            "score": np.round(pairs.score[extra] / 10, 2),
+        }
+    )
+    scores = pd.concat([given, added]).sort_values(["project", "expert"], kind="stable")
+    tables["scores"] = scores.reset_index(drop=True)
+    return tables
+
+
+#: The command line, as the ``expertmatch`` script runs it (``expertmatch.cli:main``).
+CLI = "import sys; from expertmatch.cli import main; sys.exit(main())"
+#: The HiGHS LP over all pairs from the batch's files, in a fresh process: what the issue's
+#: "plain LP (build included)" measured. Prints its phases as JSON.
+LP_FILES = """
+import json, sys, time
+start = time.perf_counter()
+import expertmatch as em
+from expertmatch.formulation.rows import build_model
+sys.path.insert(0, {bench!r})
+from run import run_lp
+imported = time.perf_counter()
+problem = em.load({folder!r})
+loaded = time.perf_counter()
+model = build_model(problem)
+built = time.perf_counter()
+out = run_lp(model, {limit!r})
+print(json.dumps(dict(import_s=imported - start, load_s=loaded - imported,
+    model_s=built - loaded, solve_s=out.setup_s + out.solve_s, status=out.status,
+    bound=out.bound, objective=out.objective, pairs=model.n_pairs)))
+"""
+
+
+def _timed(cmd: list[str]) -> tuple[float, float, Any]:
+    """Wall time and CPU time (user + system) of one command, and its finished process
+    (stdout and stderr captured). CPU time suffers less than wall time on a shared machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu, proc
+
+
+def _summary(stdout: str) -> dict[str, Any]:
+    """Status, objective, bound and time as ``expertmatch assign`` prints them."""
+    import re
+
+    status = re.search(r"^(\w+): \d+ reviews", stdout, re.M)
+    numbers = re.search(r"objective ([-\d.]+)\s+bound ([-\d.]+).*time ([\d.]+) s", stdout)
+    if status is None or numbers is None:
+        raise ValueError(f"no summary in the output: {stdout[-300:]!r}")
+    objective, bound, time_s = (float(x) for x in numbers.groups())
+    return {"status": status.group(1), "objective": objective, "bound": bound, "time_s": time_s}
+
+
+def cli_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """One run of the ``cli`` set: the batch written to a temporary folder (not timed), then
+    the method timed from outside, in a fresh interpreter (``time_s`` is its wall time)."""
+    import expertmatch as em
+
+    method = spec["method"]
+    record: dict[str, Any] = {"src_sha": src_sha(), "src_path": str(Path(em.__file__).parent)}
+    if method == "help":
+        times = sorted(_timed([sys.executable, "-c", CLI, "--help"])[0] for _ in range(HELP_TIMES))
+        record.update(status="ok", time_s=times[len(times) // 2], total_s=times[len(times) // 2])
+        record["extra"] = json.dumps({"times": [round(t, 4) for t in times]})
+        return record
+    if spec.get("source") == "dense":
+        tables = dense_tables(spec["n_projects"], spec["n_experts"], spec["seed"])
+    else:
+        tables = em.generate(
+            spec["n_projects"], spec["n_experts"], seed=spec["seed"], with_scores=True
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = em.write_batch(tables, Path(tmp) / "batch")
+        record["scores_rows"] = len(tables["scores"])
+        if method in ("cli", "cli-report"):
+            out, report = Path(tmp) / "assignment.csv", Path(tmp) / "report.json"
+            cmd = [sys.executable, "-c", CLI, "assign", str(folder), "-o", str(out)]
+            cmd += ["--time-limit", str(spec["time_limit"])]
+            wall, cpu, proc = _timed(cmd + ["--report", str(report)] * (method == "cli-report"))
+            if proc.returncode != 0:
+                return {**record, "status": "error", "error": proc.stderr[-300:]}
+            rep = (
+                json.loads(report.read_text(encoding="utf-8"))
+                if method == "cli-report"
+                else _summary(proc.stdout)
+            )
+            problem = em.load(folder)
+            rows = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+            pairs = list(zip(rows["project"], rows["expert"], strict=True))
+            record.update(
+                status=rep["status"],
+                objective=rep["objective"],
+                bound=rep["bound"],
+                solve_s=rep["time_s"],
+                violations=len(em.verify(problem, pairs)),
+                reviews=len(pairs),
+            )
+        else:
+            code = LP_FILES.format(
+                bench=str(Path(__file__).resolve().parent),
+                folder=str(folder),
+                limit=spec["baseline_time"],
+            )
+            wall, cpu, proc = _timed([sys.executable, "-c", code])
+            if proc.returncode != 0:
+                return {**record, "status": "error", "error": proc.stderr[-300:]}
+            phases = json.loads(proc.stdout.strip().splitlines()[-1])
+            record.update(phases)
+            record["eligible_pairs"] = phases.pop("pairs")
+    record["time_s"] = record["total_s"] = wall
+    record["cpu_s"] = cpu
+    record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return record
+
+
+def cli_table(runs: pd.DataFrame) -> str:
+    """The ``cli`` set: medians over seeds of each method's wall (and CPU) time, the ratios."""
+    header = (
+        "| instance | scores.csv rows | eligible pairs | CLI s (CPU s) | CLI with report s "
+        "| LP from files s (CPU s) [import / load / model / solve] | LP in process s "
+        "| CLI / LP from files: wall (CPU) | CLI / LP in process | `--help` s (CPU s) "
+        "| CLI status | broken rules |"
+    )
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for instance in dict.fromkeys(runs["instance"]):
+        here = runs[runs["instance"] == instance]
+        by = {m: here[here["method"] == m].median(numeric_only=True) for m in CLI_METHODS}
+        cli, files, lp, helps = by["cli"], by["lp-files"], by["lp"], by["help"]
+        statuses = ", ".join(sorted(set(here.loc[here["method"] == "cli", "status"])))
+        phases = " / ".join(
+            _fmt(files.get(k)) for k in ("import_s", "load_s", "model_s", "solve_s")
+        )
+        lines.append(
+            f"| {instance} | {_fmt(cli.get('scores_rows'), 0)} "
+            f"| {_fmt(files.get('eligible_pairs'), 0)} "
+            f"| {_fmt(cli.get('time_s'))} ({_fmt(cli.get('cpu_s'))}) "
+            f"| {_fmt(by['cli-report'].get('time_s'))} "
+            f"| {_fmt(files.get('time_s'))} ({_fmt(files.get('cpu_s'))}) [{phases}] "
+            f"| {_fmt(lp.get('total_s'))} "
+            f"| {_fmt(_ratio(cli.get('time_s'), files.get('time_s')), 3)} "
+            f"({_fmt(_ratio(cli.get('cpu_s'), files.get('cpu_s')), 3)}) "
+            f"| {_fmt(_ratio(cli.get('time_s'), lp.get('total_s')), 3)} "
+            f"| {_fmt(helps.get('time_s'), 3)} ({_fmt(helps.get('cpu_s'), 3)}) "
+            f"| {statuses} | {_fmt(cli.get('violations'), 0)} |"
+        )
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- one run
 
 
@@ -656,6 +851,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     import expertmatch as em
     from expertmatch.formulation.rows import build_model
 
+    if spec["method"] in ("cli", "cli-report", "lp-files", "help"):
+        return cli_worker(spec)
     rules = spec["rules"] or None
     source = spec.get("source", "generate")
     if source.startswith("aamas:"):
@@ -675,6 +872,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         tables = office_tables(
             em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"]), spec["seed"]
         )
+    elif source == "dense":
+        tables = dense_tables(spec["n_projects"], spec["n_experts"], spec["seed"])
     elif source != "demo":
         raise ValueError(f"unknown source {source!r}")
     rss_start = _peak_mb()
@@ -1215,6 +1414,8 @@ def report(runs: pd.DataFrame, info: dict[str, Any], args: argparse.Namespace) -
         "",
         lottery_tables(runs, args.draws)
         if runs["method"].map(lottery_cap).notna().any()
+        else cli_table(runs)
+        if args.set == "cli"
         else summary_table(runs),
         "",
     ]

@@ -478,6 +478,9 @@ def check_cells(table: Table) -> Table:
     issues = []
     for name in table.frame.columns:
         cells = table.frame[name].astype(str)
+        values = cells.tolist()
+        if not _control_count("".join(values)) and max(map(len, values), default=0) <= MAX_CELL:
+            continue  # the whole column checked in two C passes; cell by cell only if needed
         bad = cells.str.contains(CONTROL) | (cells.str.len() > MAX_CELL)
         for index in bad.to_numpy().nonzero()[0].tolist():
             cell = cells.iloc[index]
