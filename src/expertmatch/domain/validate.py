@@ -205,10 +205,28 @@ def _check_ids(out: _Collector, table: Table, column: str = "id") -> dict[str, i
 
 
 def _cycles(parents: Mapping[str, str]) -> list[list[str]]:
-    import networkx as nx  # here: only batches with organization or field trees need it
+    if not _has_cycle(parents):
+        return []
+    import networkx as nx  # here: only a batch with a cycle of parent links needs it
 
     graph = nx.DiGraph([(child, parent) for child, parent in parents.items() if parent])
     return [sorted(c) for c in nx.simple_cycles(graph)]
+
+
+def _has_cycle(parents: Mapping[str, str]) -> bool:
+    """Do the parent links (each node at most one parent) loop anywhere? One walk per chain."""
+    state: dict[str, bool] = {}  # node -> its chain is still being walked
+    for start in parents:
+        path, node = [], start
+        while node and node not in state:
+            state[node] = True
+            path.append(node)
+            node = parents.get(node, "")
+        if node and state[node]:
+            return True
+        for seen in path:
+            state[seen] = False
+    return False
 
 
 def _extra(table: Table, name: str, rows: list[int]) -> tuple[Mapping[str, str], ...]:

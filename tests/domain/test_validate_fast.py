@@ -1,15 +1,20 @@
-"""``scores.csv`` judged in columns (numpy and pandas, not row by row): the same issues, in the
-same order, with the same rows, as one cell at a time; plain decimals read as Python reads
-them."""
+"""Validation at scale: ``scores.csv`` judged in columns (numpy and pandas, not row by row),
+with the same issues, in the same order, with the same rows, as one cell at a time, plain
+decimals read as Python reads them; parent links checked for a cycle without networkx (which
+is imported only to name the cycles)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import expertmatch as em
+from expertmatch.domain.validate import _has_cycle
 from tests.batches import build, load_error, raw
 
 
@@ -74,3 +79,16 @@ def test_plain_decimals_read_as_python_reads_them(tmp_path: Path, ordered: bool)
     assert list(supplied.project * 5 + supplied.expert) == sorted(
         supplied.project * 5 + supplied.expert
     )
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([f"n{i}" for i in range(8)]),
+        st.sampled_from(["", "elsewhere", *(f"n{i}" for i in range(8))]),
+    )
+)
+def test_the_cycle_check_agrees_with_networkx(parents: dict[str, str]) -> None:
+    """Parent links (one parent each, empty for none, unknown parents allowed) loop exactly
+    when networkx finds a simple cycle among them."""
+    graph = nx.DiGraph([(child, parent) for child, parent in parents.items() if parent])
+    assert _has_cycle(parents) == bool(list(nx.simple_cycles(graph)))
