@@ -18,7 +18,7 @@ the chair rule and its LP relaxation a bound on it. The same rule is written for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,10 +43,31 @@ class Extended:
     weight: np.ndarray  # integer weights of all columns (0 for the chair variables)
     n_pairs: int
     chair_pair: np.ndarray
+    cap_expert: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """The expert of each chair cap row (the last rows)."""
 
     @property
     def n_cols(self) -> int:
         return int(self.A.shape[1])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.A.shape[0])
+
+    def chair_duals(
+        self, problem: Problem, pi: np.ndarray, n_model_rows: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """From the row duals ``pi`` of this model's LP (maximisation sign): per project the
+        dual of its one-chair row, per expert the dual of its chair cap row (<= 0)."""
+        one = np.zeros(problem.n_projects)
+        cap = np.zeros(problem.n_experts)
+        if not self.chair_pair.size:
+            return one, cap
+        start = n_model_rows + self.chair_pair.size
+        chaired = np.flatnonzero(needs_chair(problem))
+        one[chaired] = pi[start : start + chaired.size]
+        cap[self.cap_expert] = np.minimum(pi[start + chaired.size :], 0.0)
+        return one, cap
 
 
 def chair_columns_needed(problem: Problem) -> bool:
@@ -94,4 +115,4 @@ def extend(problem: Problem, model: Model, chairs: bool | None = None) -> Extend
         [model.ub, np.zeros(ny), np.ones(chaired.size), np.full(binding.size, float(cap))]
     )
     weight = np.concatenate([model.weight, np.zeros(ny, dtype=model.weight.dtype)])
-    return Extended(A.tocsr(), lb, ub, weight, n, can)
+    return Extended(A.tocsr(), lb, ub, weight, n, can, binding)

@@ -32,7 +32,7 @@ class LpSolution:
 
 
 def solve_lp(
-    model: Model,
+    model: Model | Extended,
     time_left: float,
     penalty: float | None = None,
     upper: float | np.ndarray = 1.0,
@@ -43,19 +43,21 @@ def solve_lp(
     ``penalty`` per unit, so a restricted LP is always feasible (phase one and two at once).
     That LP is a relaxation of the real one, so its optimum is still an upper bound; the
     shortfall left is returned in ``LpSolution.shortfall``. ``upper`` bounds every pair's variable
-    (``max_probability`` for the randomised assignment).
+    (``max_probability`` for the randomised assignment). ``model`` may carry chair variables
+    (:class:`expertmatch.formulation.chair_columns.Extended`): then ``x`` and the reduced costs
+    cover them too (after the pairs), and ``pi`` its chair rows (after the model's).
     """
     A, lb, ub = model.A, model.lb, model.ub
     eq = lb == ub
     le = ~eq & np.isfinite(ub)
     ge = ~eq & np.isfinite(lb)
-    n = model.n_pairs
+    n, n_rows = int(A.shape[1]), int(A.shape[0])
     cost = -model.weight.astype(float)
     bounds = np.column_stack([np.zeros(n), np.broadcast_to(np.asarray(upper, dtype=float), n)])
     if penalty is not None:
         need = np.flatnonzero(eq | ge)
         slack = sp.csr_matrix(
-            (np.ones(need.size), (need, np.arange(need.size))), shape=(model.n_rows, need.size)
+            (np.ones(need.size), (need, np.arange(need.size))), shape=(n_rows, need.size)
         )
         A = sp.hstack([A, slack]).tocsr()
         cost = np.concatenate([cost, np.full(need.size, penalty)])
@@ -76,7 +78,7 @@ def solve_lp(
         return None
     if res.status != 0:
         raise SolveError(f"LP relaxation stopped: {res.message}", Status.TIMEOUT)
-    pi = np.zeros(model.n_rows)
+    pi = np.zeros(n_rows)
     if eq.any():
         pi[eq] = res.eqlin.marginals
     if A_ub.shape[0]:

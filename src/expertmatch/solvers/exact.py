@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -122,6 +122,8 @@ def solve(
         return _min_cost_flow(run)
     run.stats["method"] = "LP + CP-SAT"
     relax = _column_generation(run, surv)  # 2
+    if run.chairs:
+        relax = _with_chair_variables(run, relax)
     inc = _incumbent(run, relax)  # 3
     chosen, objective, bound = _finish(run, relax, inc)  # 4
     unit = relax.model.unit
@@ -282,6 +284,47 @@ def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
         lp_rounds=rounds,
         columns=len(columns),
         lp_bound=z_bound * model.unit,
+        lp_s=round(run.elapsed(), 3),
+        lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
+    )
+    return _Relaxation(surv, columns, model, lp, duals, z_lp)
+
+
+def _with_chair_variables(run: _Run, relax: _Relaxation) -> _Relaxation:
+    """The LP relaxation with the chair rule's cap (chair variables,
+    :mod:`expertmatch.formulation.chair_columns`), its column generation continued from the
+    plain LP's pairs (a new pair is priced with its chair variable). Its bound is tighter
+    where the cap binds, and its reduced costs fix more pairs; the plain relaxation is kept
+    when this one runs out of time still short of a row."""
+    problem, surv = run.problem, relax.survey
+    columns = relax.columns
+    penalty = _penalty(problem, columns)
+    rounds = 0
+    while True:
+        rounds += 1
+        model = build_model(problem, columns)
+        ext = extend(problem, model, chairs=True)
+        lp = solve_lp(ext, run.left(), penalty)
+        assert lp is not None  # the artificial columns keep it feasible
+        one, cap = ext.chair_duals(problem, lp.pi, model.n_rows)
+        duals = replace(
+            Duals.from_model(problem, model, lp.pi[: model.n_rows]), chair_one=one, chair_cap=cap
+        )
+        new, best = price(problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT)
+        z_bound = lp.z + float(np.sum(problem.project_panel_size * np.maximum(best, 0.0)))
+        run.report(f"LP with chair variables, round {rounds}", None, z_bound * model.unit)
+        if len(new) == 0 or run.left() <= 0:
+            break
+        columns = merge(columns, new, problem.n_experts)
+    if lp.shortfall > 1e-6:
+        return relax
+    n = model.n_pairs
+    lp = LpSolution(lp.x[:n], lp.z, lp.pi, lp.reduced_low[:n], lp.reduced_up[:n])
+    z_lp = min(relax.z_lp, math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound))))
+    run.stats.update(
+        chair_lp_rounds=rounds,
+        columns=len(columns),
+        lp_bound=z_lp * model.unit,
         lp_s=round(run.elapsed(), 3),
         lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
     )
