@@ -59,6 +59,8 @@ CORE_EXTRA = 3
 FIX_MARGIN = 0.5
 #: A pair prices in when its reduced cost exceeds this (integer weight units).
 PRICE_TOL = 1e-6
+#: Share of the gap limit that column generation may leave open (the rest is for rounding).
+CG_GAP_SHARE = 0.5
 #: Pairs priced in per project and round, the largest reduced costs first.
 PRICE_PER_PROJECT = 10
 #: Seconds kept back for building a CP-SAT model before its own time limit starts.
@@ -122,7 +124,7 @@ def solve(
         return _min_cost_flow(run)
     run.stats["method"] = "LP + CP-SAT"
     relax = _column_generation(run, surv)  # 2
-    if run.chairs:
+    if run.chairs and run.params.gap_limit == 0:  # with a gap, the chair repair comes first
         relax = _with_chair_variables(run, relax)
     inc = _incumbent(run, relax)  # 3
     chosen, objective, bound = _finish(run, relax, inc)  # 4
@@ -188,6 +190,10 @@ class _Relaxation:
     lp: LpSolution
     duals: Duals
     z_lp: int
+    z_fix: float
+    """The Lagrangian bound of the last round (``lp``, ``duals``): ``lp.z`` when pricing found
+    nothing more, above it when pricing stopped early. Reduced-cost fixing counts from it, so
+    it stays exact when pairs outside the LP still price out."""
 
     @property
     def all_pairs(self) -> bool:
@@ -259,6 +265,7 @@ def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
     columns = surv.candidates
     penalty = _penalty(problem, columns)
     rounds = 0
+    best_bound = math.inf
     while True:
         rounds += 1
         model = build_model(problem, columns)
@@ -268,26 +275,34 @@ def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
         new, best = price(problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT)
         gain = float(np.sum(problem.project_panel_size * np.maximum(best, 0.0)))
         z_bound = lp.z + gain  # Lagrangian bound, valid for the whole batch
+        best_bound = min(best_bound, z_bound)
         run.report(
             f"LP round {rounds}: {len(columns)} pairs, {len(new)} priced in",
             None,
-            z_bound * model.unit,
+            best_bound * model.unit,
         )
-        if len(new) == 0 or run.left() <= 0:
+        if len(new) == 0 or run.left() <= 0 or _close_enough(run, lp, gain, best_bound):
             break
         columns = merge(columns, new, problem.n_experts)
     if lp.shortfall > 1e-6:
         columns, model, lp = _full_lp(run)
-        z_bound = lp.z
-    z_lp = math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound)))  # integer weights
+        best_bound = z_bound = lp.z
+    z_lp = math.floor(best_bound + max(1e-6, 1e-9 * abs(best_bound)))  # integer weights
     run.stats.update(
         lp_rounds=rounds,
         columns=len(columns),
-        lp_bound=z_bound * model.unit,
+        lp_bound=best_bound * model.unit,
         lp_s=round(run.elapsed(), 3),
         lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
     )
-    return _Relaxation(surv, columns, model, lp, duals, z_lp)
+    return _Relaxation(surv, columns, model, lp, duals, z_lp, z_bound)
+
+
+def _close_enough(run: _Run, lp: LpSolution, gain: float, bound: float) -> bool:
+    """With a gap limit, stop pricing once what pricing could still add (``gain``) is within
+    ``CG_GAP_SHARE`` of the gap allowed: the bound holds, and rounding gets the rest."""
+    gap = run.params.gap_limit
+    return gap > 0 and lp.shortfall <= 1e-6 and gain <= CG_GAP_SHARE * gap * abs(bound)
 
 
 def _with_chair_variables(run: _Run, relax: _Relaxation) -> _Relaxation:
@@ -321,6 +336,7 @@ def _with_chair_variables(run: _Run, relax: _Relaxation) -> _Relaxation:
     n = model.n_pairs
     lp = LpSolution(lp.x[:n], lp.z, lp.pi, lp.reduced_low[:n], lp.reduced_up[:n])
     z_lp = min(relax.z_lp, math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound))))
+    run.stats["chair_lp_bound"] = z_bound * model.unit
     run.stats.update(
         chair_lp_rounds=rounds,
         columns=len(columns),
@@ -328,7 +344,7 @@ def _with_chair_variables(run: _Run, relax: _Relaxation) -> _Relaxation:
         lp_s=round(run.elapsed(), 3),
         lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
     )
-    return _Relaxation(surv, columns, model, lp, duals, z_lp)
+    return _Relaxation(surv, columns, model, lp, duals, z_lp, z_bound)
 
 
 def _penalty(problem: Problem, columns: Pairs) -> float:
@@ -547,8 +563,8 @@ def _fixing(run: _Run, relax: _Relaxation, target: int) -> tuple[np.ndarray, np.
     that can be in one (``keep``), those in every one (``must``) and the pairs outside the
     LP that can be in one (by one more pricing pass)."""
     lp, columns = relax.lp, relax.columns
-    need = target - FIX_MARGIN - lp.z  # a pair helps only if its reduced cost >= need
-    must = lp.z + lp.reduced_up < target - FIX_MARGIN
+    need = target - FIX_MARGIN - relax.z_fix  # a pair helps only if its reduced cost >= need
+    must = relax.z_fix + lp.reduced_up < target - FIX_MARGIN
     keep = (-lp.reduced_low >= need) | must
     outside, _ = price(
         run.problem, relax.duals, columns, relax.survey.cutoff, need - PRICE_TOL, None
