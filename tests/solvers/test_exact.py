@@ -1,6 +1,7 @@
-"""The exact solver (priced LP, branch-and-cut finish): every returned assignment passes verify(); on
-tiny batches the objective equals the brute-force optimum and "infeasible" means brute force
-finds nothing; the same input and seed give the same output; the status says why it stopped."""
+"""The exact solver (priced LP, branch-and-cut finish): every returned assignment passes
+verify(); on tiny batches the objective equals the brute-force optimum and "infeasible" means
+brute force finds nothing; the same input and seed give the same output; the status says why
+it stopped."""
 
 from __future__ import annotations
 
