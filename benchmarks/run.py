@@ -288,6 +288,16 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
         Instance(name, n_p, n_e, rules, source=source, methods=HARD_METHODS, max_seeds=2)
         for name, n_p, n_e, rules, source in HARD
     ),
+    "finish": (  # the office batch without its chair: the CP-SAT and HiGHS finishes alone
+        Instance(
+            "1000x3000-office-nochair",
+            1000,
+            3000,
+            {key: value for key, value in OFFICE.items() if key != "chair"},
+            source="office",
+            methods=("expertmatch", "expertmatch-cpsat"),
+        ),
+    ),
     "diagnose": (
         Instance("1000x3000-loads", 1000, 3000, {"max_load": 1}, methods=("expertmatch",)),
         Instance(
