@@ -202,3 +202,31 @@ def test_finishes_agree_on_a_generated_chair_batch() -> None:
 def test_unknown_finish_is_refused() -> None:
     with pytest.raises(ValueError, match="finish must be one of highs, cpsat"):
         SolveParams(finish="gurobi")
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(coverage_batches(), st.sampled_from([0.01, 0.2]))
+def test_a_gap_limit_keeps_the_bound(batch: dict[str, Any], gap: float) -> None:
+    """Stopped at a gap (column generation may stop early, fixing counts from the Lagrangian
+    bound): the bound still holds the brute-force optimum, and the gap is kept."""
+    problem = em.from_tables(**batch)
+    optimum = brute_force(problem)
+    if optimum is None:
+        return
+    result = solve(problem, SolveParams(time_limit=20, gap_limit=gap))
+    assert em.verify(problem, result) == []
+    assert result.bound >= optimum - 1e-6 >= result.objective - 2e-6
+    assert result.gap <= gap + 1e-9
+
+
+def test_a_gap_limit_on_a_chair_batch() -> None:
+    """With a gap limit the chair repair runs first; the answer keeps the chairs, its bound
+    holds the proven optimum and its gap is within the limit."""
+    problem = _office_like(2)
+    exact = _solve(problem, "highs")
+    params = SolveParams(time_limit=20, gap_limit=0.001)
+    rushed = with_chairs(problem, solve(problem, params), params)
+    assert em.verify(problem, rushed) == []
+    assert rushed.bound >= exact.objective - 1e-6 >= rushed.objective - 1e-6
+    assert rushed.gap <= 0.001
