@@ -814,6 +814,9 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
         try:
             result = with_chairs(problem, solve(problem, params), params)
+        except em.InfeasibleError as err:
+            out = Outcome("infeasible", solve_s=time.perf_counter() - start)
+            out.extra["clashes"] = len(err.clashes)
         except em.SolveError as err:
             out = Outcome("unknown", solve_s=time.perf_counter() - start)
             out.extra["error"] = str(err)
