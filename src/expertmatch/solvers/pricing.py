@@ -7,7 +7,11 @@ Rows of a rule that no candidate pair touches have zero dual, so the reduced cos
     rc = w_pe + pi_panel[p] + pi_load[e] + pi_org[p, org(e)] + [e enterprise] (pi_ent[p]
          + pi_target) + sum over coverage rows (p, c) that e covers of pi_cov[p, c]
 
-with pi_load, pi_org <= 0 and pi_ent, pi_cov, pi_target >= 0. A pair left out of the
+with pi_load, pi_org <= 0 and pi_ent, pi_cov, pi_target >= 0. With chair variables in the LP
+(:mod:`expertmatch.formulation.chair_columns`), a new pair whose project needs a chair and whose
+expert may chair can enter with its chair variable (``y = x``), which adds
+``max(0, pi_one[p] + pi_chaircap[e])``: any LP point with new pairs splits into pairs with and
+without their chair, so this is the largest reduced cost either way. A pair left out of the
 candidates scores at most ``cutoff[p]`` (:func:`expertmatch.formulation.candidates.survey`),
 so ``cutoff[p] + pi_panel[p] + pi_ent[p] + sum_c pi_cov[p, c] + pi_target`` bounds the reduced
 cost of all of project p's left-out pairs: projects whose bound is below the threshold are
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from expertmatch.domain.chairs import may_chair, needs_chair
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_blocks
 from expertmatch.domain.pairs import Pairs, concat
@@ -43,6 +48,8 @@ class Duals:
     org: dict[tuple[int, int], float]
     cov: dict[tuple[int, int], float]  # (project, node)
     quota: np.ndarray  # projects x quotas: the duals of the quota rows a pair of p enters
+    chair_one: np.ndarray | None = None  # per project: its one-chair row (chair variables)
+    chair_cap: np.ndarray | None = None  # per expert: their chair cap row (<= 0)
 
     @classmethod
     def from_model(cls, problem: Problem, model: Model, pi: np.ndarray) -> Duals:
@@ -76,6 +83,8 @@ class Duals:
         """Per project, an upper bound on the reduced cost of its pairs scoring <= cutoff."""
         gain = self.panel + self.enterprise + self.target
         gain += np.maximum(self.quota, 0.0).sum(axis=1)
+        if self.chair_one is not None:
+            gain += np.maximum(self.chair_one, 0.0)
         for (p, _), value in self.cov.items():
             gain[p] += value
         return cutoff_w + gain
@@ -161,6 +170,11 @@ def price(
             r_idx, n_idx, vals = (np.array(x) for x in zip(*cov_entries, strict=True))
             weights = sp.csr_matrix((vals, (r_idx, n_idx)), shape=(block.size, cov.holds.shape[1]))
             rc += (weights @ cov.holds.T).toarray()
+        if duals.chair_one is not None and duals.chair_cap is not None:
+            # a new pair may also bring its chair variable: y = x adds these duals
+            chair = duals.chair_one[block][:, None] + duals.chair_cap[None, :]
+            chair *= needs_chair(problem)[block][:, None] & may_chair(problem)[None, :]
+            rc += np.maximum(chair, 0.0)
         rows, cols = np.nonzero(rc > threshold)
         inside = np.isin(block[rows] * problem.n_experts + cols, in_columns)
         rc[rows[inside], cols[inside]] = -np.inf
