@@ -36,13 +36,15 @@ from ortools.sat.python import cp_model
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.pairs import Pairs
+from expertmatch.domain.pairs import Pairs, merge
 from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, InternalError
+from expertmatch.formulation.candidates import Survey, survey
 from expertmatch.formulation.cpsat import run_stage
 from expertmatch.formulation.rows import Model, build_model, integer_weights
 from expertmatch.result import Result, Stats
+from expertmatch.solvers import bends
 from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
@@ -183,6 +185,10 @@ def solve_relaxed(
     def left() -> float:
         return params.time_limit - (time.perf_counter() - start)
 
+    if not goals and hint is None:
+        surv = survey(problem, extra=params.extra_candidates, with_capacity=False)
+        if surv.total_eligible > bends.ALL_PAIRS_UP_TO:
+            return _solve_priced(problem, params, order, surv, left, start)
     pairs = eligible_pairs(problem)
     model = build_model(problem, pairs)
     relaxed = _relaxed_model(problem, pairs, model)
@@ -245,8 +251,12 @@ def _relaxed_model(problem: Problem, pairs: Pairs, model: Model) -> _Relaxed:
 
 
 def _too_few_eligible(problem: Problem, model: Model, row: int, eligible: int) -> Clash:
-    pid = problem.project_ids[int(model.row_project[row])]
-    need = int(model.lb[row])
+    return _too_few(problem, int(model.row_project[row]), eligible)
+
+
+def _too_few(problem: Problem, project: int, eligible: int) -> Clash:
+    pid = problem.project_ids[project]
+    need = int(problem.project_panel_size[project])
     return Clash(
         Rule.PANEL_SIZE,
         f"{pid} needs {need} experts; only {eligible} are eligible (conflicts and "
@@ -378,3 +388,113 @@ def _quota_bend(
     where = f"{pid}:" if pid else "the batch:"
     side = "beyond the maximum" if over else "short of the minimum"
     return Bend(Rule.QUOTA, amount, f"{where} quota {name} {amount} member(s) {side}", project=pid)
+
+
+# -- beyond ALL_PAIRS_UP_TO eligible pairs: the same stages over priced columns ----------------
+
+#: The method a relaxed solve over priced columns reports.
+PRICED_METHOD = "relaxed (lexicographic CP-SAT over priced columns)"
+
+
+@dataclass
+class _Stage:
+    """The integer side of one stage over the current columns: the CP-SAT model with the
+    earlier stages' minima held, its solution and whether CP-SAT proved it."""
+
+    pairs: Pairs
+    model: Model
+    relaxed: _Relaxed
+    chosen: np.ndarray
+    value: int  # maximisation units: minus the bends, or the weighted score
+    solver: cp_model.CpSolver
+
+
+def _integer_stage(
+    problem: Problem,
+    pairs: Pairs,
+    stage: str,
+    held: dict[str, int],
+    hint: np.ndarray | None,
+    params: SolveParams,
+    time_left: float,
+) -> _Stage:
+    """CP-SAT over ``pairs``: every row with its slacks, the minima ``held``, one objective."""
+    model = build_model(problem, pairs)
+    relaxed = _relaxed_model(problem, pairs, model)
+    for rule, value in held.items():
+        relaxed.sat.add(cp_model.LinearExpr.sum([s for s, *_ in relaxed.slack[rule]]) <= value)
+    if hint is not None:
+        relaxed.hint(hint.tolist())
+    if stage == bends.SCORE:
+        weights = bends.sat_score(problem, pairs)
+        expr = cp_model.LinearExpr.weighted_sum(relaxed.x, weights.tolist())
+        solver, value = relaxed.optimise(expr, True, params, time_left, stage)
+    else:
+        expr = cp_model.LinearExpr.sum([s for s, *_ in relaxed.slack[stage]])
+        solver, bent = relaxed.optimise(expr, False, params, time_left, stage)
+        value = -bent
+    chosen = np.array([solver.boolean_value(v) for v in relaxed.x], dtype=bool)
+    return _Stage(pairs, model, relaxed, chosen, value, solver)
+
+
+def _solve_priced(
+    problem: Problem,
+    params: SolveParams,
+    order: tuple[str, ...],
+    surv: Survey,
+    left: Callable[[], float],
+    start: float,
+) -> Result:
+    """:func:`solve_relaxed` over a column set grown by pricing (:mod:`.bends`)."""
+    short = np.flatnonzero(surv.eligible < problem.project_panel_size)
+    if short.size:  # conflicts and eligibility never bend
+        raise InfeasibleError([_too_few(problem, int(p), int(surv.eligible[p])) for p in short])
+    columns = bends.Columns(problem, surv, surv.candidates)
+    held: dict[str, int] = {}
+    proved, last, bound = True, None, math.inf
+    for stage in [*reversed(order), bends.SCORE]:
+        if (
+            stage != bends.SCORE
+            and last is not None
+            and bends.violations(problem, last.model, last.chosen).get(stage, 0) == 0
+        ):
+            held[stage] = 0  # the solution so far bends it nowhere: 0 is the minimum
+            continue
+        bound = columns.grow(stage, held, left)
+        for _ in range(bends.ROUNDS):
+            hint = (
+                None
+                if last is None
+                else bends.hint_on(columns.pairs, last.pairs, last.chosen, problem.n_experts)
+            )
+            last = _integer_stage(problem, columns.pairs, stage, held, hint, params, left())
+            if bends.proven(last.value, bound):
+                break
+            new = columns.improving(stage, last.value)
+            if len(new) == 0:
+                break
+            columns.pairs = merge(columns.pairs, new, problem.n_experts)
+        else:
+            proved = False
+        assert last is not None
+        proved = proved and last.relaxed.proved
+        if stage != bends.SCORE:
+            held[stage] = -last.value
+    assert last is not None
+    unit = score_unit(problem)
+    proved_bound = last.value if proved else max(math.floor(bound + 1e-6), last.value)
+    return Result.build(
+        problem,
+        last.pairs.take(last.chosen),
+        status=Status.OPTIMAL if proved else Status.TIMEOUT,
+        objective=last.value * unit,
+        bound=proved_bound * unit,
+        time_s=time.perf_counter() - start,
+        seed=params.seed,
+        stats=RelaxStats(
+            method=PRICED_METHOD,
+            bend_order=list(order),
+            bends_by_rule={rule: held.get(rule, 0) for rule in reversed(order)},
+        ),
+        bends=tuple(_bends(problem, last.solver, last.relaxed.slack, last.model)),
+    )
