@@ -36,7 +36,7 @@ from ortools.sat.python import cp_model
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.pairs import Pairs, merge
+from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, InternalError
@@ -45,22 +45,13 @@ from expertmatch.formulation.cpsat import run_stage
 from expertmatch.formulation.rows import Model, build_model, integer_weights
 from expertmatch.result import Result, Stats
 from expertmatch.solvers import bends
+from expertmatch.solvers.bends import BEND_ORDER, OVER
 from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
     from expertmatch.solvers.params import SolveParams
-
-#: Default order of bending: first listed bends first; last listed is the most protected.
-BEND_ORDER = (
-    Rule.MAX_PER_ORG,
-    Rule.COVERAGE,
-    Rule.QUOTA,
-    Rule.ENTERPRISE_SHARE,
-    Rule.MAX_LOAD,
-    Rule.YEARLY_CAP,
-)
 
 
 @dataclass(frozen=True)
@@ -99,8 +90,6 @@ RelaxGoal = tuple[str, Callable[[Pairs, Sequence[cp_model.IntVar]], cp_model.Lin
 #: The method a relaxed solve reports when the caller names none.
 METHOD = "relaxed (lexicographic CP-SAT)"
 
-#: Marks the slack of a row's maximum (a two-sided quota row has one slack per side).
-OVER = ":over"
 
 #: One bendable row: its slack (the amount bent), the rule, the project index (-1 for none)
 #: and where it applies (the model row, or the expert index for loads).
@@ -213,7 +202,7 @@ def solve_relaxed(
         time_s=time.perf_counter() - start,
         seed=params.seed,
         stats=RelaxStats(method=method, bend_order=list(order), bends_by_rule=held),
-        bends=tuple(_bends(problem, solver, relaxed.slack, model)),
+        bends=tuple(_bends(problem, _solved_amounts(solver, relaxed.slack), model)),
     )
 
 
@@ -299,72 +288,79 @@ def _fewest_bends(
     return held
 
 
-def _bends(
-    problem: Problem,
-    solver: cp_model.CpSolver,
-    slack: dict[str, list[Slack]],
-    model: Model,
-) -> list[Bend]:
+#: One bent row: the amount, its rule (``OVER`` marks a maximum), the project index (-1 for
+#: none) and where it applies (the model row, or the expert index for loads).
+Amount = tuple[int, str, int, int]
+
+
+def _solved_amounts(solver: cp_model.CpSolver, slack: dict[str, list[Slack]]) -> list[Amount]:
+    """The slacks' values in a CP-SAT solution, in ``BEND_ORDER``."""
+    return [
+        (int(solver.value(var)), rule, project, where)
+        for key in BEND_ORDER
+        for var, rule, project, where in slack[key]
+    ]
+
+
+def _bends(problem: Problem, amounts: Sequence[Amount], model: Model) -> list[Bend]:
     out: list[Bend] = []
-    for key in BEND_ORDER:
-        for var, rule, project, where in slack[key]:
-            amount = int(solver.value(var))
-            if amount == 0:
-                continue
-            pid = problem.project_ids[project] if project >= 0 else None
-            if rule in (Rule.MAX_LOAD, Rule.YEARLY_CAP):
-                eid = problem.expert_ids[where]
-                limit = (
-                    int(problem.expert_max_load[where])
-                    if rule == Rule.MAX_LOAD
-                    else problem.rules.yearly_cap
+    for amount, rule, project, where in amounts:
+        if amount == 0:
+            continue
+        pid = problem.project_ids[project] if project >= 0 else None
+        if rule in (Rule.MAX_LOAD, Rule.YEARLY_CAP):
+            eid = problem.expert_ids[where]
+            limit = (
+                int(problem.expert_max_load[where])
+                if rule == Rule.MAX_LOAD
+                else problem.rules.yearly_cap
+            )
+            out.append(
+                Bend(
+                    rule,
+                    amount,
+                    f"{eid} gets {amount} review(s) beyond {rule} {limit}",
+                    expert=eid,
                 )
-                out.append(
-                    Bend(
-                        rule,
-                        amount,
-                        f"{eid} gets {amount} review(s) beyond {rule} {limit}",
-                        expert=eid,
-                    )
+            )
+        elif rule.removesuffix(OVER) == Rule.MAX_PER_ORG or rule == Rule.MAX_PER_ORG:
+            org = problem.org_ids[int(model.row_org[where])]
+            out.append(
+                Bend(
+                    Rule.MAX_PER_ORG,
+                    amount,
+                    f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
+                    project=pid,
                 )
-            elif rule.removesuffix(OVER) == Rule.MAX_PER_ORG or rule == Rule.MAX_PER_ORG:
-                org = problem.org_ids[int(model.row_org[where])]
-                out.append(
-                    Bend(
-                        Rule.MAX_PER_ORG,
-                        amount,
-                        f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
-                        project=pid,
-                    )
+            )
+        elif rule == Rule.COVERAGE:
+            node = coverage_rows(problem).nodes[int(model.row_node[where])]
+            out.append(
+                Bend(rule, amount, f"{pid}: no panel expert covers field {node}", project=pid)
+            )
+        elif rule == Rule.ENTERPRISE_SHARE:
+            out.append(
+                Bend(
+                    rule,
+                    amount,
+                    f"{pid}: {amount} enterprise expert(s) short of the minimum share",
+                    project=pid,
                 )
-            elif rule == Rule.COVERAGE:
-                node = coverage_rows(problem).nodes[int(model.row_node[where])]
-                out.append(
-                    Bend(rule, amount, f"{pid}: no panel expert covers field {node}", project=pid)
+            )
+        elif rule == Rule.ENTERPRISE_TARGET_SHARE:
+            out.append(_target_bend(problem, model, where, amount))
+        elif rule.startswith(Rule.QUOTA):
+            out.append(_quota_bend(problem, model, where, amount, rule.endswith(OVER), pid))
+        else:
+            org = problem.org_ids[int(model.row_org[where])]
+            out.append(
+                Bend(
+                    rule,
+                    amount,
+                    f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
+                    project=pid,
                 )
-            elif rule == Rule.ENTERPRISE_SHARE:
-                out.append(
-                    Bend(
-                        rule,
-                        amount,
-                        f"{pid}: {amount} enterprise expert(s) short of the minimum share",
-                        project=pid,
-                    )
-                )
-            elif rule == Rule.ENTERPRISE_TARGET_SHARE:
-                out.append(_target_bend(problem, model, where, amount))
-            elif rule.startswith(Rule.QUOTA):
-                out.append(_quota_bend(problem, model, where, amount, rule.endswith(OVER), pid))
-            else:
-                org = problem.org_ids[int(model.row_org[where])]
-                out.append(
-                    Bend(
-                        rule,
-                        amount,
-                        f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
-                        project=pid,
-                    )
-                )
+            )
     return out
 
 
@@ -393,48 +389,7 @@ def _quota_bend(
 # -- beyond ALL_PAIRS_UP_TO eligible pairs: the same stages over priced columns ----------------
 
 #: The method a relaxed solve over priced columns reports.
-PRICED_METHOD = "relaxed (lexicographic CP-SAT over priced columns)"
-
-
-@dataclass
-class _Stage:
-    """The integer side of one stage over the current columns: the CP-SAT model with the
-    earlier stages' minima held, its solution and whether CP-SAT proved it."""
-
-    pairs: Pairs
-    model: Model
-    relaxed: _Relaxed
-    chosen: np.ndarray
-    value: int  # maximisation units: minus the bends, or the weighted score
-    solver: cp_model.CpSolver
-
-
-def _integer_stage(
-    problem: Problem,
-    pairs: Pairs,
-    stage: str,
-    held: dict[str, int],
-    hint: np.ndarray | None,
-    params: SolveParams,
-    time_left: float,
-) -> _Stage:
-    """CP-SAT over ``pairs``: every row with its slacks, the minima ``held``, one objective."""
-    model = build_model(problem, pairs)
-    relaxed = _relaxed_model(problem, pairs, model)
-    for rule, value in held.items():
-        relaxed.sat.add(cp_model.LinearExpr.sum([s for s, *_ in relaxed.slack[rule]]) <= value)
-    if hint is not None:
-        relaxed.hint(hint.tolist())
-    if stage == bends.SCORE:
-        weights = bends.sat_score(problem, pairs)
-        expr = cp_model.LinearExpr.weighted_sum(relaxed.x, weights.tolist())
-        solver, value = relaxed.optimise(expr, True, params, time_left, stage)
-    else:
-        expr = cp_model.LinearExpr.sum([s for s, *_ in relaxed.slack[stage]])
-        solver, bent = relaxed.optimise(expr, False, params, time_left, stage)
-        value = -bent
-    chosen = np.array([solver.boolean_value(v) for v in relaxed.x], dtype=bool)
-    return _Stage(pairs, model, relaxed, chosen, value, solver)
+PRICED_METHOD = "relaxed (lexicographic, HiGHS over priced columns)"
 
 
 def _solve_priced(
@@ -449,52 +404,22 @@ def _solve_priced(
     short = np.flatnonzero(surv.eligible < problem.project_panel_size)
     if short.size:  # conflicts and eligibility never bend
         raise InfeasibleError([_too_few(problem, int(p), int(surv.eligible[p])) for p in short])
-    columns = bends.Columns(problem, surv, surv.candidates)
-    held: dict[str, int] = {}
-    proved, last, bound = True, None, math.inf
-    for stage in [*reversed(order), bends.SCORE]:
-        if (
-            stage != bends.SCORE
-            and last is not None
-            and bends.violations(problem, last.model, last.chosen).get(stage, 0) == 0
-        ):
-            held[stage] = 0  # the solution so far bends it nowhere: 0 is the minimum
-            continue
-        bound = columns.grow(stage, held, left)
-        for _ in range(bends.ROUNDS):
-            hint = (
-                None
-                if last is None
-                else bends.hint_on(columns.pairs, last.pairs, last.chosen, problem.n_experts)
-            )
-            last = _integer_stage(problem, columns.pairs, stage, held, hint, params, left())
-            if bends.proven(last.value, bound):
-                break
-            new = columns.improving(stage, last.value)
-            if len(new) == 0:
-                break
-            columns.pairs = merge(columns.pairs, new, problem.n_experts)
-        else:
-            proved = False
-        assert last is not None
-        proved = proved and last.relaxed.proved
-        if stage != bends.SCORE:
-            held[stage] = -last.value
-    assert last is not None
+    out = bends.fewest_bends(problem, surv, order, left)
     unit = score_unit(problem)
-    proved_bound = last.value if proved else max(math.floor(bound + 1e-6), last.value)
+    value = out.found.value
+    bound = value if out.proved else max(math.floor(out.bound + 1e-6), value)
     return Result.build(
         problem,
-        last.pairs.take(last.chosen),
-        status=Status.OPTIMAL if proved else Status.TIMEOUT,
-        objective=last.value * unit,
-        bound=proved_bound * unit,
+        out.model.pairs.take(out.found.chosen),
+        status=Status.OPTIMAL if out.proved else Status.TIMEOUT,
+        objective=value * unit,
+        bound=bound * unit,
         time_s=time.perf_counter() - start,
         seed=params.seed,
         stats=RelaxStats(
             method=PRICED_METHOD,
             bend_order=list(order),
-            bends_by_rule={rule: held.get(rule, 0) for rule in reversed(order)},
+            bends_by_rule={rule: out.held.get(rule, 0) for rule in reversed(order)},
         ),
-        bends=tuple(_bends(problem, last.solver, last.relaxed.slack, last.model)),
+        bends=tuple(_bends(problem, out.found.amounts, out.model)),
     )
