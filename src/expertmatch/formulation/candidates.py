@@ -65,8 +65,11 @@ def _distinct(eligible: np.ndarray, by_org: np.ndarray, starts: np.ndarray) -> n
     return np.logical_or.reduceat(eligible[:, by_org], starts, axis=1).sum(axis=1)
 
 
-def survey(problem: Problem, extra: int = EXTRA) -> Survey:
-    """One pass over all projects: candidate pairs and per-project facts."""
+def survey(problem: Problem, extra: int = EXTRA, with_capacity: bool = True) -> Survey:
+    """One pass over all projects: candidate pairs and per-project facts.
+
+    ``with_capacity=False`` also counts experts with no capacity left (the relaxed solve, where
+    loads and yearly caps may bend)."""
     ent = problem.expert_enterprise
     by_org = np.argsort(problem.expert_org, kind="stable")
     sorted_org = problem.expert_org[by_org]
@@ -96,7 +99,7 @@ def survey(problem: Problem, extra: int = EXTRA) -> Survey:
     ]
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     total = 0
-    for block, scores in eligible_blocks(problem, with_capacity=True):
+    for block, scores in eligible_blocks(problem, with_capacity=with_capacity):
         ok = np.isfinite(scores)
         total += int(ok.sum())
         counts["eligible"][block] = ok.sum(axis=1)

@@ -86,6 +86,14 @@ def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.n
     return rank < k
 
 
+def _clashes(run: _Run) -> list[Clash]:
+    """The clashes of a batch found infeasible past the first-line checks: the minimal clash,
+    or (``diagnose=False``) one ``combined`` clash without looking further."""
+    if not run.diagnose:
+        return [Clash(Rule.COMBINED, "no assignment satisfies all rules together")]
+    return _combined(run.problem, run.left())
+
+
 def _combined(problem: Problem, time_left: float) -> list[Clash]:
     """The clash when every quick check passed: a deletion-minimal set of named rule groups
     (:func:`expertmatch.diagnosis.clash.minimal_clash`), within what is left of the time limit
@@ -111,14 +119,21 @@ def _combined(problem: Problem, time_left: float) -> list[Clash]:
 
 
 def solve(
-    problem: Problem, params: SolveParams | None = None, progress: Progress | None = None
+    problem: Problem,
+    params: SolveParams | None = None,
+    progress: Progress | None = None,
+    *,
+    diagnose: bool = True,
 ) -> Result:
     """Assign every project its panel under all rules; raises on clashes or timeout.
 
     The steps of the module docstring, one phase each; the objective and bound are kept in
-    integer weight units (exact) until the Result is built.
+    integer weight units (exact) until the Result is built. ``diagnose=False`` (the caller
+    relaxes the rules next, :mod:`expertmatch.solvers.relax`): a clash found past the
+    first-line checks is raised at once as one ``combined`` clash, without the LP over every
+    pair and the minimal clash that would name its rules.
     """
-    run = _Run(problem, params or SolveParams(), progress)
+    run = _Run(problem, params or SolveParams(), progress, diagnose=diagnose)
     surv = _survey_and_check(run)  # 1
     if run.params.fast_path and flow.applies(problem, surv.total_eligible):
         return _min_cost_flow(run)
@@ -142,6 +157,7 @@ class _Run:
     problem: Problem
     params: SolveParams
     progress: Progress | None
+    diagnose: bool = True
     start: float = field(default_factory=time.perf_counter)
     stats: dict[str, float | int | str] = field(default_factory=dict)
     chairs: bool = False
@@ -355,12 +371,16 @@ def _penalty(problem: Problem, columns: Pairs) -> float:
 
 def _full_lp(run: _Run) -> tuple[Pairs, Model, LpSolution]:
     """Still short of some rule with every pair priced: the LP over all eligible pairs without
-    artificial columns tells "infeasible" (raised, with the clash) from a too small penalty."""
+    artificial columns tells "infeasible" (raised, with the clash) from a too small penalty.
+    Without ``diagnose`` the shortfall is taken as a clash at once: the relaxed solve that
+    follows finds no bend if there was none."""
+    if not run.diagnose:
+        raise InfeasibleError(_clashes(run))
     columns = eligible_pairs(run.problem)
     model = build_model(run.problem, columns)
     full = solve_lp(model, run.left())
     if full is None:
-        raise InfeasibleError(_combined(run.problem, run.left()))
+        raise InfeasibleError(_clashes(run))
     return columns, model, full
 
 
@@ -454,7 +474,7 @@ def _whole_lp_by_sat(
     )
     if sat.x is None:
         if sat.status == Status.INFEASIBLE and relax.all_pairs:
-            raise InfeasibleError(_combined(run.problem, run.left()))
+            raise InfeasibleError(_clashes(run))
         raise SolveError(
             f"no assignment found within the time limit of {run.params.time_limit:g} s",
             Status.TIMEOUT,

@@ -134,15 +134,23 @@ def price(
     cutoff: np.ndarray,
     threshold: float,
     per_project: int | None,
+    weighted: bool = True,
+    with_capacity: bool = True,
 ) -> tuple[Pairs, np.ndarray]:
     """Eligible pairs outside ``columns`` with reduced cost > ``threshold`` (weight units).
 
     At most ``per_project`` per project (the largest reduced costs), or all when None. Also
     returns, per project, an upper bound on the largest reduced cost of any pair outside
     ``columns`` (exact for the projects scored, the cutoff bound for those skipped).
+    ``weighted=False`` prices an LP whose objective gives the pairs no weight (the relaxed
+    solve's bend stages, :mod:`expertmatch.solvers.bends`): only the duals count;
+    ``with_capacity=False`` also prices experts with no capacity left (loads may bend there).
     """
     unit = score_unit(problem)
-    bound = duals.bound(problem, np.where(np.isfinite(cutoff), cutoff / unit, -np.inf))
+    scale = 1.0 if weighted else 0.0
+    finite = np.isfinite(cutoff)
+    cutoff_w = np.where(finite, scale * np.where(finite, cutoff, 0.0) / unit, -np.inf)
+    bound = duals.bound(problem, cutoff_w)
     best = bound.copy()
     todo = np.flatnonzero(bound > threshold)
     if todo.size == 0:
@@ -152,8 +160,8 @@ def price(
     cov = coverage_rows(problem)
     in_columns = np.sort(columns.project * problem.n_experts + columns.expert)
     parts = []
-    for block, scores in eligible_blocks(problem, todo, with_capacity=True):
-        rc = np.rint(scores / unit)  # weights; -inf stays -inf
+    for block, scores in eligible_blocks(problem, todo, with_capacity=with_capacity):
+        rc = np.rint(scores / unit) if weighted else np.where(np.isfinite(scores), 0.0, -np.inf)
         rc += duals.panel[block][:, None] + duals.load[None, :]
         rc += (duals.enterprise[block] + duals.target[block])[:, None] * ent[None, :]
         if duals.quota.shape[1]:
