@@ -36,7 +36,14 @@ bound below; the seed reproduces the draw.
    pairs). The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)`` (and the LP
    bound) give the proven gap; the pair probabilities are ``sum_i lambda_i A_i`` exactly.
    The draw picks ``A_i`` with probability ``lambda_i``. If no mixture of valid assignments
-   keeps the cap, an :class:`InfeasibleError` says so.
+   keeps the cap, an :class:`InfeasibleError` says so. When the time limit stops the column
+   generation, the best master of the rounds so far that keeps the cap is the lottery (status
+   ``timeout``, with its proven gap); only if no round kept the cap is it a
+   :class:`SolveError`.
+
+A coverage row that every eligible expert of its project satisfies is implied by the panel
+size and cannot bind: it does not count against point 2 (e.g. every project and expert in one
+field, or ``coverage_level = 1`` on a one-field batch).
 """
 
 from __future__ import annotations
@@ -234,7 +241,9 @@ def lottery(
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
     """Do all rules fit the rounding's hierarchy? Not with coverage rows, nor with an
     organization cap row over experts of different types."""
-    if np.any(np.isin(model.row_rule, [Rule.COVERAGE, Rule.QUOTA])) or cap_can_bind(problem):
+    if np.any(model.row_rule == Rule.QUOTA) or cap_can_bind(problem):
+        return False
+    if np.any(_coverage_can_bind(problem, model)):
         return False
     if model.row_stage is not None and np.any(model.row_stage >= 0):
         return False  # a stage's own enterprise target crosses the expert side
@@ -246,6 +255,19 @@ def _one_hierarchy(problem: Problem, model: Model) -> bool:
     size = np.asarray(sub.sum(axis=1)).ravel()
     n_ent = sub @ ent
     return bool(np.all((n_ent == 0) | (n_ent == size)))
+
+
+def _coverage_can_bind(problem: Problem, model: Model) -> np.ndarray:
+    """Which coverage rows can bind (one entry per coverage row of ``model``). A row of project
+    p that every eligible expert of p satisfies is ``sum_{j in p} x_j >= 1``, implied by the
+    panel-size row when the panel has a seat: no constraint, so it does not force column
+    generation (e.g. every paper and reviewer in one field)."""
+    rows = np.flatnonzero(model.row_rule == Rule.COVERAGE)
+    per_project = np.bincount(model.pairs.project, minlength=problem.n_projects)
+    project = model.row_project[rows]
+    held = np.diff(model.A.indptr)[rows]
+    implied = (held == per_project[project]) & (problem.project_panel_size[project] >= 1)
+    return np.asarray(~implied)
 
 
 class _Outcome(Enum):
@@ -292,6 +314,7 @@ class _ColumnGeneration:
         self.center: np.ndarray | None = None  # its duals: the stability centre
         self.rounds = 0
         self.tol = 0.0  # a column prices in when its reduced cost exceeds this
+        self.capped: _MasterSolution | None = None  # the best master that keeps the cap
 
     def run(self) -> Lottery:
         """Seed, then solve the master and price until converged, proved or out of time."""
@@ -299,6 +322,8 @@ class _ColumnGeneration:
         while True:
             self.rounds += 1
             sol = self.master.solve()
+            if sol.excess <= CAP_TOL and (self.capped is None or sol.value > self.capped.value):
+                self.capped = sol
             if self.converged(sol):
                 outcome = _Outcome.CONVERGED
                 break
@@ -313,6 +338,10 @@ class _ColumnGeneration:
             )
             if outcome != _Outcome.ADDED:
                 break
+        if outcome == _Outcome.TIMEOUT and sol.excess > CAP_TOL and self.capped is not None:
+            # out of time: the best master of the rounds so far that keeps the cap, with its gap
+            pad = np.zeros(len(self.columns) - self.capped.lam.size)
+            sol = replace(self.capped, lam=np.concatenate([self.capped.lam, pad]))
         self.close_gap(sol, outcome)
         return self.build(sol)
 
@@ -414,7 +443,7 @@ class _ColumnGeneration:
     def close_gap(self, sol: _MasterSolution, outcome: _Outcome) -> None:
         """With no column able to improve it, the master's value is the optimum (to the
         pricing tolerance). A master that still breaks the cap means no capped mixture exists
-        (when proved) or none was found in time: both raise."""
+        (when proved) or none was found in time (no round's master kept the cap): both raise."""
         proved = outcome == _Outcome.PROVED
         if proved and sol.excess <= CAP_TOL:
             self.bound = min(self.bound, sol.value + self.tol)
