@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from expertmatch.domain.chairs import cap_can_bind
 from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.scoring import score_unit
@@ -37,6 +38,7 @@ from expertmatch.errors import InfeasibleError, SolveError
 from expertmatch.formulation.cpsat import SatModel
 from expertmatch.result import Result
 from expertmatch.solvers.exact import solve
+from expertmatch.solvers.fair import solve_fair
 from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
@@ -150,6 +152,8 @@ def solve_ordered(
     are optimised in order. On a large batch the stages may time out; the start keeps the
     result valid."""
 
+    if name == "fair" and not cap_can_bind(problem):
+        return solve_fair(problem, params, progress)
     start = time.perf_counter()
     best = solve(problem, params, progress)
     if name == "fair":
