@@ -69,7 +69,7 @@ from expertmatch.domain.problem import Problem
 from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result, Stats
-from expertmatch.solvers.backends import solve_lp
+from expertmatch.solvers.backends import solve_lp, solve_sat
 from expertmatch.solvers.chairs import with_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
@@ -390,7 +390,12 @@ class _ColumnGeneration:
 
     def repair(self, rounded: np.ndarray, time_left: float) -> np.ndarray | None:
         """The valid assignment closest to an invalid rounding (most of its pairs, then
-        score), or None if the exact solver found none in time."""
+        score), or None if the exact solver found none in time. First locally
+        (:func:`_local_repair`: only the panels that break a row are chosen again), else over
+        the whole batch."""
+        local = _local_repair(self.problem, self.model, rounded, self.params, time_left)
+        if local is not None:
+            return local
         bonus = 2.0 * float(np.abs(self.score).max(initial=1.0))
         repaired = _price(
             self.problem, self.model, self.score + bonus * rounded, self.params, time_left
@@ -622,6 +627,44 @@ class _MasterSolution:
     nu: float  # dual of the convexity row
     value: float  # the expected score, without the penalty
     excess: float  # the largest artificial excess of a pair over the cap
+
+
+def _local_repair(
+    problem: Problem, model: Model, rounded: np.ndarray, params: SolveParams, time_left: float
+) -> np.ndarray | None:
+    """A rounding that breaks only rows of single panels (coverage, quotas per panel), made
+    valid by choosing those panels again: every other panel kept as drawn, the broken ones by
+    CP-SAT over their eligible pairs (most of the drawn pairs kept, then score). Much smaller
+    than a repair over the whole batch; None when a row of the whole batch breaks, or when no
+    valid choice is found in time (the caller then repairs over the whole batch)."""
+    ax = model.A @ rounded.astype(float)
+    broken = (ax < model.lb - 1e-9) | (ax > model.ub + 1e-9)
+    projects = model.row_project[broken]
+    if projects.size == 0 or np.any(projects < 0):
+        return None
+    free = np.zeros(problem.n_projects, dtype=bool)
+    free[projects] = True
+    pj = model.pairs.project
+    keep = (rounded & ~free[pj]) | free[pj]
+    cols = np.flatnonzero(keep)
+    sub = build_model(problem, model.pairs.take(cols))
+    bonus = 2 * int(np.abs(sub.weight).max(initial=1))
+    weight = sub.weight + bonus * rounded[cols].astype(np.int64)
+    sat = solve_sat(
+        replace(sub, weight=weight),
+        np.ones(sub.n_pairs, dtype=bool),
+        rounded[cols],
+        None,
+        replace(params, seed=0, gap_limit=0.0),
+        max(min(time_left, 10.0), 0.1),
+    )
+    if sat.x is None:
+        return None
+    chosen = np.zeros(model.n_pairs, dtype=bool)
+    chosen[cols[sat.x]] = True
+    if not model.satisfied(chosen) or not _chairs_fit(problem, model, chosen):
+        return None
+    return chosen
 
 
 def _chairs_fit(problem: Problem, model: Model, chosen: np.ndarray) -> bool:
