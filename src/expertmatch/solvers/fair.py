@@ -20,8 +20,9 @@ panel p ``sum_{j in p} w_j x_j >= need_p = ceil(k_p V / L)`` (weights w in score
    leaves room (all pairs that can be in any assignment keeping the floor, when that is
    small enough, which is then also a proof either way).
 3. The search probes ``lo + 1`` first (the LP is almost always tight there, so one probe
-   usually proves the best-scoring worst panel optimal), then bisects; each feasible probe
-   raises ``lo`` to the worst panel it found.
+   usually proves the best-scoring worst panel optimal), then alternates a bisection of
+   ``(lo, hi]`` with ``lo + 1`` again; each feasible probe raises ``lo`` to the worst panel
+   it found, each impossible one lowers ``hi``.
 4. At the best floor, the best total score: the LP bound ``z_lp``, and CP-SAT over the pairs
    that reduced-cost fixing leaves (``z_lp + rc >= z_inc + 1``, found by one more pricing
    pass), started from the probe's assignment: optimal or infeasible there proves it optimal
@@ -135,10 +136,10 @@ def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None 
     unit = score_unit(problem)
     lo, chosen = run.worst(best.pairs), best.pairs
     hi = _top_floor(problem, lcm)
-    first = True
     while lo < hi and run.left() > 0:
-        mid = lo + 1 if first else (lo + 1 + hi) // 2
-        first = False
+        # every other probe just above the floor reached (the LP is almost always tight
+        # there), the others bisect: few probes either way
+        mid = lo + 1 if run.probes % 2 == 0 else (lo + 1 + hi) // 2
         run.probes += 1
         found = _floor_feasible(run, mid)
         if found is None:
