@@ -315,6 +315,7 @@ class _ColumnGeneration:
         self.rounds = 0
         self.tol = 0.0  # a column prices in when its reduced cost exceeds this
         self.capped: _MasterSolution | None = None  # the best master that keeps the cap
+        self.price_share = PRICE_SHARE  # of the time limit, for one pricing
 
     def run(self) -> Lottery:
         """Seed, then solve the master and price until converged, proved or out of time."""
@@ -430,12 +431,18 @@ class _ColumnGeneration:
 
     def price_at(self, mu: np.ndarray) -> tuple[np.ndarray, float] | None:
         """The best valid assignment for the scores ``s - mu`` and an upper bound on its
-        value (one pricing, at most ``PRICE_SHARE`` of the time limit); None when out of time."""
-        left = self.params.time_limit - self.elapsed()
-        if left <= 0:
-            return None
-        limit = min(left, max(1.0, PRICE_SHARE * self.params.time_limit))
-        return _price(self.problem, self.model, self.score - mu, self.params, limit)
+        value (one pricing, at most ``PRICE_SHARE`` of the time limit, doubled for this and
+        later pricings each time a pricing finds nothing in it); None when the time limit is
+        out."""
+        while True:
+            left = self.params.time_limit - self.elapsed()
+            if left <= 0:
+                return None
+            limit = min(left, max(1.0, self.price_share * self.params.time_limit))
+            priced = _price(self.problem, self.model, self.score - mu, self.params, limit)
+            if priced is not None or limit >= left:
+                return priced
+            self.price_share *= 2  # a large batch (or a busy machine): give pricing more time
 
     def update_bound(self, mu: np.ndarray, upper: float) -> None:
         """The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)``, valid for any
