@@ -23,6 +23,14 @@ and solved by each method below, each run in a *fresh Python subprocess* (see "M
     Plain min-cost flow (OR-Tools ``SimpleMinCostFlow``) keeping only panel sizes, loads and
     conflicts (eligible pairs): a relaxation, so its optimum is an upper bound on the true
     objective; ``expertmatch.verify`` counts the rules its assignment breaks.
+``fair`` / ``fair-cpsat`` (the ``fair`` set)
+    ``objective="fair"`` (first the best worst panel, then the total): ``fair`` is
+    ``expertmatch.assign(objective="fair")`` (the floor search of
+    ``expertmatch.solvers.fair``); ``fair-cpsat`` is what it did before, the baseline: the
+    best-scoring assignment (``expertmatch.solvers.exact.solve``), then CP-SAT over every
+    eligible pair optimising the worst panel, then the total
+    (``expertmatch.solvers.ordered.solve_in_order``), hinted with it, within the same time
+    limit. ``worst_panel`` is the result's worst panel mean.
 ``lottery-<cap>`` (the ``lottery`` set)
     The randomised assignment, rule ``max_probability = cap``:
     ``expertmatch.solvers.lottery.lottery`` (``lottery_s``) then ``Lottery.sample(seed)`` (one
@@ -73,7 +81,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +101,8 @@ METHODS = (
     "lp-files",
     "help",
     "expertmatch-cpsat",
+    "fair",
+    "fair-cpsat",
 )
 #: The caps of the ``lottery`` set; ``--methods lottery-<cap>`` takes any cap in (0, 1).
 LOTTERY_CAPS = (0.5, 0.65, 0.8)
@@ -134,6 +144,11 @@ class Instance:
 #: rules fit one hierarchy: dependent rounding) and on the demo batch (field coverage: column
 #: generation; the lottery does not depend on the draw's seed, so 3 seeds suffice).
 BASIC = {"coverage_level": 0, "max_per_org": 7}
+#: ``fair``: ``objective="fair"`` against CP-SAT over every pair (what it ran before), every rule
+#: at its default; ``fair-scale``: the same at 10k x 30k (the library only; one seed). In the
+#: ``lottery`` set, ``aamas2015-coverage1`` is AAMAS 2015 with ``coverage_level = 1`` (every
+#: paper and reviewer in one field, so the coverage rows cannot bind) at the cap 0.652, and
+#: ``1000x3000`` a generated batch with field coverage (column generation) at the cap 0.5.
 #: ``office``: a provincial office's batch (issue 11). ``generate`` gives the projects'
 #: ``stage`` (立项/中期/验收, 60/20/20 %) and the experts' ``title`` and ``region`` (30
 #: provinces); :func:`office_tables` adds ``roles`` (finance for ``FINANCE_SHARE`` of the
@@ -233,7 +248,7 @@ HARD: tuple[tuple[str, int, int, dict[str, Any], str], ...] = (
     ),
     ("500x1500-org-cov", 500, 1500, {"max_load": 3, "enterprise_min_share": "2/5"}, "generate"),
 )
-EXPERTMATCH = ("expertmatch", "expertmatch-flow", "expertmatch-cpsat")
+EXPERTMATCH = ("expertmatch", "expertmatch-flow", "expertmatch-cpsat", "fair", "fair-cpsat")
 ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
 #: The ``cli`` set's methods (:func:`cli_worker`): the command line end to end, the HiGHS LP
 #: over all pairs in a fresh process from the same files, ``expertmatch --help``; and ``lp``,
@@ -281,7 +296,22 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
             methods=("expertmatch", *LOTTERY_METHODS),
             max_seeds=3,
         ),
+        Instance(
+            "aamas2015-coverage1",
+            0,
+            0,
+            {"coverage_level": 1},
+            source="aamas:aamas2015",
+            methods=("expertmatch", "lottery-0.652"),
+            max_seeds=1,
+        ),
+        Instance("1000x3000", 1000, 3000, methods=("expertmatch", "lottery-0.5"), max_seeds=1),
     ),
+    "fair": (
+        Instance("200x600", 200, 600, methods=("fair", "fair-cpsat")),
+        Instance("1000x3000", 1000, 3000, methods=("fair", "fair-cpsat")),
+    ),
+    "fair-scale": (Instance("10000x30000", 10000, 30000, methods=("fair",), max_seeds=1),),
     "office": (
         Instance(
             "1000x3000-office", 1000, 3000, OFFICE, source="office", methods=("expertmatch", "lp")
@@ -594,6 +624,34 @@ def run_mincostflow(problem: Any, model: Any) -> Outcome:
     return out
 
 
+def run_fair(problem: Any, method: str, spec: dict[str, Any]) -> Any:
+    """``objective="fair"``: the library (``fair``) or the CP-SAT baseline (``fair-cpsat``,
+    what ``assign(objective="fair")`` ran before the floor search; see the module docstring)."""
+    import expertmatch as em
+    from expertmatch.solvers.exact import solve
+    from expertmatch.solvers.ordered import GOALS, solve_in_order
+    from expertmatch.solvers.params import SolveParams
+
+    limit, seed, workers = spec["time_limit"], spec["seed"], spec["workers"]
+    if method == "fair":
+        return em.assign(problem, objective="fair", time_limit=limit, seed=seed, workers=workers)
+    start = time.perf_counter()
+    params = SolveParams(time_limit=limit, seed=seed, workers=workers)
+    best = solve(problem, params)
+    left = max(limit - (time.perf_counter() - start), 1.0)
+    hint = em.eligible_pairs(problem).member_of(best.pairs, problem.n_experts)
+    try:
+        return solve_in_order(
+            problem,
+            SolveParams(time_limit=left, seed=seed, workers=workers),
+            [GOALS["fair"]],
+            hint=hint,
+            method="fair-cpsat",
+        )
+    except em.SolveError:  # as before: the best-scoring assignment, marked timeout
+        return replace(best, status="timeout")
+
+
 # --------------------------------------------------------------------------- lottery
 
 
@@ -614,6 +672,7 @@ def run_lottery(
     """The lottery and one draw: ``assign``'s body for ``max_probability < 1``
     (``expertmatch.lottery(...).sample(seed)``), split in two to time the parts. Returns the
     outcome, the lottery (for the frequency check) and the fields of the run's record."""
+    from expertmatch.errors import SolveError
     from expertmatch.solvers.lottery import LOTTERY_GAP, lottery
     from expertmatch.solvers.params import SolveParams
 
@@ -621,7 +680,11 @@ def run_lottery(
     # seed only drives the draw below)
     params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=LOTTERY_GAP)
     start = time.perf_counter()
-    lot = lottery(problem, params)
+    try:
+        lot = lottery(problem, params)
+    except SolveError as err:  # no capped lottery within the time limit (exit 4)
+        out = Outcome("unknown", solve_s=time.perf_counter() - start, extra={"error": str(err)})
+        return out, None, {"lottery_s": out.solve_s, "lottery_status": "unknown"}
     lottery_s = time.perf_counter() - start
     start = time.perf_counter()
     result = lot.sample(seed)
@@ -940,7 +1003,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         import aamas
 
         tables = aamas.tables(source.split(":", 1)[1])
-        rules = tables.pop("rules")
+        rules = {**tables.pop("rules"), **(rules or {})}  # the instance's rules on top
     elif source == "generate":
         tables = em.generate(
             spec["n_projects"],
@@ -1025,6 +1088,14 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             out = Outcome("unknown", solve_s=time.perf_counter() - start)
             out.extra["error"] = str(err)
         elapsed = time.perf_counter() - start
+    elif method in ("fair", "fair-cpsat"):
+        start = time.perf_counter()
+        try:
+            result = run_fair(problem, method, spec)
+        except em.SolveError as err:  # no assignment within the time limit
+            out = Outcome("unknown", solve_s=time.perf_counter() - start)
+            out.extra["error"] = str(err)
+        elapsed = time.perf_counter() - start
     elif method == "expertmatch-flow":
         from expertmatch.solvers.exact import solve
         from expertmatch.solvers.params import SolveParams
@@ -1043,6 +1114,10 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             assignment=result.assignment,
             extra=dict(result.stats),
         )
+        if method.startswith("fair"):
+            out.extra["worst_panel"] = float(
+                result.to_frame().groupby("project")["score"].mean().min()
+            )
     elif cap is not None:
         problem = problem.with_rules({"max_probability": cap})  # verify() below checks this
         out, lot, fields = run_lottery(problem, spec["time_limit"], spec["seed"], spec["workers"])
