@@ -18,6 +18,7 @@ stored as a number is an issue that says so. Issues name a column as the office 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -81,10 +82,24 @@ def split_fields(cell: str) -> list[str]:
     return [part for part in FIELD_SEPARATORS.split(text) if part]
 
 
+#: Cells repeat (titles, regions, organization types, loads): the pure functions of one cell
+#: below keep their last answers (immutable ones), so a large table parses each distinct
+#: value once.
+_CACHED = functools.lru_cache(maxsize=1 << 16)
+
+
+@_CACHED
+def _split_tuple(cell: str) -> tuple[str, ...]:
+    """:func:`split_list` as a tuple (one parse per distinct cell)."""
+    return tuple(split_list(cell))
+
+
+@_CACHED
 def _keywords(cell: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k.casefold() for k in split_list(cell)))
 
 
+@_CACHED
 def _whole(text: str) -> int | None:
     """A whole number as written in a CSV or a workbook cell (``6`` or ``6.0``), else None.
 
@@ -115,6 +130,7 @@ def _unknown_type(kind: str) -> str:
     )
 
 
+@_CACHED
 def _org_type(cell: str) -> str:
     """An organization type as the contract spells it (企业 -> enterprise); "" if empty."""
     text = unicodedata.normalize("NFKC", cell).strip()
@@ -170,23 +186,41 @@ def _ref(
 
 
 def _field_list(
-    out: _Collector, table: Table, i: int, cell: str, taxonomy: _Taxonomy
+    out: _Collector,
+    table: Table,
+    i: int,
+    cell: str,
+    taxonomy: _Taxonomy,
+    parsed: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
 ) -> tuple[str, ...]:
     """A ``fields`` cell: its distinct codes, each well formed and, with a taxonomy, listed;
-    not a number that lost its trailing zeros."""
+    not a number that lost its trailing zeros. ``parsed`` keeps each distinct cell's codes and
+    messages for the rows that repeat it (one dictionary per table)."""
     number = _as_number(table, i, "fields")
     if number is not None:
         out.add(table, number, i, "fields")
         return ()
+    found = parsed.get(cell) if parsed is not None else None
+    if found is None:
+        found = _parse_fields(cell, taxonomy)
+        if parsed is not None:
+            parsed[cell] = found
+    codes, messages = found
+    for message in messages:
+        out.add(table, message, i, "fields")
+    return codes
+
+
+def _parse_fields(cell: str, taxonomy: _Taxonomy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A ``fields`` cell's distinct codes and what is wrong with it, in order."""
     codes = split_fields(cell)
-    if not codes:
-        out.add(table, "empty field list", i, "fields")
+    messages = [] if codes else ["empty field list"]
     for code in codes:
         if any(not part for part in code.split(".")):
-            out.add(table, f"malformed field code {code!r}", i, "fields")
+            messages.append(f"malformed field code {code!r}")
         elif taxonomy.codes is not None and code not in taxonomy.codes:
-            out.add(table, f"field code {code!r} is not in {taxonomy.label}", i, "fields")
-    return tuple(dict.fromkeys(codes))
+            messages.append(f"field code {code!r} is not in {taxonomy.label}")
+    return tuple(dict.fromkeys(codes)), tuple(messages)
 
 
 def _check_ids(out: _Collector, table: Table, column: str = "id") -> dict[str, int]:
@@ -433,7 +467,7 @@ def _attributes(table: Table, rows: list[int]) -> dict[str, tuple[tuple[str, ...
     out = {}
     for name in names:
         cells = table.column(name)
-        out[name] = tuple(tuple(split_list(cells[i])) for i in rows)
+        out[name] = tuple(_split_tuple(cells[i]) for i in rows)
     return out
 
 
@@ -445,6 +479,7 @@ def _check_experts(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxono
         table, "organization", "org_type", "fields", "max_load", "used", "name", "keywords"
     )
     org, kinds, fields, load, used = [], [], [], [], []
+    parsed: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for i in rows:
         o = _own_org(out, table, i, org_cells[i], orgs)
         org.append(o)
@@ -452,7 +487,7 @@ def _check_experts(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxono
         if given and given not in ORG_TYPES:
             out.add(table, _unknown_type(type_cells[i]), i, "org_type")
         kinds.append(given or (orgs.types[o] if o >= 0 else ""))
-        fields.append(_field_list(out, table, i, field_cells[i], taxonomy))
+        fields.append(_field_list(out, table, i, field_cells[i], taxonomy, parsed))
         load.append(_whole_cell(out, table, (i, "max_load"), load_cells[i], 0, "negative load"))
         count = _whole_cell(out, table, (i, "used"), used_cells[i], 0, "negative used count")
         used.append(max(count, 0))
@@ -512,11 +547,12 @@ def _check_projects(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxon
         table, "organization", "partners", "fields", "panel_size", "title", "keywords"
     )
     org, partners, fields, size = [], [], [], []
+    parsed: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for i in rows:
         org.append(_own_org(out, table, i, org_cells[i], orgs))
         named = [orgs.resolve(out, table, (i, "partners"), o) for o in split_list(partner_cells[i])]
         partners.append(tuple(dict.fromkeys(o for o in named if o >= 0)))
-        fields.append(_field_list(out, table, i, field_cells[i], taxonomy))
+        fields.append(_field_list(out, table, i, field_cells[i], taxonomy, parsed))
         size.append(
             _whole_cell(
                 out, table, (i, "panel_size"), size_cells[i], 1, "panel size must be at least 1"
