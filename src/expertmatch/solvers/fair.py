@@ -28,8 +28,10 @@ panel p ``sum_{j in p} w_j x_j >= need_p = ceil(k_p V / L)`` (weights w in score
    pass), started from the probe's assignment: optimal or infeasible there proves it optimal
    for the whole batch.
 
-Status ``optimal`` means both goals proved; otherwise ``timeout`` with the floor reached and
-the bound on the total given that floor (``stats["note"]`` says what was not proved).
+Status ``optimal`` means both goals proved; ``feasible`` that the best worst panel is proved
+and the best-scoring assignment has it, but that solve stopped at the asked ``gap_limit``;
+otherwise ``timeout`` with the floor reached and the bound on the total given that floor
+(``stats["note"]`` says what was not proved).
 """
 
 from __future__ import annotations
@@ -151,14 +153,16 @@ def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None 
             break
     if lo < hi:
         run.unproved.append(f"the worst panel could reach at most {hi * unit / lcm:g} (not proved)")
-    if lo == run.worst(best.pairs):
-        chosen_z, bound_z, proved = _value(problem, best.pairs), best.bound / unit, True
-        chosen = best.pairs
-        bound_z = round(bound_z)
+    if lo == run.worst(best.pairs):  # the best-scoring assignment has the best worst panel
+        chosen, chosen_z = best.pairs, _value(problem, best.pairs)
+        bound_z, proved = math.floor(best.bound / unit + 1e-6), best.status == Status.OPTIMAL
+        total_status = Status(best.status)  # feasible: stopped at the asked gap_limit
     else:
         chosen, chosen_z, bound_z, proved = _best_total(run, lo, chosen)
+        total_status = Status.OPTIMAL if proved else Status.TIMEOUT
+    status = total_status if not run.unproved else Status.TIMEOUT
     if not proved:
-        run.unproved.append("best total at that floor not proved")
+        run.unproved.append(f"best total at that floor not proved (bound {bound_z * unit:.2f})")
     stats = {
         "method": "fair: floor on the worst panel by LP search (priced, floor rows), then the "
         "best total at that floor (LP + reduced-cost fixing + CP-SAT)",
@@ -172,7 +176,7 @@ def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None 
     return Result.build(
         problem,
         chosen,
-        status=Status.OPTIMAL if not run.unproved else Status.TIMEOUT,
+        status=status,
         objective=chosen_z * unit,
         bound=max(bound_z, chosen_z) * unit,
         time_s=time.perf_counter() - run.start,
