@@ -79,6 +79,8 @@ FIX_MARGIN = 0.5
 CORE_EXTRA = 3
 #: Largest pair set given to CP-SAT in one go.
 MAX_SAT_PAIRS = 400_000
+#: Largest batch (eligible pairs) for which every pair with room under a floor is listed.
+ROOM_PAIRS = 5_000_000
 
 
 @dataclass
@@ -423,14 +425,16 @@ def _floor_feasible(run: _Search, floor: int) -> Pairs | str | None:
         if relax.model.satisfied(x) and _keeps(run, relax.columns.take(x), floor):
             return relax.columns.take(x)
         slack = float(run.need(floor).sum()) - relax.z_lp - FIX_MARGIN
-        room = _room(run, relax, slack)
-        if len(room) > MAX_SAT_PAIRS:
+        # the pairs with room, unless the batch is so large that they may not fit in memory
+        room = _room(run, relax, slack) if run.surv.total_eligible <= ROOM_PAIRS else None
+        if room is None or len(room) > MAX_SAT_PAIRS:
             found = _fix_integral_part(run, relax, floor)
             if found is not None and _keeps(run, found, floor):
                 return found
             if found is not None:
                 continue
-            return f"{len(room)} pairs could hold an assignment keeping it"
+            many = run.surv.total_eligible if room is None else len(room)
+            return f"up to {many} pairs could hold an assignment keeping it"
         status, found, _ = _sat(run, room, floor, relax.columns.take(x), None, maximize=False)
         if status == Status.INFEASIBLE:
             return None  # no pair outside ``room`` can be in an assignment keeping the floor
