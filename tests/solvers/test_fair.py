@@ -40,7 +40,7 @@ def test_floor_search_matches_brute_force(batch: dict[str, Any]) -> None:
         return  # such batches keep the CP-SAT path (chair variables)
     options = list(all_assignments(problem))
     try:
-        result = solve_fair(problem, SolveParams(time_limit=20))
+        result = solve_fair(problem, SolveParams(time_limit=120))
     except em.InfeasibleError:
         assert not options
         return
@@ -58,7 +58,7 @@ def test_floor_search_equals_cpsat_over_every_pair(n: int, m: int, seed: int) ->
     search probes floors and the total drops), the result equals CP-SAT's over every pair:
     the same worst panel, the same total, both proved."""
     problem = em.from_tables(**em.generate(n, m, seed=seed))
-    params = SolveParams(time_limit=60)
+    params = SolveParams(time_limit=600)
     result = solve_fair(problem, params)
     reference = solve_in_order(problem, params, [GOALS["fair"]], method="reference")
     best = solve(problem, params)
@@ -76,8 +76,8 @@ def test_floor_search_equals_cpsat_over_every_pair(n: int, m: int, seed: int) ->
 def test_floor_search_is_deterministic() -> None:
     """Same batch, same answer: the floors probed, the assignment and the figures."""
     problem = em.from_tables(**em.generate(30, 90, seed=3))
-    first = solve_fair(problem, SolveParams(time_limit=60))
-    again = solve_fair(problem, SolveParams(time_limit=60))
+    first = solve_fair(problem, SolveParams(time_limit=600))
+    again = solve_fair(problem, SolveParams(time_limit=600))
     assert first.assignment == again.assignment
     assert (first.objective, first.bound, first.status) == (
         again.objective,
@@ -99,8 +99,8 @@ def test_no_floor_decided_returns_the_best_scoring_marked_timeout(
         raise em.SolveError("fair: out of time in the floor LP", "timeout")
 
     monkeypatch.setattr(fair, "_relax", out_of_time)
-    result = solve_fair(problem, SolveParams(time_limit=60))
-    best = solve(problem, SolveParams(time_limit=60))
+    result = solve_fair(problem, SolveParams(time_limit=600))
+    best = solve(problem, SolveParams(time_limit=600))
     assert result.status == "timeout"
     assert "not decided" in result.stats["note"] and "at most" in result.stats["note"]
     assert result.assignment == best.assignment

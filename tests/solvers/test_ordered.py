@@ -23,7 +23,7 @@ def test_fair_and_spread_match_brute_force(batch: dict[str, Any], objective: str
     problem = em.from_tables(**batch)
     options = list(all_assignments(problem))
     try:
-        result = em.assign(problem, objective=objective, time_limit=20)
+        result = em.assign(problem, objective=objective, time_limit=120)
     except em.InfeasibleError:
         assert not options
         return

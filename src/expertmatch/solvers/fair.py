@@ -28,8 +28,10 @@ panel p ``sum_{j in p} w_j x_j >= need_p = ceil(k_p V / L)`` (weights w in score
    pass), started from the probe's assignment: optimal or infeasible there proves it optimal
    for the whole batch.
 
-Status ``optimal`` means both goals proved; otherwise ``timeout`` with the floor reached and
-the bound on the total given that floor (``stats["note"]`` says what was not proved).
+Status ``optimal`` means both goals proved; ``feasible`` that the best worst panel is proved
+and the best-scoring assignment has it, but that solve stopped at the asked ``gap_limit``;
+otherwise ``timeout`` with the floor reached and the bound on the total given that floor
+(``stats["note"]`` says what was not proved).
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ FIX_MARGIN = 0.5
 CORE_EXTRA = 3
 #: Largest pair set given to CP-SAT in one go.
 MAX_SAT_PAIRS = 400_000
+#: Largest batch (eligible pairs) for which every pair with room under a floor is listed.
+ROOM_PAIRS = 5_000_000
 
 
 @dataclass
@@ -151,14 +155,16 @@ def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None 
             break
     if lo < hi:
         run.unproved.append(f"the worst panel could reach at most {hi * unit / lcm:g} (not proved)")
-    if lo == run.worst(best.pairs):
-        chosen_z, bound_z, proved = _value(problem, best.pairs), best.bound / unit, True
-        chosen = best.pairs
-        bound_z = round(bound_z)
+    if lo == run.worst(best.pairs):  # the best-scoring assignment has the best worst panel
+        chosen, chosen_z = best.pairs, _value(problem, best.pairs)
+        bound_z, proved = math.floor(best.bound / unit + 1e-6), best.status == Status.OPTIMAL
+        total_status = Status(best.status)  # feasible: stopped at the asked gap_limit
     else:
         chosen, chosen_z, bound_z, proved = _best_total(run, lo, chosen)
+        total_status = Status.OPTIMAL if proved else Status.TIMEOUT
+    status = total_status if not run.unproved else Status.TIMEOUT
     if not proved:
-        run.unproved.append("best total at that floor not proved")
+        run.unproved.append(f"best total at that floor not proved (bound {bound_z * unit:.2f})")
     stats = {
         "method": "fair: floor on the worst panel by LP search (priced, floor rows), then the "
         "best total at that floor (LP + reduced-cost fixing + CP-SAT)",
@@ -172,7 +178,7 @@ def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None 
     return Result.build(
         problem,
         chosen,
-        status=Status.OPTIMAL if not run.unproved else Status.TIMEOUT,
+        status=status,
         objective=chosen_z * unit,
         bound=max(bound_z, chosen_z) * unit,
         time_s=time.perf_counter() - run.start,
@@ -419,14 +425,16 @@ def _floor_feasible(run: _Search, floor: int) -> Pairs | str | None:
         if relax.model.satisfied(x) and _keeps(run, relax.columns.take(x), floor):
             return relax.columns.take(x)
         slack = float(run.need(floor).sum()) - relax.z_lp - FIX_MARGIN
-        room = _room(run, relax, slack)
-        if len(room) > MAX_SAT_PAIRS:
+        # the pairs with room, unless the batch is so large that they may not fit in memory
+        room = _room(run, relax, slack) if run.surv.total_eligible <= ROOM_PAIRS else None
+        if room is None or len(room) > MAX_SAT_PAIRS:
             found = _fix_integral_part(run, relax, floor)
             if found is not None and _keeps(run, found, floor):
                 return found
             if found is not None:
                 continue
-            return f"{len(room)} pairs could hold an assignment keeping it"
+            many = run.surv.total_eligible if room is None else len(room)
+            return f"up to {many} pairs could hold an assignment keeping it"
         status, found, _ = _sat(run, room, floor, relax.columns.take(x), None, maximize=False)
         if status == Status.INFEASIBLE:
             return None  # no pair outside ``room`` can be in an assignment keeping the floor
