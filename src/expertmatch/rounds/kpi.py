@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from expertmatch.io.tables import decode_csv, parse_csv, present, read_bytes
 from expertmatch.io.workbook import Sheet
 from expertmatch.rounds.history import _table
 from expertmatch.solvers.chairs import with_chairs
-from expertmatch.solvers.enterprise import solve_enterprise
+from expertmatch.solvers.enterprise import enterprise_curve
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
 
@@ -78,7 +78,8 @@ class Seat:
 
     @property
     def panel_key(self) -> str:
-        return self.panel or self.project
+        """The panel within the year: the round and the project (or meeting group)."""
+        return f"{self.round}: {self.panel or self.project}"
 
 
 def round_file(path: str | os.PathLike[str]) -> Path:
@@ -491,20 +492,24 @@ def targets(problem: Problem, label: str, seats: list[Seat]) -> list[dict[str, A
 def headroom(
     problem: Problem, params: SolveParams, losses: tuple[float, ...] = HEADROOM_LOSSES
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The headroom curve of INPUT and a note (why it is empty, or that a point is not proved)."""
+    """The headroom curve of INPUT and a note (why it is empty, or that a point is not
+    proved): the optimum once, then every loss from it
+    (:func:`expertmatch.solvers.enterprise.enterprise_curve`), within one time limit each."""
+    if not losses:
+        return [], None
     try:
         best = with_chairs(problem, solve(problem, params), params)
     except (InfeasibleError, SolveError) as error:
         return [], f"no headroom: the batch cannot be assigned ({str(error).splitlines()[0]})"
     out, unproved = [], []
-    for loss in losses:
-        result = solve_enterprise(problem, replace(params), loss, best=best)
-        seats = int(problem.expert_enterprise[result.pairs.expert].sum())
+    for loss, result in zip(losses, enterprise_curve(problem, params, losses, best), strict=True):
+        seats = int(result.stats["enterprise_seats"])
         out.append(
             {
                 "score_loss": loss,
                 "enterprise_share": share(seats, len(result.pairs)),
                 "enterprise_seats": seats,
+                "enterprise_bound": int(result.stats["enterprise_bound"]),
                 "seats": len(result.pairs),
                 "score": result.objective,
                 "status": str(result.status),
@@ -513,7 +518,8 @@ def headroom(
         if result.status != "optimal":
             unproved.append(f"{loss:g}")
     note = (
-        f"not proved optimal within the time limit: loss {', '.join(unproved)}"
+        f"not proved optimal within the time limit: loss {', '.join(unproved)} (the bound on "
+        "enterprise seats is in the table)"
         if unproved
         else None
     )
@@ -649,6 +655,7 @@ HEADROOM_COLUMNS = [
     "score_loss",
     "enterprise_share",
     "enterprise_seats",
+    "enterprise_bound",
     "seats",
     "score",
     "status",
