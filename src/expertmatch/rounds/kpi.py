@@ -4,23 +4,37 @@
 batch ``INPUT`` (the pool of experts, usually the next round's batch) and returns plain dicts
 and lists, ready for ``kpi.json``:
 
-- ``pool``: experts in INPUT, how many work for enterprises, their share;
-- ``seats``: panel seats over every round, the enterprise seats and share, by stage;
-- ``use``: for enterprise and other experts: the pool, the experts used, their reviews,
-  reviews per used expert and how many experts gave each number of reviews (a histogram);
-- ``chairs``: where the rounds name chairs (``role`` column): chairs, enterprise chairs;
+- ``pool``: experts in INPUT, how many work for enterprises, their share; the same by field
+  (``by_field``: an expert counts once in each of their fields at the report's level, the
+  batch's coverage level or 1 when coverage is off) and by region (``by_region``, when
+  experts.csv has a ``region`` column);
+- ``seats``: panel seats over every round (one per expert and panel), the enterprise seats
+  and share, ``by_stage`` and ``by_field`` (the project's primary field); ``reviews``: the
+  same per reviewing row (equal to the seats on per-project panels);
+- ``use``: for enterprise and other experts: the pool, the experts used, how many of the pool
+  were never used, their reviews, reviews per used expert and how many experts gave each
+  number of reviews (a histogram);
+- ``chairs``: where the rounds name chairs (``role`` column): chairs, enterprise chairs, by
+  stage;
+- ``targets``: each rule of INPUT on enterprise experts (the per-panel minimum of each stage,
+  ``enterprise_target_share``, a stage's own target, every quota counting ``org_type``
+  ``enterprise``), per round and stage and, with several rounds, over the ``year``: the
+  target, the enterprise seats it requires, those reached, the panels keeping it and the
+  panels missing it, met or missed (:func:`targets`);
 - ``short_fields``: in INPUT, the fields at the coverage level (level 1 when coverage is off)
   where fewer enterprise experts are eligible (``enterprise_available``: they cover the field
   and may review at least one of its projects) than there are panels needing one
-  (``enterprise_needed``; ``enterprise_seats_needed``: the enterprise seats those panels need);
+  (``enterprise_needed``; ``enterprise_seats_needed``: the enterprise seats those panels need;
+  ``recruit``: the difference, a recruitment list for the pool);
 - ``headroom``: the highest enterprise share of seats INPUT can reach with every rule holding
-  and a score at least ``(1 - loss) x`` its optimum, for each loss
-  (:func:`expertmatch.solvers.enterprise.solve_enterprise`);
-- ``by_round``: the seat, stage and use figures of each round.
+  and a score at least ``(1 - loss) x`` its optimum, for each loss, with the proven bound on
+  enterprise seats (:func:`expertmatch.solvers.enterprise.enterprise_curve`);
+- ``by_round``: the seat, review, stage, field and use figures of each round.
 
 A round's projects and experts need not be in INPUT: an expert's type comes from INPUT, else
-from the round's ``org_type`` column; a project's stage from INPUT, else from a
-``projects.csv`` (``stage`` column) beside the round's ``assignment.csv``, else ``approval``.
+from the round's ``org_type`` column; a project's stage and primary field from INPUT, else from
+a ``projects.csv`` (``stage``, ``fields``) beside the round's ``assignment.csv``, else
+``approval`` and ``(unknown)``.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ from expertmatch.formulation.rows import Model, build_model, integer_weights
 from expertmatch.result import Result
 from expertmatch.solvers.backends import LpSolution, solve_lp
 from expertmatch.solvers.chairs import attach_chairs, with_chairs
-from expertmatch.solvers.exact import solve
+from expertmatch.solvers.exact import _cheapest_per_project, solve
 from expertmatch.solvers.ordered import OBJECTIVES as ORDERED_OBJECTIVES
 from expertmatch.solvers.pricing import Duals, price
 from expertmatch.vocabulary import Rule, Status
@@ -80,8 +80,10 @@ PRICE_TOL = 1e-7
 PRICE_PER_PROJECT = 10
 #: Safety margin (enterprise seats) against LP round-off in the bound and the fixing.
 MARGIN = 1e-5
-#: Share of the time left that the incumbent's CP-SAT over the LP's open projects may take.
+#: Share of the time left that the incumbent's search over the LP's core may take.
 ROUNDING_SHARE = 0.25
+#: Columns per project added to the core beyond the panel size.
+CORE_EXTRA = 3
 
 
 def check_loss(max_score_loss: float) -> float:
@@ -126,13 +128,14 @@ class _Shared:
     def left(self) -> float:
         return self.params.time_limit - (time.perf_counter() - self.start)
 
-    def add(self, pairs: Pairs) -> None:
-        """Keep ``pairs`` if its chairs can be chosen within the cap."""
+    def add(self, pairs: Pairs) -> bool:
+        """Keep ``pairs`` if its chairs can be chosen within the cap (and say so)."""
         if choose_chairs(self.problem, pairs)[1]:
-            return
+            return False
         w = int(integer_weights(pairs.score, score_unit(self.problem)).sum())
         seats = int(self.problem.expert_enterprise[pairs.expert].sum())
         self.found.append(_Found(pairs, w, seats))
+        return True
 
     def incumbent(self, floor: int) -> _Found:
         """The most enterprise seats, then the best score, among the assignments keeping
@@ -197,10 +200,16 @@ def _relax(shared: _Shared, floor: int, delta: float) -> _Relaxation:
     problem = shared.problem
     enterprise = problem.expert_enterprise
     rounds = 0
+    last: _Relaxation | None = None
     while True:
         rounds += 1
         model = _with_floor(build_model(problem, shared.columns), floor, delta, enterprise)
-        lp = solve_lp(model, shared.left())
+        try:
+            lp = solve_lp(model, shared.left())
+        except SolveError:  # out of time: the last round's Lagrangian bound still holds
+            if last is None:
+                raise
+            return last
         if lp is None:
             raise InternalError("the enterprise LP holds the optimum's pairs, yet is infeasible")
         mu = delta + max(float(lp.pi[-1]), 0.0)
@@ -209,28 +218,28 @@ def _relax(shared: _Shared, floor: int, delta: float) -> _Relaxation:
             problem, duals, shared.columns, shared.cutoff, PRICE_TOL / mu, PRICE_PER_PROJECT
         )
         gain = mu * float(np.sum(problem.project_panel_size * np.maximum(best, 0.0)))
+        last = _Relaxation(model, lp, mu, duals, lp.z + gain, len(new) == 0, rounds)
         if len(new) == 0 or shared.left() <= 0:
-            return _Relaxation(model, lp, mu, duals, lp.z + gain, len(new) == 0, rounds)
+            return last
         shared.columns = merge(shared.columns, new, problem.n_experts)
 
 
 def _round(shared: _Shared, relax: _Relaxation, floor: int, bound: int) -> None:
-    """Step 3: the rounded LP if it keeps every row; else its integral projects fixed and the
-    others by HiGHS over their columns (most enterprise seats with the floor)."""
-    model, x = relax.model, relax.lp.x
+    """Step 3: the rounded LP if it keeps every row; else HiGHS over a core of the LP's
+    columns (its support and each project's ``panel size + CORE_EXTRA`` columns of smallest
+    reduced cost): the most enterprise seats with the floor, in a share of the time left."""
+    model, lp = relax.model, relax.lp
     pairs = model.pairs
-    rounded = x > 0.5
-    if model.satisfied(rounded):
-        shared.add(pairs.take(rounded))
+    rounded = lp.x > 0.5
+    if model.satisfied(rounded) and shared.add(pairs.take(rounded)):
         return
-    fractional = (x > 1e-6) & (x < 1 - 1e-6)
-    open_project = np.zeros(shared.problem.n_projects, dtype=bool)
-    open_project[pairs.project[fractional]] = True
-    keep = (rounded & ~open_project[pairs.project]) | open_project[pairs.project]
-    sub = pairs.take(keep)
-    fixed = np.flatnonzero((rounded & ~open_project[pairs.project])[keep])
+    core = (lp.x > 1e-6) | pairs.member_of(shared.incumbent(floor).pairs, shared.problem.n_experts)
+    extra = int(shared.problem.project_panel_size.max()) + CORE_EXTRA
+    core |= _cheapest_per_project(pairs.project, lp.reduced_low, extra)
+    sub = pairs.take(core)
+    left = shared.left() * ROUNDING_SHARE
     try:
-        found = _milp(shared, sub, floor, 0, bound, fixed, False, shared.left() * ROUNDING_SHARE)
+        found = _milp(shared, sub, floor, 0, bound, np.zeros(0, dtype=np.int64), False, left)
     except (InfeasibleError, SolveError):
         return
     shared.add(found[0])
@@ -390,42 +399,60 @@ def enterprise_curve(
     if not shared.found:
         raise InternalError("the best-scoring assignment leaves a panel without a chair")
     score_bound = max(math.floor(best.bound / unit + 1e-6), optimum)
-    out = []
-    for loss in losses:
-        begin = time.perf_counter()
-        floor = score_floor(optimum, check_loss(loss))
-        delta = 0.5 / max(score_bound - floor, 1)
+    return [
+        attach_chairs(problem, _point(shared, loss, optimum, score_bound, score_stage))
+        for loss in losses
+    ]
+
+
+def _point(
+    shared: _Shared, loss: float, optimum: int, score_bound: int, score_stage: bool
+) -> Result:
+    """One loss of the curve: steps 2-4, or, when time ran out before any LP, the best
+    assignment found so far with the trivial bound (every seat)."""
+    problem, best = shared.problem, shared.best
+    unit = score_unit(problem)
+    begin = time.perf_counter()
+    floor = score_floor(optimum, check_loss(loss))
+    delta = 0.5 / max(score_bound - floor, 1)
+    stats: dict[str, Any] = {}
+    try:
         relax = _relax(shared, floor, delta)
+    except SolveError:
+        answer, proved, bound = shared.incumbent(floor), False, math.inf
+        seat_bound = int(problem.project_panel_size.sum())
+    else:
         _round(shared, relax, floor, relax.seat_bound(delta, floor))
         answer, proved, bound, finish_pairs = _finish(shared, relax, floor, delta, score_stage)
         seat_bound = answer.seats if proved else relax.seat_bound(delta, floor)
-        proved = proved and best.status == Status.OPTIMAL
-        result = Result.build(
-            problem,
-            answer.pairs,
-            status=Status.OPTIMAL if proved else Status.TIMEOUT,
-            objective=answer.score * unit,
-            bound=(max(bound, answer.score) if math.isfinite(bound) else score_bound) * unit,
-            time_s=time.perf_counter() - begin,
-            seed=params.seed,
-            stats={
-                "method": "enterprise: most enterprise seats with score >= (1 - L) x "
-                "optimum, then score (priced LP with the score floor row, reduced-cost "
-                "fixing, CP-SAT finish)",
-                "max_score_loss": loss,
-                "optimum": optimum * unit,
-                "optimum_status": str(best.status),
-                "score_floor": floor * unit,
-                "enterprise_seats_optimum": int(problem.expert_enterprise[best.pairs.expert].sum()),
-                "enterprise_seats": answer.seats,
-                "enterprise_bound": max(seat_bound, answer.seats),
-                "lp_rounds": relax.rounds,
-                "lp_columns": len(relax.model.pairs),
-                "finish_pairs": finish_pairs,
-            },
-        )
-        out.append(attach_chairs(problem, result))
-    return out
+        stats = {
+            "lp_rounds": relax.rounds,
+            "lp_columns": len(relax.model.pairs),
+            "finish_pairs": finish_pairs,
+        }
+    proved = proved and best.status == Status.OPTIMAL
+    return Result.build(
+        problem,
+        answer.pairs,
+        status=Status.OPTIMAL if proved else Status.TIMEOUT,
+        objective=answer.score * unit,
+        bound=(max(bound, answer.score) if math.isfinite(bound) else score_bound) * unit,
+        time_s=time.perf_counter() - begin,
+        seed=shared.params.seed,
+        stats={
+            "method": "enterprise: most enterprise seats with score >= (1 - L) x optimum, "
+            "then score (priced LP with the score floor row, reduced-cost fixing, HiGHS "
+            "branch and cut)",
+            "max_score_loss": loss,
+            "optimum": optimum * unit,
+            "optimum_status": str(best.status),
+            "score_floor": floor * unit,
+            "enterprise_seats_optimum": int(problem.expert_enterprise[best.pairs.expert].sum()),
+            "enterprise_seats": answer.seats,
+            "enterprise_bound": max(seat_bound, answer.seats),
+            **stats,
+        },
+    )
 
 
 def solve_enterprise(
