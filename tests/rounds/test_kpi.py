@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import expertmatch as em
@@ -215,7 +215,11 @@ def _solved_tiny(batch: dict[str, Any]) -> em.Problem | None:
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(tiny_batches(), st.sampled_from([0, 3]))
 def test_headroom_matches_brute_force(batch: dict[str, Any], extra: int) -> None:
     """Each point of the headroom curve is the most enterprise seats among the assignments
@@ -225,8 +229,8 @@ def test_headroom_matches_brute_force(batch: dict[str, Any], extra: int) -> None
     from expertmatch.solvers.params import SolveParams
 
     problem = _solved_tiny(batch)
-    if problem is None:
-        return
+    assume(problem is not None)  # about one tiny batch in ten keeps every rule
+    assert problem is not None
     options = list(all_assignments(problem))
     assert options
     kinds = dict(zip(problem.expert_ids, problem.expert_type, strict=True))
