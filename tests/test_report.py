@@ -123,7 +123,13 @@ def test_report_on_the_demo(tmp_path: Path, demo: em.Problem, demo_result: em.Re
         for key in {tree.prefix(f, level) for f in demo.project_fields[p]}:
             panels[key] += 1
             for e, eid in enumerate(demo.expert_ids):
-                if kind[eid] and demo.covers(e, key) and not em.why_ineligible(demo, eid, pid):
+                if (
+                    kind[eid]
+                    and demo.covers(e, key)
+                    and min(demo.expert_max_load[e], demo.rules.yearly_cap - demo.expert_used[e])
+                    > 0
+                    and not em.why_ineligible(demo, eid, pid)
+                ):
                     experts.setdefault(key, set()).add(eid)
     short = {
         k: (len(experts.get(k, ())), n) for k, n in panels.items() if len(experts.get(k, ())) < n

@@ -22,8 +22,8 @@ and lists, ready for ``kpi.json``:
   target, the enterprise seats it requires, those reached, the panels keeping it and the
   panels missing it, met or missed (:func:`targets`);
 - ``short_fields``: in INPUT, the fields at the coverage level (level 1 when coverage is off)
-  where fewer enterprise experts are eligible (``enterprise_available``: they cover the field
-  and may review at least one of its projects) than there are panels needing one
+  where fewer enterprise experts are eligible (``enterprise_available``: they cover the field,
+  have a review left and may review at least one of its projects) than there are panels needing one
   (``enterprise_needed``; ``enterprise_seats_needed``: the enterprise seats those panels need;
   ``recruit``: the difference, a recruitment list for the pool);
 - ``headroom``: the highest enterprise share of seats INPUT can reach with every rule holding
@@ -283,11 +283,12 @@ def chair_figures(seats: list[Seat]) -> dict[str, Any] | None:
 
 
 def short_fields(problem: Problem) -> list[dict[str, Any]]:
-    """Fields where fewer enterprise experts are eligible than panels need one."""
+    """Fields where fewer enterprise experts are eligible than panels need one (an expert with
+    no review left this year, ``yearly_cap`` reached, is not available)."""
     pairs = eligible_pairs(problem)
     eligible: dict[int, set[int]] = {}
     for p, e in zip(pairs.project.tolist(), pairs.expert.tolist(), strict=True):
-        if problem.expert_enterprise[e]:
+        if problem.expert_enterprise[e] and problem.expert_capacity[e] > 0:
             eligible.setdefault(p, set()).add(e)
     tree = problem.field_tree
     needed: Counter[str] = Counter()
