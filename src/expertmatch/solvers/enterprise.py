@@ -23,19 +23,24 @@ solves the total score (priced LP, reduced-cost fixing, exact finish):
    ``enterprise seats <= z_lp - delta F`` (the ``delta`` term is at least ``delta F``), and
    ``delta = 1 / (2 (B - F))`` with ``B`` the proven score bound.
 3. Incumbents: the optimum itself; the LP rounded when it keeps every row, the floor and the
-   chairs; the LP's integral projects fixed and the others solved by CP-SAT over their
-   columns. Assignments found for one loss serve the others (the floors only differ).
+   chair cap; else HiGHS branch and cut over the LP's core (its support, each project's
+   cheapest columns by reduced cost and the best assignment so far). Assignments found for
+   one loss serve the others (the floors only differ).
 4. Reduced-cost fixing: an assignment with at least ``N`` enterprise seats and score ``>= F``
    has ``sum_j (e_j + delta w_j) x_j >= N + delta F``, so it holds no pair whose reduced cost
-   is below ``-(z_lp - delta F - N)`` and every pair at one whose removal costs more. CP-SAT
-   (:class:`expertmatch.formulation.cpsat.SatModel`, the chair cap included) solves what is
-   left: the most enterprise seats, then (``score_stage``) the best score. Optimal or
-   infeasible there proves the answer for the whole batch.
+   is below ``-(z_lp - delta F - N)`` and every pair at one whose removal costs more. HiGHS
+   branch and cut (``scipy.optimize.milp``; the chair cap as variables ``y <= x``) solves
+   what is left: the most enterprise seats (at most the LP bound, so it stops on reaching
+   it), then (``score_stage``) the best score. Optimal or infeasible there proves the answer
+   for the whole batch.
+
+The LP does not hold the chair cap (only its necessary part, a member who may chair each
+panel), so where the cap binds the bound can be well above the answer and step 4 is left many
+pairs (benchmarks/RESULTS.md, set ``report``).
 
 Status ``optimal`` only when the optimum and every step are proved; ``stats`` record the
 optimum, the floor, the enterprise seats of the optimum and of the answer and the proven bound
-on them (``enterprise_bound``). Deterministic: HiGHS and CP-SAT with a fixed seed, interleaved
-workers.
+on them (``enterprise_bound``). Deterministic: HiGHS runs single-threaded.
 """
 
 from __future__ import annotations
@@ -69,9 +74,6 @@ if TYPE_CHECKING:
 
 #: The objectives ``assign(objective=...)`` accepts (the ordered ones and ``enterprise``).
 OBJECTIVES = (*ORDERED_OBJECTIVES, "enterprise")
-#: CP-SAT search workers for the finish at least (interleaved in one thread, so
-#: deterministic): one worker seldom proves the enterprise count; the portfolio does.
-MIN_WORKERS = 8
 #: ``max_score_loss`` when ``objective="enterprise"`` is asked without one.
 DEFAULT_MAX_SCORE_LOSS = 0.01
 #: A pair prices in when its reduced cost exceeds this (enterprise seats).
@@ -349,8 +351,8 @@ def _finish(
     shared: _Shared, relax: _Relaxation, floor: int, delta: float, score_stage: bool
 ) -> tuple[_Found, bool, float, int]:
     """Step 4 for one floor: the answer, whether it is proved, its score bound (weight units)
-    and the pairs CP-SAT was given. Without ``score_stage`` an incumbent at the LP bound is
-    proved as it is, and CP-SAT only looks for more seats than the incumbent's."""
+    and the pairs HiGHS was given. Without ``score_stage`` an incumbent at the LP bound is
+    proved as it is, and HiGHS only looks for more seats than the incumbent's."""
     inc = shared.incumbent(floor)
     bound = relax.seat_bound(delta, floor)
     if not score_stage and inc.seats >= bound:
