@@ -127,8 +127,13 @@ class _Shared:
     found: list[_Found] = field(default_factory=list)
     start: float = field(default_factory=time.perf_counter)
 
+    until: float = math.inf
+    """When the current loss's share of the time ends (``perf_counter`` seconds)."""
+
     def left(self) -> float:
-        return self.params.time_limit - (time.perf_counter() - self.start)
+        """Seconds left: of the whole time limit, and of the current loss's share."""
+        now = time.perf_counter()
+        return min(self.params.time_limit - (now - self.start), self.until - now)
 
     def add(self, pairs: Pairs) -> bool:
         """Keep ``pairs`` if its chairs can be chosen within the cap (and say so)."""
@@ -390,8 +395,9 @@ def enterprise_curve(
 ) -> list[Result]:
     """For each loss, the assignment with the most enterprise seats keeping every rule and a
     score at least ``(1 - loss) x`` the score of ``best`` (the best-scoring assignment), then
-    (with ``score_stage``) the best score; one time limit for them all. The LP columns and
-    the assignments found serve every loss (module docstring)."""
+    (with ``score_stage``) the best score; one time limit for them all, each loss getting an
+    equal share of what is left when it starts. The LP columns and the assignments found serve
+    every loss (module docstring)."""
     unit = score_unit(problem)
     optimum = int(integer_weights(best.pairs.score, unit).sum())
     surv = survey(problem, extra=params.extra_candidates)
@@ -401,10 +407,12 @@ def enterprise_curve(
     if not shared.found:
         raise InternalError("the best-scoring assignment leaves a panel without a chair")
     score_bound = max(math.floor(best.bound / unit + 1e-6), optimum)
-    return [
-        attach_chairs(problem, _point(shared, loss, optimum, score_bound, score_stage))
-        for loss in losses
-    ]
+    out = []
+    for i, loss in enumerate(losses):  # each loss gets an equal share of the time left
+        shared.until = math.inf
+        shared.until = time.perf_counter() + shared.left() / (len(losses) - i)
+        out.append(attach_chairs(problem, _point(shared, loss, optimum, score_bound, score_stage)))
+    return out
 
 
 def _point(
