@@ -83,7 +83,7 @@ PRICE_PER_PROJECT = 10
 #: Safety margin (enterprise seats) against LP round-off in the bound and the fixing.
 MARGIN = 1e-5
 #: Share of the time left that the incumbent's search over the LP's core may take.
-ROUNDING_SHARE = 0.25
+ROUNDING_SHARE = 0.5
 #: Columns per project added to the core beyond the panel size.
 CORE_EXTRA = 3
 
