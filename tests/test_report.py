@@ -67,10 +67,11 @@ def check_use(
         assert u["histogram"] == {str(n): hist[n] for n in sorted(hist)}
 
 
-def check_page(page: Path) -> None:
+def check_page(page: Path, kpi: dict[str, Any]) -> None:
     text = page.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
-    assert text.count("<svg") == 3  # share by stage, use per expert, headroom
+    # share by stage, use per expert, headroom, and the short fields when there are some
+    assert text.count("<svg") == 3 + bool(kpi["short_fields"])
     # self-contained: nothing fetched (namespace names in the SVG are not fetched)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
     assert "<script" not in text and "<link" not in text and "@import" not in text
@@ -96,7 +97,7 @@ def test_report_on_the_demo(tmp_path: Path, demo: em.Problem, demo_result: em.Re
     )
     assert code == 0
     kpi = json.loads(kpi_json.read_text(encoding="utf-8"))
-    check_page(out)
+    check_page(out, kpi)
     assert xlsx.stat().st_size > 0
 
     kind = {e: t == "enterprise" for e, t in zip(demo.expert_ids, demo.expert_type, strict=True)}
@@ -122,7 +123,13 @@ def test_report_on_the_demo(tmp_path: Path, demo: em.Problem, demo_result: em.Re
         for key in {tree.prefix(f, level) for f in demo.project_fields[p]}:
             panels[key] += 1
             for e, eid in enumerate(demo.expert_ids):
-                if kind[eid] and demo.covers(e, key) and not em.why_ineligible(demo, eid, pid):
+                if (
+                    kind[eid]
+                    and demo.covers(e, key)
+                    and min(demo.expert_max_load[e], demo.rules.yearly_cap - demo.expert_used[e])
+                    > 0
+                    and not em.why_ineligible(demo, eid, pid)
+                ):
                     experts.setdefault(key, set()).add(eid)
     short = {
         k: (len(experts.get(k, ())), n) for k, n in panels.items() if len(experts.get(k, ())) < n
@@ -181,8 +188,8 @@ def test_report_on_a_year_of_three_rounds(tmp_path: Path) -> None:
         ]
     )
     assert code == 0
-    check_page(out)
     kpi = json.loads(kpi_json.read_text(encoding="utf-8"))
+    check_page(out, kpi)
 
     experts = tables["experts"]
     orgs = dict(zip(tables["organizations"]["id"], tables["organizations"]["type"], strict=True))
@@ -213,7 +220,35 @@ def test_report_on_a_year_of_three_rounds(tmp_path: Path) -> None:
         reviews.update(row["expert"] for row in rows)
     check_seats(kpi["seats"], shares(every))
     check_use(kpi["use"], reviews, kind, list(experts["id"]))
-    assert [p["score_loss"] for p in kpi["headroom"]] == [0, 0.01, 0.02, 0.05]
+    curve = kpi["headroom"]
+    assert [p["score_loss"] for p in curve] == [0, 0.01, 0.02, 0.05]
+    assert all(p["status"] == "optimal" for p in curve)
+    assert all(a["enterprise_seats"] <= b["enterprise_seats"] for a, b in itertools.pairwise(curve))
+
+    # by field (the project's primary field at level 2, read beside each round's file), reviews
+    primary = {
+        p: ".".join(f.split(";")[0].split(".")[:2])
+        for p, f in zip(projects["id"], projects["fields"], strict=True)
+    }
+    for r, file in enumerate(files):
+        rows = rows_of(file)
+        fields = Counter(primary[row["project"]] for row in rows)
+        ent = Counter(primary[row["project"]] for row in rows if kind[row["expert"]])
+        got = kpi["by_round"][r]
+        assert {k: v["total"] for k, v in got["by_field"].items()} == dict(fields)
+        assert {k: v["enterprise"] for k, v in got["by_field"].items()} == dict(ent)
+        assert got["reviews"]["total"] == got["total"] == len(rows)
+    # the per-panel minimum met in every round and over the year, panel by panel
+    year = [t for t in kpi["targets"] if t["round"] == "year"]
+    assert year and all(t["rule"] == "enterprise_min_share" for t in year)
+    for t in year:
+        per_round = [
+            x for x in kpi["targets"] if x["name"] == t["name"] and x["stage"] == t["stage"]
+        ]
+        assert t["panels"] == sum(x["panels"] for x in per_round if x["round"] != "year")
+        assert t["met"] and t["panels_met"] == t["panels"]
+    panels = {(r, row["project"]) for r, file in enumerate(files) for row in rows_of(file)}
+    assert sum(t["panels"] for t in year) == len(panels)
 
 
 def test_report_refuses_an_output_that_is_an_input(
@@ -234,8 +269,9 @@ CHROMIUM = Path("/usr/bin/chromium")
     reason="needs /usr/bin/chromium (apt-get install -y chromium; .ci/run installs it)",
 )
 def test_the_page_renders_in_a_real_browser(tmp_path: Path, demo_result: em.Result) -> None:
-    """Headless Chromium draws the page (offline): the screenshot is not blank, and the
-    charts (coloured lines and bars) are on it."""
+    """Headless Chromium draws the page (offline): the screenshot is not blank, the charts
+    (coloured lines and bars) are on it, and the page Chromium built holds the figures of
+    kpi.json (shares, headroom, targets, short fields, chart labels as text)."""
     import subprocess
 
     import numpy as np
@@ -243,8 +279,10 @@ def test_the_page_renders_in_a_real_browser(tmp_path: Path, demo_result: em.Resu
 
     csv_path = tmp_path / "assignment.csv"
     demo_result.write(csv_path)
-    page = tmp_path / "report.html"
-    assert main(["report", str(em.demo_path()), str(csv_path), "-o", str(page)]) == 0
+    page, kpi_json = tmp_path / "report.html", tmp_path / "kpi.json"
+    args = ["report", str(em.demo_path()), str(csv_path), "-o", str(page), "--json", str(kpi_json)]
+    assert main(args) == 0
+    kpi = json.loads(kpi_json.read_text(encoding="utf-8"))
     shot = tmp_path / "out.png"
     profile = tmp_path / "profile"
     profile.mkdir()
@@ -271,3 +309,25 @@ def test_the_page_renders_in_a_real_browser(tmp_path: Path, demo_result: em.Resu
     colour = pixels.max(axis=2) - pixels.min(axis=2) > 0.3
     assert colour.sum() > 1000  # the charts' coloured lines and bars
     assert np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0).shape[0] > 20
+
+    dom = subprocess.run(
+        [*command[:-3], "--dump-dom", page.resolve().as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        text=True,
+    ).stdout
+    text = re.sub(r"<[^>]+>", " ", dom)
+
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}%"
+
+    assert pct(kpi["pool"]["enterprise_share"]) in text
+    assert pct(kpi["seats"]["enterprise_share"]) in text
+    for point in kpi["headroom"]:
+        assert pct(point["enterprise_share"]) in text
+    for field in kpi["short_fields"]:
+        assert re.search(rf"{re.escape(field['field'])}\s+{field['enterprise_available']}\s", text)
+    met = sum(t["met"] for t in kpi["targets"])
+    assert len(re.findall(r"\bmet\b", text)) >= met > 0
+    assert "enterprise share of seats" in text  # an axis label of the charts, kept as text

@@ -355,7 +355,9 @@ def _add_report(sub: Subparsers) -> argparse.ArgumentParser:
     r.add_argument("--json", metavar="FILE", help="also write the figures as kpi.json")
     r.add_argument("--xlsx", metavar="FILE", help="also write the figures as a workbook")
     _add_rules(r, "rules.toml replacing INPUT's own rules")
-    _add_time_limit(r, text="bound on each solve of the headroom curve (default 60)")
+    _add_time_limit(
+        r, text="bound on the optimum, and once more on the four headroom points (default 60)"
+    )
     r.add_argument(
         "--workers", type=int, default=1, help="CP-SAT threads of the optimum (default 1)"
     )

@@ -42,6 +42,7 @@ def test_enterprise_matches_brute_force(batch: dict[str, Any], loss: float) -> N
     top = max(score_of(problem, o) for o in allowed if enterprise_seats(problem, o) == most)
     assert enterprise_seats(problem, result.assignment) == most
     assert result.stats["enterprise_seats"] == most
+    assert result.stats["enterprise_bound"] == most
     assert result.objective == pytest.approx(top)
     assert result.objective >= (1 - loss) * best - 1e-6
     assert result.stats["optimum"] == pytest.approx(best)
@@ -91,3 +92,12 @@ def test_cli_objective_enterprise(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["verify", str(em.demo_path()), str(out)]) == 0
     assert main([*args, "--max-score-loss", "0.02"]) == 2
     assert "only applies" in capsys.readouterr().err
+
+
+def test_enterprise_is_deterministic(demo: em.Problem) -> None:
+    """The same batch and loss give the same assignment, seats and bound."""
+    first = em.assign(demo, objective="enterprise", max_score_loss=0.05)
+    again = em.assign(demo, objective="enterprise", max_score_loss=0.05)
+    assert first.assignment == again.assignment
+    assert first.stats["enterprise_bound"] == again.stats["enterprise_bound"]
+    assert first.stats["enterprise_seats"] == first.stats["enterprise_bound"]

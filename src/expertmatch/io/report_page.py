@@ -13,6 +13,7 @@ import html
 import io
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from expertmatch.io.output import staged
@@ -32,19 +33,36 @@ figure { margin: 0.5em 0 1.5em; break-inside: avoid; page-break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; }
 section { break-inside: avoid; page-break-inside: avoid; }
 .note { color: #555; font-size: 0.9em; }
+.missed { color: #b00; font-weight: bold; } .met { color: #070; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; } }
 """
+
+
+#: Most fields drawn in the short-fields chart (the table lists them all).
+SHORT_CHART_FIELDS = 30
 
 
 def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+@dataclass(frozen=True)
+class Marked:
+    """A table cell with a CSS class (met / missed)."""
+
+    text: str
+    css: str
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, Marked):
+        return f'<td class="{value.css}">{html.escape(value.text)}</td>'
+    return f"<td>{html.escape(str(value))}</td>"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -125,24 +143,55 @@ def headroom_chart(kpi: Mapping[str, Any]) -> str:
     return _svg(fig)
 
 
+def short_chart(kpi: Mapping[str, Any]) -> str:
+    """Per short field: enterprise experts eligible against panels needing one."""
+    import matplotlib.pyplot as plt
+
+    short = kpi["short_fields"][:SHORT_CHART_FIELDS]
+    names = [f["field"] for f in short]
+    fig, ax = plt.subplots(figsize=(7, 0.8 + 0.32 * max(len(short), 1)))
+    ys = range(len(short))
+    ax.barh(
+        [y + 0.2 for y in ys],
+        [f["enterprise_needed"] for f in short],
+        0.4,
+        label="panels needing an enterprise expert",
+        color="#d62728",
+    )
+    ax.barh(
+        [y - 0.2 for y in ys],
+        [f["enterprise_available"] for f in short],
+        0.4,
+        label="enterprise experts eligible",
+        color="#1f77b4",
+    )
+    ax.set_yticks(list(ys), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("experts / panels")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return _svg(fig)
+
+
+def _share_row(label: str, figures: Mapping[str, Any], key: str = "total") -> list[Any]:
+    return [label, figures[key], figures["enterprise"], pct(figures["enterprise_share"])]
+
+
 def _headline(kpi: Mapping[str, Any]) -> str:
+    """Pool, seats and reviews (by stage), chairs; then use by type of expert."""
     pool, seats, use = kpi["pool"], kpi["seats"], kpi["use"]
+    reviews = seats["reviews"]
     rows = [
-        ["experts in the pool", pool["experts"], pool["enterprise"], pct(pool["enterprise_share"])],
-        [
-            "panel seats (all rounds)",
-            seats["total"],
-            seats["enterprise"],
-            pct(seats["enterprise_share"]),
-        ],
+        _share_row("experts in the pool", pool, "experts"),
+        _share_row("panel seats (all rounds)", seats),
     ]
-    for stage, s in seats["by_stage"].items():
-        rows.append([f"  seats, {stage}", s["total"], s["enterprise"], pct(s["enterprise_share"])])
+    rows += [_share_row(f"  seats, {st}", v) for st, v in seats["by_stage"].items()]
+    rows.append(_share_row("reviews (all rounds)", reviews))
+    rows += [_share_row(f"  reviews, {st}", v) for st, v in reviews["by_stage"].items()]
     chairs = kpi.get("chairs")
     if chairs:
-        rows.append(
-            ["chairs", chairs["total"], chairs["enterprise"], pct(chairs["enterprise_share"])]
-        )
+        rows.append(_share_row("chairs (组长)", chairs))
+        rows += [_share_row(f"  chairs, {st}", v) for st, v in chairs["by_stage"].items()]
     table = _table(["", "all", "enterprise", "enterprise share"], rows)
     use_rows = [
         [
@@ -150,16 +199,69 @@ def _headline(kpi: Mapping[str, Any]) -> str:
             u["pool"],
             u["experts_used"],
             pct(u["experts_used"] / u["pool"]) if u["pool"] else "-",
+            u.get("never_used", "-"),
             u["reviews"],
             f"{u['reviews_per_used_expert']:.2f}",
         ]
         for kind, u in use.items()
     ]
     use_table = _table(
-        ["experts", "in the pool", "used", "share used", "reviews", "reviews per used expert"],
+        [
+            "experts",
+            "in the pool",
+            "used",
+            "share used",
+            "never used",
+            "reviews",
+            "reviews per used expert",
+        ],
         use_rows,
     )
     return table + use_table
+
+
+def _groups_table(groups: Mapping[str, Any], name: str, key: str = "total") -> str:
+    """One row per field (or region): all, enterprise, share."""
+    return _table(
+        [name, "all", "enterprise", "enterprise share"],
+        [_share_row(k, v, key) for k, v in groups.items()],
+    )
+
+
+def _targets_table(kpi: Mapping[str, Any]) -> str:
+    """Each rule on enterprise experts, per round (and the year) and stage: met or missed."""
+    goals = kpi.get("targets", [])
+    if not goals:
+        return "<p>The rules set no target on enterprise experts.</p>"
+    rows = []
+    for t in goals:
+        panels = f"{t['panels_met']} of {t['panels']}" if t["panels"] is not None else "-"
+        missed = ", ".join(t["missed"][:10]) + (" ..." if len(t["missed"]) > 10 else "")
+        rows.append(
+            [
+                t["round"],
+                t["name"],
+                t["stage"],
+                t["target"],
+                t["required"],
+                f"{t['reached']} ({pct(t['reached_share'])})",
+                panels,
+                Marked("met", "met") if t["met"] else Marked("MISSED " + missed, "missed"),
+            ]
+        )
+    return _table(
+        [
+            "round",
+            "rule",
+            "stage",
+            "target",
+            "enterprise seats required",
+            "reached",
+            "panels keeping it",
+            "",
+        ],
+        rows,
+    )
 
 
 def _tables(kpi: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -195,6 +297,7 @@ def _tables(kpi: Mapping[str, Any]) -> tuple[str, str, str]:
                 "enterprise experts eligible",
                 "panels needing one",
                 "enterprise seats those panels need",
+                "to recruit (at least)",
             ],
             [
                 [
@@ -202,6 +305,7 @@ def _tables(kpi: Mapping[str, Any]) -> tuple[str, str, str]:
                     f["enterprise_available"],
                     f["enterprise_needed"],
                     f.get("enterprise_seats_needed", ""),
+                    f.get("recruit", f["enterprise_needed"] - f["enterprise_available"]),
                 ]
                 for f in short
             ],
@@ -233,8 +337,11 @@ def page(kpi: Mapping[str, Any], title: str = "Enterprise experts: the year's fi
         share = share_chart(kpi)
         use = use_chart(kpi)
         curve = headroom_chart(kpi) if kpi["headroom"] else ""
+        short = short_chart(kpi) if kpi["short_fields"] else ""
     rounds, short_html, headroom_rows = _tables(kpi)
     note = kpi.get("headroom_note")
+    pool = kpi["pool"]
+    level = pool.get("field_level", "")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -245,6 +352,9 @@ def page(kpi: Mapping[str, Any], title: str = "Enterprise experts: the year's fi
         f"{len(kpi['by_round'])} round(s).</p>",
         "<section><h2>Pool, seats and use</h2>",
         _headline(kpi),
+        "</section>",
+        "<section><h2>Targets in the rules: met or missed</h2>",
+        _targets_table(kpi),
         "</section>",
         "<section><h2>Enterprise share of seats by stage, over the rounds</h2>",
         _figure(share, "Share of panel seats held by enterprise experts, per round and stage."),
@@ -264,11 +374,24 @@ def page(kpi: Mapping[str, Any], title: str = "Enterprise experts: the year's fi
         headroom_rows,
         f'<p class="note">{html.escape(note)}</p>' if note else "",
         "</section>",
-        "<section><h2>Fields short of enterprise experts</h2>",
+        "<section><h2>Fields short of enterprise experts (recruitment list)</h2>",
+        _figure(short, "Enterprise experts eligible in the field against panels needing one.")
+        if short
+        else "",
         short_html,
         "</section>",
-        "</body></html>",
+        f"<section><h2>Pool and seats by field (level {html.escape(str(level))})</h2>",
+        _groups_table(pool["by_field"], "field", "experts"),
+        _groups_table(kpi["seats"]["by_field"], "seats: field of the project"),
+        "</section>",
     ]
+    if "by_region" in pool:
+        parts += [
+            "<section><h2>Pool by region</h2>",
+            _groups_table(pool["by_region"], "region", "experts"),
+            "</section>",
+        ]
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 
