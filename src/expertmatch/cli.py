@@ -55,6 +55,7 @@ from expertmatch.io.workbook import save_table, save_workbook
 from expertmatch.result import Result, utc_now
 from expertmatch.rounds.history import (
     count_reviews,
+    read_assignment_table,
     read_declines,
     read_pairs,
     with_declines,
@@ -499,8 +500,11 @@ def _cmd_verify(args: argparse.Namespace, io: Consoles) -> int:
     problem = load(args.input, rules=args.rules)
     if args.declined:  # a declined pair is then a conflict naming the decline
         problem = with_declines(problem, read_declines(args.declined, problem))
-    rows = read_pairs(args.assignment)
-    violations = verify(problem, [(row.project, row.expert) for row in rows])
+    if problem.has_meetings:  # the group, slot, room and role columns count too
+        violations = verify(problem, read_assignment_table(args.assignment))
+    else:
+        rows = read_pairs(args.assignment)
+        violations = verify(problem, [(row.project, row.expert) for row in rows])
     for violation in violations:
         io.err.print(str(violation), markup=False)
     if violations:

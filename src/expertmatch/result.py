@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from expertmatch.domain.eligibility import notices
+from expertmatch.domain.meetings import Group
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.record import conflict_record
@@ -115,6 +116,8 @@ class Result:
     """With the chair rule: each panel's chair (project index -> expert index)."""
     created_at: str = field(default_factory=utc_now)
     """When the result was made: UTC, ISO 8601 (``report.json`` ``created_at``)."""
+    groups: tuple[Group, ...] = field(default=(), repr=False)
+    """Meeting groups (会评): projects, seated panel, chair, slot, room, recusals."""
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs, **kwargs: Any) -> Result:
@@ -187,6 +190,7 @@ class Result:
         check_lang(lang)
         p = self.problem
         rows = []
+        group_of = {q: g for g in self.groups for q in g.projects}
         for j in range(len(self.pairs)):
             proj, exp = int(self.pairs.project[j]), int(self.pairs.expert[j])
             project_field, expert_field, _ = best_match(p, proj, exp)
@@ -206,7 +210,11 @@ class Result:
                     "expert_field": expert_field,
                     "covers": ";".join(covers),
                     "why": _why(project_field, expert_field, org_type, covers, lang),
-                    "role": "chair" if self.chairs.get(proj) == exp else "member",
+                    "role": "chair"
+                    if self.chairs.get(proj) == exp
+                    or (proj in group_of and group_of[proj].chair == exp)
+                    else "member",
+                    **_group_cells(group_of.get(proj)),
                 }
             )
         columns = [
@@ -224,6 +232,8 @@ class Result:
         ]
         if p.rules.chair is not None:  # assignment.csv's role column (chair or member)
             columns.insert(3, "role")
+        if p.has_meetings:  # the meeting group of each reviewing pair, and when it meets
+            columns[3:3] = ["group", "slot", "room"]
         return pd.DataFrame(rows).reindex(columns=columns)
 
     def summary(self) -> dict[str, Any]:
@@ -417,6 +427,11 @@ class Result:
             ),
             **({"bends": [b.as_dict() for b in self.bends]} if self.bends else {}),
             **(
+                {"groups": [g.as_json(self.problem) for g in self.groups]}
+                if self.problem.has_meetings
+                else {}
+            ),
+            **(
                 {
                     "expected_objective": round(self.expected_objective, 6),
                     Rule.MAX_PROBABILITY: self.max_probability,
@@ -464,6 +479,13 @@ class Result:
             f"projects, objective {self.objective:.2f}, bound {self.bound:.2f}, "
             f"gap {self.gap:.4%}, {self.time_s:.1f} s"
         )
+
+
+def _group_cells(group: Group | None) -> dict[str, Any]:
+    """The ``group``, ``slot`` and ``room`` cells of a pair (empty for a panel project)."""
+    if group is None:
+        return {"group": "", "slot": "", "room": ""}
+    return {"group": group.id, "slot": group.slot, "room": group.room or ""}
 
 
 def _why(
