@@ -366,7 +366,7 @@ def _check_chairs(
             np.zeros(len(pairs)),
         )
         _, missing = choose_chairs(problem, found)
-        for p in missing:
+        for p in (p for p in missing if not problem.project_meeting[p]):
             yield Violation(
                 Rule.CHAIR,
                 f"no member with {chair.attribute} in {', '.join(chair.values)} can chair it "
@@ -409,7 +409,10 @@ def _verify_meetings(
         out += _check_group_seats(problem, group)
         out += _check_group_reviewers(problem, group, every)
     out += _check_seat_counts(problem, groups, seats)
-    out += _check_group_chairs(problem, groups, getattr(assignment, "chairs", None))
+    known = bool(getattr(assignment, "groups", None)) or (
+        isinstance(assignment, pd.DataFrame) and "role" in assignment.columns
+    )
+    out += _check_group_chairs(problem, groups, getattr(assignment, "chairs", None), known)
     out += _check_schedule(problem, groups)
     return seats, out
 
@@ -612,14 +615,21 @@ def _check_seat_counts(
 
 
 def _check_group_chairs(
-    problem: Problem, groups: list[Group], panel_chairs: Mapping[int, int] | None
+    problem: Problem,
+    groups: list[Group],
+    panel_chairs: Mapping[int, int] | None,
+    known: bool = True,
 ) -> Iterator[Violation]:
     """The chair rule for groups: one seated chair with a chair value per group of its
-    stages; chairs of groups and of panels together within ``max_per_expert``."""
+    stages; chairs of groups and of panels together within ``max_per_expert``. Without the
+    chairs (pairs without a ``role`` column): that such a choice exists."""
     chair = problem.rules.chair
     if chair is None:
         return
     may = problem.has_value(chair.attribute, chair.values)
+    if not known:
+        yield from _chairs_can_be_chosen(problem, groups, may, chair.max_per_expert)
+        return
     chaired: Counter[int] = Counter((panel_chairs or {}).values())
     for g in groups:
         if not group_needs_chair(problem, g.projects):
@@ -636,6 +646,27 @@ def _check_group_chairs(
                 f"chairs {n} panels and groups, at most {chair.max_per_expert}",
                 expert=problem.expert_ids[e],
             )
+
+
+def _chairs_can_be_chosen(
+    problem: Problem, groups: list[Group], may: np.ndarray, cap: int
+) -> Iterator[Violation]:
+    """A chair for every group that needs one, each expert chairing at most ``cap`` groups:
+    a maximum flow group -> seated member who may chair -> sink (capacity ``cap``)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    need = [g for g in groups if group_needs_chair(problem, g.projects)]
+    for g in need:
+        graph.add_edge("source", ("g", g.id), capacity=1)
+        for e in g.panel:
+            if may[e]:
+                graph.add_edge(("g", g.id), ("e", e), capacity=1)
+                graph.add_edge(("e", e), "sink", capacity=cap)
+    flow = nx.maximum_flow(graph, "source", "sink")[1] if need and graph.has_node("sink") else {}
+    for g in need:
+        if sum(flow.get(("g", g.id), {}).values()) < 1:
+            yield Violation(Rule.CHAIR, f"group {g.id}: no seated member can chair it")
 
 
 def _check_schedule(problem: Problem, groups: list[Group]) -> Iterator[Violation]:
