@@ -388,6 +388,9 @@ class Result:
             sheets.append(
                 Sheet(sheet_name(f"summary {stage}", lang), translate(frame, lang), printable=True)
             )
+        for group in self.groups:  # one printable sheet a meeting (会评)
+            frame = translate(meeting_frame(self.problem, group, lang), lang)
+            sheets.append(Sheet(sheet_name(f"meeting {group.id}", lang), frame, printable=True))
         sheets.append(
             Sheet(sheet_name("conflicts", lang), conflict_record(self.problem).frame(lang))
         )
@@ -479,6 +482,47 @@ class Result:
             f"projects, objective {self.objective:.2f}, bound {self.bound:.2f}, "
             f"gap {self.gap:.4%}, {self.time_s:.1f} s"
         )
+
+
+def meeting_frame(problem: Problem, group: Group, lang: str = "en") -> pd.DataFrame:
+    """The sheet the office prints for one meeting: its slot and room, then the chair and
+    members (organization, title, the projects each steps out of), then the projects (title,
+    who steps out). Columns item, id, name, organization, detail, steps_out."""
+    sep = "；" if check_lang(lang) == "zh" else "; "
+    titles = problem.expert_attributes.get("title")
+    rows = [
+        {"item": "slot", "id": group.slot},
+        {"item": "room", "id": str(group.room or "")},
+    ]
+    out_of: dict[int, list[str]] = {}
+    for p, experts in group.recused.items():
+        for e in experts:
+            out_of.setdefault(e, []).append(problem.project_ids[p])
+    members = sorted(group.panel, key=lambda e: (e != group.chair, problem.expert_ids[e]))
+    for e in members:
+        rows.append(
+            {
+                "item": "chair" if e == group.chair else "member",
+                "id": problem.expert_ids[e],
+                "name": problem.expert_names[e],
+                "organization": problem.org_names[int(problem.expert_org[e])],
+                "detail": "、".join(titles[e]) if titles else "",
+                "steps_out": sep.join(out_of.get(e, [])),
+            }
+        )
+    for p in group.projects:
+        rows.append(
+            {
+                "item": "project",
+                "id": problem.project_ids[p],
+                "name": problem.project_titles[p],
+                "organization": problem.org_names[int(problem.project_org[p])],
+                "detail": "",
+                "steps_out": sep.join(problem.expert_ids[e] for e in group.recused.get(p, ())),
+            }
+        )
+    columns = ["item", "id", "name", "organization", "detail", "steps_out"]
+    return pd.DataFrame(rows).reindex(columns=columns).fillna("")
 
 
 def _group_cells(group: Group | None) -> dict[str, Any]:

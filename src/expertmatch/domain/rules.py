@@ -605,7 +605,11 @@ _MEETING_KEYS: dict[str, Any] = {
     "recusal": lambda v: {"回避": "recuse", "排除": "exclude"}.get(
         str(v).strip(), str(v).strip().lower()
     ),
-    "slots": _text_list,
+    "slots": lambda v: tuple(
+        str(x).strip()
+        for x in (v.replace("；", ";").split(";") if isinstance(v, str) else v)
+        if str(x).strip()
+    ),
     "rooms": _whole,
 }
 
