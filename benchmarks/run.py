@@ -112,6 +112,7 @@ class Instance:
     # (real bids, see aamas.py) or "demo"
     with_scores: bool = False  # generate a scores.csv instead of built-in field scores
     gap: float = 0.0  # expertmatch's gap_limit
+    time_limit: float | None = None  # expertmatch's time limit (None: --time-limit)
     methods: tuple[str, ...] | None = None  # the methods that run on it (None: all asked)
     max_seeds: int | None = None  # runs on seeds 1..min(repeat, max_seeds) only
 
@@ -175,6 +176,17 @@ OFFICE: dict[str, Any] = {
     },
 }
 ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
+#: ``meetings`` (issue 13, 会评): every project reviewed in meeting groups, panels of 7 seated
+#: per group, at least 5 reviewers a project after recusals (enterprise share 1/3 of them:
+#: 2), groups of 8 to 12 projects, one seat per expert; the other rules at their defaults
+#: (coverage level 2 by the reviewers, one seat per organization, 1/3 enterprise seats).
+#: Stages are cleared (one stage: the groups may mix them). ``fixed``: the office fixes the
+#: groups (projects sorted by field code, cut every 10), ``expertmatch`` seats them within
+#: 60 s; ``free``: the solver forms the groups within 300 s (``meetings-hand``: the office's
+#: hand method, sorted by field and cut, then seated optimally; ``expertmatch``: the grouping
+#: search, whose stats also hold the hand grouping's objective and the grouping bound).
+MEETING = {"meeting": {"group_size": [8, 12], "panel_size": 7, "min_reviewers": 5}}
+MEETING_METHODS = ("meetings-hand",)
 INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
     "core": (Instance("200x600", 200, 600), Instance("1000x3000", 1000, 3000)),
     "smoke": (Instance("50x150", 50, 150),),
@@ -226,6 +238,26 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
             source="office",
             gap=0.001,
             methods=("expertmatch",),
+        ),
+    ),
+    "meetings": (
+        Instance(
+            "1000x3000-meetings-fixed",
+            1000,
+            3000,
+            MEETING,
+            source="meetings-fixed",
+            methods=("expertmatch",),
+            time_limit=60.0,
+        ),
+        Instance(
+            "1000x3000-meetings-free",
+            1000,
+            3000,
+            MEETING,
+            source="meetings-free",
+            methods=("meetings-hand", "expertmatch"),
+            time_limit=300.0,
         ),
     ),
     "diagnose": (
@@ -285,6 +317,21 @@ def office_tables(tables: dict[str, Any], seed: int) -> dict[str, Any]:
         held += int(counts[region])
     experts["region"] = np.where(experts["region"].isin(home), "省内", "省外")
     return {**tables, "experts": experts}
+
+
+def meeting_tables(tables: dict[str, Any], fixed: bool) -> dict[str, Any]:
+    """A generated batch reviewed in meetings: every project's ``mode`` meeting, its stage
+    cleared; with ``fixed`` the office's groups: sorted by field code, cut every 10."""
+    projects = tables["projects"].copy()
+    projects["stage"] = ""
+    projects["mode"] = "meeting"
+    if fixed:
+        order = sorted(range(len(projects)), key=lambda i: (projects["fields"][i], i))
+        group = [""] * len(projects)
+        for rank, i in enumerate(order):
+            group[i] = f"G{rank // 10 + 1:03d}"
+        projects["group"] = group
+    return {**tables, "projects": projects}
 
 
 def rule_levels(problem: Any, assignment: list[tuple[str, str]]) -> dict[str, Any]:
@@ -675,6 +722,11 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         tables = office_tables(
             em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"]), spec["seed"]
         )
+    elif source.startswith("meetings-"):
+        tables = meeting_tables(
+            em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"]),
+            fixed=source == "meetings-fixed",
+        )
     elif source != "demo":
         raise ValueError(f"unknown source {source!r}")
     rss_start = _peak_mb()
@@ -723,6 +775,14 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             out = Outcome("unknown", solve_s=time.perf_counter() - start)
             out.extra["error"] = str(err)
         elapsed = time.perf_counter() - start
+    elif method == "meetings-hand":
+        from expertmatch.solvers.meetings import solve_meetings
+        from expertmatch.solvers.params import SolveParams
+
+        start = time.perf_counter()
+        params = SolveParams(time_limit=spec["time_limit"], seed=spec["seed"])
+        result = solve_meetings(problem, params, grouping="hand")
+        elapsed = time.perf_counter() - start
     elif method == "expertmatch-flow":
         from expertmatch.solvers.exact import solve
         from expertmatch.solvers.params import SolveParams
@@ -732,7 +792,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             problem, SolveParams(time_limit=spec["time_limit"], seed=spec["seed"], fast_path=True)
         )
         elapsed = time.perf_counter() - start
-    if method in ("expertmatch", "expertmatch-flow") and result is not None:
+    if method in ("expertmatch", "expertmatch-flow", *MEETING_METHODS) and result is not None:
         out = Outcome(
             result.status,
             objective=result.objective,
@@ -745,7 +805,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         problem = problem.with_rules({"max_probability": cap})  # verify() below checks this
         out, lot, fields = run_lottery(problem, spec["time_limit"], spec["seed"], spec["workers"])
         record.update(fields)
-    elif method not in ("expertmatch", "expertmatch-flow"):
+    elif method not in ("expertmatch", "expertmatch-flow", *MEETING_METHODS):
         start = time.perf_counter()
         model = build_model(problem)
         model_s = time.perf_counter() - start
@@ -787,7 +847,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         record["eligible_pairs"] = out.extra["eligible_pairs"]  # counted by the survey
     assignment = out.assignment
     if assignment is not None:
-        broken = em.verify(problem, assignment)
+        broken = em.verify(problem, result if problem.has_meetings else assignment)
         record["violations"] = len(broken)
         record["violations_by_rule"] = ";".join(
             f"{rule}={n}" for rule, n in sorted(Counter(v.rule for v in broken).items())
@@ -1171,7 +1231,7 @@ def summary_table(runs: pd.DataFrame) -> str:
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for instance in dict.fromkeys(runs["instance"]):
-        for method in METHODS:
+        for method in (*METHODS, *MEETING_METHODS):
             rows = runs[(runs["instance"] == instance) & (runs["method"] == method)]
             if rows.empty:
                 continue
@@ -1269,7 +1329,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.methods is not None:
         args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-        unknown = {m for m in args.methods if m not in METHODS and lottery_cap(m) is None}
+        known = (*METHODS, *MEETING_METHODS)
+        unknown = {m for m in args.methods if m not in known and lottery_cap(m) is None}
         if unknown:
             parser.error(f"unknown method(s): {', '.join(sorted(unknown))}")
     if args.repeat < 1:
@@ -1281,7 +1342,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _kill_after(args: argparse.Namespace) -> float:
     """Hard limit of one run (worker process), generation and checks included."""
-    limit: float = args.kill_after or 2 * max(args.time_limit, args.baseline_time) + 120
+    own = [i.time_limit or 0.0 for i in INSTANCE_SETS[args.set]]
+    longest = max(args.time_limit, args.baseline_time, *own)
+    limit: float = args.kill_after or 2 * longest + 120
     return limit
 
 
@@ -1331,7 +1394,7 @@ def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any
                     **asdict(instance),
                     "seed": seed,
                     "method": method,
-                    "time_limit": args.time_limit,
+                    "time_limit": instance.time_limit or args.time_limit,
                     "baseline_time": args.baseline_time,
                     "workers": args.workers,
                     "draws": args.draws if seed == 1 else 0,

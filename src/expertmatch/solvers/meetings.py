@@ -42,7 +42,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import LinearConstraint, milp
@@ -53,6 +53,7 @@ from expertmatch.domain.meetings import (
     conflicted,
     meeting_projects,
     recusals,
+    reviewer_enterprise_needed,
     stage_key,
     unsupported,
 )
@@ -79,6 +80,8 @@ PRICE_TOL = 1e-6
 FIX_MARGIN = 0.5
 #: Cost of one unit of artificial shortfall, in multiples of the largest weight.
 PENALTY = 100.0
+#: Groups a project's move or swap is tried with in the grouping search (nearest first).
+NEAR_GROUPS = 8
 #: Grouping methods.
 GROUPINGS = ("search", "hand")
 
@@ -436,6 +439,20 @@ class _Search:
     row: dict[int, int]
     sizes: tuple[int, int]
     k: int
+    top: dict[int, np.ndarray] = field(default_factory=dict)
+    """Each group's ``k`` best experts by weight (its proxy panel)."""
+
+    def __post_init__(self) -> None:
+        for g in self.members:
+            self.top[g] = _top(self.sums[g], self.k)
+
+    def near(self, p: int, a: int) -> list[int]:
+        """The ``NEAR_GROUPS`` groups whose proxy panels suit project ``p`` best (the only
+        ones a move of ``p`` is tried with: a far group cannot gain from it)."""
+        wp = self.w[self.row[p]]
+        others = [b for b in self.members if b != a and self.keys[b] == self.keys[a]]
+        others.sort(key=lambda b: (-int(wp[self.top[b]].sum()), b))
+        return others[:NEAR_GROUPS]
 
     def gain(self, a: int, b: int, out_a: np.ndarray, in_b: np.ndarray) -> int:
         return _proxy(out_a, self.k) + _proxy(in_b, self.k) - self.value[a] - self.value[b]
@@ -446,9 +463,7 @@ class _Search:
         wp = self.w[self.row[p]]
         best: tuple[int, int, int] = (0, -1, -1)
         out_a = self.sums[a] - wp
-        for b in self.members:
-            if b == a or self.keys[b] != self.keys[a]:
-                continue
+        for b in self.near(p, a):
             if len(self.members[a]) > low and len(self.members[b]) < high:
                 gain = self.gain(a, b, out_a, self.sums[b] + wp)
                 if gain > best[0]:
@@ -474,6 +489,14 @@ class _Search:
         self.sums[a] = self.sums[a] - wp
         self.sums[b] = self.sums[b] + wp
         self.value[a], self.value[b] = _proxy(self.sums[a], self.k), _proxy(self.sums[b], self.k)
+        self.top[a], self.top[b] = _top(self.sums[a], self.k), _top(self.sums[b], self.k)
+
+
+def _top(weights: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the ``k`` largest weights."""
+    if weights.size <= k:
+        return np.arange(weights.size)
+    return np.argpartition(weights, -k)[-k:]
 
 
 def search_groups(
@@ -491,6 +514,7 @@ def search_groups(
     projects = np.array(sorted(p for i in free for p in members[i]), dtype=np.int64)
     row = {p: r for r, p in enumerate(projects.tolist())}
     w = _weights(problem, projects)
+    w = w[:, w.sum(axis=0) > 0]  # only the experts who could review one of these projects
     sums = {i: w[[row[p] for p in members[i]]].sum(axis=0) for i in free}
     k = problem.meeting.panel_size
     state = _Search(
@@ -521,16 +545,37 @@ def search_groups(
 
 
 def grouping_bound(problem: Problem) -> int:
-    """An upper bound on any grouping and seating (whole score units): each meeting
-    project's best ``panel_size`` eligible experts, summed (its reviewers are among its
-    group's ``panel_size`` seats, and recused or unavailable ones only lower it)."""
+    """An upper bound on any grouping and seating (whole score units): per meeting project,
+    the best ``panel_size`` reviewers of which at most ``panel_size - need`` are not
+    enterprise experts (``need``: its enterprise reviewers), summed. Its reviewers are among
+    its group's ``panel_size`` seats and at least ``need`` of them are enterprise experts, so
+    no grouping gives it more; recusals, shared experts and loads only lower it."""
     projects = meeting_projects(problem)
     k = problem.meeting.panel_size
+    ent = problem.expert_enterprise
     total = 0
     for lo in range(0, projects.size, 200):
-        w = _weights(problem, projects[lo : lo + 200])
-        total += int(np.sort(w, axis=1)[:, -k:].sum())
+        block = projects[lo : lo + 200]
+        w = _weights(problem, block)
+        top_ent = np.cumsum(-np.sort(-w[:, ent], axis=1)[:, :k], axis=1)
+        top_non = np.cumsum(-np.sort(-w[:, ~ent], axis=1)[:, :k], axis=1)
+        zero = np.zeros((block.size, 1), dtype=np.int64)
+        top_ent = np.hstack([zero, _pad(top_ent, k)])
+        top_non = np.hstack([zero, _pad(top_non, k)])
+        for i, p in enumerate(block.tolist()):
+            cap = k - reviewer_enterprise_needed(problem, p)
+            total += max(int(top_non[i, t] + top_ent[i, k - t]) for t in range(cap + 1))
     return total
+
+
+def _pad(cumulative: np.ndarray, k: int) -> np.ndarray:
+    """Cumulative sums padded to ``k`` columns with their last value (fewer than k experts:
+    the rest add nothing)."""
+    if cumulative.shape[1] >= k:
+        return cumulative
+    last = cumulative[:, -1:] if cumulative.shape[1] else np.zeros((cumulative.shape[0], 1))
+    pad = np.repeat(last, k - cumulative.shape[1], axis=1)
+    return np.hstack([cumulative, pad]).astype(np.int64)
 
 
 # -- scheduling -------------------------------------------------------------------------------
