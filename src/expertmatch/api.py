@@ -16,7 +16,7 @@ from expertmatch.domain.load import RulesLike, load, resolve_rules
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import InfeasibleError, InputError, InputIssue
 from expertmatch.result import Result, seat_roles
-from expertmatch.rounds.history import AssignmentLike, read_pairs
+from expertmatch.rounds.history import AssignmentLike, read_assignment_table, read_pairs
 from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
 from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
@@ -256,9 +256,40 @@ def why_eligible(
         f"{expert_id} is eligible for {project_id}: score {row[e]:g}, {_ordinal(above + 1)}"
         f"{tied} of {eligible.size} eligible experts for {project_id}"
     ]
-    if assignment is not None:
+    if assignment is not None and problem.project_meeting[p]:
+        lines.append(_in_group(problem, e, p, assignment, label))
+    elif assignment is not None:
         lines.append(_on_panel(problem, e, p, assignment, label))
     return lines
+
+
+def _in_group(problem: Problem, e: int, p: int, assignment: AssignmentLike, label: str) -> str:
+    """A meeting project: the expert's seat in the project's group, and whether they review
+    it or step out (a conflict), from a Result or an assignment file's group column."""
+    project_id, expert_id = problem.project_ids[p], problem.expert_ids[e]
+    if isinstance(assignment, Result):
+        frame = assignment.frame
+    elif isinstance(assignment, str | os.PathLike):
+        frame = read_assignment_table(assignment)
+    else:
+        frame = pd.DataFrame(read_pairs(assignment, label))
+    if "group" not in frame.columns:
+        return f"{label} has no group column: the meeting of {project_id} is not known"
+    group = {str(g) for g in frame.loc[frame["project"] == project_id, "group"]}
+    if len(group) != 1:
+        return f"{project_id} is in no single group in {label}"
+    (gid,) = group
+    rows = frame[frame["group"] == gid]
+    seated = set(rows["expert"])
+    if expert_id not in seated:
+        return (
+            f"not seated in group {gid} (the meeting of {project_id}) in {label}: "
+            f"{len(seated)} seated, {rows['project'].nunique()} projects"
+        )
+    reviews = ((rows["project"] == project_id) & (rows["expert"] == expert_id)).any()
+    if reviews:
+        return f"seated in group {gid} in {label} and reviews {project_id} there"
+    return f"seated in group {gid} in {label}; steps out of {project_id} (recusal)"
 
 
 def _on_panel(problem: Problem, e: int, p: int, assignment: AssignmentLike, label: str) -> str:

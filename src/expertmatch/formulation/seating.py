@@ -64,6 +64,8 @@ class Seating:
     expert: np.ndarray
     groups: tuple[tuple[str, tuple[int, ...]], ...]
     panel_pairs: Pairs
+    row_group: np.ndarray
+    """Per row: the group it is about (-1: an expert's row, or a per-project panel's)."""
 
 
 class _Builder:
@@ -198,6 +200,10 @@ def build_seating(
     all_expert = np.concatenate(col_expert)
     w = np.concatenate(weight).astype(np.int64)
     minus = np.full(A.shape[0], -1)
+    above = np.full(A.shape[0] - len(b.lb), -1)  # the per-project panels' rows come first
+    row_project = np.concatenate([above, np.array(b.project, dtype=np.int64)])
+    row_group = np.concatenate([above, np.array(b.about_group, dtype=np.int64)])
+    row_expert = np.concatenate([above, np.array(b.about_expert, dtype=np.int64)])
     model = Model(
         Pairs(
             np.where(
@@ -212,14 +218,14 @@ def build_seating(
         lb,
         ub,
         rules,
-        minus,
-        minus,
+        row_project,
+        row_expert,
         minus,
         minus,
         w,
         unit,
     )
-    return Seating(model, all_kind, all_group, all_expert, tuple(groups), panel)
+    return Seating(model, all_kind, all_group, all_expert, tuple(groups), panel, row_group)
 
 
 def _group_rows(

@@ -150,21 +150,31 @@ def _panel_pairs(problem: Problem) -> Pairs | None:
 
 
 def _first_line(problem: Problem, seating: Seating) -> None:
-    """A row no choice of seats can satisfy, named: a group that cannot be staffed (too few
-    experts who may sit, reviewers, enterprise experts, or experts covering a field)."""
+    """A row no choice of seats can satisfy, named with its figures: a group that cannot be
+    staffed (too few experts who may sit in it, too few reviewers or enterprise reviewers for
+    one of its projects, nobody to cover one of its fields)."""
     model = seating.model
     sizes = np.diff(model.A.indptr)
     short = np.flatnonzero((model.lb > sizes + 1e-9) & (model.lb > 0))
     clashes = []
     for r in short[:20].tolist():
-        row = model.A.getrow(r)
-        g = seating.group[row.indices[0]] if row.nnz else -1
+        g, p = int(seating.row_group[r]), int(model.row_project[r])
+        rule = str(model.row_rule[r])
+        where = f"group {seating.groups[g][0]}" if g >= 0 else "a panel"
+        what = {
+            Rule.PANEL_SIZE: "experts who may sit in it",
+            Rule.MIN_REVIEWERS: "seat candidates without a conflict",
+            Rule.ENTERPRISE_SHARE: "enterprise experts who may count",
+            Rule.COVERAGE: "experts covering one of its fields",
+        }.get(model.row_rule[r], "experts who count for it")
+        about = f", project {problem.project_ids[p]}" if p >= 0 else ""
         clashes.append(
             Clash(
-                str(model.row_rule[r]),
-                f"a {model.row_rule[r]} row needs {model.lb[r]:g} but only {sizes[r]} expert(s) "
-                f"can count for it" + (f" in group {seating.groups[g][0]}" if g >= 0 else ""),
-                tuple(problem.project_ids[p] for p in seating.groups[g][1]) if g >= 0 else (),
+                rule,
+                f"{where}{about} cannot be staffed: {rule} needs {model.lb[r]:g} but there "
+                f"are only {sizes[r]} {what}",
+                tuple(problem.project_ids[q] for q in seating.groups[g][1]) if g >= 0 else (),
+                suggestion="regroup its projects, lower min_reviewers, or widen the expert pool",
             )
         )
     if clashes:
