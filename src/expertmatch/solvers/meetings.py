@@ -95,6 +95,9 @@ class Seated:
     chosen: np.ndarray
     objective: int
     bound: int
+    price: np.ndarray | None = None
+    """Per expert, the LP's price of one more seat (the duals of their load and seat rows,
+    whole score units): what the grouping search charges for a seat."""
 
     @property
     def optimal(self) -> bool:
@@ -118,7 +121,7 @@ def seat(
     model = seating.model
     _first_line(problem, seating)
     active = _initial_columns(seating)
-    z_lp, rc, x_lp, converged = _priced_lp(problem, seating, active, deadline)
+    z_lp, rc, x_lp, converged, pi = _priced_lp(problem, seating, active, deadline)
     core = active & ((x_lp > 1e-6) | _best_per_group(seating, rc, active, 3))
     found = _mip(model, core, deadline)
     if found is None:  # the core holds no seating: every active seat
@@ -138,7 +141,15 @@ def seat(
         outside = ~core
         best_out = float((z_lp + rc[outside]).max()) if outside.any() else -math.inf
         bound = min(bound, max(mip_bound, math.floor(best_out + 1e-6)))
-    return Seated(seating, x, z_inc, max(bound, z_inc))
+    return Seated(seating, x, z_inc, max(bound, z_inc), _seat_prices(problem, model, pi))
+
+
+def _seat_prices(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
+    """Per expert: minus the duals of their ``<=`` rows (seats, load, one group a slot)."""
+    price = np.zeros(problem.n_experts)
+    mine = (model.row_expert >= 0) & (pi < 0)
+    np.add.at(price, model.row_expert[mine], -pi[mine])
+    return price
 
 
 def _panel_pairs(problem: Problem) -> Pairs | None:
@@ -232,7 +243,7 @@ def _sub_model(model: Model, cols: np.ndarray) -> Model:
 
 def _priced_lp(
     problem: Problem, seating: Seating, active: np.ndarray, deadline: float
-) -> tuple[float, np.ndarray, np.ndarray, bool]:
+) -> tuple[float, np.ndarray, np.ndarray, bool, np.ndarray]:
     """The LP over ``active`` (grown in place by pricing): its value, every column's reduced
     cost, its solution over all columns, and whether pricing converged (the value is then the
     LP bound of the whole model)."""
@@ -257,17 +268,41 @@ def _priced_lp(
     if lp.shortfall > 1e-6 and not gain:
         full = solve_lp(model, deadline - time.perf_counter())
         if full is None:
-            raise InfeasibleError(
-                [
-                    Clash(
-                        Rule.COMBINED,
-                        "no seating of the meeting groups keeps every rule (the LP relaxation "
-                        "is infeasible), although each group passes its own counts",
-                    )
-                ]
+            raise InfeasibleError(_unstaffed_groups(problem, seating, deadline))
+        return full.z, model.weight + AT @ full.pi, full.x, True, full.pi
+    return lp.z + gain, rc, x, gain == 0, lp.pi
+
+
+def _unstaffed_groups(problem: Problem, seating: Seating, deadline: float) -> list[Clash]:
+    """Why no seating exists: the groups that cannot be staffed even alone (each group's own
+    LP, the others ignored), named with their projects and fields; else the combination."""
+    clashes = []
+    for gid, projects in seating.groups:
+        alone = build_seating(problem, [(gid, projects)])
+        if alone.model.n_pairs and solve_lp(alone.model, max(deadline - time.perf_counter(), 1.0)):
+            continue
+        fields = sorted({f for p in projects for f in problem.project_fields[p]})
+        clashes.append(
+            Clash(
+                Rule.GROUP,
+                f"group {gid} cannot be staffed: no {problem.meeting.panel_size} seats from "
+                f"{alone.model.n_pairs} possible experts keep every rule of its {len(projects)} "
+                f"projects together (fields {', '.join(fields)})",
+                tuple(problem.project_ids[p] for p in projects),
+                suggestion="regroup these projects (fewer fields a group), raise panel_size or "
+                "lower min_reviewers",
             )
-        return full.z, model.weight + AT @ full.pi, full.x, True
-    return lp.z + gain, rc, x, gain == 0
+        )
+        if len(clashes) >= 20:
+            break
+    return clashes or [
+        Clash(
+            Rule.COMBINED,
+            "no seating of the meeting groups keeps every rule (the LP relaxation is "
+            "infeasible), although each group can be staffed alone: the experts' seats and "
+            "loads are too few for all groups together",
+        )
+    ]
 
 
 def _best_per_group(seating: Seating, score: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -449,12 +484,19 @@ class _Search:
     row: dict[int, int]
     sizes: tuple[int, int]
     k: int
+    price: np.ndarray
+    """Charged per seat, per expert (zeros: the plain proxy)."""
     top: dict[int, np.ndarray] = field(default_factory=dict)
     """Each group's ``k`` best experts by weight (its proxy panel)."""
 
     def __post_init__(self) -> None:
         for g in self.members:
-            self.top[g] = _top(self.sums[g], self.k)
+            self.value[g] = self.proxy(self.sums[g])
+            self.top[g] = _top(self.sums[g] - self.price, self.k)
+
+    def proxy(self, sums: np.ndarray) -> int:
+        """A group's proxy: its best ``k`` seat weights less their price."""
+        return _proxy(sums - self.price, self.k)
 
     def near(self, p: int, a: int) -> list[int]:
         """The ``NEAR_GROUPS`` groups whose proxy panels suit project ``p`` best (the only
@@ -465,7 +507,7 @@ class _Search:
         return others[:NEAR_GROUPS]
 
     def gain(self, a: int, b: int, out_a: np.ndarray, in_b: np.ndarray) -> int:
-        return _proxy(out_a, self.k) + _proxy(in_b, self.k) - self.value[a] - self.value[b]
+        return self.proxy(out_a) + self.proxy(in_b) - self.value[a] - self.value[b]
 
     def best_move(self, p: int, a: int) -> bool:
         """Apply the best improving move or swap of project ``p`` out of group ``a``."""
@@ -498,8 +540,9 @@ class _Search:
         self.members[b].append(p)
         self.sums[a] = self.sums[a] - wp
         self.sums[b] = self.sums[b] + wp
-        self.value[a], self.value[b] = _proxy(self.sums[a], self.k), _proxy(self.sums[b], self.k)
-        self.top[a], self.top[b] = _top(self.sums[a], self.k), _top(self.sums[b], self.k)
+        for g in (a, b):
+            self.value[g] = self.proxy(self.sums[g])
+            self.top[g] = _top(self.sums[g] - self.price, self.k)
 
 
 def _top(weights: np.ndarray, k: int) -> np.ndarray:
@@ -510,12 +553,18 @@ def _top(weights: np.ndarray, k: int) -> np.ndarray:
 
 
 def search_groups(
-    problem: Problem, start: list[tuple[str, tuple[int, ...]]], deadline: float, seed: int = 0
+    problem: Problem,
+    start: list[tuple[str, tuple[int, ...]]],
+    deadline: float,
+    seed: int = 0,
+    price: np.ndarray | None = None,
 ) -> list[tuple[str, tuple[int, ...]]]:
     """Local search from ``start``: move a project to another group (sizes kept within
     ``group_size``) or swap two projects, while the sum of the groups' proxies rises
     (best move of each project in turn, projects in a seeded random order, until no move
-    improves or the deadline passes); fixed groups stay as they are."""
+    improves or the deadline passes); fixed groups stay as they are. ``price`` (per expert,
+    from a seating's LP) is charged per seat: the proxy then counts what an expert is worth
+    beyond what the other groups would pay for them (a Lagrangian view of the seat limits)."""
     fixed = set(problem.fixed_groups)
     free = [i for i, (g, _) in enumerate(start) if g not in fixed]
     if len(free) < 2:
@@ -524,18 +573,20 @@ def search_groups(
     projects = np.array(sorted(p for i in free for p in members[i]), dtype=np.int64)
     row = {p: r for r, p in enumerate(projects.tolist())}
     w = _weights(problem, projects)
-    w = w[:, w.sum(axis=0) > 0]  # only the experts who could review one of these projects
+    useful = w.sum(axis=0) > 0  # only the experts who could review one of these projects
+    w = w[:, useful]
     sums = {i: w[[row[p] for p in members[i]]].sum(axis=0) for i in free}
     k = problem.meeting.panel_size
     state = _Search(
         members,
         sums,
-        {i: _proxy(sums[i], k) for i in free},
+        {},
         {i: stage_key(problem, members[i][0]) for i in free},
         w,
         row,
         problem.meeting.group_size,
         k,
+        np.zeros(w.shape[1]) if price is None else price[useful],
     )
     group_of = {p: i for i in free for p in members[i]}
     rng = np.random.default_rng(seed)
@@ -681,43 +732,82 @@ def solve_meetings(
     deadline = start + params.time_limit
     hand = hand_groups(problem)
     free = len(hand) > len(problem.fixed_groups)
-    tries = [("hand", hand)]
+    results, failed = _try_seat(problem, "hand", hand, start + 0.25 * params.time_limit, [])
     if grouping == "search" and free:
-        searched = search_groups(problem, hand, start + 0.4 * params.time_limit, params.seed)
-        if searched != hand:
-            tries.append(("search", searched))
-    results: list[
-        tuple[str, list[tuple[str, tuple[int, ...]]], dict[int, tuple[str, int]], Seated]
-    ] = []
-    for name, groups in tries:
-        slot_room = schedule(problem, groups)
-        slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
-        left = max(deadline - time.perf_counter(), 1.0)
-        share = left / (len(tries) - len(results))
-        seated = seat(problem, groups, time.perf_counter() + share, slot_of)
-        results.append((name, groups, slot_room, seated))
-        if progress is not None:
-            progress(
-                f"seated the {name} grouping", seated.objective * seated.seating.model.unit, None
+        # Search on the plain proxy, seat; search again charging the seat prices of the LP of
+        # the best seating so far, seat; keep the best seating of all.
+        first = search_groups(problem, hand, start + 0.3 * params.time_limit, params.seed)
+        if first != hand:
+            results, failed = _try_seat(
+                problem, "search", first, start + 0.55 * params.time_limit, results, failed
             )
+        if results:
+            base = max(results, key=lambda r: r[3].objective)
+            again = search_groups(
+                problem, base[1], start + 0.75 * params.time_limit, params.seed, base[3].price
+            )
+            if all(again != r[1] for r in results):
+                results, failed = _try_seat(problem, "search", again, deadline, results, failed)
+    if not results:
+        assert failed is not None
+        raise failed
+    if progress is not None:
+        for name, _, _, seated in results:
+            unit = seated.seating.model.unit
+            progress(f"seated the {name} grouping", seated.objective * unit, None)
     name, groups, slot_room, best = max(results, key=lambda r: (r[3].objective, r[0] == "hand"))
     unit = best.seating.model.unit
     bound = best.bound
-    if free:
-        bound = max(
-            best.objective,
-            min(grouping_bound(problem) + _panel_bound(problem), bound if not free else 2**62),
-        )
+    if free:  # any grouping: each project's best possible reviewers
+        bound = max(best.objective, grouping_bound(problem) + _panel_bound(problem))
     elif schedule_binds(problem):
         bound = max(best.objective, _unscheduled_bound(problem, groups, deadline))
+    hand_failed = free and not any(r[0] == "hand" for r in results)
     stats = {
         "method": "meetings: priced LP + HiGHS MIP",
         "grouping": name if free else "fixed",
         "groups": len(groups),
-        **{f"objective_{n}": s.objective * unit for n, _, _, s in results},
+        **{
+            f"objective_{kind}": max(r[3].objective for r in results if r[0] == kind) * unit
+            for kind in ("hand", "search")
+            if any(r[0] == kind for r in results)
+        },
         **({"grouping_bound": grouping_bound(problem) * unit} if free else {}),
+        **({"hand": f"cannot be seated: {failed.clashes[0]}"} if hand_failed and failed else {}),
     }
     return _result(problem, best, slot_room, bound, stats, params, start)
+
+
+Tried = tuple[str, list[tuple[str, tuple[int, ...]]], dict[int, tuple[str, int]], Seated]
+
+
+def _try_seat(
+    problem: Problem,
+    name: str,
+    groups: list[tuple[str, tuple[int, ...]]],
+    deadline: float,
+    results: list[Tried],
+    failed: InfeasibleError | None = None,
+) -> tuple[list[Tried], InfeasibleError | None]:
+    """Seat one grouping and add it to ``results``; a grouping that cannot be seated is kept
+    as ``failed`` (the first such error: raised if no grouping can be seated)."""
+    try:
+        return [*results, _seat_grouping(problem, name, groups, deadline)], failed
+    except InfeasibleError as err:
+        return results, failed or err
+
+
+def _seat_grouping(
+    problem: Problem,
+    name: str,
+    groups: list[tuple[str, tuple[int, ...]]],
+    deadline: float,
+) -> tuple[str, list[tuple[str, tuple[int, ...]]], dict[int, tuple[str, int]], Seated]:
+    """Schedule and seat one grouping (by ``deadline``, at least one second)."""
+    slot_room = schedule(problem, groups)
+    slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
+    end = max(deadline, time.perf_counter() + 1.0)
+    return name, groups, slot_room, seat(problem, groups, end, slot_of)
 
 
 def _panel_bound(problem: Problem) -> int:
@@ -742,7 +832,7 @@ def _unscheduled_bound(
 ) -> int:
     """The LP bound of the seating without a schedule: it holds whatever the schedule."""
     seating = build_seating(problem, groups, None, _panel_pairs(problem))
-    z, _, _, _ = _priced_lp(problem, seating, _initial_columns(seating), deadline)
+    z, _, _, _, _ = _priced_lp(problem, seating, _initial_columns(seating), deadline)
     return math.floor(z + 1e-6)
 
 
