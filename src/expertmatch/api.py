@@ -16,7 +16,13 @@ from expertmatch.domain.load import RulesLike, load, resolve_rules
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import InfeasibleError, InputError, InputIssue
 from expertmatch.result import Result, seat_roles
-from expertmatch.rounds.history import AssignmentLike, read_assignment_table, read_pairs
+from expertmatch.rounds.history import (
+    AssignmentLike,
+    read_assignment_table,
+    read_declines,
+    read_pairs,
+    with_declines,
+)
 from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
 from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
@@ -24,7 +30,7 @@ from expertmatch.solvers.enterprise import DEFAULT_MAX_SCORE_LOSS, OBJECTIVES, s
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery, draw
 from expertmatch.solvers.lottery import lottery as _lottery
-from expertmatch.solvers.meetings import solve_meetings
+from expertmatch.solvers.meetings import reassign_meetings, solve_meetings
 from expertmatch.solvers.ordered import GOALS, solve_ordered
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
@@ -188,8 +194,25 @@ def reassign(
         raise TypeError("bend_order only applies with relax=True")
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
     order = tuple(bend_order or BEND_ORDER)
-    problem = _no_meetings(_problem(problem, rules), "reassign")
+    problem = _problem(problem, rules)
+    if problem.has_meetings:  # the earlier groups stay; the fewest seats change
+        if relax:
+            raise ValueError("reassign --relax is not supported yet for meeting review")
+        rows = read_declines(declined, problem)
+        frame = _previous_frame(previous)
+        return reassign_meetings(with_declines(problem, rows), frame, len(rows), params)
     return _reassign(problem, previous, declined, params, relax, order)
+
+
+def _previous_frame(previous: AssignmentLike) -> pd.DataFrame:
+    """An earlier meeting assignment as a table with its group, slot and room columns."""
+    if isinstance(previous, Result):
+        return previous.frame
+    if isinstance(previous, str | os.PathLike):
+        return read_assignment_table(previous)
+    if isinstance(previous, pd.DataFrame):
+        return previous
+    raise ValueError("a meeting reassign needs the earlier assignment with its group column")
 
 
 def reserves(

@@ -15,6 +15,7 @@ import expertmatch as em
 from expertmatch import synthetic
 from expertmatch.solvers.meetings import hand_groups, seat, solve_meetings
 from expertmatch.solvers.params import SolveParams
+from expertmatch.vocabulary import Rule
 from tests.meeting_batches import (
     MEETING_EXPERTS,
     MEETING_PROJECTS,
@@ -203,12 +204,10 @@ def test_mixed_batch_shares_loads() -> None:
 
 
 def test_round_tools_and_unsupported_rules_are_refused_by_name() -> None:
-    """reassign, reserves and the lottery on meetings, and a round target with meetings,
+    """reserves and relax on meetings, and a round target with meetings,
     stop with an error that names the limitation (never a silent answer)."""
     problem = meeting_batch()
     result = em.assign(problem)
-    with pytest.raises(ValueError, match="reassign is not supported yet for meeting review"):
-        em.reassign(problem, result, [("E2", "")])
     with pytest.raises(ValueError, match="reserves is not supported yet"):
         em.reserves(problem, result)
     with pytest.raises(ValueError, match="relax=True is not supported yet"):
@@ -259,3 +258,55 @@ def test_generated_batches_pass_verify(
     except (em.InfeasibleError, em.InputError):
         return
     assert em.verify(problem, result) == []
+
+
+def test_a_group_whose_rules_clash_together_is_named() -> None:
+    """G1's two projects need four fields covered (two each) but three seats hold at most
+    three of these one-field experts: each row alone can hold, the group cannot be staffed;
+    the clash names G1 and its fields."""
+    fields = [
+        "520.20.10",
+        "520.40.10",
+        "520.60.10",
+        "520.80.10",
+        "520.20.10",
+        "520.40.10",
+        "520.60.10",
+    ]
+    experts = [{**e, "fields": f} for e, f in zip(MEETING_EXPERTS, fields, strict=True)]
+    projects = [dict(p) for p in MEETING_PROJECTS]
+    projects[0]["fields"] = "520.20.10;520.40.10"
+    projects[1]["fields"] = "520.60.10;520.80.10"
+    projects[2]["fields"] = projects[3]["fields"] = "520.20.10"
+    problem = meeting_batch(experts=experts, projects=projects, conflicts=[])
+    with pytest.raises(em.InfeasibleError) as caught:
+        em.assign(problem)
+    (clash,) = caught.value.clashes
+    assert clash.rule == Rule.GROUP and "group G1 cannot be staffed" in clash.message
+    assert "520.80.10" in clash.message and set(clash.projects) == {"P1", "P2"}
+
+
+def test_reassign_changes_the_fewest_seats() -> None:
+    """A seated university expert is unavailable for the round: exactly their seat changes
+    (another university expert can take it), the groups keep their projects, and every rule
+    holds with the decline."""
+    problem = meeting_batch(
+        experts=[
+            *MEETING_EXPERTS,
+            {"id": "E8", "organization": "U1", "fields": "520.40.10;520.20.30"},
+        ]
+    )
+    result = em.assign(problem)
+    gone = next(  # a university expert: one of several who could take the seat
+        problem.expert_ids[e] for e in result.groups[0].panel if not problem.expert_enterprise[e]
+    )
+    again = em.reassign(problem, result, [(gone, "")])
+    before = {g.id: _ids(problem, g.panel) for g in result.groups}
+    after = {g.id: _ids(problem, g.panel) for g in again.groups}
+    assert {g.id: g.projects for g in again.groups} == {g.id: g.projects for g in result.groups}
+    changed = sum(len(before[g] - after[g]) for g in before)
+    assert changed == 1 and all(gone not in panel for panel in after.values())
+    assert again.stats["kept_pairs"] == again.stats["previous_pairs"] - 1
+    from expertmatch.rounds.history import read_declines, with_declines
+
+    assert em.verify(with_declines(problem, read_declines([(gone, "")], problem)), again) == []

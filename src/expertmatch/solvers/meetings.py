@@ -45,6 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import LinearConstraint, milp
 
 from expertmatch.domain.eligibility import eligible_pairs
@@ -113,11 +114,18 @@ def seat(
     deadline: float,
     slot_of: dict[int, str] | None = None,
     with_panels: bool = True,
+    keep: set[tuple[int, int]] | None = None,
 ) -> Seated:
     """Seat ``groups`` optimally (with the batch's per-project panels when ``with_panels``);
-    raises :class:`InfeasibleError` naming the group and rule when no seating exists."""
+    raises :class:`InfeasibleError` naming the group and rule when no seating exists.
+
+    ``keep`` (reassign): (group, expert) seats and (-1 - project, expert) panel pairs of an
+    earlier assignment; each kept one is worth more than every score together, so the
+    seating keeps the most of them, then scores best (objective and bound then count both)."""
     panel = _panel_pairs(problem) if with_panels else None
     seating = build_seating(problem, groups, slot_of, panel)
+    if keep:
+        seating = _with_keep_bonus(seating, keep)
     model = seating.model
     _first_line(problem, seating)
     active = _initial_columns(seating)
@@ -132,16 +140,33 @@ def seat(
     x, z_inc, mip_bound = found
     bound = math.floor(z_lp + 1e-6)
     if converged:
-        keep = (z_lp + rc >= z_inc + 1 - FIX_MARGIN) | core
-        if (keep & ~core).any() and time.perf_counter() < deadline:
-            final = _mip(model, keep, deadline)
+        can_improve = (z_lp + rc >= z_inc + 1 - FIX_MARGIN) | core
+        if (can_improve & ~core).any() and time.perf_counter() < deadline:
+            final = _mip(model, can_improve, deadline)
             if final is not None and final[1] >= z_inc:
                 x, z_inc, mip_bound = final
-                core = keep
+                core = can_improve
         outside = ~core
         best_out = float((z_lp + rc[outside]).max()) if outside.any() else -math.inf
         bound = min(bound, max(mip_bound, math.floor(best_out + 1e-6)))
     return Seated(seating, x, z_inc, max(bound, z_inc), _seat_prices(problem, model, pi))
+
+
+def _with_keep_bonus(seating: Seating, keep: set[tuple[int, int]]) -> Seating:
+    """The seating with a bonus on each column in ``keep`` larger than all weights together
+    (lexicographic: the most kept columns first, then the score)."""
+    model = seating.model
+    key = np.where(
+        seating.kind == PANEL,
+        -1 - model.pairs.project,
+        np.where(seating.kind == SEAT, seating.group, -(10**12)),
+    )
+    kept = np.array(
+        [(int(k), int(e)) in keep for k, e in zip(key, seating.expert, strict=True)], dtype=bool
+    )
+    bonus = int(np.maximum(model.weight, 0).sum()) + 1
+    weight = model.weight + bonus * kept
+    return replace(seating, model=replace(model, weight=weight))
 
 
 def _seat_prices(problem: Problem, model: Model, pi: np.ndarray) -> np.ndarray:
@@ -637,6 +662,100 @@ def _pad(cumulative: np.ndarray, k: int) -> np.ndarray:
     last = cumulative[:, -1:] if cumulative.shape[1] else np.zeros((cumulative.shape[0], 1))
     pad = np.repeat(last, k - cumulative.shape[1], axis=1)
     return np.hstack([cumulative, pad]).astype(np.int64)
+
+
+# -- reassign: a seated expert declines ------------------------------------------------------------
+
+
+def previous_groups(
+    problem: Problem, frame: pd.DataFrame
+) -> tuple[list[tuple[str, tuple[int, ...]]], dict[int, tuple[str, int]], set[tuple[int, int]]]:
+    """From an earlier assignment table (with its ``group``, ``slot`` and ``room`` columns):
+    the groups, their (slot, room) and the kept-seat keys (group index, expert) and
+    (-1 - project, expert) for its per-project panel pairs."""
+    if "group" not in frame.columns:
+        raise InputError(
+            [
+                InputIssue(
+                    "previous", "needs the group column of a meeting assignment", column="group"
+                )
+            ]
+        )
+    frame = frame.fillna("")
+    members: dict[str, list[int]] = {}
+    place: dict[str, tuple[str, int]] = {}
+    seats: dict[str, set[int]] = {}
+    panel: set[tuple[int, int]] = set()
+    for row in frame.to_dict("records"):
+        p = problem.project_index.get(str(row["project"]))
+        e = problem.expert_index.get(str(row["expert"]))
+        if p is None or e is None:
+            raise InputError(
+                [InputIssue("previous", f"unknown pair {row['project']}, {row['expert']}")]
+            )
+        g = str(row["group"]).strip()
+        if not g:
+            panel.add((-1 - p, e))
+            continue
+        if p not in members.setdefault(g, []):
+            members[g].append(p)
+        seats.setdefault(g, set()).add(e)
+        room = str(row.get("room", "")).strip()
+        place[g] = (str(row.get("slot", "")).strip(), int(float(room)) if room else 0)
+    groups = [(g, tuple(sorted(ps))) for g, ps in members.items()]
+    index = {g: i for i, (g, _) in enumerate(groups)}
+    keep = {(index[g], e) for g, es in seats.items() for e in es} | panel
+    slot_room = {index[g]: place[g] for g in members if place[g][0]}
+    return groups, slot_room, keep
+
+
+def reassign_meetings(
+    problem: Problem, frame: pd.DataFrame, declines: int, params: SolveParams
+) -> Result:
+    """After declines (already in ``problem`` as conflicts): the earlier groups keep their
+    projects, slots and rooms; the seating keeps the most earlier seats (and panel pairs),
+    then scores best; exact (the MIP proves both). Every rule holds."""
+    start = time.perf_counter()
+    groups, slot_room, keep = previous_groups(problem, frame)
+    slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
+    seated = seat(problem, groups, start + params.time_limit, slot_of, keep=keep)
+    chosen_keys = _chosen_keys(seated.seating, seated.chosen)
+    kept = chosen_keys & keep
+    changes = []
+    for g, (gid, _) in enumerate(groups):
+        before = {e for k, e in keep if k == g}
+        after = {e for k, e in chosen_keys if k == g}
+        if before != after:
+            changes.append(
+                {
+                    "project": f"group {gid}",
+                    "removed": sorted(problem.expert_ids[e] for e in before - after),
+                    "added": sorted(problem.expert_ids[e] for e in after - before),
+                }
+            )
+    stats = {
+        "method": "meetings reassign: most earlier seats kept, then the score (MIP)",
+        "previous_pairs": len(keep),
+        "kept_pairs": len(kept),
+        "changed_pairs": len(keep) - len(kept),
+        "declines": declines,
+        "changes": changes,
+    }
+    result = _result(problem, seated, slot_room, 0, stats, params, start)
+    # the proof is of the order "most kept, then score": a score bound of its own is not kept
+    status = Status.OPTIMAL if seated.optimal else Status.TIMEOUT
+    return replace(result, status=status, bound=result.objective)
+
+
+def _chosen_keys(seating: Seating, chosen: np.ndarray) -> set[tuple[int, int]]:
+    """The (group, expert) seats and (-1 - project, expert) panel pairs chosen."""
+    out = set()
+    for j in np.flatnonzero(chosen).tolist():
+        if seating.kind[j] == SEAT:
+            out.add((int(seating.group[j]), int(seating.expert[j])))
+        elif seating.kind[j] == PANEL:
+            out.add((-1 - int(seating.model.pairs.project[j]), int(seating.expert[j])))
+    return out
 
 
 # -- scheduling -------------------------------------------------------------------------------
