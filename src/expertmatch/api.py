@@ -23,6 +23,7 @@ from expertmatch.rounds.history import (
     read_pairs,
     with_declines,
 )
+from expertmatch.rounds.meeting_reserves import meeting_reserves
 from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
 from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
@@ -227,7 +228,10 @@ def reserves(
     holding (columns project, rank, expert, replaces, ...); ``declined`` rules out declined
     pairs and unavailable experts. See :mod:`expertmatch.rounds.reserves`."""
 
-    return _reserves(_no_meetings(_problem(problem, rules), "reserves"), previous, k, declined)
+    problem = _problem(problem, rules)
+    if problem.has_meetings:  # per group: who can take a seat in place of whom
+        return meeting_reserves(problem, previous, k, declined)
+    return _reserves(problem, previous, k, declined)
 
 
 def lottery(

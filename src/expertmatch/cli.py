@@ -421,6 +421,10 @@ def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
     _print_notices(io.err, problem)
     frame = reserves(problem, args.previous, args.k, declined=args.declined)
     save_table(translate(frame, args.lang), args.output, sheet_name("reserves", args.lang))
+    if problem.has_meetings:  # reserves per meeting group
+        per_group = frame.groupby("group").size()
+        io.out.print(f"{len(frame)} reserves for {per_group.size} meeting group(s) with any")
+        return EXIT_OK
     per_project = frame.groupby("project").size().reindex(problem.project_ids, fill_value=0)
     io.out.print(
         f"{len(frame)} reserves for {problem.n_projects} projects (at most {args.k} each; "

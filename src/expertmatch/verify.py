@@ -707,3 +707,19 @@ def _check_schedule(problem: Problem, groups: list[Group]) -> Iterator[Violation
                     "for the expert",
                     expert=who,
                 )
+
+
+def check_group(problem: Problem, group: Group) -> list[Violation]:
+    """Every rule of one meeting group alone, its reviewers derived (the seated experts
+    without a conflict): the seats, each project's reviewers, and a chair who may chair
+    among the seats when the rule asks for one. What ``reserves`` checks for each swap."""
+    bad = {
+        p: [e for e in group.panel if not explain_conflicts(problem, p, e)] for p in group.projects
+    }
+    out = _check_group_seats(problem, group) + _check_group_reviewers(problem, group, bad)
+    chair = problem.rules.chair
+    if chair is not None and group_needs_chair(problem, group.projects):
+        may = problem.has_value(chair.attribute, chair.values)
+        if not any(may[e] for e in group.panel):
+            out.append(Violation(Rule.CHAIR, f"group {group.id}: no seated member can chair it"))
+    return out

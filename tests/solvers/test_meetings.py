@@ -204,14 +204,13 @@ def test_mixed_batch_shares_loads() -> None:
 
 
 def test_round_tools_and_unsupported_rules_are_refused_by_name() -> None:
-    """reserves and relax on meetings, and a round target with meetings,
+    """relax on meetings, and a round target with meetings,
     stop with an error that names the limitation (never a silent answer)."""
     problem = meeting_batch()
-    result = em.assign(problem)
-    with pytest.raises(ValueError, match="reserves is not supported yet"):
-        em.reserves(problem, result)
     with pytest.raises(ValueError, match="relax=True is not supported yet"):
         em.assign(problem, relax=True)
+    with pytest.raises(ValueError, match="lottery is not supported yet"):
+        em.lottery(problem.with_rules({"max_probability": 0.5}))
     target = meeting_batch(rules={"enterprise_target_share": "1/2"})
     with pytest.raises(em.InputError, match="enterprise_target_share"):
         em.assign(target)
@@ -310,3 +309,36 @@ def test_reassign_changes_the_fewest_seats() -> None:
     from expertmatch.rounds.history import read_declines, with_declines
 
     assert em.verify(with_declines(problem, read_declines([(gone, "")], problem)), again) == []
+
+
+def test_reserves_per_group_keep_every_rule() -> None:
+    """Each reserve of a group, put in place of each expert it can replace, gives an
+    assignment verify accepts (the whole batch re-checked, one swap at a time)."""
+    import pandas as pd
+
+    experts = [
+        *MEETING_EXPERTS,
+        {"id": "E8", "organization": "U1", "fields": "520.40.10"},
+        {"id": "E9", "organization": "C1", "fields": "520.20.30"},
+    ]
+    problem = meeting_batch(experts=experts)
+    result = em.assign(problem)
+    frame = em.reserves(problem, result, k=3)
+    assert len(frame) and set(frame["group"]) <= {"G1", "G2"}
+    base = result.frame[["project", "expert", "group"]]
+    for row in frame.itertuples():
+        for out in row.replaces.split(";"):
+            swapped = base.copy()
+            mine = (swapped["group"] == row.group) & (swapped["expert"] == out)
+            swapped = swapped[~mine]
+            group = next(g for g in result.groups if g.id == row.group)
+            e = problem.expert_index[row.expert]
+            from expertmatch.domain.conflicts import explain_conflicts
+
+            extra = [
+                {"project": problem.project_ids[p], "expert": row.expert, "group": row.group}
+                for p in group.projects
+                if not explain_conflicts(problem, p, e)
+            ]
+            swapped = pd.concat([swapped, pd.DataFrame(extra)], ignore_index=True)
+            assert em.verify(problem, swapped) == [], (row.group, row.expert, out)
