@@ -851,8 +851,11 @@ def solve_meetings(
     deadline = start + params.time_limit
     hand = hand_groups(problem)
     free = len(hand) > len(problem.fixed_groups)
-    results, failed = _try_seat(problem, "hand", hand, start + 0.25 * params.time_limit, [])
-    if grouping == "search" and free:
+    searching = grouping == "search" and free
+    # the hand grouping gets the whole time limit unless a search follows
+    first_end = start + 0.25 * params.time_limit if searching else deadline
+    results, failed = _try_seat(problem, "hand", hand, first_end, [])
+    if searching:
         # Search on the plain proxy, seat; search again charging the seat prices of the LP of
         # the best seating so far, seat; keep the best seating of all.
         first = search_groups(problem, hand, start + 0.3 * params.time_limit, params.seed)
