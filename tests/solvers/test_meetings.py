@@ -342,3 +342,14 @@ def test_reserves_per_group_keep_every_rule() -> None:
             ]
             swapped = pd.concat([swapped, pd.DataFrame(extra)], ignore_index=True)
             assert em.verify(problem, swapped) == [], (row.group, row.expert, out)
+
+
+def test_a_slot_with_too_few_available_experts_is_named() -> None:
+    """Every expert comes in the morning only, one room: the second group must meet in the
+    afternoon, where nobody is available; the clash names the group, the slot and the
+    figures."""
+    rules = {"meeting": {"slots": ["am", "pm"], "rooms": 1}}
+    availability = [{"expert": e["id"], "slot": "am"} for e in MEETING_EXPERTS]
+    problem = meeting_batch(rules=rules, availability=availability)
+    with pytest.raises(em.InfeasibleError, match=r"meets in slot pm, where only 0 expert"):
+        em.assign(problem)
