@@ -154,3 +154,33 @@ def test_damaged_availability_message(tmp_path: Path, capsys: pytest.CaptureFixt
     out = tmp_path / "x.csv"
     assert main(["assign", str(folder), "-o", str(out)]) == 2
     assert "availability.csv" in capsys.readouterr().err and not out.exists()
+
+
+def test_cli_round_tools_on_meetings(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """why, reassign and reserves on a meeting assignment file: why says whether the expert
+    sits in the project's group; reassign after a decline changes seats and verifies;
+    reserves lists reserves per group."""
+    import pandas as pd
+
+    folder = _folder(tmp_path)
+    out = tmp_path / "a.csv"
+    assert main(["assign", str(folder), "-o", str(out)]) == 0
+    frame = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    seated = frame.iloc[0]
+    capsys.readouterr()
+    code = main(["why", str(folder), seated["expert"], seated["project"], "--assignment", str(out)])
+    assert code == 0
+    assert f"seated in group {seated['group']}" in capsys.readouterr().out
+    declined = tmp_path / "declined.csv"
+    declined.write_text(f"expert,project\n{seated['expert']},\n", encoding="utf-8")
+    new = tmp_path / "b.csv"
+    args = ["reassign", str(folder), "--previous", str(out), "--declined", str(declined)]
+    assert main([*args, "-o", str(new)]) in (0, 3)
+    if new.exists():
+        assert main(["verify", str(folder), str(new), "--declined", str(declined)]) == 0
+        assert seated["expert"] not in set(pd.read_csv(new, dtype=str)["expert"])
+    reserves = tmp_path / "r.csv"
+    assert (
+        main(["reserves", str(folder), "--previous", str(out), "-k", "2", "-o", str(reserves)]) == 0
+    )
+    assert set(pd.read_csv(reserves, dtype=str)["group"]) <= {"G1", "G2"}
