@@ -311,8 +311,6 @@ BATCH_MIN_ABOVE_SEATS = {
     "no seats": {**FINANCE, "min": 1, "scope": "batch", "stages": ["midterm"]},
 }
 CONTRADICTORY = {**MIN_ABOVE_MAX, **BATCH_MIN_ABOVE_SEATS}
-
-
 def _contradiction(quota: dict) -> em.Problem:
     """One approval panel of 1; E1 (finance) scores 2, E2 scores 1."""
     experts = [expert("E1", roles="finance"), expert("E2", roles="")]

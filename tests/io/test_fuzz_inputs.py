@@ -54,7 +54,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"expert,project,reason\n{experts[0]},{projects[0]},声明回避\n", encoding="utf-8"
     )
     (folder / "rules.toml").write_text(
-        'panel_size = 3\nmax_load = 3\nenterprise_min_share = "1/3"\ncoverage_level = 1\n',
+        "panel_size = 3\nmax_load = 3\nenterprise_min_share = \"1/3\"\ncoverage_level = 1\n",
         encoding="utf-8",
     )
     assert main(["assign", str(folder), "-o", str(folder.parent / "ok.csv")]) == 0
