@@ -134,6 +134,7 @@ class Instance:
     # (real bids, see aamas.py), "demo" or "dense" (dense_tables: a 250k-row scores.csv)
     with_scores: bool = False  # generate a scores.csv instead of built-in field scores
     gap: float = 0.0  # expertmatch's gap_limit
+    time_limit: float | None = None  # expertmatch's time limit (None: --time-limit)
     methods: tuple[str, ...] | None = None  # the methods that run on it (None: all asked)
     max_seeds: int | None = None  # runs on seeds 1..min(repeat, max_seeds) only
 
@@ -269,6 +270,17 @@ EXPERTMATCH = (
 #: the enterprise share; the former CP-SAT path beside the library's up to 1k x 3k.
 RELAX_RULES = {"enterprise_min_share": "4/5", "max_load": 2}
 ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
+#: ``meetings`` (issue 13, 会评): every project reviewed in meeting groups, panels of 7 seated
+#: per group, at least 5 reviewers a project after recusals (enterprise share 1/3 of them:
+#: 2), groups of 8 to 12 projects, one seat per expert; the other rules at their defaults
+#: (coverage level 2 by the reviewers, one seat per organization, 1/3 enterprise seats).
+#: Stages are cleared (one stage: the groups may mix them). ``fixed``: the office fixes the
+#: groups (projects sorted by field code, cut every 10), ``expertmatch`` seats them within
+#: 60 s; ``free``: the solver forms the groups within 300 s (``meetings-hand``: the office's
+#: hand method, sorted by field and cut, then seated optimally; ``expertmatch``: the grouping
+#: search, whose stats also hold the hand grouping's objective and the grouping bound).
+MEETING = {"meeting": {"group_size": [8, 12], "panel_size": 7, "min_reviewers": 5}}
+MEETING_METHODS = ("meetings-hand",)
 #: The ``cli`` set's methods (:func:`cli_worker`): the command line end to end, the HiGHS LP
 #: over all pairs in a fresh process from the same files, ``expertmatch --help``; and ``lp``,
 #: the usual in-process LP (build from the tables in memory, model, solve).
@@ -348,6 +360,26 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
             source="office",
             gap=0.001,
             methods=("expertmatch",),
+        ),
+    ),
+    "meetings": (
+        Instance(
+            "1000x3000-meetings-fixed",
+            1000,
+            3000,
+            MEETING,
+            source="meetings-fixed",
+            methods=("expertmatch",),
+            time_limit=60.0,
+        ),
+        Instance(
+            "1000x3000-meetings-free",
+            1000,
+            3000,
+            MEETING,
+            source="meetings-free",
+            methods=("meetings-hand", "expertmatch"),
+            time_limit=300.0,
         ),
     ),
     "cli": (
@@ -477,6 +509,21 @@ def office_tables(tables: dict[str, Any], seed: int) -> dict[str, Any]:
         held += int(counts[region])
     experts["region"] = np.where(experts["region"].isin(home), "省内", "省外")
     return {**tables, "experts": experts}
+
+
+def meeting_tables(tables: dict[str, Any], fixed: bool) -> dict[str, Any]:
+    """A generated batch reviewed in meetings: every project's ``mode`` meeting, its stage
+    cleared; with ``fixed`` the office's groups: sorted by field code, cut every 10."""
+    projects = tables["projects"].copy()
+    projects["stage"] = ""
+    projects["mode"] = "meeting"
+    if fixed:
+        order = sorted(range(len(projects)), key=lambda i: (projects["fields"][i], i))
+        group = [""] * len(projects)
+        for rank, i in enumerate(order):
+            group[i] = f"G{rank // 10 + 1:03d}"
+        projects["group"] = group
+    return {**tables, "projects": projects}
 
 
 def rule_levels(problem: Any, assignment: list[tuple[str, str]]) -> dict[str, Any]:
@@ -1124,6 +1171,11 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         tables = office_tables(
             em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"]), spec["seed"]
         )
+    elif source.startswith("meetings-"):
+        tables = meeting_tables(
+            em.generate(spec["n_projects"], spec["n_experts"], seed=spec["seed"]),
+            fixed=source == "meetings-fixed",
+        )
     elif source == "dense":
         tables = dense_tables(spec["n_projects"], spec["n_experts"], spec["seed"])
     elif source != "demo":
@@ -1175,6 +1227,14 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             out = Outcome("unknown", solve_s=time.perf_counter() - start)
             out.extra["error"] = str(err)
         elapsed = time.perf_counter() - start
+    elif method == "meetings-hand":
+        from expertmatch.solvers.meetings import solve_meetings
+        from expertmatch.solvers.params import SolveParams
+
+        start = time.perf_counter()
+        params = SolveParams(time_limit=spec["time_limit"], seed=spec["seed"])
+        result = solve_meetings(problem, params, grouping="hand")
+        elapsed = time.perf_counter() - start
     elif method == "expertmatch-cpsat":  # assign's default path with the CP-SAT finish
         from expertmatch.solvers.chairs import with_chairs
         from expertmatch.solvers.exact import solve
@@ -1222,7 +1282,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             problem, SolveParams(time_limit=spec["time_limit"], seed=spec["seed"], fast_path=True)
         )
         elapsed = time.perf_counter() - start
-    if method in EXPERTMATCH and result is not None:
+    if method in (*EXPERTMATCH, *MEETING_METHODS) and result is not None:
         out = Outcome(
             result.status,
             objective=result.objective,
@@ -1246,7 +1306,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         problem = problem.with_rules({"max_probability": cap})  # verify() below checks this
         out, lot, fields = run_lottery(problem, spec["time_limit"], spec["seed"], spec["workers"])
         record.update(fields)
-    elif method not in EXPERTMATCH:
+    elif method not in (*EXPERTMATCH, *MEETING_METHODS):
         start = time.perf_counter()
         model = build_model(problem)
         model_s = time.perf_counter() - start
@@ -1289,7 +1349,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         record["eligible_pairs"] = out.extra["eligible_pairs"]  # counted by the survey
     assignment = out.assignment
     if assignment is not None:
-        broken = em.verify(problem, assignment)
+        broken = em.verify(problem, result if problem.has_meetings else assignment)
         record["violations"] = len(broken)
         record["violations_by_rule"] = ";".join(
             f"{rule}={n}" for rule, n in sorted(Counter(v.rule for v in broken).items())
@@ -1673,7 +1733,7 @@ def summary_table(runs: pd.DataFrame) -> str:
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for instance in dict.fromkeys(runs["instance"]):
-        for method in METHODS:
+        for method in (*METHODS, *MEETING_METHODS):
             rows = runs[(runs["instance"] == instance) & (runs["method"] == method)]
             if rows.empty:
                 continue
@@ -1809,7 +1869,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.methods is not None:
         args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-        unknown = {m for m in args.methods if m not in METHODS and lottery_cap(m) is None}
+        known = (*METHODS, *MEETING_METHODS)
+        unknown = {m for m in args.methods if m not in known and lottery_cap(m) is None}
         if unknown:
             parser.error(f"unknown method(s): {', '.join(sorted(unknown))}")
     if args.repeat < 1:
@@ -1821,7 +1882,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _kill_after(args: argparse.Namespace) -> float:
     """Hard limit of one run (worker process), generation and checks included."""
-    limit: float = args.kill_after or 2 * max(args.time_limit, args.baseline_time) + 120
+    own = [i.time_limit or 0.0 for i in INSTANCE_SETS[args.set]]
+    longest = max(args.time_limit, args.baseline_time, *own)
+    limit: float = args.kill_after or 2 * longest + 120
     return limit
 
 
@@ -1871,7 +1934,7 @@ def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any
                     **asdict(instance),
                     "seed": seed,
                     "method": method,
-                    "time_limit": args.time_limit,
+                    "time_limit": instance.time_limit or args.time_limit,
                     "baseline_time": args.baseline_time,
                     "workers": args.workers,
                     "draws": args.draws if seed == 1 else 0,

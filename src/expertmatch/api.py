@@ -16,7 +16,14 @@ from expertmatch.domain.load import RulesLike, load, resolve_rules
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import InfeasibleError, InputError, InputIssue
 from expertmatch.result import Result, seat_roles
-from expertmatch.rounds.history import AssignmentLike, read_pairs
+from expertmatch.rounds.history import (
+    AssignmentLike,
+    read_assignment_table,
+    read_declines,
+    read_pairs,
+    with_declines,
+)
+from expertmatch.rounds.meeting_reserves import meeting_reserves
 from expertmatch.rounds.reassign import reassign as _reassign
 from expertmatch.rounds.reserves import reserves as _reserves
 from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
@@ -24,6 +31,7 @@ from expertmatch.solvers.enterprise import DEFAULT_MAX_SCORE_LOSS, OBJECTIVES, s
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery, draw
 from expertmatch.solvers.lottery import lottery as _lottery
+from expertmatch.solvers.meetings import reassign_meetings, solve_meetings
 from expertmatch.solvers.ordered import GOALS, solve_ordered
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
@@ -76,6 +84,8 @@ def assign(
     params = SolveParams(
         time_limit=time_limit, seed=seed or 0, workers=workers, gap_limit=gap_limit or 0.0
     )
+    if problem.has_meetings:  # meeting groups (会评): their own solver
+        return _assign_meetings(problem, params, progress, relax, objective)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
     special = [
@@ -112,6 +122,37 @@ def assign(
         return relaxed_chairs(
             problem, solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
         )
+
+
+def _assign_meetings(
+    problem: Problem, params: SolveParams, progress: Progress | None, relax: bool, objective: str
+) -> Result:
+    """A batch with meeting projects: grouped, scheduled and seated together with its
+    per-project panels (:mod:`expertmatch.solvers.meetings`); the options this version does
+    not combine with meetings are refused by name."""
+    refused = [
+        name
+        for name, on in (("relax=True", relax), (f"objective={objective!r}", objective != "total"))
+        if on
+    ]
+    if refused:
+        raise ValueError(
+            f"{' and '.join(refused)} is not supported yet for a batch with meeting projects "
+            "(mode meeting); solve it with the defaults"
+        )
+    return solve_meetings(problem, params, progress)
+
+
+def _no_meetings(problem: Problem, tool: str) -> Problem:
+    """``problem`` if it has no meeting project; else the round tool is refused by name (this
+    version does not run it on meeting groups: never a silent answer that ignores them)."""
+    if problem.has_meetings:
+        n = int(problem.project_meeting.sum())
+        raise ValueError(
+            f"{tool} is not supported yet for meeting review: {n} project(s) have mode meeting; "
+            "re-run assign after the change (the groups the office fixed stay fixed)"
+        )
+    return problem
 
 
 def draw_seed() -> int:
@@ -154,7 +195,25 @@ def reassign(
         raise TypeError("bend_order only applies with relax=True")
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
     order = tuple(bend_order or BEND_ORDER)
-    return _reassign(_problem(problem, rules), previous, declined, params, relax, order)
+    problem = _problem(problem, rules)
+    if problem.has_meetings:  # the earlier groups stay; the fewest seats change
+        if relax:
+            raise ValueError("reassign --relax is not supported yet for meeting review")
+        rows = read_declines(declined, problem)
+        frame = _previous_frame(previous)
+        return reassign_meetings(with_declines(problem, rows), frame, len(rows), params)
+    return _reassign(problem, previous, declined, params, relax, order)
+
+
+def _previous_frame(previous: AssignmentLike) -> pd.DataFrame:
+    """An earlier meeting assignment as a table with its group, slot and room columns."""
+    if isinstance(previous, Result):
+        return previous.frame
+    if isinstance(previous, str | os.PathLike):
+        return read_assignment_table(previous)
+    if isinstance(previous, pd.DataFrame):
+        return previous
+    raise ValueError("a meeting reassign needs the earlier assignment with its group column")
 
 
 def reserves(
@@ -169,7 +228,10 @@ def reserves(
     holding (columns project, rank, expert, replaces, ...); ``declined`` rules out declined
     pairs and unavailable experts. See :mod:`expertmatch.rounds.reserves`."""
 
-    return _reserves(_problem(problem, rules), previous, k, declined)
+    problem = _problem(problem, rules)
+    if problem.has_meetings:  # per group: who can take a seat in place of whom
+        return meeting_reserves(problem, previous, k, declined)
+    return _reserves(problem, previous, k, declined)
 
 
 def lottery(
@@ -185,7 +247,7 @@ def lottery(
     (the Result ``assign(seed=seed)`` returns) and ``.draw(rng)`` (a 0/1 vector over
     ``.pairs``). See :mod:`expertmatch.solvers.lottery`."""
 
-    problem = _problem(problem, rules)
+    problem = _no_meetings(_problem(problem, rules), "lottery")
     if not problem.project_max_probability.min(initial=1.0) < 1:
         raise ValueError("a lottery needs the rule max_probability < 1")
     gap = LOTTERY_GAP if gap_limit is None else gap_limit
@@ -221,9 +283,40 @@ def why_eligible(
         f"{expert_id} is eligible for {project_id}: score {row[e]:g}, {_ordinal(above + 1)}"
         f"{tied} of {eligible.size} eligible experts for {project_id}"
     ]
-    if assignment is not None:
+    if assignment is not None and problem.project_meeting[p]:
+        lines.append(_in_group(problem, e, p, assignment, label))
+    elif assignment is not None:
         lines.append(_on_panel(problem, e, p, assignment, label))
     return lines
+
+
+def _in_group(problem: Problem, e: int, p: int, assignment: AssignmentLike, label: str) -> str:
+    """A meeting project: the expert's seat in the project's group, and whether they review
+    it or step out (a conflict), from a Result or an assignment file's group column."""
+    project_id, expert_id = problem.project_ids[p], problem.expert_ids[e]
+    if isinstance(assignment, Result):
+        frame = assignment.frame
+    elif isinstance(assignment, str | os.PathLike):
+        frame = read_assignment_table(assignment)
+    else:
+        frame = pd.DataFrame(read_pairs(assignment, label))
+    if "group" not in frame.columns:
+        return f"{label} has no group column: the meeting of {project_id} is not known"
+    group = {str(g) for g in frame.loc[frame["project"] == project_id, "group"]}
+    if len(group) != 1:
+        return f"{project_id} is in no single group in {label}"
+    (gid,) = group
+    rows = frame[frame["group"] == gid]
+    seated = set(rows["expert"])
+    if expert_id not in seated:
+        return (
+            f"not seated in group {gid} (the meeting of {project_id}) in {label}: "
+            f"{len(seated)} seated, {rows['project'].nunique()} projects"
+        )
+    reviews = ((rows["project"] == project_id) & (rows["expert"] == expert_id)).any()
+    if reviews:
+        return f"seated in group {gid} in {label} and reviews {project_id} there"
+    return f"seated in group {gid} in {label}; steps out of {project_id} (recusal)"
 
 
 def _on_panel(problem: Problem, e: int, p: int, assignment: AssignmentLike, label: str) -> str:

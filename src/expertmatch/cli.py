@@ -465,6 +465,10 @@ def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
     _print_notices(io.err, problem)
     frame = reserves(problem, args.previous, args.k, declined=args.declined)
     save_table(translate(frame, args.lang), args.output, sheet_name("reserves", args.lang))
+    if problem.has_meetings:  # reserves per meeting group
+        per_group = frame.groupby("group").size()
+        io.out.print(f"{len(frame)} reserves for {per_group.size} meeting group(s) with any")
+        return EXIT_OK
     per_project = frame.groupby("project").size().reindex(problem.project_ids, fill_value=0)
     io.out.print(
         f"{len(frame)} reserves for {problem.n_projects} projects (at most {args.k} each; "
@@ -558,8 +562,13 @@ def _cmd_verify(args: argparse.Namespace, io: Consoles) -> int:
     problem = load(args.input, rules=args.rules)
     if args.declined:  # a declined pair is then a conflict naming the decline
         problem = with_declines(problem, read_declines(args.declined, problem))
-    rows = read_pairs(args.assignment)
-    violations = verify(problem, [(row.project, row.expert) for row in rows])
+    if problem.has_meetings:  # the group, slot, room and role columns count too
+        from expertmatch.rounds.history import read_assignment_table
+
+        violations = verify(problem, read_assignment_table(args.assignment))
+    else:
+        rows = read_pairs(args.assignment)
+        violations = verify(problem, [(row.project, row.expert) for row in rows])
     for violation in violations:
         io.err.print(str(violation), markup=False)
     if violations:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from expertmatch.domain.eligibility import notices
+from expertmatch.domain.meetings import Group
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.record import conflict_record
@@ -115,6 +116,8 @@ class Result:
     """With the chair rule: each panel's chair (project index -> expert index)."""
     created_at: str = field(default_factory=utc_now)
     """When the result was made: UTC, ISO 8601 (``report.json`` ``created_at``)."""
+    groups: tuple[Group, ...] = field(default=(), repr=False)
+    """Meeting groups (会评): projects, seated panel, chair, slot, room, recusals."""
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs, **kwargs: Any) -> Result:
@@ -187,6 +190,7 @@ class Result:
         check_lang(lang)
         p = self.problem
         rows = []
+        group_of = {q: g for g in self.groups for q in g.projects}
         for j in range(len(self.pairs)):
             proj, exp = int(self.pairs.project[j]), int(self.pairs.expert[j])
             project_field, expert_field, _ = best_match(p, proj, exp)
@@ -206,7 +210,11 @@ class Result:
                     "expert_field": expert_field,
                     "covers": ";".join(covers),
                     "why": _why(project_field, expert_field, org_type, covers, lang),
-                    "role": "chair" if self.chairs.get(proj) == exp else "member",
+                    "role": "chair"
+                    if self.chairs.get(proj) == exp
+                    or (proj in group_of and group_of[proj].chair == exp)
+                    else "member",
+                    **_group_cells(group_of.get(proj)),
                 }
             )
         columns = [
@@ -224,6 +232,8 @@ class Result:
         ]
         if p.rules.chair is not None:  # assignment.csv's role column (chair or member)
             columns.insert(3, "role")
+        if p.has_meetings:  # the meeting group of each reviewing pair, and when it meets
+            columns[3:3] = ["group", "slot", "room"]
         return pd.DataFrame(rows).reindex(columns=columns)
 
     def summary(self) -> dict[str, Any]:
@@ -378,6 +388,9 @@ class Result:
             sheets.append(
                 Sheet(sheet_name(f"summary {stage}", lang), translate(frame, lang), printable=True)
             )
+        for group in self.groups:  # one printable sheet a meeting (会评)
+            frame = translate(meeting_frame(self.problem, group, lang), lang)
+            sheets.append(Sheet(sheet_name(f"meeting {group.id}", lang), frame, printable=True))
         sheets.append(
             Sheet(sheet_name("conflicts", lang), conflict_record(self.problem).frame(lang))
         )
@@ -416,6 +429,11 @@ class Result:
                 else {}
             ),
             **({"bends": [b.as_dict() for b in self.bends]} if self.bends else {}),
+            **(
+                {"groups": [g.as_json(self.problem) for g in self.groups]}
+                if self.problem.has_meetings
+                else {}
+            ),
             **(
                 {
                     "expected_objective": round(self.expected_objective, 6),
@@ -464,6 +482,54 @@ class Result:
             f"projects, objective {self.objective:.2f}, bound {self.bound:.2f}, "
             f"gap {self.gap:.4%}, {self.time_s:.1f} s"
         )
+
+
+def meeting_frame(problem: Problem, group: Group, lang: str = "en") -> pd.DataFrame:
+    """The sheet the office prints for one meeting: its slot and room, then the chair and
+    members (organization, title, the projects each steps out of), then the projects (title,
+    who steps out). Columns item, id, name, organization, detail, steps_out."""
+    sep = "；" if check_lang(lang) == "zh" else "; "
+    titles = problem.expert_attributes.get("title")
+    rows = [
+        {"item": "slot", "id": group.slot},
+        {"item": "room", "id": str(group.room or "")},
+    ]
+    out_of: dict[int, list[str]] = {}
+    for p, experts in group.recused.items():
+        for e in experts:
+            out_of.setdefault(e, []).append(problem.project_ids[p])
+    members = sorted(group.panel, key=lambda e: (e != group.chair, problem.expert_ids[e]))
+    for e in members:
+        rows.append(
+            {
+                "item": "chair" if e == group.chair else "member",
+                "id": problem.expert_ids[e],
+                "name": problem.expert_names[e],
+                "organization": problem.org_names[int(problem.expert_org[e])],
+                "detail": "、".join(titles[e]) if titles else "",
+                "steps_out": sep.join(out_of.get(e, [])),
+            }
+        )
+    for p in group.projects:
+        rows.append(
+            {
+                "item": "project",
+                "id": problem.project_ids[p],
+                "name": problem.project_titles[p],
+                "organization": problem.org_names[int(problem.project_org[p])],
+                "detail": "",
+                "steps_out": sep.join(problem.expert_ids[e] for e in group.recused.get(p, ())),
+            }
+        )
+    columns = ["item", "id", "name", "organization", "detail", "steps_out"]
+    return pd.DataFrame(rows).reindex(columns=columns).fillna("")
+
+
+def _group_cells(group: Group | None) -> dict[str, Any]:
+    """The ``group``, ``slot`` and ``room`` cells of a pair (empty for a panel project)."""
+    if group is None:
+        return {"group": "", "slot": "", "room": ""}
+    return {"group": group.id, "slot": group.slot, "room": group.room or ""}
 
 
 def _why(

@@ -18,6 +18,14 @@ import pandas as pd
 
 from expertmatch.domain.chairs import choose_chairs
 from expertmatch.domain.conflicts import explain_conflicts
+from expertmatch.domain.meetings import (
+    Group,
+    group_max_per_org,
+    group_needs_chair,
+    group_quotas,
+    reviewer_enterprise_needed,
+    seat_enterprise_needed,
+)
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.rules import Quota
@@ -61,16 +69,26 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
     expert by expert (max_load, yearly_cap), project by project (panel_size,
     enterprise_share, max_per_org, coverage), and last the batch's enterprise_target_share.
     """
-    panels, out = _check_pairs(problem, _pairs(assignment))
+    every, out = _check_pairs(problem, _pairs(assignment))
+    meeting = problem.project_meeting
+    panels = {p: members for p, members in every.items() if not meeting[p]}
     out += _check_min_score(problem, panels)
+    seats: Counter[int] = Counter()
+    found: list[Violation] = []
+    if problem.has_meetings:  # meeting groups: their own checks (after the pairs' own)
+        seats, found = _verify_meetings(problem, assignment, every)
     loads: Counter[int] = Counter(e for members in panels.values() for e in members)
+    loads += seats  # a seat counts one, whatever the size of its group
     for e, load in sorted(loads.items()):
         for expert_check in _EXPERT_CHECKS:
             out.extend(expert_check(problem, e, load))
     for p in range(problem.n_projects):
+        if meeting[p]:
+            continue
         members = panels.get(p, [])
         for panel_check in _PANEL_CHECKS:
             out.extend(panel_check(problem, p, members))
+    out += found
     out.extend(_check_enterprise_target_share(problem, loads))
     out.extend(_check_stage_targets(problem, panels))
     out.extend(_check_batch_quotas(problem, panels))
@@ -335,7 +353,11 @@ def _check_chairs(
         return
     wanted = set(chair.values)
     values = problem.attribute(chair.attribute)
-    needing = [p for p, s in enumerate(problem.stages) if chair.applies_to(s)]
+    needing = [
+        p
+        for p, s in enumerate(problem.stages)
+        if chair.applies_to(s) and not problem.project_meeting[p]
+    ]
     if chairs is None:
         pairs = [(p, e) for p in needing for e in panels.get(p, [])]
         found = Pairs(
@@ -344,7 +366,7 @@ def _check_chairs(
             np.zeros(len(pairs)),
         )
         _, missing = choose_chairs(problem, found)
-        for p in missing:
+        for p in (p for p in missing if not problem.project_meeting[p]):
             yield Violation(
                 Rule.CHAIR,
                 f"no member with {chair.attribute} in {', '.join(chair.values)} can chair it "
@@ -367,3 +389,337 @@ def _check_chairs(
                 f"chairs {n} panels, at most {chair.max_per_expert}",
                 expert=problem.expert_ids[e],
             )
+
+
+# -- meetings (会评) -----------------------------------------------------------------------------
+#
+# The groups come from the Result (``Result.groups``), else from the assignment's ``group``
+# column (with ``role``, ``slot`` and ``room`` when present), else from the groups the office
+# fixed. A group's seated panel is then every expert listed on one of its projects: each seat
+# fits at least one project, so nobody seated is left out of the pairs.
+
+
+def _verify_meetings(
+    problem: Problem, assignment: Any, every: Mapping[int, list[int]]
+) -> tuple[Counter[int], list[Violation]]:
+    """The seats each expert takes and every violation of a meeting rule."""
+    groups, out = _read_groups(problem, assignment, every)
+    seats: Counter[int] = Counter(e for g in groups for e in g.panel)
+    for group in groups:
+        out += _check_group_seats(problem, group)
+        out += _check_group_reviewers(problem, group, every)
+    out += _check_seat_counts(problem, groups, seats)
+    known = bool(getattr(assignment, "groups", None)) or (
+        isinstance(assignment, pd.DataFrame) and "role" in assignment.columns
+    )
+    out += _check_group_chairs(problem, groups, getattr(assignment, "chairs", None), known)
+    out += _check_schedule(problem, groups)
+    return seats, out
+
+
+def _read_groups(
+    problem: Problem, assignment: Any, every: Mapping[int, list[int]]
+) -> tuple[list[Group], list[Violation]]:
+    """The groups of the assignment and what is wrong with the grouping itself: a meeting
+    project in no group or two, a panel project in a group, a group's size."""
+    pid = problem.project_ids
+    found = getattr(assignment, "groups", None)
+    out: list[Violation] = []
+    if found:
+        groups = list(found)
+    else:
+        member_of, chair_of, place = _group_columns(problem, assignment)
+        if not member_of:
+            member_of = {p: g for g, ps in problem.fixed_groups.items() for p in ps}
+        by_group: dict[str, list[int]] = defaultdict(list)
+        for p, g in member_of.items():
+            by_group[g].append(p)
+        groups = [
+            Group(
+                g,
+                tuple(sorted(ps)),
+                tuple(sorted({e for p in ps for e in every.get(p, [])})),
+                chair_of.get(g, -1),
+                *place.get(g, ("", 0)),
+            )
+            for g, ps in by_group.items()
+        ]
+    count: Counter[int] = Counter(p for g in groups for p in g.projects)
+    for p in range(problem.n_projects):
+        n, meeting = count.get(p, 0), bool(problem.project_meeting[p])
+        if meeting and n != 1:
+            out.append(Violation(Rule.GROUP, f"in {n} meeting groups, needs exactly 1", pid[p]))
+        if not meeting and n:
+            out.append(Violation(Rule.GROUP, "a panel project sits in a meeting group", pid[p]))
+    low, high = problem.meeting.group_size
+    for g in groups:
+        if not low <= len(g.projects) <= high:
+            out.append(
+                Violation(
+                    Rule.GROUP,
+                    f"group {g.id} has {len(g.projects)} projects, group_size is {low} to {high}",
+                )
+            )
+    return groups, out
+
+
+def _group_columns(
+    problem: Problem, assignment: Any
+) -> tuple[dict[int, str], dict[str, int], dict[str, tuple[str, int]]]:
+    """From an assignment table with a ``group`` column: project -> group, group -> chair
+    (``role`` = chair) and group -> (slot, room)."""
+    if not isinstance(assignment, pd.DataFrame) or "group" not in assignment.columns:
+        return {}, {}, {}
+    member_of: dict[int, str] = {}
+    chair_of: dict[str, int] = {}
+    place: dict[str, tuple[str, int]] = {}
+    frame = assignment.fillna("")
+    for row in frame.to_dict("records"):
+        p = problem.project_index.get(str(row["project"]))
+        e = problem.expert_index.get(str(row["expert"]))
+        group = str(row["group"]).strip()
+        if p is None or not group:
+            continue
+        member_of[p] = group
+        if e is not None and str(row.get("role", "")).strip() == "chair":
+            chair_of[group] = e
+        room = str(row.get("room", "")).strip()
+        place[group] = (str(row.get("slot", "")).strip(), int(float(room)) if room else 0)
+    return member_of, chair_of, place
+
+
+def _check_group_seats(problem: Problem, group: Group) -> list[Violation]:
+    """Over the seats: the panel size, each seat fitting a project of the group (and, with
+    ``exclude``, no conflict with any), the enterprise share, the organization cap, quotas."""
+    out: list[Violation] = []
+    rules, seats = problem.meeting, list(group.panel)
+    where = f"group {group.id}: "
+    if len(seats) != rules.panel_size:
+        out.append(
+            Violation(Rule.PANEL_SIZE, f"{where}{len(seats)} seated, needs {rules.panel_size}")
+        )
+    for e in seats:
+        conflicts = [p for p in group.projects if explain_conflicts(problem, p, e)]
+        fits = [p for p in group.projects if p not in conflicts and _fits(problem, p, e)]
+        who = problem.expert_ids[e]
+        if not fits:
+            out.append(Violation(Rule.SEAT, f"{where}fits none of its projects", expert=who))
+        if conflicts and rules.recusal == "exclude":
+            names = ", ".join(problem.project_ids[p] for p in conflicts)
+            out.append(
+                Violation(
+                    Rule.RECUSAL,
+                    f"{where}recusal is exclude, but a conflict with {names}",
+                    expert=who,
+                )
+            )
+    need = seat_enterprise_needed(problem, group.projects)
+    got = sum(problem.expert_type[e] == "enterprise" for e in seats)
+    if got < need:
+        out.append(Violation(Rule.ENTERPRISE_SHARE, f"{where}{got} enterprise seats, needs {need}"))
+    limit = group_max_per_org(problem, group.projects)
+    for org, n in sorted(Counter(int(problem.expert_org[e]) for e in seats).items()):
+        if n > limit:
+            out.append(
+                Violation(
+                    Rule.MAX_PER_ORG,
+                    f"{where}{n} seats from {problem.org_names[org]} ({problem.org_ids[org]}), "
+                    f"at most {limit}",
+                )
+            )
+    for _, quota in group_quotas(problem, group.projects):
+        got = _counted(problem, quota, seats)
+        low, high = quota.bounds(rules.panel_size)
+        if not low <= got <= high:
+            out.append(
+                Violation(
+                    Rule.QUOTA,
+                    f"{where}quota {quota.name}: {got} seats with {quota.attribute} in "
+                    f"{', '.join(quota.values)}, needs {low} to {high}",
+                )
+            )
+    return out
+
+
+def _fits(problem: Problem, p: int, e: int) -> bool:
+    """Is the (conflict-free) pair eligible: score above min_score, or an any_field quota?"""
+    score = float(pair_scores(problem, np.array([p]), np.array([e]))[0])
+    return score > problem.project_min_score[p] or _any_field(problem, p, e)
+
+
+def _check_group_reviewers(
+    problem: Problem, group: Group, every: Mapping[int, list[int]]
+) -> list[Violation]:
+    """Per project of the group: the listed reviewers are the seated experts without a
+    conflict (recusal); at least min_reviewers; fields covered; enterprise reviewers."""
+    out: list[Violation] = []
+    rules, tree = problem.meeting, problem.field_tree
+    for p in group.projects:
+        pid = problem.project_ids[p]
+        listed = set(every.get(p, []))
+        for e in group.panel:
+            if e not in listed and not explain_conflicts(problem, p, e):
+                out.append(
+                    Violation(
+                        Rule.RECUSAL,
+                        f"seated in group {group.id} with no conflict, but not reviewing",
+                        pid,
+                        problem.expert_ids[e],
+                    )
+                )
+        for e in sorted(listed - set(group.panel)):
+            out.append(
+                Violation(
+                    Rule.RECUSAL,
+                    f"reviews it but is not seated in group {group.id}",
+                    pid,
+                    problem.expert_ids[e],
+                )
+            )
+        revs = [e for e in group.panel if e in listed and not explain_conflicts(problem, p, e)]
+        if len(revs) < rules.min_reviewers:
+            out.append(
+                Violation(
+                    Rule.MIN_REVIEWERS,
+                    f"{len(revs)} reviewers after recusals, needs {rules.min_reviewers}",
+                    pid,
+                )
+            )
+        level = int(problem.project_coverage_level[p])
+        for f in problem.project_fields[p] if level > 0 else ():
+            if not any(tree.covers(g, f, level) for e in revs for g in problem.expert_fields[e]):
+                out.append(
+                    Violation(Rule.COVERAGE, f"no reviewer covers field {f} at level {level}", pid)
+                )
+        need = reviewer_enterprise_needed(problem, p)
+        got = sum(problem.expert_type[e] == "enterprise" for e in revs)
+        if got < need:
+            out.append(
+                Violation(Rule.ENTERPRISE_SHARE, f"{got} enterprise reviewers, needs {need}", pid)
+            )
+    return out
+
+
+def _check_seat_counts(
+    problem: Problem, groups: list[Group], seats: Counter[int]
+) -> Iterator[Violation]:
+    """``max_groups_per_expert``."""
+    limit = problem.meeting.max_groups_per_expert
+    for e, n in sorted(seats.items()):
+        if n > limit:
+            yield Violation(
+                Rule.MAX_GROUPS,
+                f"seated in {n} groups, max_groups_per_expert is {limit}",
+                expert=problem.expert_ids[e],
+            )
+
+
+def _check_group_chairs(
+    problem: Problem,
+    groups: list[Group],
+    panel_chairs: Mapping[int, int] | None,
+    known: bool = True,
+) -> Iterator[Violation]:
+    """The chair rule for groups: one seated chair with a chair value per group of its
+    stages; chairs of groups and of panels together within ``max_per_expert``. Without the
+    chairs (pairs without a ``role`` column): that such a choice exists."""
+    chair = problem.rules.chair
+    if chair is None:
+        return
+    may = problem.has_value(chair.attribute, chair.values)
+    if not known:
+        yield from _chairs_can_be_chosen(problem, groups, may, chair.max_per_expert)
+        return
+    chaired: Counter[int] = Counter((panel_chairs or {}).values())
+    for g in groups:
+        if not group_needs_chair(problem, g.projects):
+            continue
+        if g.chair < 0 or g.chair not in g.panel or not may[g.chair]:
+            what = "no chair" if g.chair < 0 else f"{problem.expert_ids[g.chair]} may not chair it"
+            yield Violation(Rule.CHAIR, f"group {g.id}: {what}")
+        else:
+            chaired[g.chair] += 1
+    for e, n in sorted(chaired.items()):
+        if n > chair.max_per_expert:
+            yield Violation(
+                Rule.CHAIR,
+                f"chairs {n} panels and groups, at most {chair.max_per_expert}",
+                expert=problem.expert_ids[e],
+            )
+
+
+def _chairs_can_be_chosen(
+    problem: Problem, groups: list[Group], may: np.ndarray, cap: int
+) -> Iterator[Violation]:
+    """A chair for every group that needs one, each expert chairing at most ``cap`` groups:
+    a maximum flow group -> seated member who may chair -> sink (capacity ``cap``)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    need = [g for g in groups if group_needs_chair(problem, g.projects)]
+    for g in need:
+        graph.add_edge("source", ("g", g.id), capacity=1)
+        for e in g.panel:
+            if may[e]:
+                graph.add_edge(("g", g.id), ("e", e), capacity=1)
+                graph.add_edge(("e", e), "sink", capacity=cap)
+    flow = nx.maximum_flow(graph, "source", "sink")[1] if need and graph.has_node("sink") else {}
+    for g in need:
+        if sum(flow.get(("g", g.id), {}).values()) < 1:
+            yield Violation(Rule.CHAIR, f"group {g.id}: no seated member can chair it")
+
+
+def _check_schedule(problem: Problem, groups: list[Group]) -> Iterator[Violation]:
+    """With slots: each group in a listed slot and a room 1..rooms, rooms not shared, an
+    expert in at most one group a slot, and only in a slot the expert is available for."""
+    rules = problem.meeting
+    if not rules.slots:
+        return
+    used: dict[tuple[str, int], str] = {}
+    sitting: dict[tuple[str, int], str] = {}
+    for g in groups:
+        if g.slot not in rules.slots or not 1 <= g.room <= rules.rooms:
+            yield Violation(
+                Rule.SCHEDULE,
+                f"group {g.id}: slot {g.slot!r} room {g.room} is not one of the slots "
+                f"({', '.join(rules.slots)}) and rooms 1 to {rules.rooms}",
+            )
+            continue
+        if (g.slot, g.room) in used:
+            yield Violation(
+                Rule.SCHEDULE,
+                f"groups {used[(g.slot, g.room)]} and {g.id} share room {g.room} in {g.slot}",
+            )
+        used[(g.slot, g.room)] = g.id
+        for e in g.panel:
+            who = problem.expert_ids[e]
+            if (g.slot, e) in sitting:
+                yield Violation(
+                    Rule.SCHEDULE,
+                    f"seated in groups {sitting[(g.slot, e)]} and {g.id}, both in {g.slot}",
+                    expert=who,
+                )
+            sitting[(g.slot, e)] = g.id
+            if not problem.available(e, g.slot):
+                yield Violation(
+                    Rule.AVAILABILITY,
+                    f"group {g.id} meets in {g.slot}, which availability.csv does not list "
+                    "for the expert",
+                    expert=who,
+                )
+
+
+def check_group(problem: Problem, group: Group) -> list[Violation]:
+    """Every rule of one meeting group alone, its reviewers derived (the seated experts
+    without a conflict): the seats, each project's reviewers, and a chair who may chair
+    among the seats when the rule asks for one. What ``reserves`` checks for each swap."""
+    bad = {
+        p: [e for e in group.panel if not explain_conflicts(problem, p, e)] for p in group.projects
+    }
+    out = _check_group_seats(problem, group) + _check_group_reviewers(problem, group, bad)
+    chair = problem.rules.chair
+    if chair is not None and group_needs_chair(problem, group.projects):
+        may = problem.has_value(chair.attribute, chair.values)
+        if not any(may[e] for e in group.panel):
+            out.append(Violation(Rule.CHAIR, f"group {group.id}: no seated member can chair it"))
+    return out

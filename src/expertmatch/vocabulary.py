@@ -45,6 +45,18 @@ class Rule(StrEnum):
     """Each rule holds alone, the combination does not (see the clashes that follow)."""
     DUPLICATE = "duplicate"
     UNKNOWN_ID = "unknown_id"
+    GROUP = "group"
+    """Meetings: each meeting project in exactly one group, of ``group_size`` projects."""
+    SEAT = "seat"
+    """Meetings: each seated expert fits at least one project of the group."""
+    RECUSAL = "recusal"
+    """Meetings: a seated expert reviews every project of the group without a conflict
+    (``recuse``), or sits in no group with a conflict (``exclude``)."""
+    MIN_REVIEWERS = "min_reviewers"
+    MAX_GROUPS = "max_groups_per_expert"
+    SCHEDULE = "schedule"
+    """Meetings: slots and rooms, an expert in at most one group a slot."""
+    AVAILABILITY = "availability"
 
 
 #: Scores are exact to this many decimals (supplied scores are rounded to it on input).

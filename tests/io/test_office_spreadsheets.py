@@ -552,14 +552,19 @@ def test_chair_given_twice(tmp_path: Path) -> None:
     find_issue(err, "office.xlsx[规则]", r"chair is given both here and in the sheet '组长'", row=9)
 
 
-def test_meeting_sheet_is_not_supported_yet(tmp_path: Path) -> None:
-    """A meeting sheet with rules is refused (empty, it is ignored); --rules replaces it."""
+def test_meeting_sheet_gives_the_meeting_rules(tmp_path: Path) -> None:
+    """The meeting sheet (key/value) is the [meeting] table; a bad value is named with its
+    sheet and row; --rules replaces it."""
     sheets = office_sheets()
     sheets["会评"] = [["key", "value"]]
-    em.load(write_book(tmp_path / "empty.xlsx", sheets))
-    sheets["会评"].append(["panel_size", 7])
+    assert em.load(write_book(tmp_path / "empty.xlsx", sheets)).rules.meeting is None
+    sheets["会评"] += [["panel_size", 7], ["group_size", "3;4"], ["slots", "上午;下午"]]
+    meeting = em.load(write_book(tmp_path / "office.xlsx", sheets)).rules.meeting
+    assert meeting is not None
+    assert (meeting.panel_size, meeting.group_size, meeting.slots) == (7, (3, 4), ("上午", "下午"))
+    sheets["会评"].append(["recusal", "maybe"])
     err = office_error(tmp_path, sheets)
-    find_issue(err, "office.xlsx[会评]", r"meeting rules are not supported yet")
+    find_issue(err, "office.xlsx[会评]", r"recusal: must be one of recuse, exclude", row=5)
     toml = tmp_path / "rules.toml"
     toml.write_text(RULES_TOML, encoding="utf-8")
     assert em.load(tmp_path / "office.xlsx", rules=toml).rules.panel_size == 3

@@ -98,6 +98,11 @@ def explain_pair(problem: Problem, expert: int, project: int) -> list[str]:
     minimum = float(problem.project_min_score[project])
     if not score > minimum and score_counts(problem, project, expert):
         reasons.append(f"score: {score:g} is not above min_score {minimum:g}")
+        if problem.project_meeting[project] and len(reasons) == 1:
+            reasons.append(
+                "meeting: the score only decides who may be seated; a seated expert reviews "
+                "every project of the group without a conflict, whatever its score"
+            )
     if problem.expert_capacity[expert] == 0:
         reasons.append(
             f"load: no reviews left (max_load {problem.expert_max_load[expert]}, used "

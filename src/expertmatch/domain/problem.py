@@ -19,7 +19,7 @@ import numpy as np
 
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
-from expertmatch.domain.rules import Chair, Quota, Rules
+from expertmatch.domain.rules import Chair, MeetingRules, Quota, Rules
 from expertmatch.errors import InputError, InputIssue
 
 ORG_TYPES = ("enterprise", "university", "institute", "hospital", "government", "other")
@@ -94,6 +94,15 @@ class Problem:
     expert_attributes: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     """Expert attributes quotas and the chair can count (``title``, ``region``, ``roles`` and
     every other column of experts.csv), per expert the ``;``-separated values."""
+    project_mode_given: tuple[str, ...] = ()
+    """Each project's ``mode`` column (``panel``, ``meeting``; "" where not given); empty:
+    none given."""
+    project_group: tuple[str, ...] = ()
+    """Each meeting project's ``group`` column (the office fixes its group; "" where the
+    solver forms it); empty: none given."""
+    availability: Mapping[int, frozenset[str]] | None = None
+    """``availability.csv``: expert index -> the slots the expert can come to; an expert not
+    listed can come to every slot; None without the file."""
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Values derived from this batch by other modules (eligible pairs, conflicts, ...),
     computed once each through :func:`memo`; a new Problem (``with_rules``) starts empty."""
@@ -109,6 +118,8 @@ class Problem:
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name), np.int64))
         object.__setattr__(self, "declared", MappingProxyType(dict(self.declared)))
+        if self.availability is not None:
+            object.__setattr__(self, "availability", MappingProxyType(dict(self.availability)))
         given = self.project_enterprise_min_given
         if given is None or len(given) == 0:
             given = np.full(self.n_projects, -1)
@@ -249,6 +260,41 @@ class Problem:
         ]
         if issues:
             raise InputError(issues)
+
+    # -- meetings (会评) ---------------------------------------------------------------------
+    @cached_property
+    def project_meeting(self) -> np.ndarray:
+        """Per project: is it reviewed in a meeting group? Its ``mode`` cell, else its stage's
+        ``mode``, else ``panel``."""
+        given = self.project_mode_given or ("",) * self.n_projects
+        modes = [g or self.rules.stage_mode(s) for g, s in zip(given, self.stages, strict=True)]
+        return _frozen([m == "meeting" for m in modes], bool)
+
+    @property
+    def meeting(self) -> MeetingRules:
+        """The ``[meeting]`` rules (the defaults when the batch gives none)."""
+        return self.rules.meeting or MeetingRules()
+
+    @property
+    def has_meetings(self) -> bool:
+        """Does any project of the batch go to a meeting group?"""
+        return bool(self.project_meeting.any())
+
+    @cached_property
+    def fixed_groups(self) -> Mapping[str, tuple[int, ...]]:
+        """The groups the office fixed (``group`` column): group id -> its projects, in
+        order of first appearance."""
+        out: dict[str, list[int]] = {}
+        for p, g in enumerate(self.project_group or ()):
+            if g and self.project_meeting[p]:
+                out.setdefault(g, []).append(p)
+        return MappingProxyType({g: tuple(ps) for g, ps in out.items()})
+
+    def available(self, expert: int, slot: str) -> bool:
+        """May the expert sit in a group meeting in ``slot`` (``availability.csv``)?"""
+        if self.availability is None or expert not in self.availability:
+            return True
+        return slot in self.availability[expert]
 
     def covered_by(self, rule: Quota | Chair) -> np.ndarray:
         """Per project: does the quota (or the chair rule) cover its stage? (cached)"""

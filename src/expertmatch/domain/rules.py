@@ -104,7 +104,25 @@ STAGE_KEYS = (
     "min_score",
     "max_probability",
     "enterprise_target_share",
+    "mode",
 )
+#: How a project is reviewed: its own panel, or in a meeting group (会评); the office's words too.
+MODES = ("panel", "meeting")
+MODE_NAMES = {
+    "panel": "panel",
+    "meeting": "meeting",
+    "会评": "meeting",
+    "会议评审": "meeting",
+    "函评": "panel",
+    "网评": "panel",
+}
+
+
+def mode_name(text: str) -> str | None:
+    """The review mode a cell names (English or the office's Chinese), None if it names none;
+    an empty cell is ``""`` (not given)."""
+    key = text.strip()
+    return MODE_NAMES.get(key.lower(), MODE_NAMES.get(key)) if key else ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,8 @@ class StageRules:
     max_probability: float | None = None
     enterprise_target_share: Fraction | None = None
     """The share of enterprise reviews among the seats of this stage alone."""
+    mode: str | None = None
+    """``meeting``: the projects of this stage are reviewed in meeting groups (会评)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {k: _plain(v) for k, v in asdict(self).items() if v is not None}
@@ -179,6 +199,52 @@ class Chair:
         return {k: _plain(v) for k, v in asdict(self).items()}
 
 
+@dataclass(frozen=True)
+class MeetingRules:
+    """The ``[meeting]`` table: how meeting groups (会评) are formed, seated and scheduled.
+
+    ``group_size`` projects per group (least, most); ``panel_size`` experts seated per group;
+    ``min_reviewers`` per project after recusals; ``max_groups_per_expert`` seats one expert
+    takes in the batch; ``recusal``: ``recuse`` (a seated expert with a conflict steps out for
+    that project) or ``exclude`` (may not sit in that group); ``slots`` the sessions (empty: not
+    scheduled); ``rooms`` groups meeting at once in one slot. The defaults are the contract's
+    example.
+    """
+
+    group_size: tuple[int, int] = (6, 12)
+    panel_size: int = 7
+    min_reviewers: int = 5
+    max_groups_per_expert: int = 1
+    recusal: str = "recuse"
+    slots: tuple[str, ...] = ()
+    rooms: int = 1
+
+    def problems(self) -> list[tuple[str, str]]:
+        """What is wrong with these values: (key, message) pairs, empty when they hold."""
+        low, high = self.group_size
+        checks = [
+            ("group_size", 1 <= low <= high <= 10**6, "needs 1 <= least <= most"),
+            ("panel_size", 1 <= self.panel_size <= 10**6, "must be at least 1"),
+            (
+                "min_reviewers",
+                1 <= self.min_reviewers <= self.panel_size,
+                f"must be between 1 and panel_size ({self.panel_size})",
+            ),
+            ("max_groups_per_expert", self.max_groups_per_expert >= 1, "must be at least 1"),
+            ("recusal", self.recusal in RECUSALS, f"must be one of {', '.join(RECUSALS)}"),
+            ("rooms", 1 <= self.rooms <= 10**6, "must be at least 1"),
+            ("slots", len(set(self.slots)) == len(self.slots), "a slot is listed twice"),
+        ]
+        return [(f"meeting.{key}", msg) for key, ok, msg in checks if not ok]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in asdict(self).items()}
+
+
+#: What a seated expert with a conflict does: steps out for that project, or may not sit.
+RECUSALS = ("recuse", "exclude")
+
+
 def _plain(value: Any) -> Any:
     """A rule value as JSON writes it (a share as ``"2/5"``, tuples as lists)."""
     if isinstance(value, Fraction):
@@ -209,6 +275,8 @@ class Rules:
     """``[[quota]]`` entries."""
     chair: Chair | None = None
     """The ``[chair]`` rule, if any."""
+    meeting: MeetingRules | None = None
+    """The ``[meeting]`` rules, if given (meeting projects use the defaults otherwise)."""
 
     def __post_init__(self) -> None:
         issues = _check(self)
@@ -270,11 +338,24 @@ class Rules:
         given = getattr(override, key) if override is not None else None
         return getattr(self, key) if given is None else given
 
+    @property
+    def stage_dependent(self) -> bool:
+        """Do any per-panel rules differ by stage (a ``[stage]`` table, a quota or the chair
+        limited to some stages)? Then a meeting group holds projects of one stage only."""
+        limited = [q.stages for q in self.quota] + [self.chair.stages if self.chair else ()]
+        return bool(self.stage) or any(limited)
+
+    def stage_mode(self, stage: str) -> str:
+        """How the projects of ``stage`` are reviewed when their row gives no ``mode``: the
+        stage's ``mode``, else ``panel``."""
+        override = self.stage.get(stage)
+        return (override.mode if override is not None else None) or "panel"
+
     def as_dict(self, raw: bool = False) -> dict[str, Any]:
         """The effective rules; shares as ``"1/3"`` strings (or Fractions with ``raw``); the
         stage tables, quotas and chair only when given."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out.pop("stage"), out.pop("quota"), out.pop("chair")
+        out.pop("stage"), out.pop("quota"), out.pop("chair"), out.pop("meeting")
         if not raw:
             for key in ("enterprise_min_share", "enterprise_target_share"):
                 if out[key] is not None:
@@ -285,6 +366,8 @@ class Rules:
             out["quota"] = [q.as_dict() for q in self.quota]
         if self.chair is not None:
             out["chair"] = self.chair.as_dict()
+        if self.meeting is not None:
+            out["meeting"] = self.meeting.as_dict() if not raw else asdict(self.meeting)
         return out
 
 
@@ -498,7 +581,75 @@ def _chair(value: Any, source: str, issues: list[InputIssue]) -> Chair | None:
     return Chair(**kwargs)
 
 
-_PARTS: dict[str, Any] = {"stage": _stages, "quota": _quotas, "chair": _chair}
+def _group_size(value: Any) -> tuple[int, int]:
+    """``[6, 12]`` (least, most), ``"6;12"`` from a sheet, or one number (exactly that)."""
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        items = _text_list(str(value)) if isinstance(value, str) else (value,)
+    elif isinstance(value, list | tuple):
+        items = tuple(value)
+    else:
+        raise ValueError(f"{value!r} is not a size or [least, most]")
+    sizes = [_whole(v if not isinstance(v, str) else float(v)) for v in items]
+    if len(sizes) == 1:
+        return sizes[0], sizes[0]
+    if len(sizes) != 2:
+        raise ValueError(f"{value!r}: give [least, most]")
+    return sizes[0], sizes[1]
+
+
+_MEETING_KEYS: dict[str, Any] = {
+    "group_size": _group_size,
+    "panel_size": _whole,
+    "min_reviewers": _whole,
+    "max_groups_per_expert": _whole,
+    "recusal": lambda v: {"回避": "recuse", "排除": "exclude"}.get(
+        str(v).strip(), str(v).strip().lower()
+    ),
+    "slots": lambda v: tuple(
+        str(x).strip()
+        for x in (v.replace("；", ";").split(";") if isinstance(v, str) else v)
+        if str(x).strip()
+    ),
+    "rooms": _whole,
+}
+
+
+def _meeting(value: Any, source: str, issues: list[InputIssue]) -> MeetingRules | None:
+    """The ``[meeting]`` table (or a workbook's ``meeting`` sheet, key/value)."""
+    if not isinstance(value, Mapping):
+        issues.append(InputIssue(source, "meeting must be a table", column="meeting"))
+        return None
+    kwargs: dict[str, Any] = {}
+    for key, item in value.items():
+        where = f"meeting.{key}"
+        if key not in _MEETING_KEYS:
+            issues.append(
+                InputIssue(
+                    source,
+                    f"unknown meeting key {key!r}; known: {', '.join(_MEETING_KEYS)}",
+                    column=where,
+                )
+            )
+            continue
+        try:
+            kwargs[key] = _MEETING_KEYS[key](item)
+        except (ValueError, TypeError) as err:
+            issues.append(InputIssue(source, f"{key}: {err}", column=where))
+    meeting = MeetingRules(**kwargs)
+    found = meeting.problems()
+    issues.extend(
+        InputIssue(source, f"{key.removeprefix('meeting.')}: {msg}", column=key)
+        for key, msg in found
+    )
+    return None if found else meeting
+
+
+_PARTS: dict[str, Any] = {
+    "stage": _stages,
+    "quota": _quotas,
+    "chair": _chair,
+    "meeting": _meeting,
+}
 
 
 _INT_KEYS = {
@@ -519,6 +670,11 @@ def _convert(key: str, value: Any) -> Any:
         return int(value)
     if key in ("enterprise_min_share", "enterprise_target_share"):
         return None if value is None else parse_share(value)
+    if key == "mode":
+        mode = mode_name(str(value))
+        if not mode:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {value!r}")
+        return mode
     if key in ("min_score", "max_probability"):
         if isinstance(value, bool):
             raise ValueError(key)

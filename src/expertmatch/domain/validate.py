@@ -32,7 +32,7 @@ import pandas as pd
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Problem, Relation
-from expertmatch.domain.rules import STAGES, Rules, stage_name
+from expertmatch.domain.rules import MODES, STAGES, Rules, mode_name, stage_name
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table, other_headers
 from expertmatch.vocabulary import SCORE_DECIMALS
@@ -519,6 +519,26 @@ class _Projects:
     extra: tuple[Mapping[str, str], ...]
     stage: tuple[str, ...] = ()
     enterprise_min: tuple[int, ...] = ()
+    mode: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()
+
+
+def _check_modes(out: _Collector, table: Table, rows: list[int]) -> tuple[str, ...]:
+    """Each project's ``mode`` cell (``panel``, ``meeting`` or the office's 会评/函评; "" when
+    empty); an unknown mode is an issue."""
+    cells = table.column("mode")
+    modes = []
+    for i in rows:
+        mode = mode_name(cells[i])
+        if mode is None:
+            out.add(
+                table,
+                f"unknown mode {cells[i]!r}; expected one of {', '.join(MODES)} (or 会评, 函评)",
+                i,
+                "mode",
+            )
+        modes.append(mode or "")
+    return tuple(modes)
 
 
 def _check_stages(out: _Collector, table: Table, rows: list[int]) -> tuple[str, ...]:
@@ -574,6 +594,8 @@ def _check_projects(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxon
             )
             for i, cell in ((i, table.column("enterprise_min")[i]) for i in rows)
         ),
+        mode=_check_modes(out, table, rows),
+        group=tuple(table.column("group")[i] for i in rows),
     )
 
 
@@ -684,6 +706,67 @@ def _check_scores(
     return Pairs(key // n, key % n, np.round(score[rows], SCORE_DECIMALS))
 
 
+# -- meetings (会评) ---------------------------------------------------------------------------
+
+
+def _check_availability(
+    out: _Collector, table: Table | None, experts: Mapping[str, int], rules: Rules
+) -> dict[int, frozenset[str]] | None:
+    """``availability.csv``: expert -> the slots they can come to. Every row names a known
+    expert and one of the ``[meeting]`` slots."""
+    if table is None:
+        return None
+    slots = set(rules.meeting.slots) if rules.meeting is not None else set()
+    found: dict[int, set[str]] = {}
+    for i, (expert, slot) in enumerate(zip(*_cells(table, "expert", "slot"), strict=True)):
+        e = _ref(out, table, (i, "expert"), expert, experts, "expert")
+        if not slot:
+            out.add(table, "empty slot", i, "slot")
+        elif slot not in slots:
+            listed = ", ".join(sorted(slots)) if slots else "none: [meeting] gives no slots"
+            out.add(table, f"unknown slot {slot!r} (the slots of [meeting]: {listed})", i, "slot")
+        elif e >= 0:
+            found.setdefault(e, set()).add(slot)
+    return {e: frozenset(v) for e, v in found.items()}
+
+
+def _check_groups(out: _Collector, table: Table, projects: _Projects, rules: Rules) -> None:
+    """The ``group`` column: only on meeting projects; one stage a group; within
+    ``group_size`` (a group the office fixes is closed: the solver adds nobody to it)."""
+    rows = list(projects.index.values())
+    meeting = _meeting_flags(projects, rules)
+    members: dict[str, list[int]] = {}
+    for k, (i, group) in enumerate(zip(rows, projects.group, strict=True)):
+        if group and not meeting[k]:
+            out.add(table, f"group {group!r} given but the project's mode is panel", i, "group")
+        elif group:
+            members.setdefault(group, []).append(k)
+    low, high = rules.meeting.group_size if rules.meeting else (6, 12)
+    for group, ks in members.items():
+        stages = sorted({projects.stage[k] for k in ks})
+        if len(stages) > 1 and rules.stage_dependent:
+            out.add(
+                table,
+                f"group {group!r} mixes stages {', '.join(stages)}, whose rules differ",
+                rows[ks[0]],
+                "group",
+            )
+        if not low <= len(ks) <= high:
+            out.add(
+                table,
+                f"group {group!r} has {len(ks)} projects; meeting group_size is {low} to {high}",
+                rows[ks[0]],
+                "group",
+            )
+
+
+def _meeting_flags(projects: _Projects, rules: Rules) -> list[bool]:
+    """Per valid project row: reviewed in a meeting (its mode, else its stage's)?"""
+    stages = projects.stage or ("approval",) * len(projects.index)
+    modes = projects.mode or ("",) * len(projects.index)
+    return [(m or rules.stage_mode(s)) == "meeting" for m, s in zip(modes, stages, strict=True)]
+
+
 def _index_of(ids: np.ndarray, positions: Mapping[str, int]) -> np.ndarray:
     """Each id's position (int64), -1 where it is unknown or empty: one hash lookup per
     distinct id (pandas' indexer), not one dictionary lookup per row."""
@@ -732,9 +815,10 @@ class _Batch:
     relations: tuple[Relation, ...]
     declared: dict[tuple[int, int], str]
     supplied: Pairs | None
+    availability: dict[int, frozenset[str]] | None = None
 
 
-def _check_batch(tables: Mapping[str, Table]) -> _Batch:
+def _check_batch(tables: Mapping[str, Table], rules: Rules | None = None) -> _Batch:
     """Run every table's check in order; raise one :class:`InputError` with all their issues
     (missing tables and required columns first, alone: the rest cannot be checked without
     them)."""
@@ -749,12 +833,17 @@ def _check_batch(tables: Mapping[str, Table]) -> _Batch:
     relations = _check_relations(out, usable.get("relations"))
     declared = _check_conflicts(out, usable.get("conflicts"), expert_pos, project_pos)
     supplied = _check_scores(out, usable.get("scores"), expert_pos, project_pos)
+    rules = rules or Rules()
+    _check_groups(out, usable["projects"], projects, rules)
+    availability = _check_availability(out, usable.get("availability"), expert_pos, rules)
     if out.issues:
         raise InputError(out.issues)
     tree = taxonomy.tree
     if tree is None:  # no taxonomy: the tree of the dotted codes in use
         tree = FieldTree.from_codes({c for fs in experts.fields + projects.fields for c in fs})
-    return _Batch(tree, orgs, experts, projects, members, relations, declared, supplied)
+    return _Batch(
+        tree, orgs, experts, projects, members, relations, declared, supplied, availability
+    )
 
 
 def build_problem(
@@ -764,7 +853,7 @@ def build_problem(
 
     Raises one :class:`InputError` with every issue of every table.
     """
-    batch = _check_batch(tables)
+    batch = _check_batch(tables, rules)
     orgs, experts, projects = batch.orgs, batch.experts, batch.projects
     return Problem(
         rules=rules,
@@ -798,4 +887,7 @@ def build_problem(
         project_stage=projects.stage,
         project_enterprise_min_given=np.array(projects.enterprise_min, dtype=np.int64),
         expert_attributes=experts.attributes,
+        project_mode_given=projects.mode,
+        project_group=projects.group,
+        availability=batch.availability,
     )

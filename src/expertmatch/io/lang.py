@@ -56,6 +56,15 @@ HEADERS: Mapping[str, str] = {
     "rank": "递补顺序",
     "replaces": "可替换专家",
     "probability": "概率",
+    # meetings (会评): the group columns and the sheet of each meeting
+    "group": "分组",
+    "slot": "时段",
+    "room": "会议室",
+    "item": "类别",
+    "id": "编号",
+    "name": "名称",
+    "detail": "职称/项目名称",
+    "steps_out": "回避",
 }
 
 _ORG_TYPES = {
@@ -74,6 +83,13 @@ VALUES: Mapping[str, Mapping[str, str]] = {
     "type": _ORG_TYPES,  # organizations.csv spells the column ``type``
     "stage": {"approval": "立项", "midterm": "中期", "acceptance": "结题验收"},
     "role": {"chair": "组长", "member": "成员"},
+    "item": {
+        "slot": "时段",
+        "room": "会议室",
+        "chair": "组长",
+        "member": "成员",
+        "project": "项目",
+    },
     "kinds": {
         "same_org": "本单位",
         "org_group": "同一集团",
@@ -161,6 +177,8 @@ def sheet_name(name: str, lang: str) -> str:
     head, _, stage = name.partition(" ")
     if head == "summary" and stage:
         return f"{SHEETS['summary']}-{VALUES['stage'].get(stage, stage)}"
+    if head == "meeting" and stage:  # one sheet a meeting group: 会评 G1
+        return f"会评 {stage}"
     return SHEETS.get(name, name)
 
 

@@ -50,7 +50,16 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "projects": (
         ("id", "organization", "fields"),
-        ("title", "partners", "panel_size", "stage", "enterprise_min", "keywords"),
+        (
+            "title",
+            "partners",
+            "panel_size",
+            "stage",
+            "enterprise_min",
+            "keywords",
+            "mode",
+            "group",
+        ),
     ),
     "organizations": (("id",), ("name", "type", "parent")),
     "members": (("project", "person"), ()),
@@ -58,6 +67,7 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "conflicts": (("expert", "project"), ("reason",)),
     "scores": (("expert", "project", "score"), ()),
     "taxonomy": (("code",), ("parent", "name")),
+    "availability": (("expert", "slot"), ()),
 }
 REQUIRED_TABLES = ("experts", "projects")
 _ORGANIZATION = {
@@ -96,6 +106,9 @@ HEADER_NAMES: dict[str, dict[str, str]] = {
         **_FIELDS,
         "阶段": "stage",
         **_KEYWORDS,
+        "评审方式": "mode",
+        "分组": "group",
+        "组别": "group",
     },
     "organizations": {
         "编号": "id",
@@ -110,6 +123,7 @@ HEADER_NAMES: dict[str, dict[str, str]] = {
     "conflicts": {"专家编号": "expert", "项目编号": "project", "回避原因": "reason"},
     "scores": {"专家编号": "expert", "项目编号": "project", "分数": "score"},
     "taxonomy": {"学科代码": "code", "上级代码": "parent", "名称": "name", "学科名称": "name"},
+    "availability": {"专家编号": "expert", "时段": "slot", "场次": "slot"},
 }
 #: The Chinese names of a workbook's sheets: sheet -> table (or rules sheet).
 SHEET_NAMES: dict[str, str] = {
@@ -128,6 +142,8 @@ SHEET_NAMES: dict[str, str] = {
     "quota": "quotas",
     "组长": "chair",
     "会评": "meeting",
+    "可参会时段": "availability",
+    "时段": "availability",
 }
 #: The sheets of a workbook's rules, besides the tables.
 RULE_SHEETS = ("rules", "quotas", "chair", "meeting")
@@ -675,17 +691,15 @@ def _rule_sheets(
         read = _key_values(found["chair"][1], label("chair"), issues)
         if read is not None and read[0]:
             sheets.append(RuleSheet(label("chair"), {"chair": read[0]}, read[1], tuple(read[1])))
-    if "meeting" in found and any(_cell(v) for v in found["meeting"][1].to_numpy().ravel()):
-        issues.append(
-            InputIssue(
-                label("meeting"),
-                "meeting rules are not supported yet (this version gives each project its own "
-                "panel); leave the sheet empty or remove it",
+    if "meeting" in found:  # key/value like the chair sheet: the [meeting] table
+        read = _key_values(found["meeting"][1], label("meeting"), issues)
+        if read is not None and read[0]:
+            sheets.append(
+                RuleSheet(label("meeting"), {"meeting": read[0]}, read[1], tuple(read[1]))
             )
-        )
     if sheets and "rules" in found:
         given = sheets[0].values if sheets[0].label == label("rules") else {}
-        for part, sheet in (("quota", "quotas"), ("chair", "chair")):
+        for part, sheet in (("quota", "quotas"), ("chair", "chair"), ("meeting", "meeting")):
             twice = [k for k in given if k.split(".")[0] == part]
             if twice and sheet in found and any(s.label == label(sheet) for s in sheets):
                 issues.append(

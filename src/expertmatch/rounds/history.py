@@ -66,10 +66,16 @@ def _table(
             [InputIssue(file.name, f"required column {c!r} missing", column=c) for c in missing]
         )
     frame = table.frame.copy()
-    for column in ("project", "expert"):
+    for column in ("project", "expert", "group", "slot"):
         if column in frame.columns:  # undo the spreadsheet-safe apostrophe of our own output
             frame[column] = [v[1:] if v.startswith("'") else v for v in frame[column]]
     return file.name, frame, [table.row(i) for i in range(len(frame))]
+
+
+def read_assignment_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """An assignment file as a table: project, expert and every other column (a meeting's
+    ``group``, ``slot``, ``room`` and ``role``, which :func:`expertmatch.verify` reads)."""
+    return _table(path, ("project", "expert"))[1]
 
 
 def read_pairs(source: AssignmentLike, label: str = "assignment") -> list[Row]:
