@@ -12,6 +12,7 @@ from expertmatch.domain.eligibility import eligible_pairs, why_ineligible
 from expertmatch.domain.load import from_tables, load
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.rules import Rules
+from expertmatch.domain.text import text_affinity
 from expertmatch.errors import (
     Clash,
     ExpertMatchError,
@@ -54,6 +55,7 @@ __all__ = [
     "lottery",
     "reassign",
     "reserves",
+    "text_affinity",
     "update_used",
     "verify",
     "why_ineligible",

@@ -210,6 +210,7 @@ def from_tables(
     conflicts: Any = None,
     scores: Any = None,
     taxonomy: Any = None,
+    papers: Any = None,
     rules: RulesLike = None,
 ) -> Problem:
     """Build a batch from pandas DataFrames or lists of dicts with the contract's columns.
@@ -226,6 +227,7 @@ def from_tables(
             "conflicts": conflicts,
             "scores": scores,
             "taxonomy": taxonomy,
+            "papers": papers,
         }
     )
     return _build(tables, lambda: resolve_rules(rules), hash_tables(tables), "python")

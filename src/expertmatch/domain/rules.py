@@ -179,6 +179,21 @@ class Chair:
         return {k: _plain(v) for k, v in asdict(self).items()}
 
 
+#: The share of the built-in score that comes from text when papers are given (``[text]``).
+TEXT_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """``[text]``: how much of the built-in score comes from text when the batch gives
+    experts' papers (``papers.csv``), from 0 (none: field codes and keywords alone) to 1."""
+
+    weight: float = TEXT_WEIGHT
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"weight": self.weight}
+
+
 def _plain(value: Any) -> Any:
     """A rule value as JSON writes it (a share as ``"2/5"``, tuples as lists)."""
     if isinstance(value, Fraction):
@@ -209,6 +224,8 @@ class Rules:
     """``[[quota]]`` entries."""
     chair: Chair | None = None
     """The ``[chair]`` rule, if any."""
+    text: TextRules | None = None
+    """The ``[text]`` table, if given (else :data:`TEXT_WEIGHT` applies)."""
 
     def __post_init__(self) -> None:
         issues = _check(self)
@@ -252,6 +269,11 @@ class Rules:
         merged = {**self.as_dict(raw=True), **values}
         return Rules.from_mapping(merged, source=source)
 
+    @property
+    def text_weight(self) -> float:
+        """The share of the built-in score that comes from text (``[text] weight``)."""
+        return TEXT_WEIGHT if self.text is None else self.text.weight
+
     def enterprise_required(self, panel_size: int) -> int:
         """Enterprise experts a panel of this size needs: ceil(share x panel size)."""
         return math.ceil(self.enterprise_min_share * panel_size)
@@ -274,7 +296,7 @@ class Rules:
         """The effective rules; shares as ``"1/3"`` strings (or Fractions with ``raw``); the
         stage tables, quotas and chair only when given."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out.pop("stage"), out.pop("quota"), out.pop("chair")
+        out.pop("stage"), out.pop("quota"), out.pop("chair"), out.pop("text")
         if not raw:
             for key in ("enterprise_min_share", "enterprise_target_share"):
                 if out[key] is not None:
@@ -285,6 +307,8 @@ class Rules:
             out["quota"] = [q.as_dict() for q in self.quota]
         if self.chair is not None:
             out["chair"] = self.chair.as_dict()
+        if self.text is not None:
+            out["text"] = self.text.as_dict()
         return out
 
 
@@ -498,7 +522,35 @@ def _chair(value: Any, source: str, issues: list[InputIssue]) -> Chair | None:
     return Chair(**kwargs)
 
 
-_PARTS: dict[str, Any] = {"stage": _stages, "quota": _quotas, "chair": _chair}
+def _text(value: Any, source: str, issues: list[InputIssue]) -> TextRules | None:
+    """The ``[text]`` table: ``weight``, a number from 0 to 1."""
+    if not isinstance(value, Mapping):
+        issues.append(InputIssue(source, "text must be a table (weight = 0.5)", column="text"))
+        return None
+    unknown = [k for k in value if k != "weight"]
+    for key in unknown:
+        issues.append(
+            InputIssue(source, f"unknown text key {key!r}; known: weight", column=f"text.{key}")
+        )
+    weight = value.get("weight", TEXT_WEIGHT)
+    try:
+        if isinstance(weight, bool):
+            raise ValueError
+        number = float(weight)
+    except (TypeError, ValueError):
+        issues.append(InputIssue(source, f"{weight!r} is not a number", column="text.weight"))
+        return None
+    if not 0 <= number <= 1:
+        issues.append(
+            InputIssue(
+                source, f"weight must be between 0 and 1, not {weight!r}", column="text.weight"
+            )
+        )
+        return None
+    return None if unknown else TextRules(weight=number)
+
+
+_PARTS: dict[str, Any] = {"stage": _stages, "quota": _quotas, "chair": _chair, "text": _text}
 
 
 _INT_KEYS = {

@@ -15,7 +15,20 @@ best expert field; the project's primary field weighs 2, the others 1:
 Unicode NFKC normalisation and case folding (so Chinese keywords such as 机器学习 match exactly,
 full-width and half-width forms alike); 0 when the project lists no keywords.
 
-With ``scores.csv``, a pair's score is its row there and an absent pair scores 0.
+With experts' papers (``papers.csv``) the built-in score blends in text (the project's title
+and ``abstract`` against the expert's papers, :mod:`expertmatch.domain.text`)::
+
+    score = (1 - w) x (80 x field_match + 20 x keyword_match) + w x text      if the first part > 0
+    score = 0                                                                  otherwise
+
+``w`` is ``[text] weight`` of ``rules.toml`` (default 0.5) and ``text``, from 0 to 100, is
+``100 x Phi(affinity)``: 50 for the expert's average project, more for the projects closest to
+their papers, 50 for an expert without papers. Text ranks the experts within the fields; it
+never makes a pair that field codes and keywords score 0 eligible (an expert from outside the
+project's fields stays outside).
+
+With ``scores.csv``, a pair's score is its row there and an absent pair scores 0 (papers are
+then not used).
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from expertmatch.domain.problem import Problem, memo
+from expertmatch.domain.text import has_text, text_points
 from expertmatch.vocabulary import SCORE_SCALE
 
 FIELD_WEIGHT = 80.0
@@ -140,7 +154,10 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
         has = codes >= 0
         field[has] += index.wp[projects[has], i][:, None] * index.code_match[codes[has]]
     keyword = (index.kp[projects] @ index.ke.T).toarray()
-    return np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)
+    raw = FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword
+    if not _blends(problem):
+        return np.round(raw, DECIMALS)
+    return _blend(problem, raw, text_points(problem)[projects])
 
 
 def pair_scores(problem: Problem, projects: np.ndarray, experts: np.ndarray) -> np.ndarray:
@@ -157,7 +174,34 @@ def pair_scores(problem: Problem, projects: np.ndarray, experts: np.ndarray) -> 
     index = _index(problem)
     field = _field_match(index, index.pf[projects], index.ef[experts], index.wp[projects])
     keyword = np.asarray(index.kp[projects].multiply(index.ke[experts]).sum(axis=1)).ravel()
-    return np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)
+    raw = FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword
+    if not _blends(problem):
+        return np.round(raw, DECIMALS)
+    return _blend(problem, raw, text_points(problem)[projects, experts])
+
+
+def _blends(problem: Problem) -> bool:
+    """Does the built-in score blend in text (papers given, ``[text] weight`` above 0)?"""
+    return has_text(problem) and problem.rules.text_weight > 0
+
+
+def _blend(problem: Problem, raw: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """The field-and-keyword score ``raw`` blended with the text points (the module's rule)."""
+    weight = problem.rules.text_weight
+    blended = (1.0 - weight) * raw + weight * text.astype(np.float64)
+    return np.round(np.where(np.round(raw, DECIMALS) > 0, blended, 0.0), DECIMALS)
+
+
+def score_parts(problem: Problem, project: int, expert: int) -> tuple[float, float | None]:
+    """The two parts of a pair's built-in score: field codes and keywords (0 to 100), and
+    text (0 to 100; None without papers)."""
+    index = _index(problem)
+    p, e = np.array([project]), np.array([expert])
+    field = _field_match(index, index.pf[p], index.ef[e], index.wp[p])
+    keyword = np.asarray(index.kp[p].multiply(index.ke[e]).sum(axis=1)).ravel()
+    raw = float(np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)[0])
+    text = float(text_points(problem)[project, expert]) if has_text(problem) else None
+    return raw, text
 
 
 def best_match(problem: Problem, project: int, expert: int) -> tuple[str, str, float]:

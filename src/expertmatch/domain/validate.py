@@ -5,8 +5,9 @@ column and what is wrong — and raised together as one :class:`InputError`, so 
 its export once, not one error at a time.
 
 One check per table, run in a fixed order (taxonomy, organizations, experts, projects, members,
-relations, conflicts, scores), so the issues always come in the same order. Each check reads
-the columns it needs once and returns what it built; the issues go to one :class:`_Collector`.
+relations, conflicts, scores, papers), so the issues always come in the same order. Each check
+reads the columns it needs once and returns what it built; the issues go to one
+:class:`_Collector`.
 
 The office's own spreadsheets (part 2 of the contract) are read as they come: organization types
 in Chinese (企业, 高校, ...: :data:`ORG_TYPE_NAMES`), an organization named by its ``name`` in
@@ -31,7 +32,7 @@ import pandas as pd
 
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
-from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Problem, Relation
+from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Papers, Problem, Relation
 from expertmatch.domain.rules import STAGES, Rules, stage_name
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table, other_headers
@@ -465,6 +466,7 @@ class _Projects:
     extra: tuple[Mapping[str, str], ...]
     stage: tuple[str, ...] = ()
     enterprise_min: tuple[int, ...] = ()
+    abstracts: tuple[str, ...] = ()
 
 
 def _check_stages(out: _Collector, table: Table, rows: list[int]) -> tuple[str, ...]:
@@ -519,6 +521,7 @@ def _check_projects(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxon
             )
             for i, cell in ((i, table.column("enterprise_min")[i]) for i in rows)
         ),
+        abstracts=tuple(table.column("abstract")[i] for i in rows),
     )
 
 
@@ -628,6 +631,40 @@ def _check_scores(
     return Pairs(key // n, key % n, np.round(score[rows], SCORE_DECIMALS))
 
 
+def _check_papers(
+    out: _Collector, table: Table | None, experts: Mapping[str, int]
+) -> Papers | None:
+    """``papers.csv``: each row names a known expert and has a title; the abstract may be
+    empty (the title is then the paper's text); a year, if given, is a whole number."""
+    if table is None:
+        return None
+    owner, titles, abstracts, years = [], [], [], []
+    columns = _cells(table, "expert", "title", "abstract", "year")
+    for i, (expert, title, abstract, text) in enumerate(zip(*columns, strict=True)):
+        e = _ref(out, table, (i, "expert"), expert, experts, "expert")
+        if not title:
+            out.add(
+                table,
+                "empty title (a paper needs its title; the abstract may be empty)",
+                i,
+                "title",
+            )
+        year = _whole(text) if text else -1
+        if year is None:
+            out.add(table, f"{text!r} is not a year", i, "year")
+        if e >= 0 and title and year is not None:
+            owner.append(e)
+            titles.append(title)
+            abstracts.append(abstract)
+            years.append(year)
+    return Papers(
+        np.array(owner, dtype=np.int64),
+        tuple(titles),
+        tuple(abstracts),
+        np.array(years, dtype=np.int64),
+    )
+
+
 # -- the whole batch -------------------------------------------------------------------------
 
 
@@ -643,6 +680,7 @@ class _Batch:
     relations: tuple[Relation, ...]
     declared: dict[tuple[int, int], str]
     supplied: Pairs | None
+    papers: Papers | None = None
 
 
 def _check_batch(tables: Mapping[str, Table]) -> _Batch:
@@ -660,12 +698,13 @@ def _check_batch(tables: Mapping[str, Table]) -> _Batch:
     relations = _check_relations(out, usable.get("relations"))
     declared = _check_conflicts(out, usable.get("conflicts"), expert_pos, project_pos)
     supplied = _check_scores(out, usable.get("scores"), expert_pos, project_pos)
+    papers = _check_papers(out, usable.get("papers"), expert_pos)
     if out.issues:
         raise InputError(out.issues)
     tree = taxonomy.tree
     if tree is None:  # no taxonomy: the tree of the dotted codes in use
         tree = FieldTree.from_codes({c for fs in experts.fields + projects.fields for c in fs})
-    return _Batch(tree, orgs, experts, projects, members, relations, declared, supplied)
+    return _Batch(tree, orgs, experts, projects, members, relations, declared, supplied, papers)
 
 
 def build_problem(
@@ -709,4 +748,6 @@ def build_problem(
         project_stage=projects.stage,
         project_enterprise_min_given=np.array(projects.enterprise_min, dtype=np.int64),
         expert_attributes=experts.attributes,
+        project_abstracts=projects.abstracts,
+        papers=batch.papers,
     )

@@ -50,7 +50,7 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "projects": (
         ("id", "organization", "fields"),
-        ("title", "partners", "panel_size", "stage", "enterprise_min", "keywords"),
+        ("title", "partners", "panel_size", "stage", "enterprise_min", "keywords", "abstract"),
     ),
     "organizations": (("id",), ("name", "type", "parent")),
     "members": (("project", "person"), ()),
@@ -58,6 +58,7 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "conflicts": (("expert", "project"), ("reason",)),
     "scores": (("expert", "project", "score"), ()),
     "taxonomy": (("code",), ("parent", "name")),
+    "papers": (("expert", "title"), ("abstract", "year")),
 }
 REQUIRED_TABLES = ("experts", "projects")
 _ORGANIZATION = {
@@ -96,6 +97,9 @@ HEADER_NAMES: dict[str, dict[str, str]] = {
         **_FIELDS,
         "阶段": "stage",
         **_KEYWORDS,
+        "摘要": "abstract",
+        "项目摘要": "abstract",
+        "申报书摘要": "abstract",
     },
     "organizations": {
         "编号": "id",
@@ -110,6 +114,15 @@ HEADER_NAMES: dict[str, dict[str, str]] = {
     "conflicts": {"专家编号": "expert", "项目编号": "project", "回避原因": "reason"},
     "scores": {"专家编号": "expert", "项目编号": "project", "分数": "score"},
     "taxonomy": {"学科代码": "code", "上级代码": "parent", "名称": "name", "学科名称": "name"},
+    "papers": {
+        "专家编号": "expert",
+        "题目": "title",
+        "论文题目": "title",
+        "成果名称": "title",
+        "摘要": "abstract",
+        "年份": "year",
+        "发表年份": "year",
+    },
 }
 #: The Chinese names of a workbook's sheets: sheet -> table (or rules sheet).
 SHEET_NAMES: dict[str, str] = {
@@ -123,6 +136,8 @@ SHEET_NAMES: dict[str, str] = {
     "回避": "conflicts",
     "评分": "scores",
     "学科": "taxonomy",
+    "论文": "papers",
+    "代表性成果": "papers",
     "规则": "rules",
     "配额": "quotas",
     "quota": "quotas",
