@@ -33,6 +33,8 @@ from expertmatch.api import assign, demo_path, reassign, reserves, why_eligible
 from expertmatch.domain.eligibility import notices, why_ineligible
 from expertmatch.domain.load import load
 from expertmatch.domain.problem import Problem
+from expertmatch.domain.scoring import score_table
+from expertmatch.domain.text import has_text
 from expertmatch.errors import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
@@ -250,6 +252,24 @@ def _add_why(sub: Subparsers) -> argparse.ArgumentParser:
     )
     w.add_argument("--declined", help="declined.csv: a declined pair is not eligible")
     return w
+
+
+def _add_score(sub: Subparsers) -> argparse.ArgumentParser:
+    s = sub.add_parser(
+        "score",
+        help="write every pair's score (field codes, keywords and, with papers.csv, text) as "
+        "a scores.csv to inspect or edit",
+    )
+    _add_input(s)
+    s.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="scores.csv to write: expert, project, score (pairs scoring 0 left out, as the "
+        "contract reads them), plus field_score and text_score",
+    )
+    _add_rules(s, "rules.toml replacing INPUT's own rules ([text] weight)")
+    return s
 
 
 def _add_reassign(sub: Subparsers) -> argparse.ArgumentParser:
@@ -529,12 +549,30 @@ def _cmd_why(args: argparse.Namespace, io: Consoles) -> int:
     return EXIT_OK
 
 
+def _cmd_score(args: argparse.Namespace, io: Consoles) -> int:
+    _refuse_clashing_paths(args, (args.output,))
+    problem = load(args.input, rules=args.rules)
+    frame = score_table(problem)
+    save_table(frame, args.output, "scores")
+    source = "scores.csv" if problem.supplied_scores is not None else "the built-in score"
+    text = " (text included: papers.csv)" if has_text(problem) else ""
+    if has_text(problem) and problem.supplied_scores is not None:
+        text = " (papers.csv not used: scores.csv gives the scores)"
+    io.out.print(
+        f"{len(frame)} pairs scoring above 0 of {problem.n_experts * problem.n_projects} "
+        f"({problem.n_experts} experts x {problem.n_projects} projects), from {source}{text}",
+        markup=False,
+    )
+    return EXIT_OK
+
+
 #: Every sub-command, in the order ``--help`` lists them: its parser builder and its handler.
 COMMANDS: tuple[tuple[Callable[[Subparsers], argparse.ArgumentParser], Handler], ...] = (
     (_add_assign, _cmd_assign),
     (_add_demo, _cmd_demo),
     (_add_verify, _cmd_verify),
     (_add_why, _cmd_why),
+    (_add_score, _cmd_score),
     (_add_reassign, _cmd_reassign),
     (_add_reserves, _cmd_reserves),
     (_add_update_used, _cmd_update_used),

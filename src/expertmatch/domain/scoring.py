@@ -34,12 +34,14 @@ then not used).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from expertmatch.domain.problem import Problem, memo
-from expertmatch.domain.text import has_text, text_points
+from expertmatch.domain.text import closest_papers, has_text, text_points
 from expertmatch.vocabulary import SCORE_SCALE
 
 FIELD_WEIGHT = 80.0
@@ -147,6 +149,15 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
             lo, hi = np.searchsorted(sp_project, [p, p + 1])
             out[i, sp_expert[lo:hi]] = sp_score[lo:hi]
         return out
+    raw = _field_keyword_block(problem, projects)
+    if not _blends(problem):
+        return np.round(raw, DECIMALS)
+    return _blend(problem, raw, text_points(problem)[projects])
+
+
+def _field_keyword_block(problem: Problem, projects: np.ndarray) -> np.ndarray:
+    """``80 x field_match + 20 x keyword_match`` of the given projects against every expert,
+    not rounded."""
     index = _index(problem)
     field = np.zeros((projects.size, problem.n_experts))
     for i in range(index.project_codes.shape[1]):
@@ -154,10 +165,34 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
         has = codes >= 0
         field[has] += index.wp[projects[has], i][:, None] * index.code_match[codes[has]]
     keyword = (index.kp[projects] @ index.ke.T).toarray()
-    raw = FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword
-    if not _blends(problem):
-        return np.round(raw, DECIMALS)
-    return _blend(problem, raw, text_points(problem)[projects])
+    return FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword
+
+
+def score_table(problem: Problem, block: int = 2000) -> pd.DataFrame:
+    """Every pair with a score above 0, in the ``scores.csv`` format (``expert``, ``project``,
+    ``score``; an absent pair scores 0), projects in batch order and experts in batch order
+    within a project. With built-in scores it adds the parts: ``field_score`` (field codes
+    and keywords, 0 to 100) and, when papers are given, ``text_score`` (0 to 100). Conflicts
+    are not applied: this is how well each expert fits, for the office to inspect or edit and
+    give back as ``scores.csv``."""
+    frames = []
+    for start in range(0, problem.n_projects, block):
+        projects = np.arange(start, min(start + block, problem.n_projects))
+        scores = block_scores(problem, projects)
+        p, e = np.nonzero(scores > 0)
+        part: dict[str, Any] = {
+            "expert": np.asarray(problem.expert_ids, dtype=object)[e],
+            "project": np.asarray(problem.project_ids, dtype=object)[projects[p]],
+            "score": scores[p, e],
+        }
+        if problem.supplied_scores is None:
+            part["field_score"] = np.round(_field_keyword_block(problem, projects), DECIMALS)[p, e]
+            if _blends(problem):
+                text = text_points(problem)[projects]
+                part["text_score"] = np.round(text[p, e].astype(np.float64), DECIMALS)
+        frames.append(pd.DataFrame(part))
+    columns = ["expert", "project", "score"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def pair_scores(problem: Problem, projects: np.ndarray, experts: np.ndarray) -> np.ndarray:
@@ -245,3 +280,32 @@ def _score_unit(problem: Problem) -> float:
     )
     g = int(np.gcd.reduce(raw)) if raw.size else 0
     return (g or 1) / SCORE_SCALE
+
+
+def text_evidence(problem: Problem, project: int, expert: int, limit: int = 3) -> list[str]:
+    """For ``why``: how text entered a pair's built-in score, and the expert's papers closest
+    to the project's title and abstract with their cosine similarity; empty without papers or
+    with ``scores.csv``."""
+    if not has_text(problem) or problem.supplied_scores is not None:
+        return []
+    field, text = score_parts(problem, project, expert)
+    weight = problem.rules.text_weight
+    project_id, expert_id = problem.project_ids[project], problem.expert_ids[expert]
+    if field <= 0:
+        lines = [
+            f"field codes and keywords give 0, so text does not count ({expert_id} is "
+            f"outside {project_id}'s fields)"
+        ]
+    else:
+        lines = [
+            f"score = {1 - weight:g} x {field:g} (field codes, keywords) + {weight:g} x "
+            f"{text:.2f} (text, [text] weight = {weight:g})"
+        ]
+    papers = closest_papers(problem, project, expert, limit)
+    if not papers:
+        return [*lines, f"{expert_id} has no papers in papers.csv (text counts as 50)"]
+    found = "; ".join(
+        f"{title}{f' ({year})' if year >= 0 else ''}: {cosine:.2f}"
+        for title, year, cosine in papers
+    )
+    return [*lines, f"closest papers to {project_id} (cosine similarity): {found}"]
