@@ -308,41 +308,41 @@ class TextModel:
             bm25_queries=(mean @ presence).tocsr(),
         )
 
-    def _groups(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each expert's papers as one row of paper numbers, padded with ``n_papers`` (an
-        extra column of -inf), and each expert's number of papers."""
+    def _slots(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The papers laid out expert by expert, ``width`` rows each (the most papers an
+        expert has; an expert with fewer gets empty rows, whose cosines are 0), and each
+        expert's number of papers. Cosines are never negative, so an empty row never displaces
+        a paper from an expert's top 5 and adds 0 where an expert has fewer than 5."""
         owner = self.paper_expert
         count = np.bincount(owner, minlength=self.n_experts)
         width = max(int(count.max(initial=0)), 1)
-        groups = np.full((self.n_experts, width), owner.size, dtype=np.int64)
         order = np.argsort(owner, kind="stable")
         start = np.concatenate(([0], np.cumsum(count)[:-1]))
-        slot = np.arange(owner.size) - np.repeat(start, count)
-        groups[owner[order], slot] = order
-        return groups, count
+        slot = np.empty(owner.size, dtype=np.int64)
+        slot[order] = np.arange(owner.size) - np.repeat(start, count)
+        place = sp.csr_matrix(
+            (np.ones(owner.size), (owner * width + slot, np.arange(owner.size))),
+            shape=(self.n_experts * width, owner.size),
+        )
+        return (place @ self.papers).tocsr(), count
 
     def top_cosine(self) -> np.ndarray:
         """Per project and expert, the mean of the ``TOP_PAPERS`` largest cosines between the
         project and the expert's papers (0 for an expert without papers): shape
         (projects, experts)."""
-        groups, count = self._groups()
-        width = groups.shape[1]
+        papers, count = self._slots()
+        width = papers.shape[0] // max(self.n_experts, 1)
         keep = min(TOP_PAPERS, width)
         divisor = np.maximum(np.minimum(count, TOP_PAPERS), 1).astype(np.float32)
-        padding = groups == self.paper_expert.size
-        groups = np.where(padding, 0, groups)
         n_projects = self.projects.shape[0]
         out = np.zeros((n_projects, self.n_experts), dtype=np.float32)
-        cosine = _Cosine(self.projects, self.papers)
-        step = max(1, BLOCK_CELLS // max(self.n_experts * width, self.papers.shape[0], 1))
+        cosine = _Product(self.projects, papers)
+        step = max(1, BLOCK_CELLS // max(papers.shape[0], 1))
         for start in range(0, n_projects, step):
             stop = min(start + step, n_projects)
-            grouped = cosine.block(start, stop)[:, groups]
-            if padding.any():
-                grouped[:, padding] = -np.inf
+            grouped = cosine.block(start, stop).reshape(stop - start, self.n_experts, width)
             if width > keep:
                 grouped = np.sort(grouped, axis=2)[:, :, width - keep :]
-            grouped[np.isneginf(grouped)] = 0.0
             out[start:stop] = grouped.sum(axis=2) / divisor
         return out
 
@@ -351,11 +351,11 @@ class TextModel:
         against the project, averaged over the papers: shape (projects, experts)."""
         n_projects = self.bm25_projects.shape[0]
         out = np.zeros((n_projects, self.n_experts), dtype=np.float32)
-        queries_t = self.bm25_queries.T.tocsr()
+        product = _Product(self.bm25_projects, self.bm25_queries)
         step = max(1, BLOCK_CELLS // max(self.n_experts, 1))
         for start in range(0, n_projects, step):
             stop = min(start + step, n_projects)
-            out[start:stop] = (self.bm25_projects[start:stop] @ queries_t).toarray()
+            out[start:stop] = product.block(start, stop)
         return out
 
     def affinity(self) -> np.ndarray:
@@ -374,41 +374,41 @@ class TextModel:
         return mine[order], cos[order]
 
 
-class _Cosine:
-    """The cosines of blocks of projects against every paper, as dense float32 blocks.
+class _Product:
+    """Blocks of rows of ``left @ right.T`` (two sparse matrices over the same terms) as dense
+    float32 arrays: the cosines of projects with papers, the BM25 of projects with experts'
+    queries.
 
-    A term that occurs in a large share of projects and of papers makes a sparse product slow
-    (every pair sharing it is one multiplication and one scattered addition); those terms go
-    to one dense matrix product (BLAS), the rest to a sparse one: the same sums, split by
-    term. A term is dense when the share of (project, paper) pairs that both hold it is above
-    ``DENSE_SHARE`` (at most ``DENSE_TERMS`` terms, the most shared first).
+    A term that occurs in a large share of the rows of both makes a sparse product slow
+    (every pair of rows sharing it is one multiplication and one scattered addition); those
+    terms go to one dense matrix product (BLAS), the rest to a sparse one: the same sums, split
+    by term. A term is dense when the share of (left, right) row pairs that both hold it is
+    above ``DENSE_SHARE`` (at most ``DENSE_TERMS`` terms, the most shared first).
     """
 
-    def __init__(self, projects: sp.csr_matrix, papers: sp.csr_matrix) -> None:
-        n_terms = projects.shape[1]
-        share = (np.bincount(projects.indices, minlength=n_terms) / max(projects.shape[0], 1)) * (
-            np.bincount(papers.indices, minlength=n_terms) / max(papers.shape[0], 1)
+    def __init__(self, left: sp.csr_matrix, right: sp.csr_matrix) -> None:
+        n_terms = left.shape[1]
+        share = (np.bincount(left.indices, minlength=n_terms) / max(left.shape[0], 1)) * (
+            np.bincount(right.indices, minlength=n_terms) / max(right.shape[0], 1)
         )
         order = np.argsort(-share, kind="stable")[:DENSE_TERMS]
         dense = np.zeros(n_terms, dtype=bool)
         dense[order[share[order] > DENSE_SHARE]] = True
-        self.projects_dense = projects[:, dense].astype(np.float32).tocsr()
-        self.projects_sparse = projects[:, ~dense].astype(np.float32).tocsr()
-        self.papers_dense_t = np.ascontiguousarray(
-            papers[:, dense].toarray(order="F").T, dtype=np.float32
+        self.left_dense = left[:, dense].astype(np.float32).tocsr()
+        self.left_sparse = left[:, ~dense].astype(np.float32).tocsr()
+        self.right_dense_t = np.ascontiguousarray(
+            right[:, dense].toarray(order="F").T, dtype=np.float32
         )
-        self.papers_sparse_t = papers[:, ~dense].astype(np.float32).T.tocsr()
-        self.n_papers = papers.shape[0]
+        self.right_sparse_t = right[:, ~dense].astype(np.float32).T.tocsr()
+        self.n_right = right.shape[0]
 
     def block(self, start: int, stop: int) -> np.ndarray:
-        """Cosines of projects ``start..stop-1`` with every paper: shape (stop - start, papers)."""
-        if self.papers_dense_t.shape[0]:
-            out = self.projects_dense[start:stop].toarray() @ self.papers_dense_t
+        """Rows ``start..stop-1`` of ``left @ right.T``: shape (stop - start, right rows)."""
+        if self.right_dense_t.shape[0]:
+            out = self.left_dense[start:stop].toarray() @ self.right_dense_t
         else:
-            out = np.zeros((stop - start, self.n_papers), dtype=np.float32)
-        rare = self.projects_sparse[start:stop] @ self.papers_sparse_t
-        rows = np.repeat(np.arange(stop - start), np.diff(rare.indptr))
-        out[rows, rare.indices] += rare.data
+            out = np.zeros((stop - start, self.n_right), dtype=np.float32)
+        out += (self.left_sparse[start:stop] @ self.right_sparse_t).toarray()
         return out
 
 
