@@ -12,6 +12,7 @@ import pytest
 
 import expertmatch as em
 from expertmatch.cli import main
+from expertmatch.domain.eligibility import notices
 from expertmatch.domain.scoring import block_scores, pair_scores, score_table
 from expertmatch.domain.text import text_points
 
@@ -121,6 +122,8 @@ def test_supplied_scores_override_text(tmp_path: Path) -> None:
     scores = block_scores(problem, np.arange(problem.n_projects))
     assert scores.sum() == 7
     assert list(score_table(problem).columns) == ["expert", "project", "score"]
+    assert any(note.startswith("papers.csv is not used") for note in notices(problem))
+    assert notices(em.load(DEMO)) == []
 
 
 def test_score_command_writes_what_assign_uses(tmp_path: Path, demo_text: em.Problem) -> None:
