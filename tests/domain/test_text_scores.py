@@ -100,6 +100,7 @@ def test_blend_keeps_field_gate_and_agrees_pair_by_pair(demo_text: em.Problem) -
     p, e = np.meshgrid(projects, np.arange(demo_text.n_experts), indexing="ij")
     assert np.array_equal(pair_scores(demo_text, p.ravel(), e.ravel()), blended.ravel())
     assert not np.array_equal(blended, field)
+    assert text_points(no_text) is text_points(demo_text)  # fitted once for the batch
 
 
 def test_text_points_are_50_for_experts_without_papers(tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,7 +54,7 @@ import scipy.sparse as sp
 import snowballstemmer
 from scipy.special import ndtr
 
-from expertmatch.domain.problem import Problem, memo
+from expertmatch.domain.problem import Papers, Problem
 from expertmatch.domain.stopwords import CHINESE, ENGLISH
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.tables import Table, from_objects
@@ -521,35 +522,62 @@ def has_text(problem: Problem) -> bool:
     return problem.papers is not None and len(problem.papers.title) > 0
 
 
+@dataclass(frozen=True, eq=False)
+class _Fitted:
+    """A batch's fitted texts and text points, with the texts they came from."""
+
+    titles: tuple[str, ...]
+    abstracts: tuple[str, ...]
+    n_experts: int
+    model: TextModel
+    points: np.ndarray
+
+
+#: The fitted texts of each ``Papers`` table, shared by the Problems derived from one batch
+#: (``with_rules``, declines, ``used``: new Problems holding the same texts), so a large batch
+#: is not fitted again for each.
+_FITTED: weakref.WeakKeyDictionary[Papers, _Fitted] = weakref.WeakKeyDictionary()
+
+
+def _fitted(problem: Problem) -> _Fitted:
+    """The batch's texts fitted once (see :data:`_FITTED`)."""
+    papers = problem.papers
+    assert papers is not None
+    found = _FITTED.get(papers)
+    if (
+        found is not None
+        and found.titles is problem.project_titles
+        and found.abstracts is problem.project_abstracts
+        and found.n_experts == problem.n_experts
+    ):
+        return found
+    abstracts = problem.project_abstracts or ("",) * problem.n_projects
+    model = TextModel.fit(
+        list(zip(problem.project_titles, abstracts, strict=True)),
+        list(zip(papers.title, papers.abstract, strict=True)),
+        papers.expert,
+        problem.n_experts,
+    )
+    points = (100.0 * ndtr(model.affinity())).astype(np.float32)
+    points[:, np.bincount(papers.expert, minlength=problem.n_experts) == 0] = 50.0
+    points.flags.writeable = False
+    found = _Fitted(
+        problem.project_titles, problem.project_abstracts, problem.n_experts, model, points
+    )
+    _FITTED[papers] = found
+    return found
+
+
 def batch_model(problem: Problem) -> TextModel:
-    """The batch's texts fitted once per Problem: project titles and abstracts, papers."""
-
-    def fit() -> TextModel:
-        papers = problem.papers
-        assert papers is not None
-        abstracts = problem.project_abstracts or ("",) * problem.n_projects
-        return TextModel.fit(
-            list(zip(problem.project_titles, abstracts, strict=True)),
-            list(zip(papers.title, papers.abstract, strict=True)),
-            papers.expert,
-            problem.n_experts,
-        )
-
-    return memo(problem, "text_model", fit)
+    """The batch's texts fitted: project titles and abstracts, papers."""
+    return _fitted(problem).model
 
 
 def text_points(problem: Problem) -> np.ndarray:
     """Each pair's text score from 0 to 100, ``100 x Phi(affinity)`` (Phi the standard normal
     distribution function: 50 for the expert's average project); 50 for an expert without
-    papers. Shape (projects, experts), float32, cached per Problem."""
-
-    def compute() -> np.ndarray:
-        points = (100.0 * ndtr(batch_model(problem).affinity())).astype(np.float32)
-        points[:, np.bincount(problem.papers.expert, minlength=problem.n_experts) == 0] = 50.0  # type: ignore[union-attr]
-        points.flags.writeable = False
-        return points
-
-    return memo(problem, "text_points", compute)
+    papers. Shape (projects, experts), float32, read-only, computed once per batch."""
+    return _fitted(problem).points
 
 
 def closest_papers(
