@@ -1,13 +1,16 @@
 """Text affinity: how close a project's title and abstract are to an expert's papers, in Chinese
-and English, by a lexical method that runs in seconds on a CPU with nothing downloaded.
+and English, by a lexical method that runs on a CPU with nothing downloaded (3,000 experts with
+20 papers each against 10,000 projects: about half a minute, ``benchmarks/RESULTS.md``).
 
-Terms. Text is NFKC-normalised and case-folded, then cut into clauses at punctuation. In each
-clause, runs of Han characters are segmented by jieba's dictionary and HMM (``rjieba``, the
-Rust implementation of jieba: the same words, about 30 times faster than the Python package);
-runs of Latin letters and digits are words, stemmed by Snowball's English (Porter2) stemmer;
-numbers, one-letter words and the stop words of :mod:`expertmatch.domain.stopwords` are dropped.
-A document's terms are these words and the bigrams of adjacent words within one clause — the
-title and the abstract are separate fields, so no bigram spans the two.
+Terms. Text is case-folded (NFKC-normalised where that changes a word: full-width ＢＥＲＴ is
+bert), then segmented by jieba — its dictionary and HMM, through ``rjieba``, the Rust
+implementation of jieba: the same words, about 30 times faster than the Python package, no
+download — which also separates Latin words, numbers and punctuation. Punctuation ends a
+clause; hyphens and dots split Latin words (graph-based is graph, based). Latin words are
+stemmed by Snowball's English (Porter2) stemmer; numbers, one-letter words and the stop words
+of :mod:`expertmatch.domain.stopwords` are dropped. A document's terms are these words and the
+bigrams of adjacent words within one clause — the title and the abstract are separate fields,
+so no bigram spans the two.
 
 Two signals, both over the batch's own texts (projects and papers together fit one vocabulary
 and one document frequency ``df`` per term, ``N`` documents):
@@ -28,13 +31,19 @@ sum is standardised per expert again: the affinity of ``(e, p)`` says how many s
 deviations project ``p`` stands above the expert's average project. Per-expert scaling makes
 the two signals commensurable and removes the habits of an expert's writing (long papers, many
 papers). The recipe — sublinear TF, Porter2 stems with bigrams within a field, batch IDF, mean
-of the top-5 cosines, BM25 with the paper as the query, per-expert z-scores — is the one that
-reached the neural matchers (SPECTER, TPMS) on the gold standard of reviewers' self-reported
-expertise of Stelmakh et al. (2023); see ``benchmarks/RESULTS.md`` for what is measured here.
+of the top-5 cosines, BM25 with the paper as the query, per-expert z-scores — is the one issue
+15 reports to reach the neural matchers (SPECTER, TPMS) on the gold standard of reviewers'
+self-reported expertise of Stelmakh et al. (2023). That data set is not available here, so it
+is not re-measured; ``benchmarks/RESULTS.md`` has what is measured (speed, and the loss on a
+constructed gold standard).
 
-Everything is sparse and vectorised: the project x paper cosines are computed in blocks of
-projects (``BLOCK_CELLS`` cells at a time) and reduced to project x expert at once; BM25
-averaged over an expert's papers is one sparse product with the expert's mean query.
+Everything is sparse and vectorised. Tokens are looked up once per distinct token, and the
+bigrams are pairs of word numbers found with numpy. The project x paper cosines are computed in
+blocks of projects (``BLOCK_CELLS`` cells at a time), the papers laid out expert by expert so
+that a block reshapes to (projects, experts, papers) and one sort along the last axis gives
+each expert's top 5; the terms shared by many projects and papers go through one dense matrix
+product, the others through a sparse one (:class:`_Product`). BM25 averaged over an expert's
+papers is one product with the expert's mean query.
 """
 
 from __future__ import annotations
