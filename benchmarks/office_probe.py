@@ -144,7 +144,7 @@ def chair_milp(
         "highs_s": time.perf_counter() - start,
         "message": str(res.message),
         "objective": -res.fun * model.unit if res.x is not None else None,
-        "bound": -res.mip_dual_bound * model.unit,
+        "bound": -res.mip_dual_bound * model.unit if res.mip_dual_bound is not None else None,
     }
 
 

@@ -106,7 +106,7 @@ def assign(
         result = solve_ordered(problem, params, GOALS[objective], objective, progress)
         return chaired(problem, result)  # its CP-SAT model holds chair variables if needed
     try:
-        return with_chairs(problem, solve(problem, params, progress), params)
+        return with_chairs(problem, solve(problem, params, progress, diagnose=not relax), params)
     except InfeasibleError:
         if not relax:
             raise

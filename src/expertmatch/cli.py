@@ -23,18 +23,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
 from rich.console import Console
-from rich.table import Table as RichTable
 
-from expertmatch.api import assign, demo_path, reassign, reserves, why_eligible
-from expertmatch.domain.eligibility import notices, why_ineligible
-from expertmatch.domain.load import load
-from expertmatch.domain.problem import Problem
-from expertmatch.domain.scoring import score_table
-from expertmatch.domain.text import has_text
 from expertmatch.errors import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
@@ -49,27 +41,34 @@ from expertmatch.errors import (
     InternalError,
     SolveError,
 )
-from expertmatch.io.lang import LANGS, sheet_name, translate
-from expertmatch.io.output import staged
-from expertmatch.io.report_page import write_page
-from expertmatch.io.tables import SCHEMA
-from expertmatch.io.workbook import save_table, save_workbook
-from expertmatch.result import Result, utc_now
-from expertmatch.rounds.history import (
-    count_reviews,
-    read_declines,
-    read_pairs,
-    with_declines,
-    with_used,
-    write_experts,
-)
-from expertmatch.rounds.kpi import kpi, kpi_sheets, round_file
-from expertmatch.solvers.enterprise import OBJECTIVES
-from expertmatch.solvers.params import Progress, SolveParams
-from expertmatch.solvers.relax import BEND_ORDER, check_order
-from expertmatch.verify import verify
 from expertmatch.version import __version__
-from expertmatch.vocabulary import Status
+from expertmatch.vocabulary import Rule, Status
+
+if TYPE_CHECKING:
+    from expertmatch.domain.problem import Problem
+    from expertmatch.result import Result
+    from expertmatch.rounds.history import Row
+    from expertmatch.solvers.params import Progress
+    from expertmatch.verify import Violation
+
+# The parsers are built from this module and the light ones above alone, so that ``--help``
+# and ``--version`` start fast: every other import (pandas, SciPy, OR-Tools, the solvers)
+# happens in the handler that needs it. The choices below repeat the library's own (checked
+# by tests/test_startup.py) for the same reason.
+
+#: ``--objective`` choices: ``expertmatch.solvers.enterprise.OBJECTIVES``.
+OBJECTIVES = ("total", "fair", "spread", "enterprise")
+#: ``--bend-order`` default: ``expertmatch.solvers.relax.BEND_ORDER``.
+BEND_ORDER: tuple[str, ...] = (
+    Rule.MAX_PER_ORG,
+    Rule.COVERAGE,
+    Rule.QUOTA,
+    Rule.ENTERPRISE_SHARE,
+    Rule.MAX_LOAD,
+    Rule.YEARLY_CAP,
+)
+#: ``--lang`` choices: ``expertmatch.io.lang.LANGS``.
+LANGS = ("en", "zh")
 
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
@@ -82,6 +81,38 @@ SEED_HELP = (
     "its seed from the operating system, prints it and records it in report.json: --seed N "
     "replays that draw"
 )
+
+
+# --- the library's entry points the handlers call, imported on first call -------------------
+# (module-level names, so that a test may replace one with ``monkeypatch.setattr(cli, ...)``)
+
+
+def load(*args: Any, **kwargs: Any) -> Problem:
+    """:func:`expertmatch.load`."""
+    from expertmatch.domain.load import load as read
+
+    return read(*args, **kwargs)
+
+
+def assign(*args: Any, **kwargs: Any) -> Result:
+    """:func:`expertmatch.assign`."""
+    from expertmatch.api import assign as solve
+
+    return solve(*args, **kwargs)
+
+
+def read_pairs(*args: Any, **kwargs: Any) -> list[Row]:
+    """:func:`expertmatch.rounds.history.read_pairs`."""
+    from expertmatch.rounds.history import read_pairs as read
+
+    return read(*args, **kwargs)
+
+
+def verify(*args: Any, **kwargs: Any) -> list[Violation]:
+    """:func:`expertmatch.verify`."""
+    from expertmatch.verify import verify as check
+
+    return check(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -166,6 +197,8 @@ def _add_relax(p: argparse.ArgumentParser, text: str) -> None:
 
 def _bend_order(args: argparse.Namespace) -> tuple[str, ...]:
     """``--bend-order`` as a checked tuple of rules (refused before any work)."""
+    from expertmatch.solvers.relax import check_order
+
     return check_order(tuple(r.strip() for r in args.bend_order.split(",") if r.strip()))
 
 
@@ -351,6 +384,7 @@ def _add_report(sub: Subparsers) -> argparse.ArgumentParser:
 
 
 def _cmd_assign(args: argparse.Namespace, io: Consoles) -> int:
+
     start = time.perf_counter()
     _refuse_clashing_paths(args, (args.output, args.report, args.probabilities))
     order = _bend_order(args)
@@ -380,6 +414,7 @@ def _solve_assign(
     args: argparse.Namespace, problem: Problem, order: tuple[str, ...], err: Console
 ) -> Result:
     """``assign`` with the command's options; an infeasible batch still gets its report."""
+
     start = time.perf_counter()
     try:
         with _progress(err) as progress:
@@ -411,6 +446,8 @@ def _solve_assign(
 
 
 def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.api import reassign
+
     start = time.perf_counter()
     _refuse_clashing_paths(args, (args.output, args.report))
     order = _bend_order(args)
@@ -435,6 +472,10 @@ def _cmd_reassign(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.api import reserves
+    from expertmatch.io.lang import sheet_name, translate
+    from expertmatch.io.workbook import save_table
+
     _refuse_clashing_paths(args, (args.output,))
     problem = load(args.input, rules=args.rules)
     _print_notices(io.err, problem)
@@ -450,6 +491,10 @@ def _cmd_reserves(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_update_used(args: argparse.Namespace, io: Consoles) -> int:
+    import numpy as np
+
+    from expertmatch.rounds.history import count_reviews, with_used, write_experts
+
     _refuse_clashing_paths(args, (args.output,))
     problem = load(args.input)
     added, skipped = count_reviews(args.earlier, problem, "skip" if args.skip_unknown else "error")
@@ -470,6 +515,12 @@ def _cmd_update_used(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.io.output import staged
+    from expertmatch.io.report_page import write_page
+    from expertmatch.io.workbook import save_workbook
+    from expertmatch.rounds.kpi import kpi, kpi_sheets
+    from expertmatch.solvers.params import SolveParams
+
     _refuse_clashing_paths(args, (args.output, args.json, args.xlsx))
     problem = load(args.input, rules=args.rules)
     params = SolveParams(time_limit=args.time_limit, workers=args.workers)
@@ -500,6 +551,8 @@ def _cmd_report(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.api import demo_path
+
     problem = load(demo_path())
     io.out.print(
         f"Demo batch: {problem.n_projects} projects, {problem.n_experts} experts, "
@@ -516,6 +569,8 @@ def _cmd_demo(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.rounds.history import read_declines, with_declines
+
     problem = load(args.input, rules=args.rules)
     if args.declined:  # a declined pair is then a conflict naming the decline
         problem = with_declines(problem, read_declines(args.declined, problem))
@@ -531,6 +586,10 @@ def _cmd_verify(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_why(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.api import why_eligible
+    from expertmatch.domain.eligibility import why_ineligible
+    from expertmatch.rounds.history import read_declines, with_declines
+
     problem = load(args.input, rules=args.rules)
     for kind, value, known in (
         ("expert", args.expert, problem.expert_index),
@@ -550,6 +609,10 @@ def _cmd_why(args: argparse.Namespace, io: Consoles) -> int:
 
 
 def _cmd_score(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.domain.scoring import score_table
+    from expertmatch.domain.text import has_text
+    from expertmatch.io.workbook import save_table
+
     _refuse_clashing_paths(args, (args.output,))
     problem = load(args.input, rules=args.rules)
     frame = score_table(problem)
@@ -591,6 +654,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print_notices(err: Console, problem: Problem) -> None:
     """What the input allows but probably did not mean (it does not stop the run)."""
+    from expertmatch.domain.eligibility import notices
+
     for note in notices(problem):
         err.print(f"note: {note}", markup=False)
 
@@ -623,6 +688,8 @@ def _print_summary(console: Console, result: Result) -> None:
 
 def _print_panels(console: Console, result: Result, limit: int = 5) -> None:
     """The first panels: who reviews what, from where, and why they fit."""
+    from rich.table import Table as RichTable
+
     frame = result.to_frame()
     table = RichTable(title=f"First {limit} of {result.problem.n_projects} panels")
     for column, justify in (
@@ -676,6 +743,9 @@ def _write_infeasible(
     path: str, problem: Problem, error: InfeasibleError, seed: int | None, time_s: float
 ) -> None:
     """``report.json`` for a batch whose rules cannot all hold: status and diagnosis."""
+    from expertmatch.io.output import staged
+    from expertmatch.result import utc_now
+
     report = {
         "status": Status.INFEASIBLE,
         "created_at": utc_now(),
@@ -712,9 +782,13 @@ def _progress(console: Console) -> Iterator[Progress]:
 
 # --- paths and time shared by the commands ---------------------------------------------------
 
-#: File names a batch folder is read from: an output by one of these names inside the input
-#: folder would become input of the next run.
-INPUT_NAMES = frozenset(f"{name}.csv" for name in SCHEMA) | {"rules.toml"}
+
+def _input_names() -> frozenset[str]:
+    """File names a batch folder is read from: an output by one of these names inside the
+    input folder would become input of the next run."""
+    from expertmatch.io.tables import SCHEMA
+
+    return frozenset(f"{name}.csv" for name in SCHEMA) | {"rules.toml"}
 
 
 def _input_paths(args: argparse.Namespace) -> list[Path]:
@@ -723,14 +797,18 @@ def _input_paths(args: argparse.Namespace) -> list[Path]:
     paths: list[Path] = []
     source = Path(args.input)
     if source.is_dir():
-        paths += [source / name for name in sorted(INPUT_NAMES) if (source / name).exists()]
+        paths += [source / name for name in sorted(_input_names()) if (source / name).exists()]
     else:
         paths.append(source)
     for name in ("rules", "previous", "declined"):
         if getattr(args, name, None):
             paths.append(Path(getattr(args, name)))
     paths += [Path(p) for p in getattr(args, "earlier", None) or []]
-    paths += [round_file(p) for p in getattr(args, "rounds", None) or []]
+    rounds = getattr(args, "rounds", None) or []
+    if rounds:
+        from expertmatch.rounds.kpi import round_file
+
+        paths += [round_file(p) for p in rounds]
     return paths
 
 
@@ -757,7 +835,7 @@ def _refuse_clashing_paths(args: argparse.Namespace, outputs: Sequence[str | Non
     for i, out in enumerate(given):
         resolved = _real(out)
         if any(_same(out, source) or resolved == _real(source) for source in inputs) or (
-            folder is not None and resolved.parent == folder and out.name in INPUT_NAMES
+            folder is not None and resolved.parent == folder and out.name in _input_names()
         ):
             issues.append(InputIssue(str(out), "is an input of this run: choose another output"))
         elif any(resolved == _real(other) or _same(out, other) for other in given[:i]):
@@ -850,6 +928,7 @@ def _report_internal(error: Exception, err: Console, verbose: bool | None) -> No
 
 
 def _check_or_die(result: Result) -> None:
+
     bent = {(b.rule, b.project, b.expert) for b in result.bends}
     violations = [
         v for v in verify(result.problem, result) if (v.rule, v.project, v.expert) not in bent

@@ -1,6 +1,7 @@
-"""The exact solver (priced LP, CP-SAT finish): every returned assignment passes verify(); on
-tiny batches the objective equals the brute-force optimum and "infeasible" means brute force
-finds nothing; the same input and seed give the same output; the status says why it stopped."""
+"""The exact solver (priced LP, branch-and-cut finish): every returned assignment passes
+verify(); on tiny batches the objective equals the brute-force optimum and "infeasible" means
+brute force finds nothing; the same input and seed give the same output; the status says why
+it stopped."""
 
 from __future__ import annotations
 
@@ -70,11 +71,11 @@ def test_demo_is_solved_to_optimal_and_verified(demo: em.Problem, demo_result: e
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(coverage_batches())
 def test_overlapping_rules_match_brute_force(batch: dict[str, Any]) -> None:
-    """Here the LP relaxation is often fractional, so the CP-SAT finish does the work."""
+    """Here the LP relaxation is often fractional, so the finish does the work."""
     check_against_brute_force(batch)
 
 
-def test_fractional_lp_is_finished_exactly_by_cp_sat() -> None:
+def test_fractional_lp_is_finished_exactly() -> None:
     """Panel of 2 must cover fields A and B and hold one enterprise expert.
 
     a (covers A), b (covers B) and e (enterprise) score 10 each, ab (covers both, enterprise)

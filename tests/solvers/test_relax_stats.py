@@ -10,7 +10,7 @@ import pytest
 
 import expertmatch as em
 from expertmatch.result import Stats
-from expertmatch.solvers.relax import BEND_ORDER, RelaxStats
+from expertmatch.solvers.relax import BEND_ORDER, PRICED_METHOD, RelaxStats
 from tests.batches import coverage_or_enterprise
 
 
@@ -22,7 +22,7 @@ def test_relax_stats_are_typed_and_report_as_before() -> None:
         stats.method = "changed"  # type: ignore[misc]
     report = json.loads(result.to_json())["stats"]
     assert report == {
-        "method": "relaxed (lexicographic CP-SAT)",
+        "method": PRICED_METHOD,
         "bend_order": list(BEND_ORDER),
         "bends_by_rule": {
             "yearly_cap": 0,

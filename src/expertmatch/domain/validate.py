@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -207,8 +206,28 @@ def _check_ids(out: _Collector, table: Table, column: str = "id") -> dict[str, i
 
 
 def _cycles(parents: Mapping[str, str]) -> list[list[str]]:
+    if not _has_cycle(parents):
+        return []
+    import networkx as nx  # here: only a batch with a cycle of parent links needs it
+
     graph = nx.DiGraph([(child, parent) for child, parent in parents.items() if parent])
     return [sorted(c) for c in nx.simple_cycles(graph)]
+
+
+def _has_cycle(parents: Mapping[str, str]) -> bool:
+    """Do the parent links (each node at most one parent) loop anywhere? One walk per chain."""
+    state: dict[str, bool] = {}  # node -> its chain is still being walked
+    for start in parents:
+        path, node = [], start
+        while node and node not in state:
+            state[node] = True
+            path.append(node)
+            node = parents.get(node, "")
+        if node and state[node]:
+            return True
+        for seen in path:
+            state[seen] = False
+    return False
 
 
 def _extra(table: Table, name: str, rows: list[int]) -> tuple[Mapping[str, str], ...]:
@@ -599,14 +618,14 @@ def _check_scores(
     """``scores.csv``, vectorised (it can hold millions of rows): sorted arrays of pairs."""
     if table is None:
         return None
-    experts = pd.Series(table.column("expert"), dtype=object)
-    projects = pd.Series(table.column("project"), dtype=object)
-    text = pd.Series(table.column("score"), dtype=object)
-    e = experts.map(expert_pos).to_numpy(dtype=float)
-    p = projects.map(project_pos).to_numpy(dtype=float)
-    score = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    experts = table.frame["expert"].to_numpy(dtype=object)
+    projects = table.frame["project"].to_numpy(dtype=object)
+    text = table.frame["score"].to_numpy(dtype=object)
+    e = _index_of(experts, expert_pos)
+    p = _index_of(projects, project_pos)
+    score = _numbers(text)
     for name, ids, idx in (("expert", experts, e), ("project", projects, p)):
-        for i in np.flatnonzero(np.isnan(idx)):
+        for i in np.flatnonzero(idx < 0):
             what = f"unknown {name} {ids[i]!r}" if ids[i] else f"empty {name} id"
             out.add(table, what, int(i), name)
     for i in np.flatnonzero(~((score >= 0) & np.isfinite(score))):
@@ -616,11 +635,12 @@ def _check_scores(
         except ValueError:
             message = f"{text[i]!r} is not a number"
         out.add(table, message, int(i), "score")
-    ok = ~np.isnan(e) & ~np.isnan(p) & np.isfinite(score) & (score >= 0)
+    ok = (e >= 0) & (p >= 0) & np.isfinite(score) & (score >= 0)
     rows = np.flatnonzero(ok)
-    key = p[ok].astype(np.int64) * max(len(expert_pos), 1) + e[ok].astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    key, rows = key[order], rows[order]
+    key = p[ok] * max(len(expert_pos), 1) + e[ok]
+    if not (key[1:] > key[:-1]).all():  # a file sorted by project, then expert, stays as it is
+        order = np.argsort(key, kind="stable")
+        key, rows = key[order], rows[order]
     repeat = np.flatnonzero(key[1:] == key[:-1]) + 1
     for k in repeat:
         first = rows[np.searchsorted(key, key[k])]
@@ -663,6 +683,39 @@ def _check_papers(
         tuple(abstracts),
         np.array(years, dtype=np.int64),
     )
+
+
+def _index_of(ids: np.ndarray, positions: Mapping[str, int]) -> np.ndarray:
+    """Each id's position (int64), -1 where it is unknown or empty: one hash lookup per
+    distinct id (pandas' indexer), not one dictionary lookup per row."""
+    index = pd.Index(list(positions), dtype=object)
+    found = index.get_indexer(ids).astype(np.int64)
+    if len(positions) and list(positions.values()) != list(range(len(positions))):
+        found = np.where(found >= 0, np.array(list(positions.values()))[found], -1)
+    return found
+
+
+#: Characters of a plain decimal number (``12``, ``3.75``, ``1e-3``).
+_DECIMAL = b"0123456789.eE+-"
+
+
+def _numbers(text: np.ndarray) -> np.ndarray:
+    """Each cell as a float, NaN where it is not a number (``pandas.to_numeric``'s rule).
+
+    A column of plain decimals (nothing but digits, ``.``, ``e``, signs) is converted in one
+    C loop with Python's ``float``; anything else (empty cells, ``nan``, ``1_000``,
+    full-width digits) goes through ``pandas.to_numeric``, which refuses what is no plain
+    number. Both read every plain decimal alike (``float`` rounds correctly where pandas may
+    be one unit in the last place off, at exponents beyond 20).
+    """
+    joined = "".join(text)
+    if joined.isascii() and not joined.encode("ascii").translate(None, _DECIMAL):
+        try:
+            return np.asarray(text, dtype=float)
+        except ValueError:
+            pass  # an empty cell, or ``1e``: the careful conversion names it
+    series = pd.Series(text, dtype=object)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 # -- the whole batch -------------------------------------------------------------------------

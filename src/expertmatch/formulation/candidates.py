@@ -2,7 +2,8 @@
 
 ``survey`` makes one pass over all projects in blocks (:func:`eligible_blocks`) and keeps, per
 project, the best-scoring eligible experts plus enough to satisfy each rule (the best
-enterprise experts, the best experts for each field to cover), together with the per-project
+enterprise experts, the best experts for each field to cover, the best experts each panel
+quota with a minimum counts, the chair's included), together with the per-project
 facts the first-line feasibility checks need and the highest score left out (``cutoff``).
 :mod:`expertmatch.solvers.pricing` adds any other pair that can improve the LP.
 """
@@ -64,8 +65,11 @@ def _distinct(eligible: np.ndarray, by_org: np.ndarray, starts: np.ndarray) -> n
     return np.logical_or.reduceat(eligible[:, by_org], starts, axis=1).sum(axis=1)
 
 
-def survey(problem: Problem, extra: int = EXTRA) -> Survey:
-    """One pass over all projects: candidate pairs and per-project facts."""
+def survey(problem: Problem, extra: int = EXTRA, with_capacity: bool = True) -> Survey:
+    """One pass over all projects: candidate pairs and per-project facts.
+
+    ``with_capacity=False`` also counts experts with no capacity left (the relaxed solve, where
+    loads and yearly caps may bend)."""
     ent = problem.expert_enterprise
     by_org = np.argsort(problem.expert_org, kind="stable")
     sorted_org = problem.expert_org[by_org]
@@ -87,9 +91,15 @@ def survey(problem: Problem, extra: int = EXTRA) -> Survey:
         [problem.has_value(q.attribute, q.values) for q in quotas], dtype=np.int64
     ).reshape(len(quotas), problem.n_experts)
     quota_eligible = np.zeros((n_p, len(quotas)), dtype=np.int64)
+    widest = int(problem.project_panel_size.max()) if n_p else 0
+    wanted = [
+        (counted[q].astype(bool), problem.covered_by(quota))
+        for q, quota in enumerate(quotas)
+        if quota.scope == "panel" and quota.bounds(widest)[0] > 0
+    ]
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     total = 0
-    for block, scores in eligible_blocks(problem, with_capacity=True):
+    for block, scores in eligible_blocks(problem, with_capacity=with_capacity):
         ok = np.isfinite(scores)
         total += int(ok.sum())
         counts["eligible"][block] = ok.sum(axis=1)
@@ -116,6 +126,12 @@ def survey(problem: Problem, extra: int = EXTRA) -> Survey:
                 masked = np.where(holds[few], scores[rows[few]], -np.inf)
                 r_idx, e_idx = np.nonzero(_top(masked, PER_RULE))
                 chosen[rows[few][r_idx], e_idx] = True
+        for counted_by_q, in_stage in wanted:  # the best experts each panel quota counts
+            rows = np.flatnonzero(in_stage[block])
+            if rows.size:
+                masked = np.where(counted_by_q[None, :], scores[rows], -np.inf)
+                r_idx, e_idx = np.nonzero(_top(masked, PER_RULE))
+                chosen[rows[r_idx], e_idx] = True
         left = np.where(chosen, -np.inf, scores)
         cutoff[block] = left.max(axis=1) if left.shape[1] else -np.inf
         rows, cols = np.nonzero(chosen)

@@ -364,7 +364,72 @@ def parse_csv(text: str, label: str, table: str | None = None) -> Table:
 
     Blank rows are skipped; rows keep the number a spreadsheet shows (the header is row 1).
     ``table`` (a contract table's name) lets the office's Chinese headers be read.
+
+    A well-formed file is read by pandas' C parser (:func:`_parse_fast`); a file it cannot
+    vouch for (a control character, a cell over ``MAX_CELL``, a row wider than the header, a
+    blank first row, an unterminated quote, ...) is read again by Python's ``csv`` module
+    (:func:`_parse_rows`), which names the file, row and column of each problem. Both read
+    every well-formed file to the same table (tests/io/test_csv_reader.py checks it).
     """
+    return _parse_fast(text, label, table) or _parse_rows(text, label, table)
+
+
+#: Bytes kept by :func:`_control_count` (every byte but the control characters of CONTROL).
+_NOT_CONTROL = bytes(b for b in range(256) if not CONTROL.match(chr(b)))
+
+
+def _control_count(text: str) -> int:
+    """How many control characters (CONTROL) ``text`` holds: one C pass over its bytes (a
+    control character is one ASCII byte in UTF-8, which encodes nothing else with it)."""
+    return len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL))
+
+
+def _parse_fast(text: str, label: str, table: str | None) -> Table | None:
+    """The table of a well-formed CSV text, read by pandas' C parser; None when the text needs
+    the careful reader (anything :func:`_parse_rows` may refuse or read differently)."""
+    if not text or text[0] in "\r\n\ufeff" or _control_count(text):
+        return None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=object,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None  # a row wider than the header, an open quote, ...: the careful reader
+    cells = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    if len(text) >= MAX_CELL and any(max(map(len, c), default=0) >= MAX_CELL for c in cells):
+        return None  # the careful reader names the row of the long cell
+    if _may_need_strip(text):
+        cells = [np.array([v.strip() for v in c], dtype=object) for c in cells]
+    blank = cells[0] == ""
+    for column in cells[1:]:
+        if not blank.any():
+            break
+        blank &= column == ""
+    if blank[0]:
+        return None  # a blank first row: the header is further down
+    keep = np.flatnonzero(~blank[1:]) + 1
+    names, written = english_headers([c[0] for c in cells], table, label, 1)
+    columns = [str(c).strip().lower() for c in names]
+    body = {i: (c[keep] if keep.size < len(c) - 1 else c[1:]) for i, c in enumerate(cells)}
+    data = pd.DataFrame(body, dtype=object, copy=False)
+    data.columns = pd.Index(columns, dtype=object)
+    numbers = None if keep.size == len(cells[0]) - 1 else tuple((keep + 1).tolist())
+    return Table(label, data, row_numbers=numbers, written=written)
+
+
+def _may_need_strip(text: str) -> bool:
+    """Can a cell of ``text`` start or end with white space? Not if it holds no space, tab or
+    quote (a quoted cell may hold a line break) and no character beyond ASCII."""
+    return not text.isascii() or any(c in text for c in ' \t"')
+
+
+def _parse_rows(text: str, label: str, table: str | None = None) -> Table:
+    """The careful reader: Python's ``csv`` module, row by row, naming each problem's row."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         numbered = [
@@ -428,6 +493,9 @@ def check_cells(table: Table) -> Table:
     issues = []
     for name in table.frame.columns:
         cells = table.frame[name].astype(str)
+        values = cells.tolist()
+        if not _control_count("".join(values)) and max(map(len, values), default=0) <= MAX_CELL:
+            continue  # the whole column checked in two C passes; cell by cell only if needed
         bad = cells.str.contains(CONTROL) | (cells.str.len() > MAX_CELL)
         for index in bad.to_numpy().nonzero()[0].tolist():
             cell = cells.iloc[index]

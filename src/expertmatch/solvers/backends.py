@@ -1,18 +1,21 @@
-"""The two back ends every exact path uses: HiGHS for the LP relaxation (with duals and reduced
-costs, optionally with artificial shortfall columns) and CP-SAT for a 0/1 model over a subset
-of the pairs (hint, fixed pairs, an objective floor)."""
+"""The back ends every exact path uses: HiGHS for the LP relaxation (with duals and reduced
+costs, optionally with artificial shortfall columns), HiGHS branch and cut (:func:`solve_mip`)
+and CP-SAT (:func:`solve_sat`) for a 0/1 model over a subset of the pairs (hint, fixed pairs,
+an objective floor)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 
 from expertmatch.errors import SolveError
+from expertmatch.formulation.chair_columns import Extended
 from expertmatch.formulation.rows import Model
 from expertmatch.solvers.params import SolveParams
 from expertmatch.vocabulary import Status
@@ -29,7 +32,7 @@ class LpSolution:
 
 
 def solve_lp(
-    model: Model,
+    model: Model | Extended,
     time_left: float,
     penalty: float | None = None,
     upper: float | np.ndarray = 1.0,
@@ -40,19 +43,21 @@ def solve_lp(
     ``penalty`` per unit, so a restricted LP is always feasible (phase one and two at once).
     That LP is a relaxation of the real one, so its optimum is still an upper bound; the
     shortfall left is returned in ``LpSolution.shortfall``. ``upper`` bounds every pair's variable
-    (``max_probability`` for the randomised assignment).
+    (``max_probability`` for the randomised assignment). ``model`` may carry chair variables
+    (:class:`expertmatch.formulation.chair_columns.Extended`): then ``x`` and the reduced costs
+    cover them too (after the pairs), and ``pi`` its chair rows (after the model's).
     """
     A, lb, ub = model.A, model.lb, model.ub
     eq = lb == ub
     le = ~eq & np.isfinite(ub)
     ge = ~eq & np.isfinite(lb)
-    n = model.n_pairs
+    n, n_rows = int(A.shape[1]), int(A.shape[0])
     cost = -model.weight.astype(float)
     bounds = np.column_stack([np.zeros(n), np.broadcast_to(np.asarray(upper, dtype=float), n)])
     if penalty is not None:
         need = np.flatnonzero(eq | ge)
         slack = sp.csr_matrix(
-            (np.ones(need.size), (need, np.arange(need.size))), shape=(model.n_rows, need.size)
+            (np.ones(need.size), (need, np.arange(need.size))), shape=(n_rows, need.size)
         )
         A = sp.hstack([A, slack]).tocsr()
         cost = np.concatenate([cost, np.full(need.size, penalty)])
@@ -73,7 +78,7 @@ def solve_lp(
         return None
     if res.status != 0:
         raise SolveError(f"LP relaxation stopped: {res.message}", Status.TIMEOUT)
-    pi = np.zeros(model.n_rows)
+    pi = np.zeros(n_rows)
     if eq.any():
         pi[eq] = res.eqlin.marginals
     if A_ub.shape[0]:
@@ -156,3 +161,103 @@ def solve_sat(
     )
     bound = float(solver.best_objective_bound)
     return SatSolution(status, values, round(solver.objective_value), bound)
+
+
+def solve_mip(
+    ext: Extended,
+    columns: np.ndarray,
+    hint: np.ndarray,
+    fixed_one: np.ndarray | None,
+    params: SolveParams,
+    time_left: float,
+    chair_hint: np.ndarray | None = None,
+) -> SatSolution:
+    """HiGHS branch and cut over the pairs in the mask ``columns`` (all other pairs at zero)
+    of the model ``ext`` (chair variables included, if it has them).
+
+    ``hint`` (a mask over the pairs, with ``chair_hint`` over the chair variables) is offered
+    as a start when it keeps every row; ``fixed_one`` pairs are fixed at one. The answer over
+    the pairs (``x``, a mask over all pairs), its integer objective and HiGHS's dual bound.
+    Deterministic: one thread, the seed of ``params``; only the time limit can stop it short
+    of its gap (``params.gap_limit``).
+    """
+    n = ext.n_pairs
+    upper = np.zeros(ext.n_cols)
+    upper[:n] = columns
+    upper[n:] = columns[ext.chair_pair]
+    lower = np.zeros(ext.n_cols)
+    if fixed_one is not None:
+        lower[:n] = fixed_one & columns
+    keep = np.flatnonzero(upper > 0)
+    sub = ext.A[:, keep].tocsc()
+    rows = np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)
+    rows = np.union1d(rows, np.flatnonzero(ext.lb > 0))  # an empty row that must hold
+    sub = sub[rows].tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = keep.size, rows.size
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = ext.weight[keep].astype(float)
+    lp.col_lower_, lp.col_upper_ = lower[keep], np.ones(keep.size)
+    inf = highspy.kHighsInf
+    lp.row_lower_ = np.where(np.isfinite(ext.lb[rows]), ext.lb[rows], -inf)
+    lp.row_upper_ = np.where(np.isfinite(ext.ub[rows]), ext.ub[rows], inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = sub.indices.astype(np.int32)
+    lp.a_matrix_.value_ = sub.data.astype(float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * keep.size
+    h = highspy.Highs()
+    for name, value in (
+        ("output_flag", False),
+        ("threads", 1),
+        ("random_seed", params.seed),
+        ("time_limit", max(time_left, 0.1)),
+        ("mip_rel_gap", params.gap_limit),
+        ("mip_abs_gap", 0.5),  # integer weights: a gap below one closes it
+        ("presolve", "off"),  # measured: 3-4 times slower with it on the finishes' models
+    ):
+        h.setOptionValue(name, value)
+    h.passModel(lp)
+    start = _start(ext, keep, hint & columns, chair_hint)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = start
+        solution.value_valid = True
+        h.setSolution(solution)
+    h.run()
+    return _mip_answer(h, ext, keep, params.gap_limit == 0)
+
+
+def _start(
+    ext: Extended, keep: np.ndarray, chosen: np.ndarray, chairs: np.ndarray | None
+) -> np.ndarray | None:
+    """A start for :func:`solve_mip`: the pairs ``chosen`` and the chair variables ``chairs``
+    over the kept columns, when they keep every row of ``ext``; else None."""
+    x = np.zeros(ext.n_cols)
+    x[: ext.n_pairs] = chosen
+    if ext.chair_pair.size:
+        if chairs is None:
+            return None
+        x[ext.n_pairs :] = chairs
+    ax = ext.A @ x
+    if np.all(ax >= ext.lb - 1e-9) and np.all(ax <= ext.ub + 1e-9):
+        return x[keep]
+    return None
+
+
+def _mip_answer(h: highspy.Highs, ext: Extended, keep: np.ndarray, exact: bool) -> SatSolution:
+    """HiGHS's status read as :func:`solve_sat` reads CP-SAT's: optimal only when asked for
+    a proof (``exact``: no gap allowed)."""
+    status = h.getModelStatus()
+    info = h.getInfo()
+    bound = float(info.mip_dual_bound)
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return SatSolution(Status.INFEASIBLE, None, 0, -math.inf)
+    if info.primal_solution_status != 2:  # no feasible solution
+        return SatSolution("unknown", None, 0, bound if math.isfinite(bound) else math.inf)
+    values = np.zeros(ext.n_cols)
+    values[keep] = np.asarray(h.getSolution().col_value)
+    x = values[: ext.n_pairs] > 0.5
+    objective = int(ext.weight[: ext.n_pairs][x].sum())
+    optimal = status == highspy.HighsModelStatus.kOptimal and exact
+    return SatSolution(Status.OPTIMAL if optimal else Status.FEASIBLE, x, objective, bound)

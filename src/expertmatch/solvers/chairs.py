@@ -10,13 +10,14 @@ CP-SAT model over every eligible pair with a chair variable per member who may c
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
 
 from expertmatch.domain.chairs import choose_chairs, may_chair
-from expertmatch.domain.eligibility import eligible_pairs
-from expertmatch.domain.pairs import merge
+from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs
+from expertmatch.domain.pairs import Pairs, concat, merge
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import InfeasibleError, InputError, InputIssue, InternalError, SolveError
 from expertmatch.result import Result
@@ -43,9 +44,11 @@ def with_chairs(problem: Problem, result: Result, params: SolveParams) -> Result
     if not missing:
         return replace(result, chairs=chairs)
     repaired = _repair(problem, result, missing, params)
-    pairs = eligible_pairs(problem)
+    if repaired is not None and repaired.status == Status.OPTIMAL:
+        return attach_chairs(problem, repaired)  # at the bound: nothing better exists
     left = params.time_limit - (time.perf_counter() - start)
-    if len(pairs) <= FULL_CHAIR_MODEL_PAIRS and left > 1.0:
+    if _eligible_count(problem, result) <= FULL_CHAIR_MODEL_PAIRS and left > 1.0:
+        pairs = eligible_pairs(problem)
         try:
             hint = repaired if repaired is not None else result
             full = solve_in_order(
@@ -66,6 +69,23 @@ def with_chairs(problem: Problem, result: Result, params: SolveParams) -> Result
     return attach_chairs(problem, repaired)
 
 
+def _eligible_count(problem: Problem, result: Result) -> int:
+    """The batch's eligible pairs, as the exact solver's survey counted them (without building
+    them: tens of millions at 10,000 x 30,000), else counted now."""
+    stats = result.stats
+    count = stats.get("eligible_pairs") if isinstance(stats, Mapping) else None
+    return int(count) if count is not None else len(eligible_pairs(problem))
+
+
+def _free_pairs(problem: Problem, free: np.ndarray) -> Pairs:
+    """The eligible pairs of the projects in the mask ``free`` only (by blocks)."""
+    parts = []
+    for block, scores in eligible_blocks(problem, np.flatnonzero(free)):
+        rows, cols = np.nonzero(np.isfinite(scores))
+        parts.append((block[rows], cols, scores[rows, cols]))
+    return concat(parts)
+
+
 def _repair(
     problem: Problem, result: Result, missing: list[int], params: SolveParams
 ) -> Result | None:
@@ -81,9 +101,8 @@ def _repair(
     }
     free_mask = np.zeros(problem.n_projects, dtype=bool)
     free_mask[list(free)] = True
-    every = eligible_pairs(problem)
     kept = chosen.take(~free_mask[chosen.project])
-    pairs = merge(kept, every.take(free_mask[every.project]), problem.n_experts)
+    pairs = merge(kept, _free_pairs(problem, free_mask), problem.n_experts)
     fixed = np.flatnonzero(pairs.member_of(kept, problem.n_experts))
     try:
         repaired = solve_in_order(
@@ -98,7 +117,10 @@ def _repair(
         )
     except (SolveError, InfeasibleError):
         return None
-    status = Status.OPTIMAL if repaired.objective >= result.bound - 1e-9 else Status.TIMEOUT
+    gap = result.bound - repaired.objective
+    status = Status.OPTIMAL if gap <= 1e-9 else Status.TIMEOUT
+    if status == Status.TIMEOUT and gap <= params.gap_limit * abs(result.bound):
+        status = Status.FEASIBLE  # stopped by the gap limit, not the clock
     return replace(repaired, bound=result.bound, status=status)
 
 

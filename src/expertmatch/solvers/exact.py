@@ -23,22 +23,30 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from expertmatch.diagnosis.checks import check_feasibility
 from expertmatch.diagnosis.clash import minimal_clash
+from expertmatch.domain.chairs import choose_chairs, may_chair
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs, merge
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, SolveError
 from expertmatch.formulation.candidates import Survey, survey
+from expertmatch.formulation.chair_columns import Extended, chair_columns_needed, extend
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result
 from expertmatch.solvers import flow
-from expertmatch.solvers.backends import LpSolution, solve_lp, solve_sat
+from expertmatch.solvers.backends import (
+    LpSolution,
+    SatSolution,
+    solve_lp,
+    solve_mip,
+    solve_sat,
+)
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.pricing import Duals, price
 from expertmatch.vocabulary import Rule, Status
@@ -51,6 +59,8 @@ CORE_EXTRA = 3
 FIX_MARGIN = 0.5
 #: A pair prices in when its reduced cost exceeds this (integer weight units).
 PRICE_TOL = 1e-6
+#: Share of the gap limit that column generation may leave open (the rest is for rounding).
+CG_GAP_SHARE = 0.5
 #: Pairs priced in per project and round, the largest reduced costs first.
 PRICE_PER_PROJECT = 10
 #: Seconds kept back for building a CP-SAT model before its own time limit starts.
@@ -59,6 +69,9 @@ MIN_SAT_TIME = 1.0
 DIAGNOSE_PAIRS = 2_000_000
 #: Seconds the diagnosis of a combined clash always gets, even when the solve used the limit.
 MIN_DIAGNOSIS_TIME = 2.0
+#: Rounds of panels freed around those the chair cap leaves without a chair (each round adds
+#: the panels of every member of a freed panel who may chair).
+REPAIR_DEPTH = 2
 #: Cost of one unit of artificial shortfall, in multiples of the largest weight.
 PENALTY = 100.0
 
@@ -71,6 +84,14 @@ def _cheapest_per_project(project: np.ndarray, cost: np.ndarray, k: int) -> np.n
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - np.searchsorted(sorted_project, sorted_project)
     return rank < k
+
+
+def _clashes(run: _Run) -> list[Clash]:
+    """The clashes of a batch found infeasible past the first-line checks: the minimal clash,
+    or (``diagnose=False``) one ``combined`` clash without looking further."""
+    if not run.diagnose:
+        return [Clash(Rule.COMBINED, "no assignment satisfies all rules together")]
+    return _combined(run.problem, run.left())
 
 
 def _combined(problem: Problem, time_left: float) -> list[Clash]:
@@ -98,19 +119,28 @@ def _combined(problem: Problem, time_left: float) -> list[Clash]:
 
 
 def solve(
-    problem: Problem, params: SolveParams | None = None, progress: Progress | None = None
+    problem: Problem,
+    params: SolveParams | None = None,
+    progress: Progress | None = None,
+    *,
+    diagnose: bool = True,
 ) -> Result:
     """Assign every project its panel under all rules; raises on clashes or timeout.
 
     The steps of the module docstring, one phase each; the objective and bound are kept in
-    integer weight units (exact) until the Result is built.
+    integer weight units (exact) until the Result is built. ``diagnose=False`` (the caller
+    relaxes the rules next, :mod:`expertmatch.solvers.relax`): a clash found past the
+    first-line checks is raised at once as one ``combined`` clash, without the LP over every
+    pair and the minimal clash that would name its rules.
     """
-    run = _Run(problem, params or SolveParams(), progress)
+    run = _Run(problem, params or SolveParams(), progress, diagnose=diagnose)
     surv = _survey_and_check(run)  # 1
     if run.params.fast_path and flow.applies(problem, surv.total_eligible):
         return _min_cost_flow(run)
     run.stats["method"] = "LP + CP-SAT"
     relax = _column_generation(run, surv)  # 2
+    if run.chairs and run.params.gap_limit == 0:  # with a gap, the chair repair comes first
+        relax = _with_chair_variables(run, relax)
     inc = _incumbent(run, relax)  # 3
     chosen, objective, bound = _finish(run, relax, inc)  # 4
     unit = relax.model.unit
@@ -127,8 +157,14 @@ class _Run:
     problem: Problem
     params: SolveParams
     progress: Progress | None
+    diagnose: bool = True
     start: float = field(default_factory=time.perf_counter)
     stats: dict[str, float | int | str] = field(default_factory=dict)
+    chairs: bool = False
+    """Does the exact model need chair variables (the chair rule's cap can bind)?"""
+
+    def __post_init__(self) -> None:
+        self.chairs = chair_columns_needed(self.problem)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -170,6 +206,10 @@ class _Relaxation:
     lp: LpSolution
     duals: Duals
     z_lp: int
+    z_fix: float
+    """The Lagrangian bound of the last round (``lp``, ``duals``): ``lp.z`` when pricing found
+    nothing more, above it when pricing stopped early. Reduced-cost fixing counts from it, so
+    it stays exact when pairs outside the LP still price out."""
 
     @property
     def all_pairs(self) -> bool:
@@ -188,6 +228,9 @@ class _Incumbent:
     bound: int
     core: np.ndarray
     core_optimal: bool
+    chairs: bool = False
+    """Does ``chosen`` keep the chair rule's cap (so the finish may hold the chair rule: the
+    reduced-cost fixing argument needs an incumbent of the model the finish solves)?"""
 
 
 # -- 1. survey and first-line checks --------------------------------------------------------
@@ -238,6 +281,7 @@ def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
     columns = surv.candidates
     penalty = _penalty(problem, columns)
     rounds = 0
+    best_bound = math.inf
     while True:
         rounds += 1
         model = build_model(problem, columns)
@@ -247,26 +291,76 @@ def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
         new, best = price(problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT)
         gain = float(np.sum(problem.project_panel_size * np.maximum(best, 0.0)))
         z_bound = lp.z + gain  # Lagrangian bound, valid for the whole batch
+        best_bound = min(best_bound, z_bound)
         run.report(
             f"LP round {rounds}: {len(columns)} pairs, {len(new)} priced in",
             None,
-            z_bound * model.unit,
+            best_bound * model.unit,
         )
-        if len(new) == 0 or run.left() <= 0:
+        if len(new) == 0 or run.left() <= 0 or _close_enough(run, lp, gain, best_bound):
             break
         columns = merge(columns, new, problem.n_experts)
     if lp.shortfall > 1e-6:
         columns, model, lp = _full_lp(run)
-        z_bound = lp.z
-    z_lp = math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound)))  # integer weights
+        best_bound = z_bound = lp.z
+    z_lp = math.floor(best_bound + max(1e-6, 1e-9 * abs(best_bound)))  # integer weights
     run.stats.update(
         lp_rounds=rounds,
         columns=len(columns),
-        lp_bound=z_bound * model.unit,
+        lp_bound=best_bound * model.unit,
         lp_s=round(run.elapsed(), 3),
         lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
     )
-    return _Relaxation(surv, columns, model, lp, duals, z_lp)
+    return _Relaxation(surv, columns, model, lp, duals, z_lp, z_bound)
+
+
+def _close_enough(run: _Run, lp: LpSolution, gain: float, bound: float) -> bool:
+    """With a gap limit, stop pricing once what pricing could still add (``gain``) is within
+    ``CG_GAP_SHARE`` of the gap allowed: the bound holds, and rounding gets the rest."""
+    gap = run.params.gap_limit
+    return gap > 0 and lp.shortfall <= 1e-6 and gain <= CG_GAP_SHARE * gap * abs(bound)
+
+
+def _with_chair_variables(run: _Run, relax: _Relaxation) -> _Relaxation:
+    """The LP relaxation with the chair rule's cap (chair variables,
+    :mod:`expertmatch.formulation.chair_columns`), its column generation continued from the
+    plain LP's pairs (a new pair is priced with its chair variable). Its bound is tighter
+    where the cap binds, and its reduced costs fix more pairs; the plain relaxation is kept
+    when this one runs out of time still short of a row."""
+    problem, surv = run.problem, relax.survey
+    columns = relax.columns
+    penalty = _penalty(problem, columns)
+    rounds = 0
+    while True:
+        rounds += 1
+        model = build_model(problem, columns)
+        ext = extend(problem, model, chairs=True)
+        lp = solve_lp(ext, run.left(), penalty)
+        assert lp is not None  # the artificial columns keep it feasible
+        one, cap = ext.chair_duals(problem, lp.pi, model.n_rows)
+        duals = replace(
+            Duals.from_model(problem, model, lp.pi[: model.n_rows]), chair_one=one, chair_cap=cap
+        )
+        new, best = price(problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT)
+        z_bound = lp.z + float(np.sum(problem.project_panel_size * np.maximum(best, 0.0)))
+        run.report(f"LP with chair variables, round {rounds}", None, z_bound * model.unit)
+        if len(new) == 0 or run.left() <= 0:
+            break
+        columns = merge(columns, new, problem.n_experts)
+    if lp.shortfall > 1e-6:
+        return relax
+    n = model.n_pairs
+    lp = LpSolution(lp.x[:n], lp.z, lp.pi, lp.reduced_low[:n], lp.reduced_up[:n])
+    z_lp = min(relax.z_lp, math.floor(z_bound + max(1e-6, 1e-9 * abs(z_bound))))
+    run.stats["chair_lp_bound"] = z_bound * model.unit
+    run.stats.update(
+        chair_lp_rounds=rounds,
+        columns=len(columns),
+        lp_bound=z_lp * model.unit,
+        lp_s=round(run.elapsed(), 3),
+        lp_fractional=int(((lp.x > 1e-6) & (lp.x < 1 - 1e-6)).sum()),
+    )
+    return _Relaxation(surv, columns, model, lp, duals, z_lp, z_bound)
 
 
 def _penalty(problem: Problem, columns: Pairs) -> float:
@@ -277,12 +371,16 @@ def _penalty(problem: Problem, columns: Pairs) -> float:
 
 def _full_lp(run: _Run) -> tuple[Pairs, Model, LpSolution]:
     """Still short of some rule with every pair priced: the LP over all eligible pairs without
-    artificial columns tells "infeasible" (raised, with the clash) from a too small penalty."""
+    artificial columns tells "infeasible" (raised, with the clash) from a too small penalty.
+    Without ``diagnose`` the shortfall is taken as a clash at once: the relaxed solve that
+    follows finds no bend if there was none."""
+    if not run.diagnose:
+        raise InfeasibleError(_clashes(run))
     columns = eligible_pairs(run.problem)
     model = build_model(run.problem, columns)
     full = solve_lp(model, run.left())
     if full is None:
-        raise InfeasibleError(_combined(run.problem, run.left()))
+        raise InfeasibleError(_clashes(run))
     return columns, model, full
 
 
@@ -292,7 +390,8 @@ def _full_lp(run: _Run) -> tuple[Pairs, Model, LpSolution]:
 def _incumbent(run: _Run, relax: _Relaxation) -> _Incumbent:
     """A first assignment: the rounded LP if it keeps every row; below the LP bound, the LP's
     integral part fixed and the rest by CP-SAT; failing both, CP-SAT on the core, and as a
-    last resort on every pair of the LP."""
+    last resort on every pair of the LP. When the chair cap can bind, it records whether the
+    assignment admits its chairs (else the finish looks for one that does)."""
     model, lp = relax.model, relax.lp
     unit = model.unit
     best_x: np.ndarray | None = None
@@ -316,7 +415,9 @@ def _incumbent(run: _Run, relax: _Relaxation) -> _Incumbent:
     bound = relax.z_lp
     if best_x is None:
         best_x, z_inc, bound = _whole_lp_by_sat(run, relax, rounded)
-    return _Incumbent(relax.columns.take(best_x), z_inc, bound, core, core_optimal)
+    chosen = relax.columns.take(best_x)
+    chaired = not run.chairs or not choose_chairs(run.problem, chosen)[1]
+    return _Incumbent(chosen, z_inc, bound, core, core_optimal, chaired)
 
 
 def _core(run: _Run, relax: _Relaxation) -> np.ndarray:
@@ -373,7 +474,7 @@ def _whole_lp_by_sat(
     )
     if sat.x is None:
         if sat.status == Status.INFEASIBLE and relax.all_pairs:
-            raise InfeasibleError(_combined(run.problem, run.left()))
+            raise InfeasibleError(_clashes(run))
         raise SolveError(
             f"no assignment found within the time limit of {run.params.time_limit:g} s",
             Status.TIMEOUT,
@@ -389,36 +490,28 @@ def _whole_lp_by_sat(
 
 def _finish(run: _Run, relax: _Relaxation, inc: _Incumbent) -> tuple[Pairs, int, int]:
     """Close the gap: keep only the pairs that can take part in a better assignment (exact
-    reduced-cost fixing, module docstring step 4) and let CP-SAT look for one among them.
-    The final assignment, its objective and the proven bound (integer weight units)."""
+    reduced-cost fixing, module docstring step 4) and solve the model over them
+    (:func:`_final_solve`). When the chair cap can bind and the incumbent admits no chairs,
+    first :func:`_find_chaired`. The final assignment, its objective and the proven bound
+    (integer weight units)."""
     chosen, z_inc, bound = inc.chosen, inc.z, inc.bound
+    if not inc.chairs:
+        found = _repair_chairs(run, relax, inc)
+        if found is None:
+            found, bound = _find_chaired(run, relax, inc)
+        if found is None:
+            return chosen, z_inc, bound  # with_chairs repairs the chairs
+        chosen, z_inc = found
+        if z_inc >= bound:
+            return chosen, z_inc, bound
+        inc = _Incumbent(chosen, z_inc, bound, np.zeros(0, dtype=bool), False, True)
     if not (z_inc < bound and (bound - z_inc) > run.params.gap_limit * bound):
         return chosen, z_inc, bound
-    lp, columns = relax.lp, relax.columns
-    need = z_inc + 1 - FIX_MARGIN - lp.z  # a pair helps only if its reduced cost >= need
-    improvable = -lp.reduced_low >= need
-    must = lp.z + lp.reduced_up < z_inc + 1 - FIX_MARGIN
-    keep = improvable | must  # every pair that can be in a better assignment
-    outside, _ = price(
-        run.problem, relax.duals, columns, relax.survey.cutoff, need - PRICE_TOL, None
-    )
-    run.stats["final_pairs"] = int(keep.sum()) + len(outside)
-    if inc.core_optimal and not (keep & ~inc.core).any() and len(outside) == 0:
+    if inc.core_optimal and inc.core.size and not _improvers(run, relax, z_inc + 1, inc.core):
         return chosen, z_inc, z_inc
     if run.left() <= MIN_SAT_TIME:
         return chosen, z_inc, bound
-    n_exp = run.problem.n_experts
-    pairs = merge(columns.take(keep), outside, n_exp)
-    final = build_model(run.problem, pairs)
-    sat = solve_sat(
-        final,
-        np.ones(final.n_pairs, dtype=bool),
-        pairs.member_of(chosen, n_exp),
-        pairs.member_of(columns.take(must), n_exp),
-        run.params,
-        run.left(),
-        at_least=z_inc + 1,
-    )
+    sat, pairs = _final_solve(run, relax, inc, z_inc + 1)
     if sat.x is not None and sat.objective > z_inc:
         chosen, z_inc = pairs.take(sat.x), sat.objective
     if sat.status in (Status.OPTIMAL, Status.INFEASIBLE):
@@ -426,6 +519,114 @@ def _finish(run: _Run, relax: _Relaxation, inc: _Incumbent) -> tuple[Pairs, int,
     elif math.isfinite(sat.bound):
         bound = min(bound, max(z_inc, math.floor(sat.bound + 1e-9)))
     return chosen, z_inc, bound
+
+
+def _repair_chairs(run: _Run, relax: _Relaxation, inc: _Incumbent) -> tuple[Pairs, int] | None:
+    """The incumbent's chairs repaired locally: the panels it leaves without a chair, and the
+    panels of the members who could chair them, solved again over their LP pairs with chair
+    variables (HiGHS), every other panel kept. Fast, and at the LP bound on most batches
+    (then optimal); None when it finds nothing."""
+    problem, chosen, columns = run.problem, inc.chosen, relax.columns
+    _, missing = choose_chairs(problem, chosen)
+    free = np.zeros(problem.n_projects, dtype=bool)
+    free[missing] = True
+    for _ in range(REPAIR_DEPTH):
+        helpers = chosen.expert[free[chosen.project] & may_chair(problem)[chosen.expert]]
+        free[chosen.project[np.isin(chosen.expert, helpers)]] = True
+    kept = chosen.take(~free[chosen.project])
+    pairs = merge(kept, columns.take(free[columns.project]), problem.n_experts)
+    ext = extend(problem, build_model(problem, pairs), chairs=True)
+    every = np.ones(len(pairs), dtype=bool)
+    fixed = pairs.member_of(kept, problem.n_experts)
+    mip = solve_mip(ext, every, fixed, fixed, run.params, run.left() * 0.25)
+    run.stats["chair_repair_panels"] = int(free.sum())
+    if mip.x is None:
+        return None
+    run.report("chairs repaired", mip.objective * relax.model.unit, inc.bound * relax.model.unit)
+    return pairs.take(mip.x), mip.objective
+
+
+def _find_chaired(
+    run: _Run, relax: _Relaxation, inc: _Incumbent
+) -> tuple[tuple[Pairs, int] | None, int]:
+    """An assignment that keeps the chair cap, when the incumbent does not: the model with
+    chair variables over the pairs that can be in an assignment worth at least a target ``t``,
+    first the incumbent's value, then ever lower (the distance to the LP bound doubles). An
+    answer worth ``t`` or more is optimal (every such assignment is among those pairs);
+    none proves the optimum below ``t``. The assignment found (or None) and the bound."""
+    bound, target = inc.bound, min(inc.z, inc.bound)
+    while run.left() > MIN_SAT_TIME:
+        sat, pairs = _final_solve(run, relax, inc, target, chairs=True)
+        found = (pairs.take(sat.x), sat.objective) if sat.x is not None else None
+        if sat.status not in (Status.OPTIMAL, Status.INFEASIBLE):  # the clock
+            if math.isfinite(sat.bound):
+                bound = min(bound, max(target - 1, math.floor(sat.bound + 1e-9)))
+            return found, max(bound, found[1]) if found else bound
+        if found is not None and found[1] >= target:
+            return found, found[1]
+        bound = min(bound, max(target - 1, found[1] if found else -1))
+        if found is not None:
+            return found, bound
+        target = relax.z_lp - 2 * (relax.z_lp - target) - 1
+    return None, bound
+
+
+def _improvers(run: _Run, relax: _Relaxation, target: int, core: np.ndarray) -> bool:
+    """Can a pair outside ``core`` (a mask over the LP's pairs) take part in an assignment
+    worth ``target`` or more?"""
+    keep, _, outside = _fixing(run, relax, target)
+    return bool((keep & ~core).any()) or len(outside) > 0
+
+
+def _fixing(run: _Run, relax: _Relaxation, target: int) -> tuple[np.ndarray, np.ndarray, Pairs]:
+    """Exact reduced-cost fixing for assignments worth at least ``target``: the LP's pairs
+    that can be in one (``keep``), those in every one (``must``) and the pairs outside the
+    LP that can be in one (by one more pricing pass)."""
+    lp, columns = relax.lp, relax.columns
+    need = target - FIX_MARGIN - relax.z_fix  # a pair helps only if its reduced cost >= need
+    must = relax.z_fix + lp.reduced_up < target - FIX_MARGIN
+    keep = (-lp.reduced_low >= need) | must
+    outside, _ = price(
+        run.problem, relax.duals, columns, relax.survey.cutoff, need - PRICE_TOL, None
+    )
+    return keep, must, outside
+
+
+def _final_solve(
+    run: _Run, relax: _Relaxation, inc: _Incumbent, target: int, chairs: bool | None = None
+) -> tuple[SatSolution, Pairs]:
+    """The model over the pairs that can be in an assignment worth ``target`` or more, the
+    pairs in all of them fixed at one, solved by HiGHS branch and cut (``SolveParams.finish``,
+    and always with chair variables: only that back end has them) or CP-SAT (asked for at
+    least ``target``). The answer and the pairs it is over."""
+    keep, must, outside = _fixing(run, relax, target)
+    n_exp, columns = run.problem.n_experts, relax.columns
+    pairs = merge(columns.take(keep), outside, n_exp)
+    fixed = pairs.member_of(columns.take(must), n_exp)
+    run.stats["final_pairs"] = len(pairs)
+    final = build_model(run.problem, pairs)
+    every = np.ones(final.n_pairs, dtype=bool)
+    hint = pairs.member_of(inc.chosen, n_exp)
+    chairs = run.chairs and inc.chairs if chairs is None else chairs
+    if not chairs and run.params.finish == "cpsat":
+        run.stats["finish"] = "CP-SAT"
+        sat = solve_sat(final, every, hint, fixed, run.params, run.left(), at_least=target)
+        return sat, pairs
+    run.stats["finish"] = "HiGHS"
+    ext = extend(run.problem, final, chairs=chairs)
+    chair_hint = _chair_hint(run.problem, pairs, ext, hint) if chairs else None
+    return solve_mip(ext, every, hint, fixed, run.params, run.left(), chair_hint), pairs
+
+
+def _chair_hint(problem: Problem, pairs: Pairs, ext: Extended, chosen: np.ndarray) -> np.ndarray:
+    """The chair variables of ``ext`` (a model over ``pairs``) set for the chairs that
+    :func:`expertmatch.domain.chairs.choose_chairs` gives the pairs ``chosen``."""
+    chairs, _ = choose_chairs(problem, pairs.take(chosen))
+    chair_of = np.full(problem.n_projects, -1)
+    for p, e in chairs.items():
+        chair_of[p] = e
+    j = ext.chair_pair
+    return chair_of[pairs.project[j]] == pairs.expert[j]
 
 
 def _status(objective: int, bound: int, gap_limit: float) -> Status:

@@ -36,7 +36,14 @@ bound below; the seed reproduces the draw.
    pairs). The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)`` (and the LP
    bound) give the proven gap; the pair probabilities are ``sum_i lambda_i A_i`` exactly.
    The draw picks ``A_i`` with probability ``lambda_i``. If no mixture of valid assignments
-   keeps the cap, an :class:`InfeasibleError` says so.
+   keeps the cap, an :class:`InfeasibleError` says so. When the time limit stops the column
+   generation, the best master of the rounds so far that keeps the cap is the lottery (status
+   ``timeout``, with its proven gap); only if no round kept the cap is it a
+   :class:`SolveError`.
+
+A coverage row that every eligible expert of its project satisfies is implied by the panel
+size and cannot bind: it does not count against point 2 (e.g. every project and expert in one
+field, or ``coverage_level = 1`` on a one-field batch).
 """
 
 from __future__ import annotations
@@ -62,7 +69,7 @@ from expertmatch.domain.problem import Problem
 from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result, Stats
-from expertmatch.solvers.backends import solve_lp
+from expertmatch.solvers.backends import solve_lp, solve_sat
 from expertmatch.solvers.chairs import with_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
@@ -234,7 +241,9 @@ def lottery(
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
     """Do all rules fit the rounding's hierarchy? Not with coverage rows, nor with an
     organization cap row over experts of different types."""
-    if np.any(np.isin(model.row_rule, [Rule.COVERAGE, Rule.QUOTA])) or cap_can_bind(problem):
+    if np.any(model.row_rule == Rule.QUOTA) or cap_can_bind(problem):
+        return False
+    if np.any(_coverage_can_bind(problem, model)):
         return False
     if model.row_stage is not None and np.any(model.row_stage >= 0):
         return False  # a stage's own enterprise target crosses the expert side
@@ -246,6 +255,19 @@ def _one_hierarchy(problem: Problem, model: Model) -> bool:
     size = np.asarray(sub.sum(axis=1)).ravel()
     n_ent = sub @ ent
     return bool(np.all((n_ent == 0) | (n_ent == size)))
+
+
+def _coverage_can_bind(problem: Problem, model: Model) -> np.ndarray:
+    """Which coverage rows can bind (one entry per coverage row of ``model``). A row of project
+    p that every eligible expert of p satisfies is ``sum_{j in p} x_j >= 1``, implied by the
+    panel-size row when the panel has a seat: no constraint, so it does not force column
+    generation (e.g. every paper and reviewer in one field)."""
+    rows = np.flatnonzero(model.row_rule == Rule.COVERAGE)
+    per_project = np.bincount(model.pairs.project, minlength=problem.n_projects)
+    project = model.row_project[rows]
+    held = np.diff(model.A.indptr)[rows]
+    implied = (held == per_project[project]) & (problem.project_panel_size[project] >= 1)
+    return np.asarray(~implied)
 
 
 class _Outcome(Enum):
@@ -292,6 +314,8 @@ class _ColumnGeneration:
         self.center: np.ndarray | None = None  # its duals: the stability centre
         self.rounds = 0
         self.tol = 0.0  # a column prices in when its reduced cost exceeds this
+        self.capped: _MasterSolution | None = None  # the best master that keeps the cap
+        self.price_share = PRICE_SHARE  # of the time limit, for one pricing
 
     def run(self) -> Lottery:
         """Seed, then solve the master and price until converged, proved or out of time."""
@@ -299,6 +323,8 @@ class _ColumnGeneration:
         while True:
             self.rounds += 1
             sol = self.master.solve()
+            if sol.excess <= CAP_TOL and (self.capped is None or sol.value > self.capped.value):
+                self.capped = sol
             if self.converged(sol):
                 outcome = _Outcome.CONVERGED
                 break
@@ -313,6 +339,10 @@ class _ColumnGeneration:
             )
             if outcome != _Outcome.ADDED:
                 break
+        if outcome == _Outcome.TIMEOUT and sol.excess > CAP_TOL and self.capped is not None:
+            # out of time: the best master of the rounds so far that keeps the cap, with its gap
+            pad = np.zeros(len(self.columns) - self.capped.lam.size)
+            sol = replace(self.capped, lam=np.concatenate([self.capped.lam, pad]))
         self.close_gap(sol, outcome)
         return self.build(sol)
 
@@ -361,7 +391,12 @@ class _ColumnGeneration:
 
     def repair(self, rounded: np.ndarray, time_left: float) -> np.ndarray | None:
         """The valid assignment closest to an invalid rounding (most of its pairs, then
-        score), or None if the exact solver found none in time."""
+        score), or None if the exact solver found none in time. First locally
+        (:func:`_local_repair`: only the panels that break a row are chosen again), else over
+        the whole batch."""
+        local = _local_repair(self.problem, self.model, rounded, self.params, time_left)
+        if local is not None:
+            return local
         bonus = 2.0 * float(np.abs(self.score).max(initial=1.0))
         repaired = _price(
             self.problem, self.model, self.score + bonus * rounded, self.params, time_left
@@ -396,12 +431,18 @@ class _ColumnGeneration:
 
     def price_at(self, mu: np.ndarray) -> tuple[np.ndarray, float] | None:
         """The best valid assignment for the scores ``s - mu`` and an upper bound on its
-        value (one pricing, at most ``PRICE_SHARE`` of the time limit); None when out of time."""
-        left = self.params.time_limit - self.elapsed()
-        if left <= 0:
-            return None
-        limit = min(left, max(1.0, PRICE_SHARE * self.params.time_limit))
-        return _price(self.problem, self.model, self.score - mu, self.params, limit)
+        value (one pricing, at most ``PRICE_SHARE`` of the time limit, doubled for this and
+        later pricings each time a pricing finds nothing in it); None when the time limit is
+        out."""
+        while True:
+            left = self.params.time_limit - self.elapsed()
+            if left <= 0:
+                return None
+            limit = min(left, max(1.0, self.price_share * self.params.time_limit))
+            priced = _price(self.problem, self.model, self.score - mu, self.params, limit)
+            if priced is not None or limit >= left:
+                return priced
+            self.price_share *= 2  # a large batch (or a busy machine): give pricing more time
 
     def update_bound(self, mu: np.ndarray, upper: float) -> None:
         """The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)``, valid for any
@@ -414,7 +455,7 @@ class _ColumnGeneration:
     def close_gap(self, sol: _MasterSolution, outcome: _Outcome) -> None:
         """With no column able to improve it, the master's value is the optimum (to the
         pricing tolerance). A master that still breaks the cap means no capped mixture exists
-        (when proved) or none was found in time: both raise."""
+        (when proved) or none was found in time (no round's master kept the cap): both raise."""
         proved = outcome == _Outcome.PROVED
         if proved and sol.excess <= CAP_TOL:
             self.bound = min(self.bound, sol.value + self.tol)
@@ -593,6 +634,44 @@ class _MasterSolution:
     nu: float  # dual of the convexity row
     value: float  # the expected score, without the penalty
     excess: float  # the largest artificial excess of a pair over the cap
+
+
+def _local_repair(
+    problem: Problem, model: Model, rounded: np.ndarray, params: SolveParams, time_left: float
+) -> np.ndarray | None:
+    """A rounding that breaks only rows of single panels (coverage, quotas per panel), made
+    valid by choosing those panels again: every other panel kept as drawn, the broken ones by
+    CP-SAT over their eligible pairs (most of the drawn pairs kept, then score). Much smaller
+    than a repair over the whole batch; None when a row of the whole batch breaks, or when no
+    valid choice is found in time (the caller then repairs over the whole batch)."""
+    ax = model.A @ rounded.astype(float)
+    broken = (ax < model.lb - 1e-9) | (ax > model.ub + 1e-9)
+    projects = model.row_project[broken]
+    if projects.size == 0 or np.any(projects < 0):
+        return None
+    free = np.zeros(problem.n_projects, dtype=bool)
+    free[projects] = True
+    pj = model.pairs.project
+    keep = (rounded & ~free[pj]) | free[pj]
+    cols = np.flatnonzero(keep)
+    sub = build_model(problem, model.pairs.take(cols))
+    bonus = 2 * int(np.abs(sub.weight).max(initial=1))
+    weight = sub.weight + bonus * rounded[cols].astype(np.int64)
+    sat = solve_sat(
+        replace(sub, weight=weight),
+        np.ones(sub.n_pairs, dtype=bool),
+        rounded[cols],
+        None,
+        replace(params, seed=0, gap_limit=0.0),
+        max(min(time_left, 10.0), 0.1),
+    )
+    if sat.x is None:
+        return None
+    chosen = np.zeros(model.n_pairs, dtype=bool)
+    chosen[cols[sat.x]] = True
+    if not model.satisfied(chosen) or not _chairs_fit(problem, model, chosen):
+        return None
+    return chosen
 
 
 def _chairs_fit(problem: Problem, model: Model, chosen: np.ndarray) -> bool:

@@ -3,7 +3,10 @@
 Some questions an office asks are not "the highest total score" but "first X, then the score":
 
 - ``objective="fair"``: first the best *worst* panel (the largest t with every panel's mean
-  score >= t), then the total score;
+  score >= t), then the total score -- solved at any scale by :func:`solve_fair` (a search
+  over a floor on every panel's mean, each step the priced LP with the floor as rows, then
+  the best total at the best floor; :mod:`expertmatch.solvers.fair`), and by the CP-SAT
+  stages below only when a chair's ``max_per_expert`` can bind (chair variables);
 - ``objective="spread"``: first the smallest *largest load* in this batch (work spread over as
   many experts as possible), then the total score -- solved without CP-SAT by
   :func:`solve_spread` (a load cap is just a tighter ``max_load``), so at any scale;
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from expertmatch.domain.chairs import cap_can_bind
 from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.scoring import score_unit
@@ -37,6 +41,7 @@ from expertmatch.errors import InfeasibleError, SolveError
 from expertmatch.formulation.cpsat import SatModel
 from expertmatch.result import Result
 from expertmatch.solvers.exact import solve
+from expertmatch.solvers.fair import solve_fair
 from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
@@ -145,11 +150,14 @@ def solve_ordered(
     name: str,
     progress: Any = None,
 ) -> Result:
-    """``assign(objective=name)``: the best-scoring assignment (exact solver; it raises the
-    diagnosis if the rules cannot all hold) is the CP-SAT start, then ``goal`` and the score
-    are optimised in order. On a large batch the stages may time out; the start keeps the
-    result valid."""
+    """``assign(objective=name)``. ``fair`` goes to the floor search (:func:`solve_fair`)
+    unless a chair cap can bind. Otherwise the best-scoring assignment (exact solver; it
+    raises the diagnosis if the rules cannot all hold) is the CP-SAT start, then ``goal`` and
+    the score are optimised in order. On a large batch the stages may time out; the start
+    keeps the result valid."""
 
+    if name == "fair" and not cap_can_bind(problem):
+        return solve_fair(problem, params, progress)
     start = time.perf_counter()
     best = solve(problem, params, progress)
     if name == "fair":

@@ -7,7 +7,11 @@ Rows of a rule that no candidate pair touches have zero dual, so the reduced cos
     rc = w_pe + pi_panel[p] + pi_load[e] + pi_org[p, org(e)] + [e enterprise] (pi_ent[p]
          + pi_target) + sum over coverage rows (p, c) that e covers of pi_cov[p, c]
 
-with pi_load, pi_org <= 0 and pi_ent, pi_cov, pi_target >= 0. A pair left out of the
+with pi_load, pi_org <= 0 and pi_ent, pi_cov, pi_target >= 0. With chair variables in the LP
+(:mod:`expertmatch.formulation.chair_columns`), a new pair whose project needs a chair and whose
+expert may chair can enter with its chair variable (``y = x``), which adds
+``max(0, pi_one[p] + pi_chaircap[e])``: any LP point with new pairs splits into pairs with and
+without their chair, so this is the largest reduced cost either way. A pair left out of the
 candidates scores at most ``cutoff[p]`` (:func:`expertmatch.formulation.candidates.survey`),
 so ``cutoff[p] + pi_panel[p] + pi_ent[p] + sum_c pi_cov[p, c] + pi_target`` bounds the reduced
 cost of all of project p's left-out pairs: projects whose bound is below the threshold are
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from expertmatch.domain.chairs import may_chair, needs_chair
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_blocks
 from expertmatch.domain.pairs import Pairs, concat
@@ -43,6 +48,8 @@ class Duals:
     org: dict[tuple[int, int], float]
     cov: dict[tuple[int, int], float]  # (project, node)
     quota: np.ndarray  # projects x quotas: the duals of the quota rows a pair of p enters
+    chair_one: np.ndarray | None = None  # per project: its one-chair row (chair variables)
+    chair_cap: np.ndarray | None = None  # per expert: their chair cap row (<= 0)
 
     @classmethod
     def from_model(cls, problem: Problem, model: Model, pi: np.ndarray) -> Duals:
@@ -76,6 +83,8 @@ class Duals:
         """Per project, an upper bound on the reduced cost of its pairs scoring <= cutoff."""
         gain = self.panel + self.enterprise + self.target
         gain += np.maximum(self.quota, 0.0).sum(axis=1)
+        if self.chair_one is not None:
+            gain += np.maximum(self.chair_one, 0.0)
         for (p, _), value in self.cov.items():
             gain[p] += value
         return cutoff_w + gain
@@ -125,15 +134,23 @@ def price(
     cutoff: np.ndarray,
     threshold: float,
     per_project: int | None,
+    weighted: bool = True,
+    with_capacity: bool = True,
 ) -> tuple[Pairs, np.ndarray]:
     """Eligible pairs outside ``columns`` with reduced cost > ``threshold`` (weight units).
 
     At most ``per_project`` per project (the largest reduced costs), or all when None. Also
     returns, per project, an upper bound on the largest reduced cost of any pair outside
     ``columns`` (exact for the projects scored, the cutoff bound for those skipped).
+    ``weighted=False`` prices an LP whose objective gives the pairs no weight (the relaxed
+    solve's bend stages, :mod:`expertmatch.solvers.bends`): only the duals count;
+    ``with_capacity=False`` also prices experts with no capacity left (loads may bend there).
     """
     unit = score_unit(problem)
-    bound = duals.bound(problem, np.where(np.isfinite(cutoff), cutoff / unit, -np.inf))
+    scale = 1.0 if weighted else 0.0
+    finite = np.isfinite(cutoff)
+    cutoff_w = np.where(finite, scale * np.where(finite, cutoff, 0.0) / unit, -np.inf)
+    bound = duals.bound(problem, cutoff_w)
     best = bound.copy()
     todo = np.flatnonzero(bound > threshold)
     if todo.size == 0:
@@ -143,8 +160,8 @@ def price(
     cov = coverage_rows(problem)
     in_columns = np.sort(columns.project * problem.n_experts + columns.expert)
     parts = []
-    for block, scores in eligible_blocks(problem, todo, with_capacity=True):
-        rc = np.rint(scores / unit)  # weights; -inf stays -inf
+    for block, scores in eligible_blocks(problem, todo, with_capacity=with_capacity):
+        rc = np.rint(scores / unit) if weighted else np.where(np.isfinite(scores), 0.0, -np.inf)
         rc += duals.panel[block][:, None] + duals.load[None, :]
         rc += (duals.enterprise[block] + duals.target[block])[:, None] * ent[None, :]
         if duals.quota.shape[1]:
@@ -161,6 +178,11 @@ def price(
             r_idx, n_idx, vals = (np.array(x) for x in zip(*cov_entries, strict=True))
             weights = sp.csr_matrix((vals, (r_idx, n_idx)), shape=(block.size, cov.holds.shape[1]))
             rc += (weights @ cov.holds.T).toarray()
+        if duals.chair_one is not None and duals.chair_cap is not None:
+            # a new pair may also bring its chair variable: y = x adds these duals
+            chair = duals.chair_one[block][:, None] + duals.chair_cap[None, :]
+            chair *= needs_chair(problem)[block][:, None] & may_chair(problem)[None, :]
+            rc += np.maximum(chair, 0.0)
         rows, cols = np.nonzero(rc > threshold)
         inside = np.isin(block[rows] * problem.n_experts + cols, in_columns)
         rc[rows[inside], cols[inside]] = -np.inf

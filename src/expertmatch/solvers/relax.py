@@ -40,25 +40,18 @@ from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.rules import STAGES
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import Clash, InfeasibleError, InternalError
+from expertmatch.formulation.candidates import Survey, survey
 from expertmatch.formulation.cpsat import run_stage
 from expertmatch.formulation.rows import Model, build_model, integer_weights
 from expertmatch.result import Result, Stats
+from expertmatch.solvers import bends
+from expertmatch.solvers.bends import BEND_ORDER, OVER
 from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
     from expertmatch.solvers.params import SolveParams
-
-#: Default order of bending: first listed bends first; last listed is the most protected.
-BEND_ORDER = (
-    Rule.MAX_PER_ORG,
-    Rule.COVERAGE,
-    Rule.QUOTA,
-    Rule.ENTERPRISE_SHARE,
-    Rule.MAX_LOAD,
-    Rule.YEARLY_CAP,
-)
 
 
 @dataclass(frozen=True)
@@ -97,8 +90,6 @@ RelaxGoal = tuple[str, Callable[[Pairs, Sequence[cp_model.IntVar]], cp_model.Lin
 #: The method a relaxed solve reports when the caller names none.
 METHOD = "relaxed (lexicographic CP-SAT)"
 
-#: Marks the slack of a row's maximum (a two-sided quota row has one slack per side).
-OVER = ":over"
 
 #: One bendable row: its slack (the amount bent), the rule, the project index (-1 for none)
 #: and where it applies (the model row, or the expert index for loads).
@@ -183,6 +174,10 @@ def solve_relaxed(
     def left() -> float:
         return params.time_limit - (time.perf_counter() - start)
 
+    if not goals and hint is None:
+        surv = survey(problem, extra=params.extra_candidates, with_capacity=False)
+        if surv.total_eligible > bends.ALL_PAIRS_UP_TO:
+            return _solve_priced(problem, params, order, surv, left, start)
     pairs = eligible_pairs(problem)
     model = build_model(problem, pairs)
     relaxed = _relaxed_model(problem, pairs, model)
@@ -207,7 +202,7 @@ def solve_relaxed(
         time_s=time.perf_counter() - start,
         seed=params.seed,
         stats=RelaxStats(method=method, bend_order=list(order), bends_by_rule=held),
-        bends=tuple(_bends(problem, solver, relaxed.slack, model)),
+        bends=tuple(_bends(problem, _solved_amounts(solver, relaxed.slack), model)),
     )
 
 
@@ -245,8 +240,12 @@ def _relaxed_model(problem: Problem, pairs: Pairs, model: Model) -> _Relaxed:
 
 
 def _too_few_eligible(problem: Problem, model: Model, row: int, eligible: int) -> Clash:
-    pid = problem.project_ids[int(model.row_project[row])]
-    need = int(model.lb[row])
+    return _too_few(problem, int(model.row_project[row]), eligible)
+
+
+def _too_few(problem: Problem, project: int, eligible: int) -> Clash:
+    pid = problem.project_ids[project]
+    need = int(problem.project_panel_size[project])
     return Clash(
         Rule.PANEL_SIZE,
         f"{pid} needs {need} experts; only {eligible} are eligible (conflicts and "
@@ -289,72 +288,79 @@ def _fewest_bends(
     return held
 
 
-def _bends(
-    problem: Problem,
-    solver: cp_model.CpSolver,
-    slack: dict[str, list[Slack]],
-    model: Model,
-) -> list[Bend]:
+#: One bent row: the amount, its rule (``OVER`` marks a maximum), the project index (-1 for
+#: none) and where it applies (the model row, or the expert index for loads).
+Amount = tuple[int, str, int, int]
+
+
+def _solved_amounts(solver: cp_model.CpSolver, slack: dict[str, list[Slack]]) -> list[Amount]:
+    """The slacks' values in a CP-SAT solution, in ``BEND_ORDER``."""
+    return [
+        (int(solver.value(var)), rule, project, where)
+        for key in BEND_ORDER
+        for var, rule, project, where in slack[key]
+    ]
+
+
+def _bends(problem: Problem, amounts: Sequence[Amount], model: Model) -> list[Bend]:
     out: list[Bend] = []
-    for key in BEND_ORDER:
-        for var, rule, project, where in slack[key]:
-            amount = int(solver.value(var))
-            if amount == 0:
-                continue
-            pid = problem.project_ids[project] if project >= 0 else None
-            if rule in (Rule.MAX_LOAD, Rule.YEARLY_CAP):
-                eid = problem.expert_ids[where]
-                limit = (
-                    int(problem.expert_max_load[where])
-                    if rule == Rule.MAX_LOAD
-                    else problem.rules.yearly_cap
+    for amount, rule, project, where in amounts:
+        if amount == 0:
+            continue
+        pid = problem.project_ids[project] if project >= 0 else None
+        if rule in (Rule.MAX_LOAD, Rule.YEARLY_CAP):
+            eid = problem.expert_ids[where]
+            limit = (
+                int(problem.expert_max_load[where])
+                if rule == Rule.MAX_LOAD
+                else problem.rules.yearly_cap
+            )
+            out.append(
+                Bend(
+                    rule,
+                    amount,
+                    f"{eid} gets {amount} review(s) beyond {rule} {limit}",
+                    expert=eid,
                 )
-                out.append(
-                    Bend(
-                        rule,
-                        amount,
-                        f"{eid} gets {amount} review(s) beyond {rule} {limit}",
-                        expert=eid,
-                    )
+            )
+        elif rule.removesuffix(OVER) == Rule.MAX_PER_ORG or rule == Rule.MAX_PER_ORG:
+            org = problem.org_ids[int(model.row_org[where])]
+            out.append(
+                Bend(
+                    Rule.MAX_PER_ORG,
+                    amount,
+                    f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
+                    project=pid,
                 )
-            elif rule.removesuffix(OVER) == Rule.MAX_PER_ORG or rule == Rule.MAX_PER_ORG:
-                org = problem.org_ids[int(model.row_org[where])]
-                out.append(
-                    Bend(
-                        Rule.MAX_PER_ORG,
-                        amount,
-                        f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
-                        project=pid,
-                    )
+            )
+        elif rule == Rule.COVERAGE:
+            node = coverage_rows(problem).nodes[int(model.row_node[where])]
+            out.append(
+                Bend(rule, amount, f"{pid}: no panel expert covers field {node}", project=pid)
+            )
+        elif rule == Rule.ENTERPRISE_SHARE:
+            out.append(
+                Bend(
+                    rule,
+                    amount,
+                    f"{pid}: {amount} enterprise expert(s) short of the minimum share",
+                    project=pid,
                 )
-            elif rule == Rule.COVERAGE:
-                node = coverage_rows(problem).nodes[int(model.row_node[where])]
-                out.append(
-                    Bend(rule, amount, f"{pid}: no panel expert covers field {node}", project=pid)
+            )
+        elif rule == Rule.ENTERPRISE_TARGET_SHARE:
+            out.append(_target_bend(problem, model, where, amount))
+        elif rule.startswith(Rule.QUOTA):
+            out.append(_quota_bend(problem, model, where, amount, rule.endswith(OVER), pid))
+        else:
+            org = problem.org_ids[int(model.row_org[where])]
+            out.append(
+                Bend(
+                    rule,
+                    amount,
+                    f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
+                    project=pid,
                 )
-            elif rule == Rule.ENTERPRISE_SHARE:
-                out.append(
-                    Bend(
-                        rule,
-                        amount,
-                        f"{pid}: {amount} enterprise expert(s) short of the minimum share",
-                        project=pid,
-                    )
-                )
-            elif rule == Rule.ENTERPRISE_TARGET_SHARE:
-                out.append(_target_bend(problem, model, where, amount))
-            elif rule.startswith(Rule.QUOTA):
-                out.append(_quota_bend(problem, model, where, amount, rule.endswith(OVER), pid))
-            else:
-                org = problem.org_ids[int(model.row_org[where])]
-                out.append(
-                    Bend(
-                        rule,
-                        amount,
-                        f"{pid}: {amount} expert(s) beyond max_per_org from organization {org}",
-                        project=pid,
-                    )
-                )
+            )
     return out
 
 
@@ -378,3 +384,42 @@ def _quota_bend(
     where = f"{pid}:" if pid else "the batch:"
     side = "beyond the maximum" if over else "short of the minimum"
     return Bend(Rule.QUOTA, amount, f"{where} quota {name} {amount} member(s) {side}", project=pid)
+
+
+# -- beyond ALL_PAIRS_UP_TO eligible pairs: the same stages over priced columns ----------------
+
+#: The method a relaxed solve over priced columns reports.
+PRICED_METHOD = "relaxed (lexicographic, HiGHS over priced columns)"
+
+
+def _solve_priced(
+    problem: Problem,
+    params: SolveParams,
+    order: tuple[str, ...],
+    surv: Survey,
+    left: Callable[[], float],
+    start: float,
+) -> Result:
+    """:func:`solve_relaxed` over a column set grown by pricing (:mod:`.bends`)."""
+    short = np.flatnonzero(surv.eligible < problem.project_panel_size)
+    if short.size:  # conflicts and eligibility never bend
+        raise InfeasibleError([_too_few(problem, int(p), int(surv.eligible[p])) for p in short])
+    out = bends.fewest_bends(problem, surv, order, left)
+    unit = score_unit(problem)
+    value = out.found.value
+    bound = value if out.proved else max(math.floor(out.bound + 1e-6), value)
+    return Result.build(
+        problem,
+        out.model.pairs.take(out.found.chosen),
+        status=Status.OPTIMAL if out.proved else Status.TIMEOUT,
+        objective=value * unit,
+        bound=bound * unit,
+        time_s=time.perf_counter() - start,
+        seed=params.seed,
+        stats=RelaxStats(
+            method=PRICED_METHOD,
+            bend_order=list(order),
+            bends_by_rule={rule: out.held.get(rule, 0) for rule in reversed(order)},
+        ),
+        bends=tuple(_bends(problem, out.found.amounts, out.model)),
+    )

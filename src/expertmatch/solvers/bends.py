@@ -1,0 +1,586 @@
+"""The relaxed solve over priced columns: the fewest bends, rule by rule, never every pair.
+
+:func:`expertmatch.solvers.relax.solve_relaxed` can hold one CP-SAT model over every eligible
+pair, which is slow already at a few hundred thousand pairs. Unless the caller adds goals of
+its own (``reassign --relax``), the same lexicographic solve runs here instead, with HiGHS,
+over a column set that grows only where pricing says it must:
+
+1. Columns: the survey's candidates (:func:`expertmatch.formulation.candidates.survey`, experts
+   at their cap included, since loads may bend): each project's best experts and enough to
+   satisfy each rule.
+2. A stage (a bendable rule, the most protected first; last the score) is an LP over the
+   columns: every row of the batch, a slack on each bendable side (panel sizes exact, loads
+   split into ``max_load`` and ``yearly_cap`` rows), the minima of the earlier stages held.
+   Every eligible pair whose reduced cost is positive is priced in
+   (:func:`expertmatch.solvers.pricing.price`; a bend stage gives pairs no weight) until none
+   is left: the LP value is then a bound for all pairs. The slacks keep every restricted LP
+   feasible; HiGHS restarts each LP from the last basis (primal simplex, new columns at zero).
+3. The quick way: each bend stage's bound, rounded up, is held without an integer solve (a
+   stage is skipped at 0 when the last LP bends it nowhere), and one MIP (HiGHS branch and
+   cut over the columns, the score stage) shows that all of them hold together: reaching
+   them proves each the minimum. When the integrality gap makes that MIP infeasible, each
+   stage gets its own MIP in turn.
+4. An integer value is proven for the whole batch when it reaches the LP bound, or when no
+   pair left out has a reduced cost within the gap (an assignment using such a pair is worse:
+   the reduced-cost argument of :mod:`expertmatch.solvers.exact`). Otherwise those pairs (at
+   most :data:`ADD_PER_PROJECT` a project) join the columns and the stage is solved again, up
+   to :data:`ROUNDS` times; a stage still unproven makes the result's status ``timeout``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from expertmatch.domain.pairs import Pairs, merge
+from expertmatch.domain.scoring import score_unit
+from expertmatch.errors import SolveError
+from expertmatch.formulation.candidates import Survey
+from expertmatch.formulation.rows import Model, build_model, integer_weights
+from expertmatch.solvers.pricing import Duals, price
+from expertmatch.vocabulary import Rule, Status
+
+if TYPE_CHECKING:
+    from expertmatch.domain.problem import Problem
+
+#: Largest batch (eligible pairs) whose relaxed solve holds every pair in one CP-SAT model
+#: (:mod:`expertmatch.solvers.relax`). None by default: measured on a generated 300 x 900
+#: batch, that model ran past 10 minutes where the stages here take seconds; ``reassign
+#: --relax`` (goals of its own and a start) still uses it.
+ALL_PAIRS_UP_TO = 0
+#: A pair prices in when its reduced cost exceeds this.
+PRICE_TOL = 1e-6
+#: Pairs priced in per project and LP round.
+PRICE_PER_PROJECT = 10
+#: Pairs per project added in one round when a stage's integer value is not yet proven.
+ADD_PER_PROJECT = 20
+#: Integer solves per stage before the stage is left unproven.
+ROUNDS = 4
+#: The score stage's name among the bend stages.
+SCORE = "score"
+#: Marks the slack of a row's maximum (a two-sided quota row has one slack per side).
+OVER = ":over"
+#: Default order of bending: first listed bends first; last listed is the most protected (also
+#: the order bends are listed in).
+BEND_ORDER = (
+    Rule.MAX_PER_ORG,
+    Rule.COVERAGE,
+    Rule.QUOTA,
+    Rule.ENTERPRISE_SHARE,
+    Rule.MAX_LOAD,
+    Rule.YEARLY_CAP,
+)
+#: ``_Rows.origin`` of a row that holds an earlier stage's minimum.
+HOLD = -(2**62)
+
+
+def bend_key(rule: str) -> str:
+    """The bendable rule a model row counts toward (a stage's or the round's enterprise target
+    bends with the enterprise share)."""
+    return Rule.ENTERPRISE_SHARE if rule == Rule.ENTERPRISE_TARGET_SHARE else rule
+
+
+@dataclass
+class _Lp:
+    """One stage's LP over ``columns``: its value (maximisation: minus the bends of a bend
+    stage, the weighted score of the last) and the duals spread out for pricing."""
+
+    z: float
+    duals: Duals
+    bent: dict[str, float]
+    """Per bendable rule, the sum of its slacks in the LP's solution."""
+
+
+class TooTight(Exception):
+    """A tentative minimum (an LP bound rounded up) that no assignment over the columns
+    reaches: the stages are solved one by one instead."""
+
+
+@dataclass
+class _Rows:
+    """The stage LP's rows as triplets: pair entries (row, column), slack entries (row,
+    slack) with the slack's bend key and upper bound, the row sense and right-hand side."""
+
+    pair_rows: list[np.ndarray]
+    pair_cols: list[np.ndarray]
+    slack_row: list[int]
+    slack_sign: list[float]
+    slack_key: list[str]
+    slack_ub: list[float]
+    sense: list[str]  # "eq", "le", "ge"
+    rhs: list[float]
+    origin: list[int]  # model row (or -1 - expert for a split load row, or HOLD)
+    holds: dict[int, str] = field(default_factory=dict)  # hold row -> the rule it holds
+
+    def new_row(self, sense: str, rhs: float, origin: int) -> int:
+        self.sense.append(sense)
+        self.rhs.append(rhs)
+        self.origin.append(origin)
+        return len(self.sense) - 1
+
+    def slack(self, row: int, sign: float, key: str, ub: float) -> None:
+        self.slack_row.append(row)
+        self.slack_sign.append(sign)
+        self.slack_key.append(key)
+        self.slack_ub.append(ub)
+
+
+def _stage_rows(problem: Problem, model: Model) -> _Rows:
+    """Every row of ``model`` with a slack on each bendable side; load rows split in two."""
+    rows = _Rows([], [], [], [], [], [], [], [], [])
+    A = model.A.tocsr()
+    for r in range(model.n_rows):
+        rule = str(model.row_rule[r])
+        if rule == Rule.LOAD:
+            continue
+        cols = A.indices[A.indptr[r] : A.indptr[r + 1]]
+        lo, hi = float(model.lb[r]), float(model.ub[r])
+        sides = (
+            [("eq", lo)]
+            if rule == Rule.PANEL_SIZE
+            else [("ge", lo)] * (math.isfinite(lo) and lo > 0) + [("le", hi)] * math.isfinite(hi)
+        )
+        for sense, rhs in sides:
+            i = rows.new_row(sense, rhs, r)
+            rows.pair_rows.append(np.full(cols.size, i))
+            rows.pair_cols.append(cols)
+            if sense == "ge":
+                rows.slack(i, 1.0, bend_key(rule), rhs)
+            elif sense == "le":
+                rows.slack(i, -1.0, bend_key(rule), math.inf)
+    _load_rows(problem, model.pairs, rows)
+    return rows
+
+
+def _load_rows(problem: Problem, pairs: Pairs, rows: _Rows) -> None:
+    """Each expert's ``max_load`` and ``yearly_cap`` rows, where the columns can exceed them."""
+    counts = np.bincount(pairs.expert, minlength=problem.n_experts)
+    cap_left = np.maximum(problem.rules.yearly_cap - problem.expert_used, 0)
+    order = np.argsort(pairs.expert, kind="stable")
+    starts = np.r_[0, np.cumsum(counts)]
+    for rule, limit in ((Rule.MAX_LOAD, problem.expert_max_load), (Rule.YEARLY_CAP, cap_left)):
+        for e in np.flatnonzero(counts > limit):
+            i = rows.new_row("le", float(limit[e]), -1 - int(e))
+            cols = order[starts[e] : starts[e + 1]]
+            rows.pair_rows.append(np.full(cols.size, i))
+            rows.pair_cols.append(cols)
+            rows.slack(i, -1.0, rule, math.inf)
+
+
+@dataclass
+class StageMatrix:
+    """One stage over the columns as ``lo <= A [x; slacks] <= hi`` (``eq``/``le``/``ge`` rows),
+    maximising ``gain``; ``rows`` says what each row and slack is about."""
+
+    rows: _Rows
+    A: sp.csr_matrix
+    gain: np.ndarray
+    upper: np.ndarray  # variable upper bounds (lower bounds are 0)
+    n_pairs: int
+
+    def split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Masks of the ``eq``, ``le`` and ``ge`` rows and the right-hand sides."""
+        sense = np.array(self.rows.sense)
+        return sense == "eq", sense == "le", sense == "ge", np.array(self.rows.rhs)
+
+
+def stage_matrix(problem: Problem, model: Model, stage: str, held: dict[str, int]) -> StageMatrix:
+    """The stage's rows over the model's columns (see the module docstring)."""
+    rows = _stage_rows(problem, model)
+    n, m = model.n_pairs, len(rows.slack_row)
+    slack_key = np.array(rows.slack_key, dtype=object)
+    hold_r, hold_c = [], []
+    for k in sorted(held):
+        i = rows.new_row("le", float(held[k]), HOLD)
+        rows.holds[i] = k
+        s = np.flatnonzero(slack_key == k)
+        hold_r.append(np.full(s.size, i))
+        hold_c.append(n + s)
+    empty = np.zeros(0, dtype=np.int64)
+    entries_r = np.concatenate([*rows.pair_rows, empty, np.array(rows.slack_row, dtype=np.int64)])
+    entries_c = np.concatenate([*rows.pair_cols, empty, n + np.arange(m)])
+    values = np.concatenate([np.ones(entries_r.size - m), np.array(rows.slack_sign)])
+    if hold_r:
+        entries_r = np.concatenate([entries_r, *hold_r])
+        entries_c = np.concatenate([entries_c, *hold_c])
+        values = np.concatenate([values, np.ones(sum(h.size for h in hold_r))])
+    A = sp.csr_matrix(
+        (values, (entries_r.astype(np.int64), entries_c.astype(np.int64))),
+        shape=(len(rows.sense), n + m),
+    )
+    gain = np.zeros(n + m)  # maximised
+    if stage == SCORE:
+        gain[:n] = model.weight
+    else:
+        gain[n:][slack_key == stage] = -1.0
+    upper = np.concatenate([np.ones(n), np.array(rows.slack_ub)])
+    return StageMatrix(rows, A, gain, upper, n)
+
+
+#: What a warm start remembers of an LP's basis: the pair keys (project x experts + expert,
+#: sorted) with their statuses, and each row's and each slack's status by the row's key.
+Warm = tuple[np.ndarray, np.ndarray, dict[tuple[object, ...], int], dict[tuple[object, ...], int]]
+
+_LOWER, _BASIC = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
+
+
+def _row_keys(model: Model, rows: _Rows) -> list[tuple[object, ...]]:
+    """A key per stage row that names it the same way whatever the columns (model rows are
+    renumbered when columns are added)."""
+    slack_of = dict(zip(rows.slack_row, rows.slack_key, strict=True))
+    keys: list[tuple[object, ...]] = []
+    for i, (r, sense) in enumerate(zip(rows.origin, rows.sense, strict=True)):
+        if r == HOLD:
+            keys.append(("hold", rows.holds[i]))
+        elif r < 0:
+            keys.append(("load", slack_of[i], -1 - r))
+        else:
+            keys.append(
+                (
+                    str(model.row_rule[r]),
+                    int(model.row_project[r]),
+                    int(model.row_expert[r]),
+                    int(model.row_org[r]),
+                    int(model.row_node[r]),
+                    -1 if model.row_quota is None else int(model.row_quota[r]),
+                    -1 if model.row_stage is None else int(model.row_stage[r]),
+                    sense,
+                )
+            )
+    return keys
+
+
+def _highs_lp(mat: StageMatrix, time_left: float) -> highspy.Highs:
+    """The stage matrix as a HiGHS LP (maximised), primal simplex from a warm basis when one
+    is set; presolve off, which would discard the warm start."""
+    eq, le, ge, rhs = mat.split()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = mat.A.shape[1], mat.A.shape[0]
+    lp.col_cost_ = mat.gain.astype(np.float64)
+    lp.col_lower_ = np.zeros(mat.upper.size)
+    lp.col_upper_ = np.where(np.isfinite(mat.upper), mat.upper, highspy.kHighsInf)
+    lp.row_lower_ = np.where(eq | ge, rhs, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(eq | le, rhs, highspy.kHighsInf)
+    csc = mat.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(np.float64)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_strategy", 4)  # primal: new columns keep the basis feasible
+    h.setOptionValue("time_limit", max(time_left, 1.0))
+    h.passModel(lp)
+    return h
+
+
+def _warm_basis(
+    warm: Warm, pair_keys: np.ndarray, row_keys: list[tuple[object, ...]], rows: _Rows
+) -> highspy.HighsBasis:
+    """The last basis mapped onto the new columns and rows: new pairs and slacks at zero, new
+    rows basic (so the count of basic variables still equals the count of rows)."""
+    old_keys, old_status, old_rows, old_slacks = warm
+    pair_status = np.full(pair_keys.size, _LOWER, dtype=np.int64)
+    if old_keys.size:
+        at = np.minimum(np.searchsorted(old_keys, pair_keys), old_keys.size - 1)
+        same = old_keys[at] == pair_keys
+        pair_status[same] = old_status[at[same]]
+    slack_status = [old_slacks.get(row_keys[i], _LOWER) for i in rows.slack_row]
+    row_status = [old_rows.get(k, _BASIC) for k in row_keys]
+    basis = highspy.HighsBasis()
+    basis.col_status = [highspy.HighsBasisStatus(int(v)) for v in pair_status] + [
+        highspy.HighsBasisStatus(v) for v in slack_status
+    ]
+    basis.row_status = [highspy.HighsBasisStatus(v) for v in row_status]
+    basis.valid = True
+    return basis
+
+
+def _solve_stage_lp(
+    problem: Problem,
+    model: Model,
+    stage: str,
+    held: dict[str, int],
+    time_left: float,
+    warm: Warm | None = None,
+) -> tuple[_Lp, Warm]:
+    """The stage's LP over the model's columns, with its duals for pricing and its basis for
+    the next warm start."""
+    mat = stage_matrix(problem, model, stage, held)
+    h = _highs_lp(mat, time_left)
+    pair_keys = model.pairs.project.astype(np.int64) * problem.n_experts + model.pairs.expert
+    row_keys = _row_keys(model, mat.rows)
+    if warm is not None:
+        h.setBasis(_warm_basis(warm, pair_keys, row_keys, mat.rows))
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        raise TooTight(stage)
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise SolveError(
+            f"relaxed LP ({stage}) stopped: {h.modelStatusToString(status)}", Status.TIMEOUT
+        )
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    pi = -np.asarray(sol.row_dual)  # maximisation sign: rc_j = w_j + sum_r A_rj pi_r
+    slack_key = np.array(mat.rows.slack_key, dtype=object)
+    bent = {str(k): float(x[mat.n_pairs :][slack_key == k].sum()) for k in set(slack_key)}
+    basis = h.getBasis()
+    col_status = np.array([int(v) for v in basis.col_status], dtype=np.int8)
+    order = np.argsort(pair_keys)
+    new_warm: Warm = (
+        pair_keys[order],
+        col_status[: mat.n_pairs][order],
+        {k: int(v) for k, v in zip(row_keys, basis.row_status, strict=True)},
+        {row_keys[i]: int(col_status[mat.n_pairs + j]) for j, i in enumerate(mat.rows.slack_row)},
+    )
+    z = float(h.getInfo().objective_function_value)
+    return _Lp(z, _duals(problem, model, mat.rows, pi), bent), new_warm
+
+
+@dataclass
+class Integer:
+    """One stage's integer solution over the columns: the pairs chosen, its value
+    (maximisation units), whether HiGHS proved it optimal over the columns, and each slack's
+    amount with its rule (``OVER`` for a maximum), project and row or expert."""
+
+    chosen: np.ndarray
+    value: int
+    proved: bool
+    amounts: list[tuple[int, str, int, int]]
+
+
+def solve_stage_mip(
+    problem: Problem, model: Model, stage: str, held: dict[str, int], time_left: float
+) -> Integer:
+    """The stage over the columns with 0/1 pairs and whole slacks: HiGHS branch-and-cut,
+    whose LP-based search closes the small gaps these stages leave quickly (measured: CP-SAT
+    ran 590 s without proving a one-bend gap that HiGHS closes in under a second). Raises
+    :class:`TooTight` when the minima ``held`` cannot all hold over these columns."""
+    mat = stage_matrix(problem, model, stage, held)
+    eq, le, ge, rhs = mat.split()
+    lo = np.where(eq | ge, rhs, -np.inf)
+    hi = np.where(eq | le, rhs, np.inf)
+    res = milp(
+        -mat.gain,
+        constraints=LinearConstraint(mat.A, lo, hi),
+        integrality=np.ones(mat.upper.size),
+        bounds=Bounds(np.zeros(mat.upper.size), mat.upper),
+        options={"time_limit": max(time_left, 1.0), "mip_rel_gap": 0.0, "presolve": True},
+    )
+    if res.status == 2:
+        raise TooTight(stage)
+    if res.x is None:
+        raise SolveError(f"relaxed stage {stage}: {res.message}", Status.TIMEOUT)
+    x = np.rint(res.x)
+    return Integer(
+        x[: mat.n_pairs] > 0.5,
+        round(float(mat.gain @ x)),
+        res.status == 0,
+        _amounts(model, mat.rows, x[mat.n_pairs :]),
+    )
+
+
+def _amounts(model: Model, rows: _Rows, slack: np.ndarray) -> list[tuple[int, str, int, int]]:
+    """Each slack's amount, rule, project and row (or expert for a load) in bend order."""
+    out = []
+    for amount, i, key in zip(slack, rows.slack_row, rows.slack_key, strict=True):
+        r = rows.origin[i]
+        if r < 0:  # a load row of expert -1 - r
+            out.append((key, (int(amount), key, -1, -1 - r)))
+            continue
+        rule = str(model.row_rule[r])
+        side = "" if rows.sense[i] == "ge" else OVER
+        out.append((key, (int(amount), rule + side, int(model.row_project[r]), r)))
+    order: dict[str, int] = {k: n for n, k in enumerate(BEND_ORDER)}
+    return [a for _, a in sorted(out, key=lambda item: order[item[0]])]
+
+
+def _duals(problem: Problem, model: Model, rows: _Rows, pi: np.ndarray) -> Duals:
+    """The stage LP's duals as :class:`Duals` of ``model``'s rows: both sides of a two-sided
+    row add up; an expert's two load rows add up into its load dual."""
+    origin = np.array(rows.origin)
+    on_model = origin >= 0
+    pi_model = np.zeros(model.n_rows)
+    np.add.at(pi_model, origin[on_model], pi[on_model])
+    load = np.zeros(problem.n_experts)
+    split = (origin < 0) & (origin != HOLD)
+    np.add.at(load, -1 - origin[split], pi[split])
+    duals = Duals.from_model(problem, model, pi_model)
+    return replace(duals, load=np.minimum(load, 0.0))
+
+
+@dataclass
+class Columns:
+    """The growing column set of the relaxed solve and what pricing needs about it."""
+
+    problem: Problem
+    survey: Survey
+    pairs: Pairs
+    lp_rounds: int = 0
+    last: _Lp | None = None
+    warm: Warm | None = None
+
+    def grow(self, stage: str, held: dict[str, int], left: Callable[[], float]) -> float:
+        """Column generation for one stage; returns the LP bound over all eligible pairs
+        (maximisation units: minus bends, or weighted score)."""
+        while True:
+            self.lp_rounds += 1
+            model = build_model(self.problem, self.pairs)
+            lp, self.warm = _solve_stage_lp(self.problem, model, stage, held, left(), self.warm)
+            new, best = self._price(lp, stage, PRICE_TOL, PRICE_PER_PROJECT)
+            bound = lp.z + float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
+            if len(new) == 0 or left() <= 0:
+                self.last = lp
+                return bound
+            self.pairs = merge(self.pairs, new, self.problem.n_experts)
+
+    def _price(self, lp: _Lp, stage: str, threshold: float, per: int) -> tuple[Pairs, np.ndarray]:
+        return price(
+            self.problem,
+            lp.duals,
+            self.pairs,
+            self.survey.cutoff,
+            threshold,
+            per,
+            weighted=stage == SCORE,
+            with_capacity=False,
+        )
+
+    def improving(self, stage: str, value: int) -> Pairs:
+        """Pairs left out that an assignment better than ``value`` could use: reduced cost
+        (from the stage's last LP) above ``value + 1 - z_lp``."""
+        lp = self.last
+        assert lp is not None, "grow() runs before improving()"
+        new, _ = self._price(lp, stage, value + 1 - lp.z - PRICE_TOL, ADD_PER_PROJECT)
+        return new
+
+
+def proven(value: int, bound: float) -> bool:
+    """Is an integer value (maximisation) at its LP bound?"""
+    return value >= math.floor(bound + 1e-6)
+
+
+def sat_score(problem: Problem, pairs: Pairs) -> np.ndarray:
+    """The integer weights of ``pairs`` for the CP-SAT score stage."""
+    return integer_weights(pairs.score, score_unit(problem))
+
+
+def hint_on(new: Pairs, old: Pairs, chosen: np.ndarray, n_experts: int) -> np.ndarray:
+    """A 0/1 vector over ``new`` that picks the pairs chosen among ``old``."""
+    picked = old.project[chosen] * n_experts + old.expert[chosen]
+    return np.isin(new.project * n_experts + new.expert, picked)
+
+
+def violations(problem: Problem, model: Model, chosen: np.ndarray) -> dict[str, int]:
+    """Bends per rule of a 0/1 vector over ``model.pairs`` (a restricted model holds every row
+    that its pairs can break)."""
+    ax = model.A @ chosen.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        short = np.where(np.isfinite(model.lb), np.maximum(model.lb - ax, 0.0), 0.0)
+        over = np.where(np.isfinite(model.ub), np.maximum(ax - model.ub, 0.0), 0.0)
+    out: dict[str, int] = {}
+    for r in np.flatnonzero((short + over) > 0.5):
+        rule = str(model.row_rule[r])
+        if rule in (Rule.PANEL_SIZE, Rule.LOAD):
+            continue
+        key = bend_key(rule)
+        out[key] = out.get(key, 0) + round(short[r] + over[r])
+    counts = np.bincount(model.pairs.expert[chosen], minlength=problem.n_experts)
+    cap_left = np.maximum(problem.rules.yearly_cap - problem.expert_used, 0)
+    for rule, limit in ((Rule.MAX_LOAD, problem.expert_max_load), (Rule.YEARLY_CAP, cap_left)):
+        out[rule] = int(np.maximum(counts - limit, 0).sum())
+    return out
+
+
+@dataclass
+class Outcome:
+    """The relaxed solve's answer over the columns: the model over the final columns, the
+    assignment found, each rule's fewest bends, whether every stage is proven for the whole
+    batch, and the score stage's bound (maximisation units)."""
+
+    model: Model
+    found: Integer
+    held: dict[str, int]
+    proved: bool
+    bound: float
+
+
+def fewest_bends(
+    problem: Problem, surv: Survey, order: tuple[str, ...], left: Callable[[], float]
+) -> Outcome:
+    """The fewest bends rule by rule (``order``: first bends first), then the best score.
+
+    First the quick way: each bend stage's LP bound, rounded up, is held without an integer
+    solve, and one MIP (the score stage) checks that all of them hold together; reaching them
+    proves each one the minimum. When the integrality gap makes that MIP infeasible, every
+    stage gets its own MIP, one after the other."""
+    columns = Columns(problem, surv, surv.candidates)
+    try:
+        return _tentative(problem, columns, order, left)
+    except TooTight:
+        return _stage_by_stage(problem, columns, order, left)
+
+
+def _tentative(
+    problem: Problem, columns: Columns, order: tuple[str, ...], left: Callable[[], float]
+) -> Outcome:
+    held: dict[str, int] = {}
+    for stage in reversed(order):
+        if columns.last is not None and columns.last.bent.get(stage, 0.0) <= 1e-9:
+            held[stage] = 0  # the last LP bends it nowhere and holds every earlier minimum
+            continue
+        held[stage] = math.ceil(-columns.grow(stage, held, left) - 1e-6)
+    return _stage(problem, columns, SCORE, held, left)
+
+
+def _stage_by_stage(
+    problem: Problem, columns: Columns, order: tuple[str, ...], left: Callable[[], float]
+) -> Outcome:
+    held: dict[str, int] = {}
+    proved = True
+    last: Outcome | None = None
+    for stage in reversed(order):
+        if (
+            last is not None
+            and violations(problem, last.model, last.found.chosen).get(stage, 0) == 0
+        ):
+            held[stage] = 0  # the solution so far bends it nowhere: 0 is the minimum
+            continue
+        last = _stage(problem, columns, stage, held, left)
+        held[stage] = -last.found.value
+        proved = proved and last.proved
+    final = _stage(problem, columns, SCORE, held, left)
+    final.proved = final.proved and proved
+    return final
+
+
+def _stage(
+    problem: Problem, columns: Columns, stage: str, held: dict[str, int], left: Callable[[], float]
+) -> Outcome:
+    """One stage: its LP bound over all pairs, then HiGHS over the columns, more columns while
+    the value found is not proven (:data:`ROUNDS` at most)."""
+    bound = columns.grow(stage, held, left)
+    proved = False
+    for _ in range(ROUNDS):
+        model = build_model(problem, columns.pairs)
+        found = solve_stage_mip(problem, model, stage, held, left())
+        if proven(found.value, bound):
+            proved = True  # at the bound for all pairs
+            break
+        new = columns.improving(stage, found.value)
+        if len(new) == 0:
+            proved = found.proved
+            break
+        columns.pairs = merge(columns.pairs, new, problem.n_experts)
+    return Outcome(model, found, dict(held), proved, bound)

@@ -1,0 +1,98 @@
+"""Starting fast: ``expertmatch --help``, ``--version`` and ``import expertmatch`` load none of
+the heavy libraries (each in a fresh interpreter, checked on ``sys.modules``, not on time);
+the public names load on first use and stay what they are."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import expertmatch
+from expertmatch import cli
+
+#: What a command line that only prints its help must not import.
+HEAVY = ("ortools", "scipy", "pandas", "matplotlib", "networkx", "highspy", "openpyxl", "numpy")
+SRC = str(Path(expertmatch.__file__).resolve().parents[1])
+
+
+def _fresh(code: str) -> object:
+    """Run ``code`` in a new interpreter importing this package; the JSON it prints last."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _loaded_after(argv: list[str]) -> list[str]:
+    code = (
+        "import json, sys\n"
+        "from expertmatch.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    )
+    found = _fresh(code)
+    assert isinstance(found, list)
+    return found
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--version"], ["assign", "--help"], ["report", "--help"]]
+)
+def test_help_and_version_import_no_heavy_library(argv: list[str]) -> None:
+    """The parser is built from light modules alone."""
+    assert _loaded_after(argv) == []
+
+
+def test_importing_the_package_is_light_and_names_load_on_use() -> None:
+    """``import expertmatch`` loads no heavy library; a public name loads its module."""
+    code = (
+        "import json, sys\n"
+        "import expertmatch as em\n"
+        f"light = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
+        "assign = em.assign\n"
+        "print(json.dumps([light, 'pandas' in sys.modules, callable(assign)]))\n"
+    )
+    assert _fresh(code) == [[], True, True]
+
+
+def test_verify_stays_the_function_once_its_module_is_imported() -> None:
+    """Importing the submodule ``expertmatch.verify`` (the CLI does) leaves ``em.verify`` the
+    function, as an eager ``from expertmatch.verify import verify`` did."""
+    code = (
+        "import json\n"
+        "import expertmatch as em\n"
+        "import expertmatch.verify\n"
+        "from expertmatch import verify\n"
+        "print(json.dumps([em.verify.__module__, verify is em.verify, callable(em.verify)]))\n"
+    )
+    assert _fresh(code) == ["expertmatch.verify", True, True]
+
+
+def test_every_public_name_is_listed_and_loads() -> None:
+    """``dir()`` lists every lazy name; each one resolves (not to a module)."""
+    assert set(expertmatch.__all__) <= set(dir(expertmatch))
+    for name in expertmatch.__all__:
+        assert not isinstance(getattr(expertmatch, name), type(sys))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = expertmatch.nothing  # type: ignore[attr-defined]
+
+
+def test_the_cli_choices_are_the_library_s() -> None:
+    """The parser's copies of the choices (kept so ``--help`` imports no solver) match the
+    library's."""
+    from expertmatch.io.lang import LANGS
+    from expertmatch.solvers.enterprise import OBJECTIVES
+    from expertmatch.solvers.relax import BEND_ORDER
+
+    assert cli.OBJECTIVES == OBJECTIVES
+    assert cli.BEND_ORDER == BEND_ORDER
+    assert cli.LANGS == LANGS
