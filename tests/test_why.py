@@ -48,7 +48,7 @@ def test_eligible_pair_gives_score_and_rank(demo_result: em.Result, capsys) -> N
     project = problem.project_ids[0]
     for expert in demo_result.panels[project]:
         assert main(["why", DEMO, expert, project]) == 0
-        out = flat(capsys.readouterr().out)
+        out = flat(capsys.readouterr().out.splitlines()[0])  # then the text evidence
         score, rank, count = rank_of(problem, expert, project)
         assert out.startswith(f"{expert} is eligible for {project}: score {score:g}, ")
         assert f"{_ordinal(rank)}" in out

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from expertmatch.domain.load import from_tables, load
     from expertmatch.domain.problem import Problem
     from expertmatch.domain.rules import Rules
+    from expertmatch.domain.text import text_affinity
     from expertmatch.result import Result
     from expertmatch.rounds.history import update_used, write_experts
     from expertmatch.solvers.params import SolveParams
@@ -55,6 +56,7 @@ _LAZY = {
     "load": "expertmatch.domain.load",
     "Problem": "expertmatch.domain.problem",
     "Rules": "expertmatch.domain.rules",
+    "text_affinity": "expertmatch.domain.text",
     "Result": "expertmatch.result",
     "update_used": "expertmatch.rounds.history",
     "write_experts": "expertmatch.rounds.history",
@@ -118,6 +120,7 @@ __all__ = [
     "lottery",
     "reassign",
     "reserves",
+    "text_affinity",
     "update_used",
     "verify",
     "why_ineligible",

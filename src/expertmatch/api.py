@@ -14,6 +14,7 @@ import pandas as pd
 from expertmatch.domain.eligibility import eligible_blocks, why_ineligible
 from expertmatch.domain.load import RulesLike, load, resolve_rules
 from expertmatch.domain.problem import Problem
+from expertmatch.domain.scoring import text_evidence
 from expertmatch.errors import InfeasibleError, InputError, InputIssue
 from expertmatch.result import Result, seat_roles
 from expertmatch.rounds.history import (
@@ -268,7 +269,8 @@ def why_eligible(
     ("score 87.5, 2nd of 41 eligible experts for P001"); with an ``assignment`` (anything
     :func:`expertmatch.reassign` reads as ``previous``; ``label`` names it) the next says
     whether the expert is on that panel, and what the panel needs them for (an enterprise
-    seat, a field only they cover, ...).
+    seat, a field only they cover, ...). With papers (``papers.csv``) lines in between show
+    the score's text part and the expert's papers closest to the project.
     """
     if why_ineligible(problem, expert_id, project_id):
         return []
@@ -283,6 +285,7 @@ def why_eligible(
         f"{expert_id} is eligible for {project_id}: score {row[e]:g}, {_ordinal(above + 1)}"
         f"{tied} of {eligible.size} eligible experts for {project_id}"
     ]
+    lines += text_evidence(problem, p, e)
     if assignment is not None and problem.project_meeting[p]:
         lines.append(_in_group(problem, e, p, assignment, label))
     elif assignment is not None:

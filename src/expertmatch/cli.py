@@ -287,6 +287,24 @@ def _add_why(sub: Subparsers) -> argparse.ArgumentParser:
     return w
 
 
+def _add_score(sub: Subparsers) -> argparse.ArgumentParser:
+    s = sub.add_parser(
+        "score",
+        help="write every pair's score (field codes, keywords and, with papers.csv, text) as "
+        "a scores.csv to inspect or edit",
+    )
+    _add_input(s)
+    s.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="scores.csv to write: expert, project, score (pairs scoring 0 left out, as the "
+        "contract reads them), plus field_score and text_score",
+    )
+    _add_rules(s, "rules.toml replacing INPUT's own rules ([text] weight)")
+    return s
+
+
 def _add_reassign(sub: Subparsers) -> argparse.ArgumentParser:
     r = sub.add_parser(
         "reassign", help="after declines: change the fewest earlier pairs, then score highest"
@@ -601,12 +619,34 @@ def _cmd_why(args: argparse.Namespace, io: Consoles) -> int:
     return EXIT_OK
 
 
+def _cmd_score(args: argparse.Namespace, io: Consoles) -> int:
+    from expertmatch.domain.scoring import score_table
+    from expertmatch.domain.text import has_text
+    from expertmatch.io.workbook import save_table
+
+    _refuse_clashing_paths(args, (args.output,))
+    problem = load(args.input, rules=args.rules)
+    frame = score_table(problem)
+    save_table(frame, args.output, "scores")
+    source = "scores.csv" if problem.supplied_scores is not None else "the built-in score"
+    text = " (text included: papers.csv)" if has_text(problem) else ""
+    if has_text(problem) and problem.supplied_scores is not None:
+        text = " (papers.csv not used: scores.csv gives the scores)"
+    io.out.print(
+        f"{len(frame)} pairs scoring above 0 of {problem.n_experts * problem.n_projects} "
+        f"({problem.n_experts} experts x {problem.n_projects} projects), from {source}{text}",
+        markup=False,
+    )
+    return EXIT_OK
+
+
 #: Every sub-command, in the order ``--help`` lists them: its parser builder and its handler.
 COMMANDS: tuple[tuple[Callable[[Subparsers], argparse.ArgumentParser], Handler], ...] = (
     (_add_assign, _cmd_assign),
     (_add_demo, _cmd_demo),
     (_add_verify, _cmd_verify),
     (_add_why, _cmd_why),
+    (_add_score, _cmd_score),
     (_add_reassign, _cmd_reassign),
     (_add_reserves, _cmd_reserves),
     (_add_update_used, _cmd_update_used),

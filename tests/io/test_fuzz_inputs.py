@@ -31,6 +31,7 @@ FILES = (
     "relations.csv",
     "conflicts.csv",
     "scores.csv",
+    "papers.csv",
     "rules.toml",
 )
 #: Damage after which the damaged file itself must be named in the error.
@@ -40,7 +41,7 @@ ODD_VALUES = ["", "-1", "1e309", "abc", "NaN", "0", "999999999999999999999", "�
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small valid batch with every input file (scores and rules included)."""
+    """A small valid batch with every input file (scores, papers and rules included)."""
     tables = em.generate(6, 24, seed=5)
     folder = em.write_batch(tables, tmp_path_factory.mktemp("fuzz") / "batch")
     experts = tables["experts"]["id"].tolist()
@@ -50,11 +51,19 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"{e},{p},{rng.randint(1, 99)}" for p in projects for e in rng.sample(experts, 15)
     ]
     (folder / "scores.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "papers.csv").write_text(
+        "expert,title,abstract,year\n"
+        + "".join(
+            f"{e},基于深度学习的图像识别研究 {k},提出一种图像识别方法，实验表明有效。,{2020 + k}\n"
+            for k, e in enumerate(experts)
+        ),
+        encoding="utf-8",
+    )
     (folder / "conflicts.csv").write_text(
         f"expert,project,reason\n{experts[0]},{projects[0]},声明回避\n", encoding="utf-8"
     )
     (folder / "rules.toml").write_text(
-        "panel_size = 3\nmax_load = 3\nenterprise_min_share = \"1/3\"\ncoverage_level = 1\n",
+        'panel_size = 3\nmax_load = 3\nenterprise_min_share = "1/3"\ncoverage_level = 1\n',
         encoding="utf-8",
     )
     assert main(["assign", str(folder), "-o", str(folder.parent / "ok.csv")]) == 0

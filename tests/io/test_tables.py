@@ -264,6 +264,7 @@ def test_from_tables_equals_folder(demo: em.Problem) -> None:
         members=read("members").to_dict("records"),
         relations=read("relations"),
         conflicts=read("conflicts"),
+        papers=read("papers"),
         rules=rules,
     )
     same_problem(demo, problem)

@@ -119,11 +119,22 @@ def why_ineligible(problem: Problem, expert_id: str, project_id: str) -> list[st
 def notices(problem: Problem) -> list[str]:
     """What the input allows but almost surely did not mean, said before solving (printed by
     the CLI, recorded in ``report.json``): an expert whose ``used`` is already above
-    ``yearly_cap`` can never be assigned this year."""
+    ``yearly_cap`` can never be assigned this year; papers given beside ``scores.csv`` are not
+    used."""
     cap = problem.rules.yearly_cap
     over = np.flatnonzero(problem.expert_used > cap)
-    return [
+    notes = [
         f"experts.csv: expert {problem.expert_ids[e]} has used {int(problem.expert_used[e])}, "
         f"above yearly_cap {cap}: they can never be assigned this year (check used or yearly_cap)"
         for e in over.tolist()
     ]
+    if (
+        problem.papers is not None
+        and len(problem.papers.title)
+        and problem.supplied_scores is not None
+    ):
+        notes.append(
+            "papers.csv is not used: scores.csv gives every pair's score (without scores.csv "
+            "the built-in score blends in the text of abstracts and papers)"
+        )
+    return notes

@@ -211,6 +211,7 @@ def from_tables(
     scores: Any = None,
     taxonomy: Any = None,
     availability: Any = None,
+    papers: Any = None,
     rules: RulesLike = None,
 ) -> Problem:
     """Build a batch from pandas DataFrames or lists of dicts with the contract's columns.
@@ -228,6 +229,7 @@ def from_tables(
             "scores": scores,
             "taxonomy": taxonomy,
             "availability": availability,
+            "papers": papers,
         }
     )
     return _build(tables, lambda: resolve_rules(rules), hash_tables(tables), "python")

@@ -39,6 +39,23 @@ class Relation:
     year: int | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Papers:
+    """``papers.csv``: the experts' publications or research statements, one a row, in the
+    file's order (an expert may have several, or none)."""
+
+    expert: np.ndarray
+    """Each paper's expert, by position in the Problem's experts."""
+    title: tuple[str, ...]
+    abstract: tuple[str, ...]
+    year: np.ndarray
+    """Each paper's year, -1 where not given."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "expert", _frozen(self.expert, np.int64))
+        object.__setattr__(self, "year", _frozen(self.year, np.int64))
+
+
 def memo(problem: Problem, key: str, compute: Callable[[], T]) -> T:
     """``compute()`` once per problem and key: how derived data (eligible pairs, conflicts,
     coverage rows) is cached without the Problem knowing the modules that derive it."""
@@ -103,6 +120,10 @@ class Problem:
     availability: Mapping[int, frozenset[str]] | None = None
     """``availability.csv``: expert index -> the slots the expert can come to; an expert not
     listed can come to every slot; None without the file."""
+    project_abstracts: tuple[str, ...] = ()
+    """Each project's ``abstract`` (empty: none given)."""
+    papers: Papers | None = None
+    """``papers.csv``, if given: the text the built-in score blends in (domain/text.py)."""
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Values derived from this batch by other modules (eligible pairs, conflicts, ...),
     computed once each through :func:`memo`; a new Problem (``with_rules``) starts empty."""

@@ -245,6 +245,21 @@ class MeetingRules:
 RECUSALS = ("recuse", "exclude")
 
 
+#: The share of the built-in score that comes from text when papers are given (``[text]``).
+TEXT_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """``[text]``: how much of the built-in score comes from text when the batch gives
+    experts' papers (``papers.csv``), from 0 (none: field codes and keywords alone) to 1."""
+
+    weight: float = TEXT_WEIGHT
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"weight": self.weight}
+
+
 def _plain(value: Any) -> Any:
     """A rule value as JSON writes it (a share as ``"2/5"``, tuples as lists)."""
     if isinstance(value, Fraction):
@@ -277,6 +292,8 @@ class Rules:
     """The ``[chair]`` rule, if any."""
     meeting: MeetingRules | None = None
     """The ``[meeting]`` rules, if given (meeting projects use the defaults otherwise)."""
+    text: TextRules | None = None
+    """The ``[text]`` table, if given (else :data:`TEXT_WEIGHT` applies)."""
 
     def __post_init__(self) -> None:
         issues = _check(self)
@@ -320,6 +337,11 @@ class Rules:
         merged = {**self.as_dict(raw=True), **values}
         return Rules.from_mapping(merged, source=source)
 
+    @property
+    def text_weight(self) -> float:
+        """The share of the built-in score that comes from text (``[text] weight``)."""
+        return TEXT_WEIGHT if self.text is None else self.text.weight
+
     def enterprise_required(self, panel_size: int) -> int:
         """Enterprise experts a panel of this size needs: ceil(share x panel size)."""
         return math.ceil(self.enterprise_min_share * panel_size)
@@ -356,6 +378,7 @@ class Rules:
         stage tables, quotas and chair only when given."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out.pop("stage"), out.pop("quota"), out.pop("chair"), out.pop("meeting")
+        out.pop("text")
         if not raw:
             for key in ("enterprise_min_share", "enterprise_target_share"):
                 if out[key] is not None:
@@ -368,6 +391,8 @@ class Rules:
             out["chair"] = self.chair.as_dict()
         if self.meeting is not None:
             out["meeting"] = self.meeting.as_dict() if not raw else asdict(self.meeting)
+        if self.text is not None:
+            out["text"] = self.text.as_dict()
         return out
 
 
@@ -644,11 +669,40 @@ def _meeting(value: Any, source: str, issues: list[InputIssue]) -> MeetingRules 
     return None if found else meeting
 
 
+def _text(value: Any, source: str, issues: list[InputIssue]) -> TextRules | None:
+    """The ``[text]`` table: ``weight``, a number from 0 to 1."""
+    if not isinstance(value, Mapping):
+        issues.append(InputIssue(source, "text must be a table (weight = 0.5)", column="text"))
+        return None
+    unknown = [k for k in value if k != "weight"]
+    for key in unknown:
+        issues.append(
+            InputIssue(source, f"unknown text key {key!r}; known: weight", column=f"text.{key}")
+        )
+    weight = value.get("weight", TEXT_WEIGHT)
+    try:
+        if isinstance(weight, bool):
+            raise ValueError
+        number = float(weight)
+    except (TypeError, ValueError):
+        issues.append(InputIssue(source, f"{weight!r} is not a number", column="text.weight"))
+        return None
+    if not 0 <= number <= 1:
+        issues.append(
+            InputIssue(
+                source, f"weight must be between 0 and 1, not {weight!r}", column="text.weight"
+            )
+        )
+        return None
+    return None if unknown else TextRules(weight=number)
+
+
 _PARTS: dict[str, Any] = {
     "stage": _stages,
     "quota": _quotas,
     "chair": _chair,
     "meeting": _meeting,
+    "text": _text,
 }
 
 

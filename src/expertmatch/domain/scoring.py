@@ -15,17 +15,33 @@ best expert field; the project's primary field weighs 2, the others 1:
 Unicode NFKC normalisation and case folding (so Chinese keywords such as 机器学习 match exactly,
 full-width and half-width forms alike); 0 when the project lists no keywords.
 
-With ``scores.csv``, a pair's score is its row there and an absent pair scores 0.
+With experts' papers (``papers.csv``) the built-in score blends in text (the project's title
+and ``abstract`` against the expert's papers, :mod:`expertmatch.domain.text`)::
+
+    score = (1 - w) x (80 x field_match + 20 x keyword_match) + w x text      if the first part > 0
+    score = 0                                                                  otherwise
+
+``w`` is ``[text] weight`` of ``rules.toml`` (default 0.5) and ``text``, from 0 to 100, is
+``100 x Phi(affinity)``: 50 for the expert's average project, more for the projects closest to
+their papers, 50 for an expert without papers. Text ranks the experts within the fields; it
+never makes a pair that field codes and keywords score 0 eligible (an expert from outside the
+project's fields stays outside).
+
+With ``scores.csv``, a pair's score is its row there and an absent pair scores 0 (papers are
+then not used).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from expertmatch.domain.problem import Problem, memo
+from expertmatch.domain.text import closest_papers, has_text, text_points
 from expertmatch.vocabulary import SCORE_SCALE
 
 FIELD_WEIGHT = 80.0
@@ -133,6 +149,15 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
             lo, hi = np.searchsorted(sp_project, [p, p + 1])
             out[i, sp_expert[lo:hi]] = sp_score[lo:hi]
         return out
+    raw = _field_keyword_block(problem, projects)
+    if not _blends(problem):
+        return np.round(raw, DECIMALS)
+    return _blend(problem, raw, text_points(problem)[projects])
+
+
+def _field_keyword_block(problem: Problem, projects: np.ndarray) -> np.ndarray:
+    """``80 x field_match + 20 x keyword_match`` of the given projects against every expert,
+    not rounded."""
     index = _index(problem)
     field = np.zeros((projects.size, problem.n_experts))
     for i in range(index.project_codes.shape[1]):
@@ -140,7 +165,34 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
         has = codes >= 0
         field[has] += index.wp[projects[has], i][:, None] * index.code_match[codes[has]]
     keyword = (index.kp[projects] @ index.ke.T).toarray()
-    return np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)
+    return FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword
+
+
+def score_table(problem: Problem, block: int = 2000) -> pd.DataFrame:
+    """Every pair with a score above 0, in the ``scores.csv`` format (``expert``, ``project``,
+    ``score``; an absent pair scores 0), projects in batch order and experts in batch order
+    within a project. With built-in scores it adds the parts: ``field_score`` (field codes
+    and keywords, 0 to 100) and, when papers are given, ``text_score`` (0 to 100). Conflicts
+    are not applied: this is how well each expert fits, for the office to inspect or edit and
+    give back as ``scores.csv``."""
+    frames = []
+    for start in range(0, problem.n_projects, block):
+        projects = np.arange(start, min(start + block, problem.n_projects))
+        scores = block_scores(problem, projects)
+        p, e = np.nonzero(scores > 0)
+        part: dict[str, Any] = {
+            "expert": np.asarray(problem.expert_ids, dtype=object)[e],
+            "project": np.asarray(problem.project_ids, dtype=object)[projects[p]],
+            "score": scores[p, e],
+        }
+        if problem.supplied_scores is None:
+            part["field_score"] = np.round(_field_keyword_block(problem, projects), DECIMALS)[p, e]
+            if _blends(problem):
+                text = text_points(problem)[projects]
+                part["text_score"] = np.round(text[p, e].astype(np.float64), DECIMALS)
+        frames.append(pd.DataFrame(part))
+    columns = ["expert", "project", "score"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def pair_scores(problem: Problem, projects: np.ndarray, experts: np.ndarray) -> np.ndarray:
@@ -157,7 +209,34 @@ def pair_scores(problem: Problem, projects: np.ndarray, experts: np.ndarray) -> 
     index = _index(problem)
     field = _field_match(index, index.pf[projects], index.ef[experts], index.wp[projects])
     keyword = np.asarray(index.kp[projects].multiply(index.ke[experts]).sum(axis=1)).ravel()
-    return np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)
+    raw = FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword
+    if not _blends(problem):
+        return np.round(raw, DECIMALS)
+    return _blend(problem, raw, text_points(problem)[projects, experts])
+
+
+def _blends(problem: Problem) -> bool:
+    """Does the built-in score blend in text (papers given, ``[text] weight`` above 0)?"""
+    return has_text(problem) and problem.rules.text_weight > 0
+
+
+def _blend(problem: Problem, raw: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """The field-and-keyword score ``raw`` blended with the text points (the module's rule)."""
+    weight = problem.rules.text_weight
+    blended = (1.0 - weight) * raw + weight * text.astype(np.float64)
+    return np.round(np.where(np.round(raw, DECIMALS) > 0, blended, 0.0), DECIMALS)
+
+
+def score_parts(problem: Problem, project: int, expert: int) -> tuple[float, float | None]:
+    """The two parts of a pair's built-in score: field codes and keywords (0 to 100), and
+    text (0 to 100; None without papers)."""
+    index = _index(problem)
+    p, e = np.array([project]), np.array([expert])
+    field = _field_match(index, index.pf[p], index.ef[e], index.wp[p])
+    keyword = np.asarray(index.kp[p].multiply(index.ke[e]).sum(axis=1)).ravel()
+    raw = float(np.round(FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword, DECIMALS)[0])
+    text = float(text_points(problem)[project, expert]) if has_text(problem) else None
+    return raw, text
 
 
 def best_match(problem: Problem, project: int, expert: int) -> tuple[str, str, float]:
@@ -201,3 +280,32 @@ def _score_unit(problem: Problem) -> float:
     )
     g = int(np.gcd.reduce(raw)) if raw.size else 0
     return (g or 1) / SCORE_SCALE
+
+
+def text_evidence(problem: Problem, project: int, expert: int, limit: int = 3) -> list[str]:
+    """For ``why``: how text entered a pair's built-in score, and the expert's papers closest
+    to the project's title and abstract with their cosine similarity; empty without papers or
+    with ``scores.csv``."""
+    if not has_text(problem) or problem.supplied_scores is not None:
+        return []
+    field, text = score_parts(problem, project, expert)
+    weight = problem.rules.text_weight
+    project_id, expert_id = problem.project_ids[project], problem.expert_ids[expert]
+    if field <= 0:
+        lines = [
+            f"field codes and keywords give 0, so text does not count ({expert_id} is "
+            f"outside {project_id}'s fields)"
+        ]
+    else:
+        lines = [
+            f"score = {1 - weight:g} x {field:g} (field codes, keywords) + {weight:g} x "
+            f"{text:.2f} (text, [text] weight = {weight:g})"
+        ]
+    papers = closest_papers(problem, project, expert, limit)
+    if not papers:
+        return [*lines, f"{expert_id} has no papers in papers.csv (text counts as 50)"]
+    found = "; ".join(
+        f"{title}{f' ({year})' if year >= 0 else ''}: {cosine:.2f}"
+        for title, year, cosine in papers
+    )
+    return [*lines, f"closest papers to {project_id} (cosine similarity): {found}"]

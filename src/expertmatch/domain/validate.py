@@ -5,8 +5,9 @@ column and what is wrong — and raised together as one :class:`InputError`, so 
 its export once, not one error at a time.
 
 One check per table, run in a fixed order (taxonomy, organizations, experts, projects, members,
-relations, conflicts, scores), so the issues always come in the same order. Each check reads
-the columns it needs once and returns what it built; the issues go to one :class:`_Collector`.
+relations, conflicts, scores, papers), so the issues always come in the same order. Each check
+reads the columns it needs once and returns what it built; the issues go to one
+:class:`_Collector`.
 
 The office's own spreadsheets (part 2 of the contract) are read as they come: organization types
 in Chinese (企业, 高校, ...: :data:`ORG_TYPE_NAMES`), an organization named by its ``name`` in
@@ -31,7 +32,7 @@ import pandas as pd
 
 from expertmatch.domain.fields import FieldTree
 from expertmatch.domain.pairs import Pairs
-from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Problem, Relation
+from expertmatch.domain.problem import ORG_TYPES, RELATION_KINDS, Papers, Problem, Relation
 from expertmatch.domain.rules import MODES, STAGES, Rules, mode_name, stage_name
 from expertmatch.errors import InputError, InputIssue
 from expertmatch.io.tables import REQUIRED_TABLES, SCHEMA, Table, other_headers
@@ -521,6 +522,7 @@ class _Projects:
     enterprise_min: tuple[int, ...] = ()
     mode: tuple[str, ...] = ()
     group: tuple[str, ...] = ()
+    abstracts: tuple[str, ...] = ()
 
 
 def _check_modes(out: _Collector, table: Table, rows: list[int]) -> tuple[str, ...]:
@@ -596,6 +598,7 @@ def _check_projects(out: _Collector, table: Table, orgs: _Orgs, taxonomy: _Taxon
         ),
         mode=_check_modes(out, table, rows),
         group=tuple(table.column("group")[i] for i in rows),
+        abstracts=tuple(table.column("abstract")[i] for i in rows),
     )
 
 
@@ -765,6 +768,38 @@ def _meeting_flags(projects: _Projects, rules: Rules) -> list[bool]:
     stages = projects.stage or ("approval",) * len(projects.index)
     modes = projects.mode or ("",) * len(projects.index)
     return [(m or rules.stage_mode(s)) == "meeting" for m, s in zip(modes, stages, strict=True)]
+def _check_papers(
+    out: _Collector, table: Table | None, experts: Mapping[str, int]
+) -> Papers | None:
+    """``papers.csv``: each row names a known expert and has a title; the abstract may be
+    empty (the title is then the paper's text); a year, if given, is a whole number."""
+    if table is None:
+        return None
+    owner, titles, abstracts, years = [], [], [], []
+    columns = _cells(table, "expert", "title", "abstract", "year")
+    for i, (expert, title, abstract, text) in enumerate(zip(*columns, strict=True)):
+        e = _ref(out, table, (i, "expert"), expert, experts, "expert")
+        if not title:
+            out.add(
+                table,
+                "empty title (a paper needs its title; the abstract may be empty)",
+                i,
+                "title",
+            )
+        year = _whole(text) if text else -1
+        if year is None:
+            out.add(table, f"{text!r} is not a year", i, "year")
+        if e >= 0 and title and year is not None:
+            owner.append(e)
+            titles.append(title)
+            abstracts.append(abstract)
+            years.append(year)
+    return Papers(
+        np.array(owner, dtype=np.int64),
+        tuple(titles),
+        tuple(abstracts),
+        np.array(years, dtype=np.int64),
+    )
 
 
 def _index_of(ids: np.ndarray, positions: Mapping[str, int]) -> np.ndarray:
@@ -816,6 +851,7 @@ class _Batch:
     declared: dict[tuple[int, int], str]
     supplied: Pairs | None
     availability: dict[int, frozenset[str]] | None = None
+    papers: Papers | None = None
 
 
 def _check_batch(tables: Mapping[str, Table], rules: Rules | None = None) -> _Batch:
@@ -836,6 +872,7 @@ def _check_batch(tables: Mapping[str, Table], rules: Rules | None = None) -> _Ba
     rules = rules or Rules()
     _check_groups(out, usable["projects"], projects, rules)
     availability = _check_availability(out, usable.get("availability"), expert_pos, rules)
+    papers = _check_papers(out, usable.get("papers"), expert_pos)
     if out.issues:
         raise InputError(out.issues)
     tree = taxonomy.tree
@@ -844,6 +881,7 @@ def _check_batch(tables: Mapping[str, Table], rules: Rules | None = None) -> _Ba
     return _Batch(
         tree, orgs, experts, projects, members, relations, declared, supplied, availability
     )
+    return _Batch(tree, orgs, experts, projects, members, relations, declared, supplied, papers)
 
 
 def build_problem(
@@ -890,4 +928,6 @@ def build_problem(
         project_mode_given=projects.mode,
         project_group=projects.group,
         availability=batch.availability,
+        project_abstracts=projects.abstracts,
+        papers=batch.papers,
     )

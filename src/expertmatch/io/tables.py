@@ -59,6 +59,7 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "keywords",
             "mode",
             "group",
+            "abstract",
         ),
     ),
     "organizations": (("id",), ("name", "type", "parent")),
@@ -68,6 +69,7 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "scores": (("expert", "project", "score"), ()),
     "taxonomy": (("code",), ("parent", "name")),
     "availability": (("expert", "slot"), ()),
+    "papers": (("expert", "title"), ("abstract", "year")),
 }
 REQUIRED_TABLES = ("experts", "projects")
 _ORGANIZATION = {
@@ -109,6 +111,9 @@ HEADER_NAMES: dict[str, dict[str, str]] = {
         "评审方式": "mode",
         "分组": "group",
         "组别": "group",
+        "摘要": "abstract",
+        "项目摘要": "abstract",
+        "申报书摘要": "abstract",
     },
     "organizations": {
         "编号": "id",
@@ -124,6 +129,15 @@ HEADER_NAMES: dict[str, dict[str, str]] = {
     "scores": {"专家编号": "expert", "项目编号": "project", "分数": "score"},
     "taxonomy": {"学科代码": "code", "上级代码": "parent", "名称": "name", "学科名称": "name"},
     "availability": {"专家编号": "expert", "时段": "slot", "场次": "slot"},
+    "papers": {
+        "专家编号": "expert",
+        "题目": "title",
+        "论文题目": "title",
+        "成果名称": "title",
+        "摘要": "abstract",
+        "年份": "year",
+        "发表年份": "year",
+    },
 }
 #: The Chinese names of a workbook's sheets: sheet -> table (or rules sheet).
 SHEET_NAMES: dict[str, str] = {
@@ -137,6 +151,8 @@ SHEET_NAMES: dict[str, str] = {
     "回避": "conflicts",
     "评分": "scores",
     "学科": "taxonomy",
+    "论文": "papers",
+    "代表性成果": "papers",
     "规则": "rules",
     "配额": "quotas",
     "quota": "quotas",
