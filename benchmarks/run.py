@@ -1400,6 +1400,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=200,
         help="lottery-<cap>: draws of the frequency check on seed 1 (0: none)",
     )
+    parser.add_argument(
+        "--instances", help="comma-separated instance names of the set to run (default: all)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1459,6 +1462,8 @@ def run_set(args: argparse.Namespace, env: dict[str, str]) -> list[dict[str, Any
     for seed in range(1, args.repeat + 1):
         for instance in INSTANCE_SETS[args.set]:
             if instance.max_seeds is not None and seed > instance.max_seeds:
+                continue
+            if args.instances and instance.name not in args.instances.split(","):
                 continue
             for method in args.methods or instance.methods or METHODS:
                 if not runs_on(instance, method):
