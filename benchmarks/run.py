@@ -10,9 +10,13 @@ and solved by each method below, each run in a *fresh Python subprocess* (see "M
     ``expertmatch.assign`` (LP relaxation + CP-SAT on a core + reduced-cost fixing).
 ``cpsat``
     CP-SAT over all eligible pairs with the rows of ``expertmatch.formulation.rows.build_model``.
+``expertmatch-cpsat``
+    ``assign``'s default path (the exact solver, then the chairs) with the CP-SAT finish
+    (``SolveParams(finish="cpsat")``) instead of HiGHS branch and cut.
 ``milp``
     HiGHS branch and cut (``scipy.optimize.milp``) over the same rows, ``mip_rel_gap = 0``,
-    otherwise scipy's defaults (presolve on).
+    otherwise scipy's defaults (presolve on); when the chair cap can bind, with a chair
+    variable per (panel needing a chair, member who may chair) pair: the full model.
 ``milp-nopresolve``
     The same with ``presolve=False``: on large batches HiGHS's MIP presolve and setup run far
     past ``time_limit`` (killed after ``--kill-after`` s, status ``killed``).
@@ -42,7 +46,8 @@ and solved by each method below, each run in a *fresh Python subprocess* (see "M
 
 Times (``time.perf_counter``): ``build_s`` is ``from_tables``; ``time_s`` is from the
 ``Problem`` to the answer - ``assign`` for expertmatch, ``build_model`` + solver model setup +
-solve for a baseline; ``total_s = build_s + time_s``.
+solve for a baseline; ``total_s = build_s + time_s``. ``cpu_s`` is the worker's CPU time
+(all threads) over about the same span as ``time_s``: on a shared machine the fairer figure.
 
 Sources: the expertmatch package is copied to a temporary folder at the start and every run
 imports that copy, so edits made during a long benchmark cannot mix code versions; each run
