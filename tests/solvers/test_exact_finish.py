@@ -225,8 +225,8 @@ def test_a_gap_limit_on_a_chair_batch() -> None:
     holds the proven optimum and its gap is within the limit."""
     problem = _office_like(2)
     exact = _solve(problem, "highs")
-    params = SolveParams(time_limit=20, gap_limit=0.001)
+    params = SolveParams(time_limit=120, gap_limit=0.001)  # the gap stops it, not the clock
     rushed = with_chairs(problem, solve(problem, params), params)
     assert em.verify(problem, rushed) == []
     assert rushed.bound >= exact.objective - 1e-6 >= rushed.objective - 1e-6
-    assert rushed.gap <= 0.001
+    assert rushed.gap <= 0.001 and rushed.status in ("optimal", "feasible")
