@@ -879,9 +879,8 @@ def _check_batch(tables: Mapping[str, Table], rules: Rules | None = None) -> _Ba
     if tree is None:  # no taxonomy: the tree of the dotted codes in use
         tree = FieldTree.from_codes({c for fs in experts.fields + projects.fields for c in fs})
     return _Batch(
-        tree, orgs, experts, projects, members, relations, declared, supplied, availability
+        tree, orgs, experts, projects, members, relations, declared, supplied, availability, papers
     )
-    return _Batch(tree, orgs, experts, projects, members, relations, declared, supplied, papers)
 
 
 def build_problem(
