@@ -304,29 +304,39 @@ class Result:
         return self.frame if check_lang(lang) == "en" else translate(self.to_frame(lang), lang)
 
     def panel_frame(self, lang: str = "en") -> pd.DataFrame:
-        """One row a project: project, project_title, stage, then its members as columns
-        ``expert 1`` ... ``expert k`` (highest score first), each "name (id)" over the
-        organization (two lines in one cell)."""
+        """One row a project: project, project_title, stage, with the chair rule the panel's
+        chair, then its members as columns ``expert 1`` ... ``expert k`` (highest score first),
+        each "name (id)" over the organization (two lines in one cell)."""
         p = self.problem
         order = np.lexsort((self.pairs.expert, -self.pairs.score, self.pairs.project))
         members: list[list[str]] = [[] for _ in range(p.n_projects)]
         left, right = ("（", "）") if check_lang(lang) == "zh" else (" (", ")")
+
+        def who(e: int) -> str:
+            name = p.expert_names[e]
+            return f"{name}{left}{p.expert_ids[e]}{right}" if name else p.expert_ids[e]
+
         for j in order.tolist():
             e = int(self.pairs.expert[j])
-            who = (
-                f"{p.expert_names[e]}{left}{p.expert_ids[e]}{right}"
-                if p.expert_names[e]
-                else p.expert_ids[e]
-            )
             members[int(self.pairs.project[j])].append(
-                f"{who}\n{p.org_names[int(p.expert_org[e])]}"
+                f"{who(e)}\n{p.org_names[int(p.expert_org[e])]}"
             )
         k = max((len(m) for m in members), default=0)
+        chair = (
+            {
+                "chair": [
+                    who(self.chairs[q]) if q in self.chairs else "" for q in range(p.n_projects)
+                ]
+            }
+            if p.rules.chair is not None
+            else {}
+        )
         frame = pd.DataFrame(
             {
                 "project": p.project_ids,
                 "project_title": p.project_titles,
                 "stage": project_stages(p),
+                **chair,
                 **{
                     f"expert {i + 1}": [m[i] if i < len(m) else "" for m in members]
                     for i in range(k)

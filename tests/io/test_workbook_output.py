@@ -88,24 +88,32 @@ def test_pairs_sheet_is_the_assignment_csv(book: Path, demo_result: em.Result) -
 def test_panels_one_row_a_project_members_as_columns_printable(
     book: Path, demo_result: em.Result
 ) -> None:
-    """One row per project with its stage and every member (name, id, organization)."""
+    """One row per project with its stage, its chair (the demo has a chair rule) and every
+    member (name, id, organization)."""
     problem = demo_result.problem
     ws = openpyxl.load_workbook(book / "assignment.xlsx")["panels"]
     k = int(problem.project_panel_size.max())
-    assert header(ws) == ["project", "project_title", "stage"] + [
+    assert header(ws) == ["project", "project_title", "stage", "chair"] + [
         f"expert {i}" for i in range(1, k + 1)
     ]
     assert ws.max_row - 1 == problem.n_projects
     assert column(ws, "A") == list(problem.project_ids)
     assert column(ws, "C") == list(project_stages(problem))
+    chairs = {
+        problem.project_ids[q]: problem.expert_ids[e] for q, e in demo_result.chairs.items()
+    }
     for row in ws.iter_rows(min_row=2, values_only=True):
-        members = [m for m in row[3:] if m]
+        members = [m for m in row[4:] if m]
         panel = demo_result.panels[row[0]]
         assert len(members) == len(panel)
         assert {m.split("(")[1].split(")")[0] for m in members} == set(panel)
+        if row[0] in chairs:  # the chair by name and id, one of the members
+            assert row[3].split("(")[1].split(")")[0] == chairs[row[0]] in panel
+        else:
+            assert not row[3]
     first = demo_result.panels[problem.project_ids[0]]
     e = problem.expert_index[first[0]]
-    cells = [c for c in [ws.cell(2, j).value for j in range(4, 4 + k)] if c]
+    cells = [c for c in [ws.cell(2, j).value for j in range(5, 5 + k)] if c]
     org = problem.org_names[int(problem.expert_org[e])]
     assert f"{problem.expert_names[e]} ({first[0]})\n{org}" in cells
     # printable: bold frozen header, landscape, one page wide, header on every page
@@ -195,7 +203,7 @@ def test_chinese_workbook(demo_result: em.Result, tmp_path: Path) -> None:
     assert column(pairs, "F") == demo_result.frame["expert_name"].tolist()
     assert all("专家" in why for why in column(pairs, "L"))
     panels = wb["专家组名单"]
-    assert header(panels)[:4] == ["项目编号", "项目名称", "阶段", "专家1"]
+    assert header(panels)[:5] == ["项目编号", "项目名称", "阶段", "组长", "专家1"]
     assert set(column(panels, "C")) == {"立项", "中期", "结题验收"}
     summary = dict(wb["汇总-立项"].iter_rows(min_row=2, values_only=True))
     assert summary["项目数"] == project_stages(demo_result.problem).count("approval")

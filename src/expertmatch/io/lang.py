@@ -46,6 +46,7 @@ HEADERS: Mapping[str, str] = {
     "covers": "覆盖学科",
     "why": "匹配理由",
     "role": "角色",
+    "chair": "组长",
     # panels, summary and conflicts sheets
     "stage": "阶段",
     "figure": "指标",
