@@ -580,7 +580,8 @@ def _cmd_verify(args: argparse.Namespace, io: Consoles) -> int:
     problem = load(args.input, rules=args.rules)
     if args.declined:  # a declined pair is then a conflict naming the decline
         problem = with_declines(problem, read_declines(args.declined, problem))
-    if problem.has_meetings:  # the group, slot, room and role columns count too
+    if problem.has_meetings or problem.rules.chair is not None:
+        # the group, slot, room and role (who chairs) columns count too
         from expertmatch.rounds.history import read_assignment_table
 
         violations = verify(problem, read_assignment_table(args.assignment))

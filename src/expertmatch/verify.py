@@ -92,8 +92,41 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
     out.extend(_check_enterprise_target_share(problem, loads))
     out.extend(_check_stage_targets(problem, panels))
     out.extend(_check_batch_quotas(problem, panels))
-    out.extend(_check_chairs(problem, panels, getattr(assignment, "chairs", None)))
+    chairs, twice = _given_chairs(problem, assignment)
+    out.extend(twice)
+    out.extend(_check_chairs(problem, panels, chairs))
     return out
+
+
+#: The ``role`` values that name a panel's chair (as written, and with ``--lang zh``).
+CHAIR_ROLES = ("chair", "组长")
+
+
+def _given_chairs(
+    problem: Problem, assignment: Any
+) -> tuple[Mapping[int, int] | None, list[Violation]]:
+    """The chairs an assignment names: a Result's, or a table's ``role`` column (rows whose
+    role is ``chair``); None when it names none (a file without the column). A panel with two
+    chairs is a violation of its own."""
+    if not isinstance(assignment, pd.DataFrame) or "role" not in assignment.columns:
+        return getattr(assignment, "chairs", None), []
+    if "group" in assignment.columns and problem.has_meetings:
+        keep = assignment["group"].astype(str).str.strip() == ""
+        assignment = assignment[keep]
+    chairs: dict[int, int] = {}
+    out: list[Violation] = []
+    for p_id, e_id, role in zip(
+        assignment["project"], assignment["expert"], assignment["role"], strict=True
+    ):
+        p = problem.project_index.get(str(p_id))
+        e = problem.expert_index.get(str(e_id))
+        if p is None or e is None or str(role).strip() not in CHAIR_ROLES:
+            continue
+        if p in chairs:
+            out.append(Violation(Rule.CHAIR, "two chairs", problem.project_ids[p]))
+            continue
+        chairs[p] = e
+    return chairs, out
 
 
 # -- pairs -----------------------------------------------------------------------------------
