@@ -52,6 +52,4 @@ def test_a_chair_who_may_not_chair(demo_result: em.Result) -> None:
     else:
         raise AssertionError("the demo has no panel with a member who may not chair")
     found = [v for v in em.verify(problem, frame) if v.rule == "chair"]
-    assert [(v.project, v.message) for v in found] == [
-        (project, f"{juniors[0]} may not chair it")
-    ]
+    assert [(v.project, v.message) for v in found] == [(project, f"{juniors[0]} may not chair it")]
