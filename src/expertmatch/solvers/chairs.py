@@ -44,8 +44,9 @@ def with_chairs(problem: Problem, result: Result, params: SolveParams) -> Result
     if not missing:
         return replace(result, chairs=chairs)
     repaired = _repair(problem, result, missing, params)
-    if repaired is not None and repaired.status == Status.OPTIMAL:
-        return attach_chairs(problem, repaired)  # at the bound: nothing better exists
+    if repaired is not None and repaired.status in (Status.OPTIMAL, Status.FEASIBLE):
+        # at the bound (nothing better exists) or within the gap limit asked for
+        return attach_chairs(problem, repaired)
     left = params.time_limit - (time.perf_counter() - start)
     if _eligible_count(problem, result) <= FULL_CHAIR_MODEL_PAIRS and left > 1.0:
         pairs = eligible_pairs(problem)
@@ -60,13 +61,28 @@ def with_chairs(problem: Problem, result: Result, params: SolveParams) -> Result
                 "every eligible pair: max_per_expert binds)",
             )
             if repaired is None or full.objective >= repaired.objective:
-                return attach_chairs(problem, full)
+                return attach_chairs(problem, _tighter(full, result.bound, params.gap_limit))
         except SolveError:
             if repaired is None:
                 raise
     if repaired is None:
         raise SolveError("no assignment keeping the chair rule found within the time limit")
     return attach_chairs(problem, repaired)
+
+
+def _tighter(full: Result, bound: float, gap_limit: float) -> Result:
+    """``full`` with the better of its own bound and ``bound`` (the first solve's, still valid:
+    the chair rule only removes assignments), and the status that bound gives."""
+    best = min(full.bound, bound)
+    if best >= full.bound:
+        return full
+    gap = best - full.objective
+    status = full.status
+    if gap <= 1e-9 * max(1.0, abs(best)):
+        status = Status.OPTIMAL
+    elif gap <= gap_limit * abs(best):
+        status = Status.FEASIBLE
+    return replace(full, bound=best, status=status)
 
 
 def _eligible_count(problem: Problem, result: Result) -> int:
