@@ -177,7 +177,7 @@ def test_internal_fault_traceback_only_with_verbose(
 def test_internal_fault_in_a_command_without_verbose(
     assignment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "read_pairs", raiser(AttributeError("no such thing")))
+    monkeypatch.setattr(cli, "verify", raiser(AttributeError("no such thing")))
     assert cli.main(["verify", DEMO, str(assignment)]) == EXIT_INTERNAL
     err = capsys.readouterr().err
     assert "AttributeError: no such thing" in err and "please report it" in err
