@@ -550,6 +550,13 @@ def present(path: Path) -> bool:
     return os.path.lexists(path)
 
 
+def _table_files(folder: Path, name: str) -> list[Path]:
+    """The files of a folder that hold table ``name``: ``NAME.csv`` or a Chinese name of it
+    (the workbook's sheet names: 专家.csv, 项目.csv, ...)."""
+    stems = [name] + [zh for zh, en in SHEET_NAMES.items() if en == name]
+    return [folder / f"{stem}.csv" for stem in stems if present(folder / f"{stem}.csv")]
+
+
 def read_folder(folder: Path) -> RawBatch:
     """Read every contract table found in ``folder`` plus ``rules.toml`` if present."""
     if not folder.is_dir():
@@ -557,10 +564,20 @@ def read_folder(folder: Path) -> RawBatch:
     tables: dict[str, Table] = {}
     digest = hashlib.sha256()
     issues: list[InputIssue] = []
-    for name in SCHEMA:
-        path = folder / f"{name}.csv"
-        if not present(path):
+    found = {name: _table_files(folder, name) for name in SCHEMA}
+    for name, paths in found.items():
+        if len(paths) > 1:
+            issues.append(
+                InputIssue(
+                    paths[1].name,
+                    f"{' and '.join(p.name for p in paths)} both give the {name} table; "
+                    "keep one",
+                )
+            )
             continue
+        if not paths:
+            continue
+        path = paths[0]
         try:
             data = read_bytes(path, path.name)
             digest.update(f"{name}.csv\0".encode())
@@ -569,7 +586,7 @@ def read_folder(folder: Path) -> RawBatch:
         except InputError as err:
             issues.extend(err.issues)
     for name in REQUIRED_TABLES:
-        if not present(folder / f"{name}.csv"):
+        if not found[name]:
             issues.append(InputIssue(f"{name}.csv", f"required file missing in {folder}"))
     rules = None
     rules_path = folder / "rules.toml"
