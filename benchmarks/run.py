@@ -1262,18 +1262,11 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             out = Outcome("unknown", solve_s=time.perf_counter() - start)
             out.extra["error"] = str(err)
         elapsed = time.perf_counter() - start
-    elif method in ("relax", "relax-cpsat"):
+    elif method in ("relax", "relax-cpsat", "fair", "fair-cpsat"):
+        run = run_relax if method.startswith("relax") else run_fair
         start = time.perf_counter()
         try:
-            result = run_relax(problem, method, spec)
-        except em.SolveError as err:  # no assignment within the time limit
-            out = Outcome("unknown", solve_s=time.perf_counter() - start)
-            out.extra["error"] = str(err)
-        elapsed = time.perf_counter() - start
-    elif method in ("fair", "fair-cpsat"):
-        start = time.perf_counter()
-        try:
-            result = run_fair(problem, method, spec)
+            result = run(problem, method, spec)
         except em.SolveError as err:  # no assignment within the time limit
             out = Outcome("unknown", solve_s=time.perf_counter() - start)
             out.extra["error"] = str(err)
