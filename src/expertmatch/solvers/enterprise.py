@@ -34,9 +34,12 @@ solves the total score (priced LP, reduced-cost fixing, exact finish):
    it), then (``score_stage``) the best score. Optimal or infeasible there proves the answer
    for the whole batch.
 
-The LP does not hold the chair cap (only its necessary part, a member who may chair each
-panel), so where the cap binds the bound can be well above the answer and step 4 is left many
-pairs (benchmarks/RESULTS.md, set ``report``).
+Where the chair rule's cap can bind, the LP holds it as columns (a chair variable ``y <= x``
+per pair that may chair, one chair per panel, at most ``max_per_expert`` per expert:
+:mod:`expertmatch.formulation.chair_columns`, priced with its duals as in the exact solver):
+without them the bound on the office batch stood 834 seats above the answer and step 4 did not
+finish; with them the four headroom points of the 1,000 x 3,000 office batch are proven
+(benchmarks/RESULTS.md, set ``report``).
 
 Status ``optimal`` only when the optimum and every step are proved; ``stats`` record the
 optimum, the floor, the enterprise seats of the optimum and of the answer and the proven bound
@@ -59,6 +62,7 @@ from expertmatch.domain.pairs import Pairs, merge
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.candidates import survey
+from expertmatch.formulation.chair_columns import chair_columns_needed, extend
 from expertmatch.formulation.rows import Model, build_model, integer_weights
 from expertmatch.result import Result
 from expertmatch.solvers.backends import LpSolution, solve_lp
@@ -199,6 +203,8 @@ def _scaled(duals: Duals, mu: float) -> Duals:
         {k: v / mu for k, v in duals.org.items()},
         {k: v / mu for k, v in duals.cov.items()},
         duals.quota / mu,
+        None if duals.chair_one is None else duals.chair_one / mu,
+        None if duals.chair_cap is None else duals.chair_cap / mu,
     )
 
 
@@ -208,19 +214,25 @@ def _relax(shared: _Shared, floor: int, delta: float) -> _Relaxation:
     enterprise = problem.expert_enterprise
     rounds = 0
     last: _Relaxation | None = None
+    chairs = chair_columns_needed(problem)
     while True:
         rounds += 1
         model = _with_floor(build_model(problem, shared.columns), floor, delta, enterprise)
+        ext = extend(problem, model, chairs=chairs)  # the chair cap as columns when it binds
         try:
-            lp = solve_lp(model, shared.left())
+            lp = solve_lp(ext, shared.left())
         except SolveError:  # out of time: the last round's Lagrangian bound still holds
             if last is None:
                 raise
             return last
         if lp is None:
             raise InternalError("the enterprise LP holds the optimum's pairs, yet is infeasible")
-        mu = delta + max(float(lp.pi[-1]), 0.0)
-        duals = _scaled(Duals.from_model(problem, model, lp.pi), mu)
+        m, n = model.n_rows, model.n_pairs
+        mu = delta + max(float(lp.pi[m - 1]), 0.0)  # the floor row is the model's last
+        one, cap = ext.chair_duals(problem, lp.pi, m)
+        plain = Duals.from_model(problem, model, lp.pi[:m])
+        duals = _scaled(replace(plain, chair_one=one, chair_cap=cap) if chairs else plain, mu)
+        lp = LpSolution(lp.x[:n], lp.z, lp.pi[:m], lp.reduced_low[:n], lp.reduced_up[:n])
         new, best = price(
             problem, duals, shared.columns, shared.cutoff, PRICE_TOL / mu, PRICE_PER_PROJECT
         )
