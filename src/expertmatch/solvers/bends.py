@@ -276,6 +276,10 @@ def _highs_lp(mat: StageMatrix, time_left: float) -> highspy.Highs:
     lp.sense_ = highspy.ObjSense.kMaximize
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    # one thread, as every HiGHS run of the package: HiGHS keeps one task scheduler per
+    # process, and a run with the default thread count left it at odds with the finishes'
+    # single-threaded branch and cut (a later exact solve then returned a wrong optimum)
+    h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("presolve", "off")
     h.setOptionValue("simplex_strategy", 4)  # primal: new columns keep the basis feasible

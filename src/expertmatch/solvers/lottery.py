@@ -555,6 +555,7 @@ class _Master:
         with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)  # HiGHS's one scheduler per process: see backends
         h.setOptionValue("random_seed", 0)
         h.setOptionValue("presolve", "off")  # presolve would discard the warm start
         h.setOptionValue("primal_feasibility_tolerance", 1e-10)
