@@ -134,8 +134,9 @@ def test_chair_cap_is_in_the_lp_bound() -> None:
     assert brute_force(problem) == 11
 
 
-#: A batch on which one full parallel CI run (of five) returned 2.0 as "optimal" where brute
-#: force finds 3.0 (E4 + E6); alone it always gives 3.0. Kept as an example so every run tries it.
+#: A batch on which the finish returned 2.0 as "optimal" (the optimum is 3.0: E4 + E6) when an
+#: earlier HiGHS run in the same process had used the default thread count (HiGHS keeps one
+#: task scheduler per process; every run now sets one thread). Kept so every run tries it.
 ONCE_WRONG = {
     "experts": [
         {"id": f"E{i}", "organization": f"O{o}", "org_type": "enterprise", "fields": f}
