@@ -40,10 +40,10 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from expertmatch.domain.pairs import Pairs, merge
-from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import SolveError
 from expertmatch.formulation.candidates import Survey
-from expertmatch.formulation.rows import Model, build_model, integer_weights
+from expertmatch.formulation.rows import Model, build_model
+from expertmatch.solvers.exact import PRICE_PER_PROJECT, PRICE_TOL
 from expertmatch.solvers.pricing import Duals, price
 from expertmatch.vocabulary import Rule, Status
 
@@ -55,10 +55,6 @@ if TYPE_CHECKING:
 #: batch, that model ran past 10 minutes where the stages here take seconds; ``reassign
 #: --relax`` (goals of its own and a start) still uses it.
 ALL_PAIRS_UP_TO = 0
-#: A pair prices in when its reduced cost exceeds this.
-PRICE_TOL = 1e-6
-#: Pairs priced in per project and LP round.
-PRICE_PER_PROJECT = 10
 #: Pairs per project added in one round when a stage's integer value is not yet proven.
 ADD_PER_PROJECT = 20
 #: Integer solves per stage before the stage is left unproven.
@@ -473,17 +469,6 @@ class Columns:
 def proven(value: int, bound: float) -> bool:
     """Is an integer value (maximisation) at its LP bound?"""
     return value >= math.floor(bound + 1e-6)
-
-
-def sat_score(problem: Problem, pairs: Pairs) -> np.ndarray:
-    """The integer weights of ``pairs`` for the CP-SAT score stage."""
-    return integer_weights(pairs.score, score_unit(problem))
-
-
-def hint_on(new: Pairs, old: Pairs, chosen: np.ndarray, n_experts: int) -> np.ndarray:
-    """A 0/1 vector over ``new`` that picks the pairs chosen among ``old``."""
-    picked = old.project[chosen] * n_experts + old.expert[chosen]
-    return np.isin(new.project * n_experts + new.expert, picked)
 
 
 def violations(problem: Problem, model: Model, chosen: np.ndarray) -> dict[str, int]:

@@ -225,7 +225,7 @@ def _relaxed_model(problem: Problem, pairs: Pairs, model: Model) -> _Relaxed:
                 raise InfeasibleError([_too_few_eligible(problem, model, r, idx.size)])
             sat.add(expr == int(lo))
             continue
-        key = Rule.ENTERPRISE_SHARE if rule == Rule.ENTERPRISE_TARGET_SHARE else rule
+        key = bends.bend_key(rule)
         project = int(model.row_project[r])
         if math.isfinite(lo) and lo > 0:  # a minimum: missing members bend it
             s = sat.new_int_var(0, int(lo), f"s{r}")
