@@ -121,3 +121,47 @@ def all_seatings(problem: em.Problem) -> list[tuple[float, dict[str, tuple[str, 
         e = frame["expert"].map(problem.expert_index).to_numpy()
         out.append((float(round(pair_scores(problem, p, e).sum(), 6)), panels))
     return out
+
+
+def mixed_batch(
+    rules: dict[str, Any] | None = None,
+    experts: list[dict[str, Any]] | None = None,
+    q1: dict[str, Any] | None = None,
+) -> em.Problem:
+    """A tiny mixed batch: meeting group G1 = {P1, P2} (three seats) beside one per-project
+    panel Q1 (two members, fields 520.20.10), the four-project batch's experts."""
+    projects = [dict(p) for p in MEETING_PROJECTS[:2]] + [
+        {"id": "Q1", "organization": "A2", "fields": "520.20.10", "panel_size": 2, **(q1 or {})}
+    ]
+    merged = {"meeting": {"group_size": [2, 2]}, **(rules or {})}
+    return meeting_batch(experts=experts, projects=projects, rules=merged)
+
+
+def all_mixed(problem: em.Problem) -> list[tuple[float, pd.DataFrame]]:
+    """Every assignment of a mixed batch that ``verify`` accepts, with its objective: each
+    seating of the fixed groups with each choice of members for each per-project panel (the
+    brute force; ``verify`` without a ``role`` column checks that chairs can be chosen)."""
+    from expertmatch.domain.scoring import pair_scores
+
+    k = problem.meeting.panel_size
+    ids = problem.expert_ids
+    names = list(problem.fixed_groups)
+    panel_projects = [p for p in range(problem.n_projects) if not problem.project_meeting[p]]
+    choices = [itertools.combinations(ids, k) for _ in names] + [
+        itertools.combinations(ids, int(problem.project_panel_size[p])) for p in panel_projects
+    ]
+    out = []
+    for choice in itertools.product(*choices):
+        frame = seated_frame(problem, dict(zip(names, choice[: len(names)], strict=True)))
+        rows = [
+            {"project": problem.project_ids[p], "expert": e, "group": ""}
+            for p, members in zip(panel_projects, choice[len(names) :], strict=True)
+            for e in members
+        ]
+        frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
+        if em.verify(problem, frame):
+            continue
+        p = frame["project"].map(problem.project_index).to_numpy()
+        e = frame["expert"].map(problem.expert_index).to_numpy()
+        out.append((float(round(pair_scores(problem, p, e).sum(), 6)), frame))
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from expertmatch.domain.meetings import (
     group_max_per_org,
     group_needs_chair,
     group_quotas,
+    group_stage,
     reviewer_enterprise_needed,
     seat_enterprise_needed,
 )
@@ -75,8 +76,11 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
     out += _check_min_score(problem, panels)
     seats: Counter[int] = Counter()
     found: list[Violation] = []
+    groups: list[Group] = []
+    chairs, twice = _given_chairs(problem, assignment)
     if problem.has_meetings:  # meeting groups: their own checks (after the pairs' own)
-        seats, found = _verify_meetings(problem, assignment, every)
+        groups, found = _verify_meetings(problem, assignment, every, panels, chairs)
+        seats = Counter(e for g in groups for e in g.panel)
     loads: Counter[int] = Counter(e for members in panels.values() for e in members)
     loads += seats  # a seat counts one, whatever the size of its group
     for e, load in sorted(loads.items()):
@@ -89,10 +93,7 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
         for panel_check in _PANEL_CHECKS:
             out.extend(panel_check(problem, p, members))
     out += found
-    out.extend(_check_enterprise_target_share(problem, loads))
-    out.extend(_check_stage_targets(problem, panels))
-    out.extend(_check_batch_quotas(problem, panels))
-    chairs, twice = _given_chairs(problem, assignment)
+    out.extend(_check_seat_rules(problem, panels, groups))
     out.extend(twice)
     out.extend(_check_chairs(problem, panels, chairs))
     return out
@@ -326,53 +327,110 @@ _PANEL_CHECKS: tuple[Callable[[Problem, int, list[int]], Iterable[Violation]], .
 # -- the batch -------------------------------------------------------------------------------
 
 
-def _check_enterprise_target_share(problem: Problem, loads: Counter[int]) -> Iterator[Violation]:
-    """``enterprise_target_share`` (if set): the batch's enterprise reviews against its target."""
-    rules = problem.rules
-    if rules.enterprise_target_share is None:
-        return
-    need = rules.enterprise_target_required(int(problem.project_panel_size.sum()))
-    got = sum(problem.expert_type[e] == "enterprise" for e, n in loads.items() for _ in range(n))
-    if got < need:
-        yield Violation(
-            Rule.ENTERPRISE_TARGET_SHARE,
-            f"{got} of the batch's reviews are by enterprise experts, needs {need}",
-        )
+@dataclass(frozen=True)
+class SeatRule:
+    """A rule over all seats of some stages: the round's ``enterprise_target_share``, a
+    stage's own, or a quota of scope batch. Of the ``seats`` seats of its stages (``None``:
+    every stage), between ``low`` and ``high`` are held by experts it ``counts``. A seat is one
+    member of one per-project panel (of its project's stage) or one expert seated in one
+    meeting group (of its group's stage), whatever the number of the group's projects."""
 
+    rule: str
+    what: str
+    """How its count reads: ``of the batch's reviews are by enterprise experts``, ..."""
+    stages: frozenset[str] | None
+    counts: np.ndarray
+    seats: int
+    low: int
+    high: float
+    quota: Quota | None = None
 
-def _check_stage_targets(problem: Problem, panels: Mapping[int, list[int]]) -> Iterator[Violation]:
-    """A stage's own ``enterprise_target_share``: its seats' enterprise reviews."""
-    for stage, override in problem.rules.stage.items():
-        if override.enterprise_target_share is None:
-            continue
-        projects = [p for p, s in enumerate(problem.stages) if s == stage]
-        seats = int(sum(problem.project_panel_size[p] for p in projects))
-        need = math.ceil(override.enterprise_target_share * seats)
-        got = sum(
-            problem.expert_type[e] == "enterprise" for p in projects for e in panels.get(p, [])
-        )
-        if got < need:
-            yield Violation(
-                Rule.ENTERPRISE_TARGET_SHARE,
-                f"{got} of the {stage} reviews are by enterprise experts, needs {need}",
-            )
+    def applies_to(self, stage: str) -> bool:
+        return self.stages is None or stage in self.stages
 
+    def count(self, seats: Iterable[tuple[str, int]]) -> int:
+        """Of the (stage, expert) seats, those it covers and counts."""
+        return sum(1 for stage, e in seats if self.applies_to(stage) and self.counts[e])
 
-def _check_batch_quotas(problem: Problem, panels: Mapping[int, list[int]]) -> Iterator[Violation]:
-    """``quota`` (scope batch): over all seats of the quota's stages."""
-    for quota in problem.rules.quota:
-        if quota.scope != "batch":
-            continue
-        projects = [p for p, s in enumerate(problem.stages) if quota.applies_to(s)]
-        seats = int(sum(problem.project_panel_size[p] for p in projects))
-        got = _counted(problem, quota, [e for p in projects for e in panels.get(p, [])])
-        low, high = quota.bounds(seats)
-        if not low <= got <= high:
-            yield Violation(
+    def violation(self, got: int) -> Violation | None:
+        """The violation when ``got`` is out of bounds, else None."""
+        if self.low <= got <= self.high:
+            return None
+        if self.quota is not None:
+            q = self.quota
+            return Violation(
                 Rule.QUOTA,
-                f"quota {quota.name}: {got} of {seats} seats with {quota.attribute} in "
-                f"{', '.join(quota.values)}, needs {low} to {high}",
+                f"quota {q.name}: {got} of {self.seats} seats with {q.attribute} in "
+                f"{', '.join(q.values)}, needs {self.low} to {int(self.high)}",
             )
+        return Violation(self.rule, f"{got} {self.what}, needs {self.low}")
+
+
+def seat_rules(problem: Problem, groups: Sequence[Group] = ()) -> list[SeatRule]:
+    """The batch's rules over all seats, their figures with these meeting ``groups``
+    (``Problem.seats``: a group holds ``panel_size`` seats)."""
+    members = [g.projects for g in groups]
+    rules, ent = problem.rules, problem.expert_enterprise
+    every = np.ones(problem.n_projects, dtype=bool)
+    out = []
+    if rules.enterprise_target_share is not None:
+        what = "of the batch's reviews are by enterprise experts"
+        need = problem.target_required(members)
+        out.append(
+            SeatRule(
+                Rule.ENTERPRISE_TARGET_SHARE,
+                what,
+                None,
+                ent,
+                problem.seats(every, members),
+                need,
+                math.inf,
+            )
+        )
+    for stage, override in rules.stage.items():
+        if override.enterprise_target_share is not None:
+            out.append(
+                SeatRule(
+                    Rule.ENTERPRISE_TARGET_SHARE,
+                    f"of the {stage} reviews are by enterprise experts",
+                    frozenset([stage]),
+                    ent,
+                    problem.seats(np.array(problem.stages) == stage, members),
+                    problem.stage_target_required(stage, members),
+                    math.inf,
+                )
+            )
+    for quota in rules.quota:
+        if quota.scope == "batch":
+            seats = problem.seats_of(quota, members)
+            low, high = quota.bounds(seats)
+            counts = problem.has_value(quota.attribute, quota.values)
+            stages = frozenset(quota.stages) or None
+            out.append(SeatRule(Rule.QUOTA, "", stages, counts, seats, low, high, quota))
+    return out
+
+
+def seat_list(
+    problem: Problem, panels: Mapping[int, list[int]], groups: Sequence[Group]
+) -> list[tuple[str, int]]:
+    """Every seat as (stage, expert): each member of a per-project panel, each expert seated
+    in a meeting group (its group's stage)."""
+    stages = problem.stages
+    out = [(stages[p], e) for p, members in panels.items() for e in members]
+    out += [(group_stage(problem, g.projects), e) for g in groups for e in g.panel]
+    return out
+
+
+def _check_seat_rules(
+    problem: Problem, panels: Mapping[int, list[int]], groups: Sequence[Group]
+) -> Iterator[Violation]:
+    """The round's and the stages' enterprise targets and the batch quotas, over every seat
+    of per-project panels and meeting groups together."""
+    seats = seat_list(problem, panels, groups)
+    for rule in seat_rules(problem, groups):
+        found = rule.violation(rule.count(seats))
+        if found is not None:
+            yield found
 
 
 def _check_chairs(
@@ -391,6 +449,8 @@ def _check_chairs(
         for p, s in enumerate(problem.stages)
         if chair.applies_to(s) and not problem.project_meeting[p]
     ]
+    if chairs is None and problem.has_meetings:
+        return  # with the groups, in one flow (_chairs_can_be_chosen)
     if chairs is None:
         pairs = [(p, e) for p in needing for e in panels.get(p, [])]
         found = Pairs(
@@ -433,9 +493,14 @@ def _check_chairs(
 
 
 def _verify_meetings(
-    problem: Problem, assignment: Any, every: Mapping[int, list[int]]
-) -> tuple[Counter[int], list[Violation]]:
-    """The seats each expert takes and every violation of a meeting rule."""
+    problem: Problem,
+    assignment: Any,
+    every: Mapping[int, list[int]],
+    panels: Mapping[int, list[int]],
+    panel_chairs: Mapping[int, int] | None,
+) -> tuple[list[Group], list[Violation]]:
+    """The groups and every violation of a meeting rule (the chair rule over groups and
+    per-project panels together)."""
     groups, out = _read_groups(problem, assignment, every)
     seats: Counter[int] = Counter(e for g in groups for e in g.panel)
     for group in groups:
@@ -445,9 +510,9 @@ def _verify_meetings(
     known = bool(getattr(assignment, "groups", None)) or (
         isinstance(assignment, pd.DataFrame) and "role" in assignment.columns
     )
-    out += _check_group_chairs(problem, groups, getattr(assignment, "chairs", None), known)
+    out += _check_group_chairs(problem, groups, panel_chairs, known, panels)
     out += _check_schedule(problem, groups)
-    return seats, out
+    return groups, out
 
 
 def _read_groups(
@@ -486,6 +551,14 @@ def _read_groups(
             out.append(Violation(Rule.GROUP, "a panel project sits in a meeting group", pid[p]))
     low, high = problem.meeting.group_size
     for g in groups:
+        stages = sorted({problem.stages[p] for p in g.projects})
+        if len(stages) > 1 and problem.rules.stage_dependent:
+            out.append(
+                Violation(
+                    Rule.GROUP,
+                    f"group {g.id} mixes stages {', '.join(stages)}, whose rules differ",
+                )
+            )
         if not low <= len(g.projects) <= high:
             out.append(
                 Violation(
@@ -514,7 +587,7 @@ def _group_columns(
         if p is None or not group:
             continue
         member_of[p] = group
-        if e is not None and str(row.get("role", "")).strip() == "chair":
+        if e is not None and str(row.get("role", "")).strip() in CHAIR_ROLES:
             chair_of[group] = e
         room = str(row.get("room", "")).strip()
         place[group] = (str(row.get("slot", "")).strip(), int(float(room)) if room else 0)
@@ -652,16 +725,18 @@ def _check_group_chairs(
     groups: list[Group],
     panel_chairs: Mapping[int, int] | None,
     known: bool = True,
+    panels: Mapping[int, list[int]] | None = None,
 ) -> Iterator[Violation]:
     """The chair rule for groups: one seated chair with a chair value per group of its
     stages; chairs of groups and of panels together within ``max_per_expert``. Without the
-    chairs (pairs without a ``role`` column): that such a choice exists."""
+    chairs (pairs without a ``role`` column): that such a choice exists, for the groups and
+    the per-project ``panels`` together."""
     chair = problem.rules.chair
     if chair is None:
         return
     may = problem.has_value(chair.attribute, chair.values)
     if not known:
-        yield from _chairs_can_be_chosen(problem, groups, may, chair.max_per_expert)
+        yield from _chairs_can_be_chosen(problem, groups, may, chair.max_per_expert, panels)
         return
     chaired: Counter[int] = Counter((panel_chairs or {}).values())
     for g in groups:
@@ -682,24 +757,45 @@ def _check_group_chairs(
 
 
 def _chairs_can_be_chosen(
-    problem: Problem, groups: list[Group], may: np.ndarray, cap: int
+    problem: Problem,
+    groups: list[Group],
+    may: np.ndarray,
+    cap: int,
+    panels: Mapping[int, list[int]] | None = None,
 ) -> Iterator[Violation]:
-    """A chair for every group that needs one, each expert chairing at most ``cap`` groups:
-    a maximum flow group -> seated member who may chair -> sink (capacity ``cap``)."""
+    """A chair for every group and per-project panel that needs one, each expert chairing
+    at most ``cap`` of them together: a maximum flow group or panel -> seated member who may
+    chair -> sink (capacity ``cap``)."""
     import networkx as nx
 
     graph = nx.DiGraph()
-    need = [g for g in groups if group_needs_chair(problem, g.projects)]
-    for g in need:
-        graph.add_edge("source", ("g", g.id), capacity=1)
-        for e in g.panel:
+    need = [(("g", g.id), g.panel) for g in groups if group_needs_chair(problem, g.projects)]
+    chair = problem.rules.chair
+    assert chair is not None
+    need += [
+        (("p", p), tuple(members))
+        for p, members in sorted((panels or {}).items())
+        if chair.applies_to(problem.stages[p]) and not problem.project_meeting[p]
+    ]
+    for node, members in need:
+        graph.add_edge("source", node, capacity=1)
+        for e in members:
             if may[e]:
-                graph.add_edge(("g", g.id), ("e", e), capacity=1)
+                graph.add_edge(node, ("e", e), capacity=1)
                 graph.add_edge(("e", e), "sink", capacity=cap)
     flow = nx.maximum_flow(graph, "source", "sink")[1] if need and graph.has_node("sink") else {}
-    for g in need:
-        if sum(flow.get(("g", g.id), {}).values()) < 1:
-            yield Violation(Rule.CHAIR, f"group {g.id}: no seated member can chair it")
+    for node, _ in need:
+        if sum(flow.get(node, {}).values()) < 1:
+            kind, key = node
+            if kind == "g":
+                yield Violation(Rule.CHAIR, f"group {key}: no seated member can chair it")
+            else:
+                yield Violation(
+                    Rule.CHAIR,
+                    f"no member with {chair.attribute} in {', '.join(chair.values)} can chair "
+                    f"it (each chairs at most {cap} panels and groups)",
+                    problem.project_ids[int(key)],
+                )
 
 
 def _check_schedule(problem: Problem, groups: list[Group]) -> Iterator[Violation]:

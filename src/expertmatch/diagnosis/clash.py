@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -282,24 +283,42 @@ def _describe(problem: Problem, group: str) -> Clash:
     )
 
 
-def _describe_target(problem: Problem, stage: str) -> Clash:
+def describe_seat_rule(
+    problem: Problem, quota: int, stage: int, groups: Sequence[Sequence[int]] = ()
+) -> Clash:
+    """A rule over all seats, with its figures: a batch quota (``quota``: its index in
+    ``Problem.count_rules``), else a stage's own enterprise target (``stage``: its index in
+    ``STAGES``), else the round's. ``groups``: the meeting groups' projects, whose seats
+    count (``Problem.seats``)."""
+    if quota >= 0:
+        return _describe_quota(problem, quota, "", groups)
+    return _describe_target(problem, STAGES[stage] if stage >= 0 else "", groups)
+
+
+def _describe_target(problem: Problem, stage: str, groups: Sequence[Sequence[int]] = ()) -> Clash:
     """The round's (or one stage's) enterprise target."""
     if not stage:
         share = problem.rules.enterprise_target_share
+        seats = problem.seats(np.ones(problem.n_projects, dtype=bool), groups)
         return Clash(
             Rule.ENTERPRISE_TARGET_SHARE,
-            f"at least {share} of all reviews must be by enterprise experts",
+            f"at least {share} of all reviews must be by enterprise experts "
+            f"({problem.target_required(groups)} of {seats} seats)",
             suggestion="lower enterprise_target_share",
         )
     share = problem.rules.stage[stage].enterprise_target_share
+    seats = problem.seats(np.array(problem.stages) == stage, groups)
     return Clash(
         Rule.ENTERPRISE_TARGET_SHARE,
-        f"at least {share} of the {stage} reviews must be by enterprise experts",
+        f"at least {share} of the {stage} reviews must be by enterprise experts "
+        f"({problem.stage_target_required(stage, groups)} of {seats} seats)",
         suggestion=f"lower enterprise_target_share in [stage.{stage}]",
     )
 
 
-def _describe_quota(problem: Problem, q: int, pid: str) -> Clash:
+def _describe_quota(
+    problem: Problem, q: int, pid: str, groups: Sequence[Sequence[int]] = ()
+) -> Clash:
     """A quota, for one panel or over all seats of its stages, with its figures."""
     quota = problem.count_rules[q]
     counted = int(problem.has_value(quota.attribute, quota.values).sum())
@@ -314,7 +333,7 @@ def _describe_quota(problem: Problem, q: int, pid: str) -> Clash:
             (pid,),
             suggestion=f"relax quota {quota.name} or add experts with {what}",
         )
-    seats = problem.seats_of(quota)
+    seats = problem.seats_of(quota, groups)
     low, high = quota.bounds(seats)
     return Clash(
         Rule.QUOTA,

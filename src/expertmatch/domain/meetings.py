@@ -155,21 +155,6 @@ def unsupported(problem: Problem) -> list[str]:
     if not problem.has_meetings:
         return []
     out = []
-    rules = problem.rules
-    if rules.enterprise_target_share is not None or any(
-        s.enterprise_target_share is not None for s in rules.stage.values()
-    ):
-        out.append("enterprise_target_share (round target) with meeting projects")
-    if any(q.scope == "batch" for q in rules.quota):
-        out.append("a quota of scope batch with meeting projects")
     if float(problem.project_max_probability.min(initial=1.0)) < 1:
         out.append("max_probability < 1 (the random draw) with meeting projects")
-    chair = rules.chair
-    if chair is not None:
-        covered = problem.covered_by(chair)
-        if (covered & problem.project_meeting).any() and (covered & ~problem.project_meeting).any():
-            out.append(
-                "a chair rule over both meeting groups and per-project panels of one batch "
-                "(limit the chair's stages to one kind, or solve them as two batches)"
-            )
     return out

@@ -9,7 +9,7 @@ one. Everything the solver and :func:`expertmatch.verify` need is here, by integ
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
@@ -325,17 +325,33 @@ class Problem:
             lambda: _frozen([rule.applies_to(s) for s in self.stages], bool),
         )
 
-    def seats_of(self, rule: Quota | Chair) -> int:
-        """The seats of the projects the rule covers (what a batch quota's shares count)."""
-        return int(self.project_panel_size[self.covered_by(rule)].sum())
+    def seats(self, covered: np.ndarray, groups: Sequence[Sequence[int]] = ()) -> int:
+        """The seats of the ``covered`` projects (a per-project flag): each per-project panel
+        holds its panel size, each meeting group ``[meeting] panel_size`` seats of its stage
+        (its projects' stage: a seat is one expert seated in one group, whatever the group's
+        size). ``groups``: each meeting group's projects (a meeting project outside them
+        holds no seat). What a round target's and a batch quota's shares count."""
+        panels = covered & ~self.project_meeting
+        in_groups = sum(1 for g in groups if len(g) and covered[g[0]])
+        return int(self.project_panel_size[panels].sum()) + self.meeting.panel_size * in_groups
 
-    def stage_target_required(self, stage: str) -> int:
+    def seats_of(self, rule: Quota | Chair, groups: Sequence[Sequence[int]] = ()) -> int:
+        """The seats of the projects the rule covers (what a batch quota's shares count)."""
+        return self.seats(self.covered_by(rule), groups)
+
+    def target_required(self, groups: Sequence[Sequence[int]] = ()) -> int:
+        """Enterprise seats the round's ``enterprise_target_share`` needs: ceil(share x all
+        seats), 0 when it is not set."""
+        every = np.ones(self.n_projects, dtype=bool)
+        return self.rules.enterprise_target_required(self.seats(every, groups))
+
+    def stage_target_required(self, stage: str, groups: Sequence[Sequence[int]] = ()) -> int:
         """Enterprise reviews a stage's own ``enterprise_target_share`` needs among its seats:
         ceil(share x seats), 0 when the stage sets none."""
         override = self.rules.stage.get(stage)
         if override is None or override.enterprise_target_share is None:
             return 0
-        seats = int(self.project_panel_size[np.array(self.stages) == stage].sum())
+        seats = self.seats(np.array(self.stages) == stage, groups)
         return math.ceil(override.enterprise_target_share * seats)
 
     def attribute(self, name: str) -> tuple[tuple[str, ...], ...]:

@@ -34,6 +34,7 @@ integer objective is exact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -180,8 +181,7 @@ def build_model(problem: Problem, pairs: Pairs | None = None) -> Model:
         _enterprise_share,
         _max_per_org,
         _coverage,
-        _enterprise_target_share,
-        _stage_targets,
+        _targets,
         _quotas,
     ):
         add_rows(rows, problem, pairs)
@@ -293,64 +293,96 @@ def _coverage(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
     )
 
 
-def _enterprise_target_share(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
-    """``sum_{j, e enterprise} x_j >= ceil(target sum_p k_p)``: one row for the whole round,
-    when the rule is set and asks for at least one enterprise review."""
-    rules = problem.rules
-    if rules.enterprise_target_share is None:
-        return
-    need_all = rules.enterprise_target_required(int(problem.project_panel_size.sum()))
-    if need_all > 0:
-        cols = np.flatnonzero(problem.expert_enterprise[pairs.expert])
+@dataclass(frozen=True)
+class SeatRow:
+    """One row over all seats of the round or of some stages: ``lb <= sum x[cols] <= ub``;
+    its quota (index in ``Problem.count_rules``) or stage (index in ``STAGES``), else -1."""
+
+    rule: str
+    cols: np.ndarray
+    lb: float
+    ub: float
+    quota: int = -1
+    stage: int = -1
+
+
+def target_rows(
+    problem: Problem,
+    expert: np.ndarray,
+    stage: np.ndarray,
+    groups: Sequence[Sequence[int]] = (),
+) -> list[SeatRow]:
+    """The round's ``enterprise_target_share`` (at least ceil(target x all seats) enterprise
+    seats) and each ``[stage.NAME]`` table's own (ceil(target_S x the stage's seats)), over
+    columns that each stand for one seat: column j seats expert ``expert[j]`` in stage
+    ``stage[j]`` (a per-project pair: its project's stage; a meeting seat: its group's).
+    ``groups``: the meeting groups' projects, whose seats count (``Problem.seats``). A target
+    that asks for no enterprise seat gives no row."""
+    out = []
+    ent = problem.expert_enterprise[expert]
+    need_all = problem.target_required(groups)
+    if problem.rules.enterprise_target_share is not None and need_all > 0:
+        out.append(SeatRow(Rule.ENTERPRISE_TARGET_SHARE, np.flatnonzero(ent), need_all, np.inf))
+    for s, name in enumerate(STAGES):
+        need = problem.stage_target_required(name, groups)
+        if need > 0:
+            cols = np.flatnonzero(ent & (stage == name))
+            out.append(SeatRow(Rule.ENTERPRISE_TARGET_SHARE, cols, need, np.inf, stage=s))
+    return out
+
+
+def batch_quota_row(
+    problem: Problem,
+    q: int,
+    expert: np.ndarray,
+    stage: np.ndarray,
+    groups: Sequence[Sequence[int]] = (),
+) -> SeatRow | None:
+    """A quota of scope batch over all seats of its stages (columns as in
+    :func:`target_rows`): ``lo_q(K) <= sum x <= hi_q(K)``, K = ``Problem.seats_of``; None
+    when neither bound can bind."""
+    quota = problem.count_rules[q]
+    covers = {name: quota.applies_to(name) for name in set(stage.tolist())}
+    in_stage = np.array([covers[name] for name in stage.tolist()], dtype=bool)
+    counts = problem.has_value(quota.attribute, quota.values)[expert]
+    cols = np.flatnonzero(in_stage & counts) if expert.size else np.zeros(0, np.int64)
+    low, high = quota.bounds(problem.seats_of(quota, groups))
+    if low > 0 or high < cols.size:
+        return SeatRow(Rule.QUOTA, cols, low, high, quota=q)
+    return None
+
+
+def _add_seat_row(rows: _Rows, row: SeatRow | None) -> None:
+    if row is not None:
         rows.add(
-            Rule.ENTERPRISE_TARGET_SHARE,
-            np.zeros(cols.size, dtype=np.int64),
-            cols,
-            np.array([need_all]),
-            np.array([np.inf]),
+            row.rule,
+            np.zeros(row.cols.size, dtype=np.int64),
+            row.cols,
+            np.array([row.lb]),
+            np.array([row.ub]),
+            quota=np.array([row.quota]),
+            stage=np.array([row.stage]),
         )
 
 
-def _stage_targets(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
-    """A ``[stage.NAME]`` table's ``enterprise_target_share``: at least that share of the
-    stage's seats go to enterprise experts (one row per such stage)."""
-    stages = np.array(problem.stages, dtype=object)
-    for s, stage in enumerate(STAGES):
-        need = problem.stage_target_required(stage)
-        if need <= 0:
-            continue
-        cols = np.flatnonzero(
-            problem.expert_enterprise[pairs.expert] & (stages[pairs.project] == stage)
-        )
-        rows.add(
-            Rule.ENTERPRISE_TARGET_SHARE,
-            np.zeros(cols.size, dtype=np.int64),
-            cols,
-            np.array([need]),
-            np.array([np.inf]),
-            stage=np.array([s]),
-        )
+def _targets(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
+    """The round's and each stage's enterprise target over the pairs (:func:`target_rows`)."""
+    stages = np.array(problem.stages, dtype=object)[pairs.project]
+    for row in target_rows(problem, pairs.expert, stages):
+        _add_seat_row(rows, row)
 
 
 def _quotas(rows: _Rows, problem: Problem, pairs: Pairs) -> None:
     """Each quota's rows: per panel of its stages (scope panel) or one over all seats of its
     stages (scope batch); a bound that cannot bind is left out."""
     for q, quota in enumerate(problem.count_rules):
+        if quota.scope == "batch":
+            stages = np.array(problem.stages, dtype=object)[pairs.project]
+            _add_seat_row(rows, batch_quota_row(problem, q, pairs.expert, stages))
+            continue
         in_stage = problem.covered_by(quota)
         counts = problem.has_value(quota.attribute, quota.values)
         cols = np.flatnonzero(in_stage[pairs.project] & counts[pairs.expert])
-        if quota.scope == "batch":
-            low, high = quota.bounds(problem.seats_of(quota))
-            if low > 0 or high < cols.size:
-                rows.add(
-                    Rule.QUOTA,
-                    np.zeros(cols.size, dtype=np.int64),
-                    cols,
-                    np.array([low]),
-                    np.array([high]),
-                    quota=np.array([q]),
-                )
-            continue
         projects = np.flatnonzero(in_stage)
         bounds = [quota.bounds(int(problem.project_panel_size[p])) for p in projects]
         lows = np.array([b[0] for b in bounds], dtype=float)

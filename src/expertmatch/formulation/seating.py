@@ -19,7 +19,22 @@ R(p) is the set of experts without a conflict with project p.
                 sum_g y_eg + sum_{j of e} x_j       <= cap_e              load and yearly cap:
                                                                           a seat counts one
                 sum_{g in slot s} y_eg              <= 1                  one group a slot
-                sum_e c_eg = 1,  c_eg <= y_eg,  sum_g c_eg <= max_per_expert      chair
+                sum_e c_eg = 1,  c_eg <= y_eg                     chair of each group
+                sum_e c_pe = 1,  c_pe <= x_pe                     chair of each panel
+                sum_g c_eg + sum_p c_pe             <= max_per_expert     one cap over both
+                lo <= sum_{e counts} (y_eg + x_j)   <= hi         rules over all seats:
+                                                                  the round's and each
+                                                                  stage's enterprise target,
+                                                                  batch quotas
+
+A meeting seat (``y_eg``) is one seat of its group's stage, like a per-project pair ``x_j`` of
+its project's stage: the rules over all seats are
+:func:`expertmatch.formulation.rows.target_rows` and ``batch_quota_row`` over both kinds of
+column, their figures ``Problem.seats`` with these groups (``panel_size`` seats a group). A group
+holds one stage whenever some rule differs by stage (``Rules.stage_dependent``), so its stage
+is well defined where it matters. Panel chair columns ``c_pe`` are written when the chair cap
+can bind (:func:`expertmatch.formulation.chair_columns.chair_columns_needed`); otherwise the
+panels' chairs are chosen afterwards (``domain/chairs.py``), which then always succeeds.
 
 Weights are whole score units (:func:`expertmatch.formulation.rows.integer_weights`), so the
 objective is exact. Rows that cannot bind (fewer columns than the limit) are left out.
@@ -33,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from expertmatch.domain.chairs import may_chair, needs_chair
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_blocks
 from expertmatch.domain.meetings import (
@@ -40,23 +56,33 @@ from expertmatch.domain.meetings import (
     group_max_per_org,
     group_needs_chair,
     group_quotas,
+    group_stage,
     reviewer_enterprise_needed,
     seat_enterprise_needed,
 )
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import block_scores, score_unit
-from expertmatch.formulation.rows import Model, build_model, integer_weights
+from expertmatch.formulation.chair_columns import chair_columns_needed
+from expertmatch.formulation.rows import (
+    Model,
+    SeatRow,
+    batch_quota_row,
+    build_model,
+    integer_weights,
+    target_rows,
+)
 from expertmatch.vocabulary import Rule
 
-#: Column kinds of the seating model.
-PANEL, SEAT, CHAIR = 0, 1, 2
+#: Column kinds of the seating model: a panel pair, a seat, a group's chair, a panel's chair.
+PANEL, SEAT, CHAIR, PANEL_CHAIR = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
 class Seating:
     """The seating model: ``model`` over every column (panel pairs, seats, chairs), and for
-    each column its kind, group (-1 for panel pairs) and expert."""
+    each column its kind, group (-1 for panel pairs and their chairs) and expert (a panel
+    chair's project is ``model.pairs.project``)."""
 
     model: Model
     kind: np.ndarray
@@ -81,6 +107,8 @@ class _Builder:
         self.project: list[int] = []
         self.about_group: list[int] = []
         self.about_expert: list[int] = []
+        self.quota: list[int] = []
+        self.stage: list[int] = []
 
     def row(
         self,
@@ -92,6 +120,8 @@ class _Builder:
         project: int = -1,
         group: int = -1,
         expert: int = -1,
+        quota: int = -1,
+        stage: int = -1,
     ) -> None:
         n = len(self.lb)
         self.r.append(np.full(cols.size, n, dtype=np.int64))
@@ -103,6 +133,8 @@ class _Builder:
         self.project.append(project)
         self.about_group.append(group)
         self.about_expert.append(expert)
+        self.quota.append(quota)
+        self.stage.append(stage)
 
 
 def seat_candidates(
@@ -134,56 +166,33 @@ def build_seating(
     groups: Sequence[tuple[str, tuple[int, ...]]],
     slot_of: Mapping[int, str] | None = None,
     panel_pairs: Pairs | None = None,
+    seat_rules: bool = True,
 ) -> Seating:
     """Every row of the module docstring over every possible seat of ``groups`` (and the
-    per-project panels' ``panel_pairs``, default none); ``slot_of``: group index -> slot."""
+    per-project panels' ``panel_pairs``, default none); ``slot_of``: group index -> slot.
+    ``seat_rules=False`` leaves out the rules over all seats (a group judged alone)."""
     slot_of = slot_of or {}
     empty = np.zeros(0, dtype=np.int64)
     panel = panel_pairs if panel_pairs is not None else Pairs(empty, empty, np.zeros(0))
-    kind, col_group, col_expert, weight = [], [], [], []
-    kind.append(np.full(len(panel), PANEL))
-    col_group.append(np.full(len(panel), -1))
-    col_expert.append(panel.expert)
+    cols = _Columns()
     unit = score_unit(problem)
-    weight.append(integer_weights(panel.score, unit))
+    cols.add(PANEL, panel.project, np.full(len(panel), -1), panel.expert)
+    cols.weight[-1] = integer_weights(panel.score, unit)
     seats: list[tuple[int, np.ndarray]] = []  # (first column, experts) per group
-    start = len(panel)
     for g, (_, projects) in enumerate(groups):
         experts, w = seat_candidates(problem, projects, slot_of.get(g, ""))
-        seats.append((start, experts))
-        kind.append(np.full(experts.size, SEAT))
-        col_group.append(np.full(experts.size, g))
-        col_expert.append(experts)
-        weight.append(w)
-        start += experts.size
-    chairs: list[tuple[int, np.ndarray, np.ndarray]] = []  # (first, experts, seat columns)
-    if problem.rules.chair is not None:
-        rule = problem.rules.chair
-        may = problem.has_value(rule.attribute, rule.values)
-        for g, (_, projects) in enumerate(groups):
-            if not group_needs_chair(problem, projects):
-                continue
-            first, experts = seats[g]
-            pick = np.flatnonzero(may[experts])
-            chairs.append((start, experts[pick], first + pick))
-            kind.append(np.full(pick.size, CHAIR))
-            col_group.append(np.full(pick.size, g))
-            col_expert.append(experts[pick])
-            weight.append(np.zeros(pick.size, dtype=np.int64))
-            start += pick.size
+        seats.append((cols.start, experts))
+        cols.add(SEAT, np.full(experts.size, -1), np.full(experts.size, g), experts, w)
+    chairs = _chair_columns(problem, groups, seats, panel, cols)
     b = _Builder()
     for g, (_, projects) in enumerate(groups):
         _group_rows(b, problem, g, projects, *seats[g])
-    _expert_rows(
-        b,
-        problem,
-        np.concatenate(col_expert),
-        np.concatenate(kind),
-        np.concatenate(col_group),
-        slot_of,
-    )
+    kind, col_group, col_expert = cols.kind, cols.group, cols.expert
+    _expert_rows(b, problem, col_expert, kind, col_group, slot_of)
     _chair_rows(b, problem, chairs)
-    n = start
+    if seat_rules:
+        _seat_rule_rows(b, problem, groups, kind, cols.project, col_group, col_expert)
+    n = cols.start
     A = sp.csr_matrix(
         (
             np.concatenate(b.v) if b.v else np.zeros(0),
@@ -194,26 +203,15 @@ def build_seating(
         ),
         shape=(len(b.lb), n),
     )
-    A, lb, ub, rules = _with_panel_rows(problem, panel, A, b, n)
-    all_kind = np.concatenate(kind)
-    all_group = np.concatenate(col_group)
-    all_expert = np.concatenate(col_expert)
-    w = np.concatenate(weight).astype(np.int64)
+    A, lb, ub, rules, quota, stage = _with_panel_rows(problem, panel, A, b, n)
+    w = cols.weights
     minus = np.full(A.shape[0], -1)
     above = np.full(A.shape[0] - len(b.lb), -1)  # the per-project panels' rows come first
     row_project = np.concatenate([above, np.array(b.project, dtype=np.int64)])
     row_group = np.concatenate([above, np.array(b.about_group, dtype=np.int64)])
     row_expert = np.concatenate([above, np.array(b.about_expert, dtype=np.int64)])
     model = Model(
-        Pairs(
-            np.where(
-                all_kind == PANEL,
-                np.concatenate([panel.project, np.zeros(n - len(panel), np.int64)]),
-                all_group,
-            ),
-            all_expert,
-            w * unit,
-        ),
+        Pairs(np.where(cols.project >= 0, cols.project, col_group), col_expert, w * unit),
         A,
         lb,
         ub,
@@ -224,8 +222,123 @@ def build_seating(
         minus,
         w,
         unit,
+        quota,
+        stage,
     )
-    return Seating(model, all_kind, all_group, all_expert, tuple(groups), panel, row_group)
+    return Seating(model, kind, col_group, col_expert, tuple(groups), panel, row_group)
+
+
+class _Columns:
+    """The columns of the seating model, kind by kind: kind, project (panel pairs and their
+    chairs; -1 otherwise), group (-1 for panel pairs and their chairs), expert, weight."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.weight: list[np.ndarray] = []
+        self.start = 0
+
+    def add(
+        self,
+        kind: int,
+        project: np.ndarray,
+        group: np.ndarray,
+        expert: np.ndarray,
+        weight: np.ndarray | None = None,
+    ) -> None:
+        n = expert.size
+        self.parts.append((np.full(n, kind), project, group, expert))
+        self.weight.append(np.zeros(n, dtype=np.int64) if weight is None else weight)
+        self.start += n
+
+    def _stack(self, i: int) -> np.ndarray:
+        return np.concatenate([part[i] for part in self.parts]).astype(np.int64)
+
+    @property
+    def kind(self) -> np.ndarray:
+        return self._stack(0)
+
+    @property
+    def project(self) -> np.ndarray:
+        return self._stack(1)
+
+    @property
+    def group(self) -> np.ndarray:
+        return self._stack(2)
+
+    @property
+    def expert(self) -> np.ndarray:
+        return self._stack(3)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.concatenate(self.weight).astype(np.int64)
+
+
+def _chair_columns(
+    problem: Problem,
+    groups: Sequence[tuple[str, tuple[int, ...]]],
+    seats: list[tuple[int, np.ndarray]],
+    panel: Pairs,
+    cols: _Columns,
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """The chair columns: per group that needs a chair, one per seat whose expert may chair;
+    per panel that needs one (when the cap can bind), one per such pair. Returns per group
+    or panel (first chair column, experts, the seat or pair columns they sit in)."""
+    out: list[tuple[int, np.ndarray, np.ndarray]] = []
+    if problem.rules.chair is None:
+        return out
+    may = may_chair(problem)
+    for g, (_, projects) in enumerate(groups):
+        if not group_needs_chair(problem, projects):
+            continue
+        first, experts = seats[g]
+        pick = np.flatnonzero(may[experts])
+        out.append((cols.start, experts[pick], first + pick))
+        cols.add(CHAIR, np.full(pick.size, -1), np.full(pick.size, g), experts[pick])
+    if len(panel) and chair_columns_needed(problem):
+        j = np.flatnonzero(needs_chair(problem)[panel.project] & may[panel.expert])
+        bounds = np.flatnonzero(np.diff(panel.project[j], prepend=-1, append=-2))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            out.append((cols.start + lo, panel.expert[j[lo:hi]], j[lo:hi]))
+        cols.add(PANEL_CHAIR, panel.project[j], np.full(j.size, -1), panel.expert[j])
+    return out
+
+
+def _seat_rule_rows(
+    b: _Builder,
+    problem: Problem,
+    groups: Sequence[tuple[str, tuple[int, ...]]],
+    kind: np.ndarray,
+    project: np.ndarray,
+    group: np.ndarray,
+    expert: np.ndarray,
+) -> None:
+    """The rules over all seats (the round's and each stage's enterprise target, batch
+    quotas: ``expertmatch.formulation.rows``), over panel pairs and seats together: a seat
+    counts one seat of its group's stage."""
+    counted = np.flatnonzero((kind == PANEL) | (kind == SEAT))
+    stage_of_group = [group_stage(problem, projects) for _, projects in groups]
+    stages = np.array(problem.stages, dtype=object)
+    stage = np.array(
+        [
+            stages[p] if k == PANEL else stage_of_group[g]
+            for k, p, g in zip(
+                kind[counted].tolist(),
+                project[counted].tolist(),
+                group[counted].tolist(),
+                strict=True,
+            )
+        ],
+        dtype=object,
+    )
+    members = [projects for _, projects in groups]
+    rows: list[SeatRow | None] = list(target_rows(problem, expert[counted], stage, members))
+    for q, quota in enumerate(problem.count_rules):
+        if quota.scope == "batch":
+            rows.append(batch_quota_row(problem, q, expert[counted], stage, members))
+    for row in rows:
+        if row is not None:
+            b.row(row.rule, counted[row.cols], row.lb, row.ub, quota=row.quota, stage=row.stage)
 
 
 def _group_rows(
@@ -310,7 +423,8 @@ def _expert_rows(
 def _chair_rows(
     b: _Builder, problem: Problem, chairs: list[tuple[int, np.ndarray, np.ndarray]]
 ) -> None:
-    """One chair a group, a chair is seated, each chairs at most ``max_per_expert``."""
+    """One chair a group (and a panel, with panel chair columns), a chair sits there, each
+    expert chairs at most ``max_per_expert`` groups and panels together."""
     if not chairs:
         return
     rule = problem.rules.chair
@@ -329,20 +443,28 @@ def _chair_rows(
 
 def _with_panel_rows(
     problem: Problem, panel: Pairs, A: sp.csr_matrix, b: _Builder, n: int
-) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
-    """The per-project panels' rows (less loads, written jointly) stacked above ours."""
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The per-project panels' rows stacked above ours, less those written jointly here
+    (loads; the enterprise targets and batch quotas, over all seats); with each row's rule,
+    quota and stage."""
     lb, ub = np.array(b.lb, dtype=float), np.array(b.ub, dtype=float)
     rules = np.array(b.rule, dtype=object)
+    quota = np.array(b.quota, dtype=np.int64)
+    stage = np.array(b.stage, dtype=np.int64)
     if not len(panel):
-        return A, lb, ub, rules
+        return A, lb, ub, rules, quota, stage
     base = build_model(problem, panel)
-    keep = base.row_rule != Rule.LOAD
     about = base.row_project
-    keep &= (about < 0) | ~problem.project_meeting[np.maximum(about, 0)]
+    joint = (base.row_rule == Rule.LOAD) | (base.row_rule == Rule.ENTERPRISE_TARGET_SHARE)
+    joint |= (base.row_rule == Rule.QUOTA) & (about < 0)  # a batch quota
+    keep = ~joint & ((about < 0) | ~problem.project_meeting[np.maximum(about, 0)])
     top = sp.hstack([base.A[keep], sp.csr_matrix((int(keep.sum()), n - len(panel)))]).tocsr()
+    assert base.row_quota is not None and base.row_stage is not None
     return (
         sp.vstack([top, A]).tocsr(),
         np.concatenate([base.lb[keep], lb]),
         np.concatenate([base.ub[keep], ub]),
         np.concatenate([base.row_rule[keep], rules]),
+        np.concatenate([base.row_quota[keep], quota]),
+        np.concatenate([base.row_stage[keep], stage]),
     )

@@ -63,7 +63,14 @@ from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import pair_scores
 from expertmatch.errors import Clash, InfeasibleError, InputError, InputIssue, SolveError
 from expertmatch.formulation.rows import Model
-from expertmatch.formulation.seating import CHAIR, PANEL, SEAT, Seating, build_seating
+from expertmatch.formulation.seating import (
+    CHAIR,
+    PANEL,
+    PANEL_CHAIR,
+    SEAT,
+    Seating,
+    build_seating,
+)
 from expertmatch.result import Result
 from expertmatch.solvers.backends import solve_lp
 from expertmatch.solvers.params import Progress, SolveParams
@@ -123,7 +130,7 @@ def seat(
     earlier assignment; each kept one is worth more than every score together, so the
     seating keeps the most of them, then scores best (objective and bound then count both)."""
     panel = _panel_pairs(problem) if with_panels else None
-    seating = build_seating(problem, groups, slot_of, panel)
+    seating = build_seating(problem, groups, slot_of, panel, seat_rules=with_panels)
     if keep:
         seating = _with_keep_bonus(seating, keep)
     model = seating.model
@@ -135,6 +142,8 @@ def seat(
     if found is None:  # the core holds no seating: every active seat
         core = active
         found = _mip(model, core, deadline)
+    if found is None and _proven_infeasible(model, np.ones(model.n_pairs, dtype=bool), deadline):
+        raise InfeasibleError(_seat_rule_clashes(problem, seating, deadline, integral=True))
     if found is None:
         raise SolveError("no seating found within the time limit", Status.TIMEOUT)
     x, z_inc, mip_bound = found
@@ -193,7 +202,12 @@ def _first_line(problem: Problem, seating: Seating) -> None:
     sizes = np.diff(model.A.indptr)
     short = np.flatnonzero((model.lb > sizes + 1e-9) & (model.lb > 0))
     clashes = []
+    seat_rule = _seat_rule_mask(seating)
     for r in short[:20].tolist():
+        if seat_rule[r]:
+            why = f"only {sizes[r]} possible seats and panel pairs count for it"
+            clashes.append(_seat_rule_clash(problem, seating, r, why))
+            continue
         g, p = int(seating.row_group[r]), int(model.row_project[r])
         rule = str(model.row_rule[r])
         where = f"group {seating.groups[g][0]}" if g >= 0 else "a panel"
@@ -219,9 +233,10 @@ def _first_line(problem: Problem, seating: Seating) -> None:
 
 def _initial_columns(seating: Seating) -> np.ndarray:
     """Per group its ``panel_size + CORE_PER_GROUP`` best seats, every chair column of those,
-    and every panel pair (a mixed batch's panels are small next to its meetings)."""
+    and every panel pair and its chair column (a mixed batch's panels are small next to its
+    meetings)."""
     w, kind, group = seating.model.weight, seating.kind, seating.group
-    active = kind == PANEL
+    active = (kind == PANEL) | (kind == PANEL_CHAIR)
     seats = np.flatnonzero(kind == SEAT)
     order = seats[np.lexsort((-w[seats], group[seats]))]
     rank = np.arange(order.size) - np.searchsorted(group[order], group[order])
@@ -303,7 +318,7 @@ def _unstaffed_groups(problem: Problem, seating: Seating, deadline: float) -> li
     LP, the others ignored), named with their projects and fields; else the combination."""
     clashes = []
     for gid, projects in seating.groups:
-        alone = build_seating(problem, [(gid, projects)])
+        alone = build_seating(problem, [(gid, projects)], seat_rules=False)
         if alone.model.n_pairs and solve_lp(alone.model, max(deadline - time.perf_counter(), 1.0)):
             continue
         fields = sorted({f for p in projects for f in problem.project_fields[p]})
@@ -320,14 +335,106 @@ def _unstaffed_groups(problem: Problem, seating: Seating, deadline: float) -> li
         )
         if len(clashes) >= 20:
             break
-    return clashes or [
+    return clashes or _seat_rule_clashes(problem, seating, deadline)
+
+
+def _seat_rule_mask(seating: Seating) -> np.ndarray:
+    """The rows of the rules over all seats (the round's and the stages' enterprise targets,
+    batch quotas)."""
+    model = seating.model
+    quota = model.row_quota if model.row_quota is not None else np.full(model.n_rows, -1)
+    batch_quota = (model.row_rule == Rule.QUOTA) & (quota >= 0) & (model.row_project < 0)
+    return (model.row_rule == Rule.ENTERPRISE_TARGET_SHARE) | (
+        batch_quota & (seating.row_group < 0)
+    )
+
+
+def _seat_rule_clash(problem: Problem, seating: Seating, r: int, why: str) -> Clash:
+    """The rule over all seats of row ``r``, named with its figures (meeting seats included),
+    and why it cannot hold."""
+    from expertmatch.diagnosis.clash import describe_seat_rule
+
+    model = seating.model
+    quota = int(model.row_quota[r]) if model.row_quota is not None else -1
+    stage = int(model.row_stage[r]) if model.row_stage is not None else -1
+    groups = [projects for _, projects in seating.groups]
+    base = describe_seat_rule(problem, quota, stage, groups)
+    return replace(base, message=f"{base.message}: {why}")
+
+
+def _seat_rule_clashes(
+    problem: Problem, seating: Seating, deadline: float, integral: bool = False
+) -> list[Clash]:
+    """Why no seating exists when every group can be staffed alone: the rules across the
+    batch (each rule over all seats; the chair cap over groups and panels together) that
+    cannot hold with every other rule, each tried alone with the others (the LP, or the MIP
+    when ``integral``); else the combination of loads and seats."""
+    model = seating.model
+    seat_rule = _seat_rule_mask(seating)
+    cap = (model.row_rule == Rule.CHAIR) & (model.row_expert >= 0)
+    every = np.ones(model.n_pairs, dtype=bool)
+
+    def fails(rows: np.ndarray) -> bool:
+        sub = replace(model, A=model.A[rows], lb=model.lb[rows], ub=model.ub[rows])
+        if integral:
+            return _proven_infeasible(sub, every, deadline)
+        return solve_lp(sub, max(deadline - time.perf_counter(), 1.0)) is None
+
+    what = "the MIP" if integral else "the LP relaxation"
+    across = seat_rule | cap
+    if across.any() and not fails(~across):
+        why = f"no seating keeps it with the other rules ({what})"
+        found = [
+            _seat_rule_clash(problem, seating, r, why)
+            for r in np.flatnonzero(seat_rule).tolist()
+            if fails(~across | (np.arange(model.n_rows) == r))
+        ]
+        if cap.any() and fails(~across | cap):
+            found.append(_chair_cap_clash(problem, why))
+        return found or [
+            _seat_rule_clash(
+                problem, seating, r, "it cannot hold with the other rules across the batch"
+            )
+            for r in np.flatnonzero(seat_rule).tolist()
+        ] + ([_chair_cap_clash(problem, why)] if cap.any() else [])
+    return [
         Clash(
             Rule.COMBINED,
-            "no seating of the meeting groups keeps every rule (the LP relaxation is "
-            "infeasible), although each group can be staffed alone: the experts' seats and "
-            "loads are too few for all groups together",
+            f"no seating of the meeting groups keeps every rule ({what} is infeasible), "
+            "although each group can be staffed alone: the experts' seats and loads are too "
+            "few for all groups together",
         )
     ]
+
+
+def _chair_cap_clash(problem: Problem, why: str) -> Clash:
+    """The chair rule's cap over meeting groups and per-project panels together."""
+    chair = problem.rules.chair
+    assert chair is not None
+    who = f"{chair.attribute} in {', '.join(chair.values)}"
+    return Clash(
+        Rule.CHAIR,
+        f"each meeting group and panel of the chair's stages needs a chair with {who}, and "
+        f"one expert chairs at most {chair.max_per_expert} of them together: {why}",
+        suggestion="raise the chair's max_per_expert or add experts who may chair",
+    )
+
+
+def _proven_infeasible(model: Model, cols_mask: np.ndarray, deadline: float) -> bool:
+    """Does HiGHS prove that no 0/1 point over the columns in the mask keeps every row
+    (within the time left)?"""
+    cols = np.flatnonzero(cols_mask)
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return False
+    res = milp(
+        -model.weight[cols].astype(float),
+        integrality=np.ones(cols.size),
+        bounds=(0, 1),
+        constraints=LinearConstraint(model.A[:, cols].tocsr(), model.lb, model.ub),
+        options={"time_limit": max(left, 1.0), "presolve": True},
+    )
+    return bool(res.status == 2)
 
 
 def _best_per_group(seating: Seating, score: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -982,7 +1089,14 @@ def _result(
             (chosen_panel.project, chosen_panel.expert, chosen_panel.score),
         ]
     )
-    chairs, missing = choose_chairs(problem, chosen_panel)
+    if (s.kind == PANEL_CHAIR).any():  # the chair cap can bind: the model chose the chairs
+        picked = seated.chosen & (s.kind == PANEL_CHAIR)
+        chairs = dict(
+            zip(s.model.pairs.project[picked].tolist(), s.expert[picked].tolist(), strict=True)
+        )
+        missing = []
+    else:  # within the cap whatever the choice: the best-scoring members who may chair
+        chairs, missing = choose_chairs(problem, chosen_panel)
     missing = [p for p in missing if not problem.project_meeting[p]]
     if missing:
         raise InfeasibleError(
