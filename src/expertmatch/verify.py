@@ -769,33 +769,36 @@ def _chairs_can_be_chosen(
     import networkx as nx
 
     graph = nx.DiGraph()
-    need = [(("g", g.id), g.panel) for g in groups if group_needs_chair(problem, g.projects)]
     chair = problem.rules.chair
     assert chair is not None
+    # (node, group id or "", project or -1, members): the groups, then the panels
+    need = [
+        (("g", g.id), g.id, -1, g.panel) for g in groups if group_needs_chair(problem, g.projects)
+    ]
     need += [
-        (("p", p), tuple(members))
+        (("p", str(p)), "", p, tuple(members))
         for p, members in sorted((panels or {}).items())
         if chair.applies_to(problem.stages[p]) and not problem.project_meeting[p]
     ]
-    for node, members in need:
+    for node, _, _, members in need:
         graph.add_edge("source", node, capacity=1)
         for e in members:
             if may[e]:
                 graph.add_edge(node, ("e", e), capacity=1)
                 graph.add_edge(("e", e), "sink", capacity=cap)
     flow = nx.maximum_flow(graph, "source", "sink")[1] if need and graph.has_node("sink") else {}
-    for node, _ in need:
-        if sum(flow.get(node, {}).values()) < 1:
-            kind, key = node
-            if kind == "g":
-                yield Violation(Rule.CHAIR, f"group {key}: no seated member can chair it")
-            else:
-                yield Violation(
-                    Rule.CHAIR,
-                    f"no member with {chair.attribute} in {', '.join(chair.values)} can chair "
-                    f"it (each chairs at most {cap} panels and groups)",
-                    problem.project_ids[int(key)],
-                )
+    for node, gid, p, _ in need:
+        if sum(flow.get(node, {}).values()) >= 1:
+            continue
+        if p < 0:
+            yield Violation(Rule.CHAIR, f"group {gid}: no seated member can chair it")
+        else:
+            yield Violation(
+                Rule.CHAIR,
+                f"no member with {chair.attribute} in {', '.join(chair.values)} can chair "
+                f"it (each chairs at most {cap} panels and groups)",
+                problem.project_ids[p],
+            )
 
 
 def _check_schedule(problem: Problem, groups: list[Group]) -> Iterator[Violation]:

@@ -1094,7 +1094,7 @@ def _result(
         chairs = dict(
             zip(s.model.pairs.project[picked].tolist(), s.expert[picked].tolist(), strict=True)
         )
-        missing = []
+        missing: list[int] = []
     else:  # within the cap whatever the choice: the best-scoring members who may chair
         chairs, missing = choose_chairs(problem, chosen_panel)
     missing = [p for p in missing if not problem.project_meeting[p]]
