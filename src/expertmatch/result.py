@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from expertmatch.domain.eligibility import notices
-from expertmatch.domain.meetings import Group
+from expertmatch.domain.meetings import Group, seat_list
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.record import conflict_record
@@ -280,10 +280,11 @@ class Result:
             per_panel = np.bincount(self.pairs.project, weights=counted, minlength=p.n_projects)
             applies = np.flatnonzero(p.covered_by(quota)).tolist()
             entry: dict[str, Any] = {"name": quota.name, "scope": quota.scope}
-            if quota.scope == "batch":
-                seats = p.seats_of(quota)
+            if quota.scope == "batch":  # over every seat (a meeting seat counts one)
+                seats = p.seats_of(quota, [g.projects for g in self.groups])
                 low, high = quota.bounds(seats)
-                got = int(per_panel[applies].sum())
+                has = p.has_value(quota.attribute, quota.values)
+                got = sum(1 for s, e in self.seat_list() if quota.applies_to(s) and has[e])
                 entry.update(seats=seats, count=got, min=low, max=high, tight=got in (low, high))
             else:
                 counts = {p.project_ids[q]: int(per_panel[q]) for q in applies}
@@ -297,6 +298,16 @@ class Result:
                 entry.update(per_panel=counts, tight=tight)
             out.append(entry)
         return out
+
+    def seat_list(self) -> list[tuple[str, int]]:
+        """Every seat as (stage, expert): the per-project panels' members and the experts
+        seated in meeting groups (``domain/meetings.py`` ``seat_list``)."""
+        p = self.problem
+        panels: dict[int, list[int]] = {}
+        for i, e in zip(self.pairs.project.tolist(), self.pairs.expert.tolist(), strict=True):
+            if not p.project_meeting[i]:
+                panels.setdefault(i, []).append(e)
+        return seat_list(p, panels, self.groups)
 
     def assignment_frame(self, lang: str = "en") -> pd.DataFrame:
         """``assignment.csv`` (the workbook's ``pairs`` sheet) in ``lang``: headers, types
@@ -363,12 +374,19 @@ class Result:
             panel.setdefault(i, []).append(e)
         keys = [(i, k) for i in np.flatnonzero(chosen).tolist() for k in p.coverage_keys(i)]
         covered = sum(any(p.covers(e, k) for e in panel.get(i, ())) for i, k in keys)
+        # seats: a panel member, or an expert seated in a meeting group (one, whatever the
+        # group's size; then the reviews are counted apart)
+        seat_ent = [bool(p.expert_enterprise[e]) for s, e in self.seat_list() if s == stage]
+        meetings = bool(p.project_meeting[chosen].any())
         return {
             "projects": int(chosen.sum()),
-            "seats": int(keep.sum()),
+            "seats": len(seat_ent),
+            **({"reviews": int(keep.sum())} if meetings else {}),
             "experts used": int(used.size),
-            "enterprise seats": int(ent.sum()),
-            "enterprise share of seats (%)": round(100 * float(ent.mean()), 1) if ent.size else 0.0,
+            "enterprise seats": int(sum(seat_ent)),
+            "enterprise share of seats (%)": round(100 * sum(seat_ent) / len(seat_ent), 1)
+            if seat_ent
+            else 0.0,
             "lowest panel enterprise share (%)": round(100 * float(share.min()), 1)
             if share.size
             else 0.0,

@@ -23,9 +23,9 @@ from expertmatch.domain.meetings import (
     group_max_per_org,
     group_needs_chair,
     group_quotas,
-    group_stage,
     reviewer_enterprise_needed,
     seat_enterprise_needed,
+    seat_list,
 )
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
@@ -407,17 +407,6 @@ def seat_rules(problem: Problem, groups: Sequence[Group] = ()) -> list[SeatRule]
             counts = problem.has_value(quota.attribute, quota.values)
             stages = frozenset(quota.stages) or None
             out.append(SeatRule(Rule.QUOTA, "", stages, counts, seats, low, high, quota))
-    return out
-
-
-def seat_list(
-    problem: Problem, panels: Mapping[int, list[int]], groups: Sequence[Group]
-) -> list[tuple[str, int]]:
-    """Every seat as (stage, expert): each member of a per-project panel, each expert seated
-    in a meeting group (its group's stage)."""
-    stages = problem.stages
-    out = [(stages[p], e) for p, members in panels.items() for e in members]
-    out += [(group_stage(problem, g.projects), e) for g in groups for e in g.panel]
     return out
 
 

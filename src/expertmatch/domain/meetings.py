@@ -100,6 +100,19 @@ def group_stage(problem: Problem, projects: Sequence[int]) -> str:
     return problem.stages[projects[0]] if projects else "approval"
 
 
+def seat_list(
+    problem: Problem, panels: Mapping[int, Sequence[int]], groups: Sequence[Group]
+) -> list[tuple[str, int]]:
+    """Every seat of the batch as (stage, expert): each member of a per-project panel (its
+    project's stage; ``panels``: project -> members) and each expert seated in a meeting
+    group (its group's stage), one seat whatever the number of the group's projects. What
+    the round's targets and the batch quotas count (their figures: ``Problem.seats``)."""
+    stages = problem.stages
+    out = [(stages[p], e) for p, members in panels.items() for e in members]
+    out += [(group_stage(problem, g.projects), e) for g in groups for e in g.panel]
+    return out
+
+
 def seat_enterprise_needed(problem: Problem, projects: Sequence[int]) -> int:
     """Enterprise experts among the seats: ceil(share x panel_size), the stage's share."""
     share = problem.rules.value("enterprise_min_share", group_stage(problem, projects))

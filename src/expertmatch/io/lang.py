@@ -101,6 +101,7 @@ VALUES: Mapping[str, Mapping[str, str]] = {
     "figure": {
         "projects": "项目数",
         "seats": "评审席位",
+        "reviews": "评审人次",
         "experts used": "参评专家人数",
         "enterprise seats": "企业专家席位",
         "enterprise share of seats (%)": "企业专家占比（%）",

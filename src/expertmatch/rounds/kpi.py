@@ -198,12 +198,16 @@ def _figures(seats: list[Seat]) -> dict[str, Any]:
     }
 
 
+def panel_seats(rows: list[Seat]) -> list[Seat]:
+    """The seats of these rows: one per expert and panel (a meeting group's expert holds one
+    seat whatever the number of its projects; on per-project panels every row is a seat)."""
+    return list({(s.panel_key, s.expert): s for s in rows}.values())
+
+
 def seat_figures(seats: list[Seat]) -> dict[str, Any]:
-    """Panel seats (one per expert and panel: a meeting group's expert holds one seat
-    whatever the number of its projects) and, under ``reviews``, the reviews (one per row;
+    """Panel seats (:func:`panel_seats`) and, under ``reviews``, the reviews (one per row;
     on per-project panels the same numbers): total, enterprise, share, by stage, by field."""
-    panel_seats = list({(s.panel_key, s.expert): s for s in seats}.values())
-    return {**_figures(panel_seats), "reviews": _figures(seats)}
+    return {**_figures(panel_seats(seats)), "reviews": _figures(seats)}
 
 
 def pool_figures(problem: Problem) -> dict[str, Any]:
@@ -410,8 +414,11 @@ def targets(problem: Problem, label: str, seats: list[Seat]) -> list[dict[str, A
     year's): the per-panel minimum (``enterprise_min_share`` of each stage, or a project's
     ``enterprise_min``) by stage; ``enterprise_target_share`` over all seats; each stage's own
     ``enterprise_target_share``; every quota counting enterprise experts (by stage for a panel
-    quota, over its stages' seats for a batch quota). The targets are INPUT's rules."""
+    quota, over its stages' seats for a batch quota). The targets are INPUT's rules; they
+    count seats (:func:`panel_seats`: a meeting group's expert holds one), as the solver and
+    ``verify`` do."""
     rules = problem.rules
+    seats = panel_seats(seats)
     out = []
     stages = sorted({s.stage for s in seats}, key=_stage_key)
     own_min = problem.project_enterprise_min_given
@@ -423,8 +430,8 @@ def targets(problem: Problem, label: str, seats: list[Seat]) -> list[dict[str, A
         ratio = rules.value("enterprise_min_share", stage)
 
         def least(key: str, members: list[Seat], ratio: Any = ratio) -> tuple[int, int]:
-            n = len(members)
-            own = given.get(members[0].project, -1)
+            n = len(members)  # a meeting group's seats follow the stage's share
+            own = given.get(members[0].project, -1) if not members[0].panel else -1
             return (min(own, n) if own >= 0 else math.ceil(ratio * n)), n
 
         entry = _panel_entry(

@@ -6,8 +6,10 @@ conflict) and keeps up to ``k`` of those who can replace at least one seated exp
 ``r`` can replace ``m`` when the group with ``r`` in place of ``m`` keeps every rule of the
 group (:func:`expertmatch.verify.check_group`: seats, reviewers after recusal, coverage,
 enterprise shares, a chair) and ``r`` has a seat left (``max_groups_per_expert``, ``max_load``,
-``yearly_cap``), is free in the group's slot and available then. One swap at a time, as for the
-per-project reserves.
+``yearly_cap``), is free in the group's slot and available then, and the rules over all seats
+(the round's and the stages' enterprise targets, batch quotas:
+:func:`expertmatch.verify.seat_rules`) still hold with the swap. One swap at a time, as for
+the per-project reserves.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from expertmatch.domain.meetings import Group
+from expertmatch.domain.meetings import Group, group_stage, seat_list
 from expertmatch.formulation.seating import seat_candidates
 from expertmatch.rounds.history import (
     AssignmentLike,
@@ -27,7 +29,7 @@ from expertmatch.rounds.history import (
     with_declines,
 )
 from expertmatch.solvers.meetings import previous_groups
-from expertmatch.verify import check_group, verify
+from expertmatch.verify import SeatRule, check_group, seat_rules, verify
 
 if TYPE_CHECKING:
     from expertmatch.domain.problem import Problem
@@ -68,12 +70,22 @@ def meeting_reserves(
     panels = {g: tuple(sorted(e for key, e in keep if key == g)) for g in range(len(groups))}
     slot_of = {g: slot for g, (slot, _) in slot_room.items()}
     busy = {(slot_of.get(g, ""), e) for g, panel in panels.items() for e in panel}
+    every = [
+        Group(gid, ps, panels[g], slot=slot_of.get(g, "")) for g, (gid, ps) in enumerate(groups)
+    ]
+    members: dict[int, list[int]] = {}
+    for key, e in sorted(keep):
+        if key < 0:
+            members.setdefault(-1 - key, []).append(e)
+    batch = [
+        (rule, rule.count(seat_list(problem, members, every)))
+        for rule in seat_rules(problem, every)
+    ]
     rows = []
-    for g, (gid, projects) in enumerate(groups):
-        group = Group(gid, projects, panels[g], slot=slot_of.get(g, ""))
-        found = _group_reserves(problem, group, k, seats, reviews, busy)
+    for group in every:
+        found = _group_reserves(problem, group, k, seats, reviews, busy, batch)
         rows += [
-            _row(problem, gid, rank, e, weight, out)
+            _row(problem, group.id, rank, e, weight, out)
             for rank, (e, weight, out) in enumerate(found, 1)
         ]
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -98,8 +110,12 @@ def _group_reserves(
     seats: Counter[int],
     reviews: Counter[int],
     busy: set[tuple[str, int]],
+    batch: list[tuple[SeatRule, int]],
 ) -> list[tuple[int, int, list[int]]]:
-    """The group's first ``k`` reserves by weight: (expert, weight, whom they can replace)."""
+    """The group's first ``k`` reserves by weight: (expert, weight, whom they can replace);
+    ``batch``: the rules over all seats with their counts before any swap."""
+    stage = group_stage(problem, group.projects)
+    mine = [(rule, got) for rule, got in batch if rule.applies_to(stage)]
     experts, weight = seat_candidates(problem, group.projects, group.slot)
     order = np.lexsort((experts, -weight))
     rules = problem.meeting
@@ -113,7 +129,11 @@ def _group_reserves(
         replaces = [
             m
             for m in group.panel
-            if not check_group(
+            if all(
+                rule.violation(got - int(rule.counts[m]) + int(rule.counts[e])) is None
+                for rule, got in mine
+            )
+            and not check_group(
                 problem,
                 Group(group.id, group.projects, tuple(sorted({*group.panel} - {m} | {e}))),
             )
