@@ -6,6 +6,7 @@ assignments, named when it cannot hold (:mod:`expertmatch.solvers.meetings`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -252,6 +253,28 @@ def test_an_unreachable_batch_quota_is_named() -> None:
         em.assign(problem)
     assert [c.rule for c in caught.value.clashes] == [Rule.QUOTA]
     assert "quota senior" in caught.value.clashes[0].message
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+
+def test_outputs_count_seats(tmp_path: Path) -> None:
+    """report.json's stage summary (the workbook's summary sheet) and the yearly report's
+    targets count seats as the solver and verify do: six seats, three enterprise, the round
+    target of 1/2 met; the reviews (one per project reviewed) apart."""
+    from expertmatch.rounds.kpi import kpi
+
+    problem = meeting_batch(rules={"enterprise_target_share": "1/2"})
+    result = em.assign(problem)
+    summary = result.stage_summary("approval")
+    assert summary["seats"] == 6 and summary["enterprise seats"] == _enterprise(result)
+    assert summary["reviews"] == len(result.pairs)
+    path = tmp_path / "assignment.csv"
+    result.write(path)
+    (target,) = [t for t in kpi(problem, [path], losses=())["targets"] if t["scope"] == "batch"]
+    assert target["rule"] == Rule.ENTERPRISE_TARGET_SHARE and target["met"]
+    assert (target["seats"], target["required"]) == (6, 3)
+    assert target["reached"] == _enterprise(result)
 
 
 # -- generated mixed batches ----------------------------------------------------------------------
