@@ -164,6 +164,23 @@ def test_mixed_batches_reach_the_brute_force_optimum(rules: dict) -> None:
     assert result.objective == pytest.approx(best) and result.bound == pytest.approx(best)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("may", [("E3", "E7"), ("E2", "E5")])
+def test_a_binding_joint_chair_cap_reaches_the_brute_force_optimum(may: tuple[str, ...]) -> None:
+    """Two experts may chair, each at most one of G1 and Q1: the best seating without the
+    panels' chair columns admits no chairs within the cap left, so the seating is solved
+    again with them; its answer is still the brute-force optimum, proven."""
+    experts = [{**e, "title": "正高级" if e["id"] in may else "副高级"} for e in MEETING_EXPERTS]
+    problem = mixed_batch({"chair": {**CHAIR, "max_per_expert": 1}}, experts=experts)
+    result = em.assign(problem)
+    assert em.verify(problem, result) == []
+    best = max(score for score, _ in all_mixed(problem))
+    assert result.status == em.Status.OPTIMAL
+    assert result.objective == pytest.approx(best) and result.bound == pytest.approx(best)
+    chairs = {result.groups[0].chair, *result.chairs.values()}
+    assert chairs == {problem.expert_index[e] for e in may}
+
+
 # -- verify catches each ------------------------------------------------------------------------
 
 

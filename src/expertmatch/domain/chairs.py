@@ -43,10 +43,14 @@ def cap_can_bind(problem: Problem) -> bool:
     return bool(capacity.size and int(capacity.max()) > chair.max_per_expert)
 
 
-def choose_chairs(problem: Problem, pairs: Pairs) -> tuple[dict[int, int], list[int]]:
+def choose_chairs(
+    problem: Problem, pairs: Pairs, cap: np.ndarray | None = None
+) -> tuple[dict[int, int], list[int]]:
     """One chair per panel that needs one (project -> expert), preferring each panel's
     best-scoring members as the cap allows, and the projects left without a chair (none
-    when the rule can be kept: the flow is a maximum b-matching)."""
+    when the rule can be kept: the flow is a maximum b-matching). ``cap``: per expert, the
+    panels they may still chair (default ``max_per_expert``; less what they chair elsewhere,
+    e.g. meeting groups)."""
     chair = problem.rules.chair
     need = needs_chair(problem)
     if chair is None or not need.any():
@@ -65,7 +69,7 @@ def choose_chairs(problem: Problem, pairs: Pairs) -> tuple[dict[int, int], list[
     caps = np.concatenate(
         [
             np.ones(chairs.size + projects.size),
-            np.full(n_e, chair.max_per_expert),
+            np.full(n_e, chair.max_per_expert) if cap is None else np.maximum(cap, 0),
             np.ones(chairs.size),
         ]
     ).astype(np.int64)

@@ -34,7 +34,9 @@ column, their figures ``Problem.seats`` with these groups (``panel_size`` seats 
 holds one stage whenever some rule differs by stage (``Rules.stage_dependent``), so its stage
 is well defined where it matters. Panel chair columns ``c_pe`` are written when the chair cap
 can bind (:func:`expertmatch.formulation.chair_columns.chair_columns_needed`); otherwise the
-panels' chairs are chosen afterwards (``domain/chairs.py``), which then always succeeds.
+panels' chairs are chosen afterwards (``domain/chairs.py``), which then always succeeds. The
+solver may leave them out (``panel_chairs=False``: the cap then counts the groups' chairs
+only, a relaxation) and add them only when no choice of the panels' chairs fits the cap left.
 
 Weights are whole score units (:func:`expertmatch.formulation.rows.integer_weights`), so the
 objective is exact. Rows that cannot bind (fewer columns than the limit) are left out.
@@ -92,6 +94,8 @@ class Seating:
     panel_pairs: Pairs
     row_group: np.ndarray
     """Per row: the group it is about (-1: an expert's row, or a per-project panel's)."""
+    link: np.ndarray | None = None
+    """Per column: for a chair, the seat or panel pair column it sits in; else -1."""
 
 
 class _Builder:
@@ -167,10 +171,12 @@ def build_seating(
     slot_of: Mapping[int, str] | None = None,
     panel_pairs: Pairs | None = None,
     seat_rules: bool = True,
+    panel_chairs: bool = True,
 ) -> Seating:
     """Every row of the module docstring over every possible seat of ``groups`` (and the
     per-project panels' ``panel_pairs``, default none); ``slot_of``: group index -> slot.
-    ``seat_rules=False`` leaves out the rules over all seats (a group judged alone)."""
+    ``seat_rules=False`` leaves out the rules over all seats (a group judged alone);
+    ``panel_chairs=False`` the panels' chair columns (a relaxation of the chair cap)."""
     slot_of = slot_of or {}
     empty = np.zeros(0, dtype=np.int64)
     panel = panel_pairs if panel_pairs is not None else Pairs(empty, empty, np.zeros(0))
@@ -183,7 +189,7 @@ def build_seating(
         experts, w = seat_candidates(problem, projects, slot_of.get(g, ""))
         seats.append((cols.start, experts))
         cols.add(SEAT, np.full(experts.size, -1), np.full(experts.size, g), experts, w)
-    chairs = _chair_columns(problem, groups, seats, panel, cols)
+    chairs = _chair_columns(problem, groups, seats, panel, cols, panel_chairs)
     b = _Builder()
     for g, (_, projects) in enumerate(groups):
         _group_rows(b, problem, g, projects, *seats[g])
@@ -225,7 +231,7 @@ def build_seating(
         quota,
         stage,
     )
-    return Seating(model, kind, col_group, col_expert, tuple(groups), panel, row_group)
+    return Seating(model, kind, col_group, col_expert, tuple(groups), panel, row_group, cols.link)
 
 
 class _Columns:
@@ -244,9 +250,12 @@ class _Columns:
         group: np.ndarray,
         expert: np.ndarray,
         weight: np.ndarray | None = None,
+        link: np.ndarray | None = None,
     ) -> None:
         n = expert.size
-        self.parts.append((np.full(n, kind), project, group, expert))
+        self.parts.append(
+            (np.full(n, kind), project, group, expert, np.full(n, -1) if link is None else link)
+        )
         self.weight.append(np.zeros(n, dtype=np.int64) if weight is None else weight)
         self.start += n
 
@@ -270,6 +279,10 @@ class _Columns:
         return self._stack(3)
 
     @property
+    def link(self) -> np.ndarray:
+        return self._stack(4)
+
+    @property
     def weights(self) -> np.ndarray:
         return np.concatenate(self.weight).astype(np.int64)
 
@@ -280,6 +293,7 @@ def _chair_columns(
     seats: list[tuple[int, np.ndarray]],
     panel: Pairs,
     cols: _Columns,
+    panel_chairs: bool = True,
 ) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """The chair columns: per group that needs a chair, one per seat whose expert may chair;
     per panel that needs one (when the cap can bind), one per such pair. Returns per group
@@ -294,13 +308,14 @@ def _chair_columns(
         first, experts = seats[g]
         pick = np.flatnonzero(may[experts])
         out.append((cols.start, experts[pick], first + pick))
-        cols.add(CHAIR, np.full(pick.size, -1), np.full(pick.size, g), experts[pick])
-    if len(panel) and chair_columns_needed(problem):
+        g_ = np.full(pick.size, g)
+        cols.add(CHAIR, np.full(pick.size, -1), g_, experts[pick], link=first + pick)
+    if len(panel) and panel_chairs and chair_columns_needed(problem):
         j = np.flatnonzero(needs_chair(problem)[panel.project] & may[panel.expert])
         bounds = np.flatnonzero(np.diff(panel.project[j], prepend=-1, append=-2))
         for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             out.append((cols.start + lo, panel.expert[j[lo:hi]], j[lo:hi]))
-        cols.add(PANEL_CHAIR, panel.project[j], np.full(j.size, -1), panel.expert[j])
+        cols.add(PANEL_CHAIR, panel.project[j], np.full(j.size, -1), panel.expert[j], link=j)
     return out
 
 

@@ -62,6 +62,7 @@ from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import pair_scores
 from expertmatch.errors import Clash, InfeasibleError, InputError, InputIssue, SolveError
+from expertmatch.formulation.chair_columns import chair_columns_needed
 from expertmatch.formulation.rows import Model
 from expertmatch.formulation.seating import (
     CHAIR,
@@ -106,6 +107,8 @@ class Seated:
     price: np.ndarray | None = None
     """Per expert, the LP's price of one more seat (the duals of their load and seat rows,
     whole score units): what the grouping search charges for a seat."""
+    panel_chairs: dict[int, int] | None = None
+    """The per-project panels' chairs, when chosen after the seating within the cap left."""
 
     @property
     def optimal(self) -> bool:
@@ -122,15 +125,25 @@ def seat(
     slot_of: dict[int, str] | None = None,
     with_panels: bool = True,
     keep: set[tuple[int, int]] | None = None,
+    panel_chairs: bool = False,
 ) -> Seated:
     """Seat ``groups`` optimally (with the batch's per-project panels when ``with_panels``);
     raises :class:`InfeasibleError` naming the group and rule when no seating exists.
 
     ``keep`` (reassign): (group, expert) seats and (-1 - project, expert) panel pairs of an
     earlier assignment; each kept one is worth more than every score together, so the
-    seating keeps the most of them, then scores best (objective and bound then count both)."""
+    seating keeps the most of them, then scores best (objective and bound then count both).
+
+    One chair rule over groups and panels whose cap can bind: the seating is first solved
+    without the panels' chair columns (the cap counts the groups' chairs only: a relaxation),
+    and the panels' chairs are chosen within the cap each expert has left; only when no such
+    choice exists is it solved again with them (``panel_chairs``), exactly. Either way the
+    answer keeps the whole rule and is optimal for it (the relaxation's optimum, when it
+    admits chairs, is the optimum)."""
     panel = _panel_pairs(problem) if with_panels else None
-    seating = build_seating(problem, groups, slot_of, panel, seat_rules=with_panels)
+    seating = build_seating(
+        problem, groups, slot_of, panel, seat_rules=with_panels, panel_chairs=panel_chairs
+    )
     if keep:
         seating = _with_keep_bonus(seating, keep)
     model = seating.model
@@ -158,7 +171,29 @@ def seat(
         outside = ~core
         best_out = float((z_lp + rc[outside]).max()) if outside.any() else -math.inf
         bound = min(bound, max(mip_bound, math.floor(best_out + 1e-6)))
-    return Seated(seating, x, z_inc, max(bound, z_inc), _seat_prices(problem, model, pi))
+    seated = Seated(seating, x, z_inc, max(bound, z_inc), _seat_prices(problem, model, pi))
+    if panel is None or panel_chairs or not chair_columns_needed(problem):
+        return seated
+    chairs = _panel_chairs_left(problem, seated)
+    if chairs is None:  # no choice fits the cap left: the panels' chairs in the model
+        return seat(problem, groups, deadline, slot_of, with_panels, keep, panel_chairs=True)
+    return replace(seated, panel_chairs=chairs)
+
+
+def _panel_chairs_left(problem: Problem, seated: Seated) -> dict[int, int] | None:
+    """The per-project panels' chairs of a seating solved without their chair columns, each
+    expert chairing at most ``max_per_expert`` less the groups they chair; None when the
+    panels cannot all get one so."""
+    from expertmatch.domain.chairs import choose_chairs
+
+    s = seated.seating
+    chair = problem.rules.chair
+    assert chair is not None
+    cap = np.full(problem.n_experts, chair.max_per_expert)
+    np.subtract.at(cap, s.expert[seated.chosen & (s.kind == CHAIR)], 1)
+    chosen_panel = s.panel_pairs.take(seated.chosen[s.kind == PANEL])
+    chairs, missing = choose_chairs(problem, chosen_panel, cap)
+    return None if [p for p in missing if not problem.project_meeting[p]] else chairs
 
 
 def _with_keep_bonus(seating: Seating, keep: set[tuple[int, int]]) -> Seating:
@@ -233,10 +268,17 @@ def _first_line(problem: Problem, seating: Seating) -> None:
 
 def _initial_columns(seating: Seating) -> np.ndarray:
     """Per group its ``panel_size + CORE_PER_GROUP`` best seats, every chair column of those,
-    and every panel pair and its chair column (a mixed batch's panels are small next to its
-    meetings)."""
+    every panel pair (a mixed batch's panels are small next to its meetings) and, with panel
+    chair columns, each panel's three best who may chair (the others are priced in)."""
     w, kind, group = seating.model.weight, seating.kind, seating.group
-    active = (kind == PANEL) | (kind == PANEL_CHAIR)
+    active = kind == PANEL
+    chairs = np.flatnonzero(kind == PANEL_CHAIR)  # per panel, those of its best 3 who may chair
+    if chairs.size:
+        assert seating.link is not None
+        project = seating.model.pairs.project
+        order = chairs[np.lexsort((-w[seating.link[chairs]], project[chairs]))]
+        rank = np.arange(order.size) - np.searchsorted(project[order], project[order])
+        active[order[rank < 3]] = True
     seats = np.flatnonzero(kind == SEAT)
     order = seats[np.lexsort((-w[seats], group[seats]))]
     rank = np.arange(order.size) - np.searchsorted(group[order], group[order])
@@ -298,7 +340,8 @@ def _priced_lp(
         x = np.zeros(model.n_pairs)
         x[cols] = lp.x
         new = ~active & (rc > PRICE_TOL)
-        new &= _best_per_group(seating, rc, new, PRICE_PER_GROUP) | (seating.kind == PANEL)
+        panel = (seating.kind == PANEL) | (seating.kind == PANEL_CHAIR)
+        new &= _best_per_group(seating, rc, new, PRICE_PER_GROUP) | panel
         if not new.any() or time.perf_counter() >= deadline:
             break
         active |= new
@@ -1059,8 +1102,9 @@ def _panel_bound(problem: Problem) -> int:
 def _unscheduled_bound(
     problem: Problem, groups: Sequence[tuple[str, tuple[int, ...]]], deadline: float
 ) -> int:
-    """The LP bound of the seating without a schedule: it holds whatever the schedule."""
-    seating = build_seating(problem, groups, None, _panel_pairs(problem))
+    """The LP bound of the seating without a schedule (nor the panels' chair columns, a
+    relaxation too): it holds whatever the schedule."""
+    seating = build_seating(problem, groups, None, _panel_pairs(problem), panel_chairs=False)
     z, _, _, _, _ = _priced_lp(problem, seating, _initial_columns(seating), deadline)
     return math.floor(z + 1e-6)
 
@@ -1079,6 +1123,7 @@ def _result(
     from expertmatch.domain.pairs import concat
 
     s = seated.seating
+    missing: list[int]
     groups = _groups_of(problem, seated, slot_room)
     reviewing = reviewing_pairs(problem, groups)
     panel = s.panel_pairs
@@ -1089,12 +1134,14 @@ def _result(
             (chosen_panel.project, chosen_panel.expert, chosen_panel.score),
         ]
     )
-    if (s.kind == PANEL_CHAIR).any():  # the chair cap can bind: the model chose the chairs
+    if seated.panel_chairs is not None:  # chosen within the cap the groups' chairs left
+        chairs, missing = dict(seated.panel_chairs), []
+    elif (s.kind == PANEL_CHAIR).any():  # the chair cap can bind: the model chose the chairs
         picked = seated.chosen & (s.kind == PANEL_CHAIR)
         chairs = dict(
             zip(s.model.pairs.project[picked].tolist(), s.expert[picked].tolist(), strict=True)
         )
-        missing: list[int] = []
+        missing = []
     else:  # within the cap whatever the choice: the best-scoring members who may chair
         chairs, missing = choose_chairs(problem, chosen_panel)
     missing = [p for p in missing if not problem.project_meeting[p]]
