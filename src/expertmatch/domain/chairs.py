@@ -49,42 +49,51 @@ def choose_chairs(
     """One chair per panel that needs one (project -> expert), preferring each panel's
     best-scoring members as the cap allows, and the projects left without a chair (none
     when the rule can be kept: the flow is a maximum b-matching). ``cap``: per expert, the
-    panels they may still chair (default ``max_per_expert``; less what they chair elsewhere,
-    e.g. meeting groups)."""
+    panels they may chair (default ``max_per_expert``)."""
     chair = problem.rules.chair
     need = needs_chair(problem)
     if chair is None or not need.any():
         return {}, []
     ok = need[pairs.project] & may_chair(problem)[pairs.expert]
-    projects, experts = pairs.project[ok], pairs.expert[ok]
-    scores = np.rint(pairs.score[ok] * 100).astype(np.int64)
     chairs = np.flatnonzero(need)
-    n_p, n_e = problem.n_projects, problem.n_experts
-    source, sink = n_p + n_e, n_p + n_e + 1
-    # a project may also send its unit straight to the sink (no chair) at a cost no choice of
-    # chairs can outweigh: the flow then chairs as many panels as possible
-    missing_cost = int(scores.sum()) + 1
-    tails = np.concatenate([np.full(chairs.size, source), projects, n_p + np.arange(n_e), chairs])
-    heads = np.concatenate([chairs, n_p + experts, np.full(n_e, sink), np.full(chairs.size, sink)])
+    unit = np.searchsorted(chairs, pairs.project[ok])
+    scores = np.rint(pairs.score[ok] * 100).astype(np.int64)
+    limit = np.full(problem.n_experts, chair.max_per_expert) if cap is None else cap
+    picked = match_chairs(unit, pairs.expert[ok], scores, chairs.size, limit)
+    found = {int(chairs[u]): int(e) for u, e in enumerate(picked.tolist()) if e >= 0}
+    return found, [int(p) for p in chairs if int(p) not in found]
+
+
+def match_chairs(
+    unit: np.ndarray, expert: np.ndarray, score: np.ndarray, n_units: int, cap: np.ndarray
+) -> np.ndarray:
+    """Per unit (a panel, or a meeting group, that needs a chair) the expert chosen to chair
+    it, -1 for none: units get one chair each from their candidate (unit, expert) arcs, each
+    expert chairs at most ``cap[e]`` units, as many units as possible, then the highest total
+    ``score`` (whole numbers). A min-cost flow: a maximum b-matching."""
+    n_e = cap.size
+    units = np.arange(n_units)
+    source, sink = n_units + n_e, n_units + n_e + 1
+    # a unit may also send its flow straight to the sink (no chair) at a cost no choice of
+    # chairs can outweigh: the flow then chairs as many units as possible
+    missing_cost = int(np.abs(score).sum()) + 1
+    tails = np.concatenate([np.full(n_units, source), unit, n_units + np.arange(n_e), units])
+    heads = np.concatenate([units, n_units + expert, np.full(n_e, sink), np.full(n_units, sink)])
     caps = np.concatenate(
-        [
-            np.ones(chairs.size + projects.size),
-            np.full(n_e, chair.max_per_expert) if cap is None else np.maximum(cap, 0),
-            np.ones(chairs.size),
-        ]
+        [np.ones(n_units + unit.size), np.maximum(cap, 0), np.ones(n_units)]
     ).astype(np.int64)
     costs = np.concatenate(
-        [np.zeros(chairs.size), -scores, np.zeros(n_e), np.full(chairs.size, missing_cost)]
+        [np.zeros(n_units), -score, np.zeros(n_e), np.full(n_units, missing_cost)]
     ).astype(np.int64)
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32), heads.astype(np.int32), caps, costs
     )
-    flow.set_node_supply(source, int(chairs.size))
-    flow.set_node_supply(sink, -int(chairs.size))
+    flow.set_node_supply(source, int(n_units))
+    flow.set_node_supply(sink, -int(n_units))
     if flow.solve() != flow.OPTIMAL:
         raise RuntimeError("min-cost flow failed on a well-formed network")
-    used = np.array([flow.flow(a) for a in arcs[chairs.size : chairs.size + projects.size]])
-    chosen = used > 0
-    found = {int(p): int(e) for p, e in zip(projects[chosen], experts[chosen], strict=True)}
-    return found, [int(p) for p in chairs if int(p) not in found]
+    used = np.array([flow.flow(a) for a in arcs[n_units : n_units + unit.size]], dtype=np.int64)
+    out = np.full(n_units, -1, dtype=np.int64)
+    out[unit[used > 0]] = expert[used > 0]
+    return out

@@ -52,6 +52,7 @@ from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.meetings import (
     Group,
     conflicted,
+    group_needs_chair,
     meeting_projects,
     recusals,
     reviewer_enterprise_needed,
@@ -108,7 +109,9 @@ class Seated:
     """Per expert, the LP's price of one more seat (the duals of their load and seat rows,
     whole score units): what the grouping search charges for a seat."""
     panel_chairs: dict[int, int] | None = None
-    """The per-project panels' chairs, when chosen after the seating within the cap left."""
+    """The per-project panels' chairs (project -> expert), when chosen after the seating."""
+    group_chairs: dict[int, int] | None = None
+    """The groups' chairs (group index -> expert), when chosen after the seating."""
 
     @property
     def optimal(self) -> bool:
@@ -136,10 +139,10 @@ def seat(
 
     One chair rule over groups and panels whose cap can bind: the seating is first solved
     without the panels' chair columns (the cap counts the groups' chairs only: a relaxation),
-    and the panels' chairs are chosen within the cap each expert has left; only when no such
-    choice exists is it solved again with them (``panel_chairs``), exactly. Either way the
-    answer keeps the whole rule and is optimal for it (the relaxation's optimum, when it
-    admits chairs, is the optimum)."""
+    then the chairs of its groups and panels are chosen again together within the cap (a
+    b-matching); only when no such choice exists is it solved again with them
+    (``panel_chairs``), exactly. Either way the answer keeps the whole rule and is optimal for
+    it (the relaxation's optimum, when it admits chairs, is the optimum)."""
     panel = _panel_pairs(problem) if with_panels else None
     seating = build_seating(
         problem, groups, slot_of, panel, seat_rules=with_panels, panel_chairs=panel_chairs
@@ -174,26 +177,51 @@ def seat(
     seated = Seated(seating, x, z_inc, max(bound, z_inc), _seat_prices(problem, model, pi))
     if panel is None or panel_chairs or not chair_columns_needed(problem):
         return seated
-    chairs = _panel_chairs_left(problem, seated)
-    if chairs is None:  # no choice fits the cap left: the panels' chairs in the model
+    chaired = _chairs_within_cap(problem, seated)
+    if chaired is None:  # no choice of chairs fits the cap: the panels' chairs in the model
         return seat(problem, groups, deadline, slot_of, with_panels, keep, panel_chairs=True)
-    return replace(seated, panel_chairs=chairs)
+    return chaired
 
 
-def _panel_chairs_left(problem: Problem, seated: Seated) -> dict[int, int] | None:
-    """The per-project panels' chairs of a seating solved without their chair columns, each
-    expert chairing at most ``max_per_expert`` less the groups they chair; None when the
-    panels cannot all get one so."""
-    from expertmatch.domain.chairs import choose_chairs
+def _chairs_within_cap(problem: Problem, seated: Seated) -> Seated | None:
+    """The seating (solved without the panels' chair columns) with the chairs of its groups
+    and per-project panels chosen again together, each expert chairing at most
+    ``max_per_expert`` of them (a maximum b-matching); None when they cannot all get one."""
+    from expertmatch.domain.chairs import match_chairs, may_chair, needs_chair
 
-    s = seated.seating
+    s, chosen = seated.seating, seated.chosen
     chair = problem.rules.chair
     assert chair is not None
+    may = may_chair(problem)
+    groups = [g for g, (_, ps) in enumerate(s.groups) if group_needs_chair(problem, ps)]
+    unit: list[np.ndarray] = []
+    expert: list[np.ndarray] = []
+    for u, g in enumerate(groups):
+        sat = s.expert[chosen & (s.kind == SEAT) & (s.group == g)]
+        expert.append(sat[may[sat]])
+        unit.append(np.full(expert[-1].size, u))
+    projects = np.flatnonzero(needs_chair(problem) & ~problem.project_meeting)
+    pairs = s.panel_pairs.take(chosen[s.kind == PANEL])
+    ok = np.isin(pairs.project, projects) & may[pairs.expert]
+    unit.append(len(groups) + np.searchsorted(projects, pairs.project[ok]))
+    expert.append(pairs.expert[ok])
+    score = np.concatenate(
+        [
+            np.zeros(sum(e.size for e in expert[:-1]), np.int64),
+            s.model.weight[: len(s.panel_pairs)][chosen[s.kind == PANEL]][ok],
+        ]
+    )
     cap = np.full(problem.n_experts, chair.max_per_expert)
-    np.subtract.at(cap, s.expert[seated.chosen & (s.kind == CHAIR)], 1)
-    chosen_panel = s.panel_pairs.take(seated.chosen[s.kind == PANEL])
-    chairs, missing = choose_chairs(problem, chosen_panel, cap)
-    return None if [p for p in missing if not problem.project_meeting[p]] else chairs
+    picked = match_chairs(
+        np.concatenate(unit), np.concatenate(expert), score, len(groups) + projects.size, cap
+    )
+    if (picked < 0).any():
+        return None
+    return replace(
+        seated,
+        group_chairs=dict(zip(groups, picked[: len(groups)].tolist(), strict=True)),
+        panel_chairs=dict(zip(projects.tolist(), picked[len(groups) :].tolist(), strict=True)),
+    )
 
 
 def _with_keep_bonus(seating: Seating, keep: set[tuple[int, int]]) -> Seating:
@@ -534,6 +562,8 @@ def _groups_of(
     for g, (gid, projects) in enumerate(s.groups):
         panel = tuple(sorted(s.expert[seated.chosen & (s.kind == SEAT) & (s.group == g)].tolist()))
         chair = s.expert[seated.chosen & (s.kind == CHAIR) & (s.group == g)]
+        if seated.group_chairs is not None and g in seated.group_chairs:
+            chair = np.array([seated.group_chairs[g]])
         slot, room = slot_room.get(g, ("", 0))
         out.append(
             Group(
