@@ -106,14 +106,15 @@ class _Builder:
 
 
 def seat_candidates(
-    problem: Problem, projects: Sequence[int], slot: str = ""
+    problem: Problem, projects: Sequence[int], slot: str = "", with_capacity: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The experts who may sit in a group of ``projects`` (fit one project, capacity left,
-    available in ``slot``; no conflict at all with ``exclude``) and their weights W_eg."""
+    """The experts who may sit in a group of ``projects`` (fit one project, capacity left
+    unless ``with_capacity`` is False (loads may bend), available in ``slot``; no conflict at
+    all with ``exclude``) and their weights W_eg."""
     block = np.asarray(projects, dtype=np.int64)
     order = np.argsort(block)
     fits = np.zeros(problem.n_experts, dtype=bool)
-    for _, scores in eligible_blocks(problem, block[order], with_capacity=True):
+    for _, scores in eligible_blocks(problem, block[order], with_capacity=with_capacity):
         fits |= np.isfinite(scores).any(axis=0)
     raw = integer_weights(block_scores(problem, block), score_unit(problem))
     bad = conflicted(problem)
@@ -134,9 +135,12 @@ def build_seating(
     groups: Sequence[tuple[str, tuple[int, ...]]],
     slot_of: Mapping[int, str] | None = None,
     panel_pairs: Pairs | None = None,
+    with_capacity: bool = True,
 ) -> Seating:
     """Every row of the module docstring over every possible seat of ``groups`` (and the
-    per-project panels' ``panel_pairs``, default none); ``slot_of``: group index -> slot."""
+    per-project panels' ``panel_pairs``, default none); ``slot_of``: group index -> slot.
+    ``with_capacity=False`` (relax, where loads may bend) also seats experts with no
+    capacity left."""
     slot_of = slot_of or {}
     empty = np.zeros(0, dtype=np.int64)
     panel = panel_pairs if panel_pairs is not None else Pairs(empty, empty, np.zeros(0))
@@ -149,7 +153,7 @@ def build_seating(
     seats: list[tuple[int, np.ndarray]] = []  # (first column, experts) per group
     start = len(panel)
     for g, (_, projects) in enumerate(groups):
-        experts, w = seat_candidates(problem, projects, slot_of.get(g, ""))
+        experts, w = seat_candidates(problem, projects, slot_of.get(g, ""), with_capacity)
         seats.append((start, experts))
         kind.append(np.full(experts.size, SEAT))
         col_group.append(np.full(experts.size, g))

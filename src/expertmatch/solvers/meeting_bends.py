@@ -1,0 +1,710 @@
+"""Best effort for meeting batches (会评): the seating that bends the fewest rules.
+
+``assign(relax=True)`` on a batch with meeting projects. When the meeting solver
+(:mod:`expertmatch.solvers.meetings`) finds a seating that keeps every rule, that seating is
+the answer, unchanged (no bend). Otherwise the seating model
+(:mod:`expertmatch.formulation.seating`, every possible seat, the batch's per-project panels
+in the same model) gets a slack on each row of a bendable rule, and the same lexicographic
+solve as per-project panels (:mod:`expertmatch.solvers.relax`) runs over it: the fewest bends
+of the most protected rule of ``BEND_ORDER`` first, that minimum held while the next rule's
+bends are minimised, and so on; last the best score with every minimum held. Each stage is one
+HiGHS branch and cut over every column (seats, chairs, panel pairs) and the slacks.
+
+What bends, in units an office can read:
+
+- ``max_per_org``: seats of a group beyond the organization cap (the group named), or panel
+  members beyond it (the project named);
+- ``coverage``: a project's field no reviewer covers (reviewers: the seated experts without a
+  conflict with it);
+- ``quota``: members a group's seats (or a panel) lack or have beyond a quota, the chair's
+  necessary part (a seated member who may chair) included;
+- ``enterprise_share``: enterprise seats a group lacks, and enterprise reviewers a project
+  lacks (``ceil(share x min_reviewers)``);
+- ``max_load`` / ``yearly_cap``: seats (one each, whatever the size of the group) and panel
+  reviews beyond an expert's limits;
+- ``chair`` (after every rule of the bend order, before the score): a group left without a
+  chair because ``max_per_expert`` binds, or because no seated member may chair it.
+
+Never bent: conflicts of interest and recusal, eligibility (a seat fits a project of the
+group), ``panel_size`` (seats a group) and the per-project panels' sizes, ``min_reviewers``
+(a project's reviewers after recusal, the meeting's panel size), ``max_groups_per_expert``,
+the group sizes, the schedule (slots, rooms, one group a slot) and availability. When those
+alone cannot hold, :class:`InfeasibleError` names the group and rule.
+
+Groups fixed by the office: the lexicographic optimum is proven (status ``optimal``, or
+``timeout`` when a stage stops at the time limit). Groups formed by the solver: the hand
+grouping and the grouping search of the meeting solver are each seated with relax, and the
+lexicographically best seating is kept (fewest bends in the order, then score). No grouping
+with fewer bends is ruled out, so the status is ``feasible``, with an honest score bound (each
+project's best ``panel_size`` scores among the experts without a conflict).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from expertmatch.domain.chairs import choose_chairs
+from expertmatch.domain.coverage import coverage_rows
+from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.domain.meetings import (
+    Group,
+    conflicted,
+    group_max_per_org,
+    group_needs_chair,
+    group_quotas,
+    meeting_projects,
+    reviewer_enterprise_needed,
+    seat_enterprise_needed,
+    unsupported,
+)
+from expertmatch.domain.pairs import Pairs, concat
+from expertmatch.domain.problem import Problem
+from expertmatch.domain.scoring import block_scores, score_unit
+from expertmatch.errors import (
+    Clash,
+    InfeasibleError,
+    InputError,
+    InputIssue,
+    InternalError,
+    SolveError,
+)
+from expertmatch.formulation.rows import Model, build_model, integer_weights
+from expertmatch.formulation.seating import PANEL, SEAT, Seating, build_seating
+from expertmatch.result import Result
+from expertmatch.solvers.bends import BEND_ORDER, OVER, bend_key
+from expertmatch.solvers.meetings import (
+    Seated,
+    _groups_of,
+    hand_groups,
+    reviewing_pairs,
+    schedule,
+    schedule_binds,
+    search_groups,
+    solve_meetings,
+)
+from expertmatch.solvers.params import Progress, SolveParams
+from expertmatch.solvers.relax import Bend, RelaxStats, _bends, check_order
+from expertmatch.vocabulary import Rule, Status
+
+#: The method a relaxed meeting solve reports.
+METHOD = "relaxed meetings (lexicographic, HiGHS over every seat)"
+#: The rules a seating row may bend (a stage or the round's enterprise target counts toward
+#: ``enterprise_share``); the chair's "one a group" row bends as ``chair``.
+BENDABLE = (
+    Rule.MAX_PER_ORG,
+    Rule.COVERAGE,
+    Rule.QUOTA,
+    Rule.ENTERPRISE_SHARE,
+    Rule.ENTERPRISE_TARGET_SHARE,
+)
+#: Share of the time limit the grouping search may take (free groups only).
+SEARCH_SHARE = 0.2
+
+Grouping = list[tuple[str, tuple[int, ...]]]
+
+
+@dataclass(frozen=True)
+class MeetingRelaxStats(RelaxStats):
+    """``Result.stats`` of a relaxed meeting solve: the relaxed solve's figures, the grouping
+    kept (``fixed``, ``hand`` or ``search``) and the number of groups."""
+
+    grouping: str
+    groups: int
+
+
+def solve_meetings_relaxed(
+    problem: Problem,
+    params: SolveParams,
+    order: tuple[str, ...] = BEND_ORDER,
+    progress: Progress | None = None,
+) -> Result:
+    """The meeting batch's seating with every rule kept when there is one (the meeting
+    solver's answer, unchanged); else the seating that bends the fewest rules in ``order``
+    (first bends first), then scores best. See the module docstring."""
+    order = check_order(order)
+    _refuse_unsupported(problem)
+    start = time.perf_counter()
+    try:
+        return solve_meetings(problem, params, progress)
+    except InfeasibleError:
+        pass  # some rule must bend
+    deadline = start + params.time_limit
+    hand = hand_groups(problem)  # group sizes never bend: raises when they cannot hold
+    free = len(hand) > len(problem.fixed_groups)
+    tries: list[tuple[str, Grouping]] = [("hand" if free else "fixed", hand)]
+    if free:
+        now = time.perf_counter()
+        searched = search_groups(problem, hand, now + SEARCH_SHARE * (deadline - now), params.seed)
+        if searched != hand:
+            tries.append(("search", searched))
+    best: tuple[tuple[int, ...], str, Grouping, dict[int, tuple[str, int]], _Relaxed] | None = None
+    failed: InfeasibleError | None = None
+    for name, groups in tries:
+        try:
+            slot_room = schedule(problem, groups)  # the schedule never bends
+            slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
+            relaxed = seat_relaxed(problem, groups, order, deadline, slot_of)
+        except InfeasibleError as error:
+            failed = failed or error
+            continue
+        rank = (*(relaxed.held[k] for k in relaxed.stages), -relaxed.objective)
+        if best is None or rank < best[0]:
+            best = (rank, name, groups, slot_room, relaxed)
+        if progress is not None:
+            progress(f"seated the {name} grouping with relax", None, None)
+    if best is None:
+        assert failed is not None
+        raise failed
+    _, name, groups, slot_room, relaxed = best
+    return _result(problem, relaxed, name, slot_room, order, params, start, free)
+
+
+def _refuse_unsupported(problem: Problem) -> None:
+    refused = unsupported(problem)
+    if refused:
+        raise InputError(
+            [
+                InputIssue("rules", f"not supported yet: {what}", column="meeting")
+                for what in refused
+            ]
+        )
+
+
+# -- the relaxed seating model ----------------------------------------------------------------
+
+
+@dataclass
+class _Matrix:
+    """The relaxed seating as ``lo <= A [x; s] <= hi``: the seating's columns, then one slack
+    a bendable side of a row, each with its bend key and upper bound."""
+
+    A: sp.csr_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    n: int
+    slack_key: np.ndarray
+    slack_ub: np.ndarray
+
+
+def relaxed_matrix(problem: Problem, seating: Seating) -> _Matrix:
+    """Every row of ``seating`` with a slack on each side of a bendable rule (``BENDABLE``,
+    and the chair's one-a-group row); loads split into ``max_load`` and ``yearly_cap`` rows,
+    each with a slack; every other row hard."""
+    model = seating.model
+    A = model.A.tocsr()
+    n = model.n_pairs
+    keep = model.row_rule != Rule.LOAD
+    sizes = np.diff(A.indptr)
+    s_row: list[int] = []
+    s_sign: list[float] = []
+    s_key: list[str] = []
+    s_ub: list[float] = []
+    for r in np.flatnonzero(keep).tolist():
+        rule = str(model.row_rule[r])
+        lo, hi = float(model.lb[r]), float(model.ub[r])
+        if rule in BENDABLE:
+            key = bend_key(rule)
+        elif rule == Rule.CHAIR and lo == 1:  # one chair a group
+            key = Rule.CHAIR
+        else:
+            continue
+        sides = []
+        if math.isfinite(lo) and lo > 0:  # a minimum: members missing bend it
+            sides.append((1.0, lo))
+        if math.isfinite(hi) and key != Rule.CHAIR:  # a maximum: members beyond it
+            sides.append((-1.0, float(sizes[r])))
+        for sign, ub in sides:
+            s_row.append(r)
+            s_sign.append(sign)
+            s_key.append(key)
+            s_ub.append(ub)
+    rows = [A[keep]]
+    lo_all, hi_all = [model.lb[keep]], [model.ub[keep]]
+    index = np.cumsum(keep) - 1  # model row -> kept row
+    loads, load_lo, load_hi, load_keys = _load_rows(problem, seating)
+    rows.append(loads)
+    lo_all.append(load_lo)
+    hi_all.append(load_hi)
+    m_rows = int(keep.sum())
+    entries_r = [index[np.array(s_row, dtype=np.int64)], m_rows + np.arange(len(load_keys))]
+    entries_v = [np.array(s_sign), -np.ones(len(load_keys))]
+    pairs_part = sp.vstack(rows).tocsr()
+    m = len(s_row) + len(load_keys)
+    slack_part = sp.csr_matrix(
+        (
+            np.concatenate(entries_v),
+            (np.concatenate(entries_r).astype(np.int64), np.arange(m)),
+        ),
+        shape=(pairs_part.shape[0], m),
+    )
+    load_cap = np.diff(loads.indptr)  # a load row's slack: at most its columns
+    return _Matrix(
+        sp.hstack([pairs_part, slack_part]).tocsr(),
+        np.concatenate(lo_all),
+        np.concatenate(hi_all),
+        n,
+        np.array(s_key + load_keys, dtype=object),
+        np.concatenate([np.array(s_ub, dtype=float), load_cap.astype(float)]),
+    )
+
+
+def _load_rows(
+    problem: Problem, seating: Seating
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, list[str]]:
+    """Per expert whose seats and panel pairs can exceed them, a ``max_load`` and a
+    ``yearly_cap`` row (a seat counts one)."""
+    counted = np.flatnonzero((seating.kind == SEAT) | (seating.kind == PANEL))
+    experts = seating.expert[counted]
+    counts = np.bincount(experts, minlength=problem.n_experts)
+    cap_left = np.maximum(problem.rules.yearly_cap - problem.expert_used, 0)
+    r: list[np.ndarray] = []
+    c: list[np.ndarray] = []
+    hi: list[float] = []
+    keys: list[str] = []
+    for rule, limit in ((Rule.MAX_LOAD, problem.expert_max_load), (Rule.YEARLY_CAP, cap_left)):
+        for e in np.flatnonzero(counts > limit).tolist():
+            cols = counted[experts == e]
+            r.append(np.full(cols.size, len(hi)))
+            c.append(cols)
+            hi.append(float(limit[e]))
+            keys.append(rule)
+    n = seating.model.n_pairs
+    empty = np.zeros(0, dtype=np.int64)
+    A = sp.csr_matrix(
+        (
+            np.ones(sum(x.size for x in c)),
+            (np.concatenate([empty, *r]), np.concatenate([empty, *c])),
+        ),
+        shape=(len(hi), n),
+    )
+    return A, np.full(len(hi), -np.inf), np.array(hi, dtype=float), keys
+
+
+@dataclass
+class _Relaxed:
+    """A relaxed seating solved: the columns chosen, each stage's minimum (``stages``: the
+    bend stages in the order solved), the score (whole units) and its bound, and whether
+    every stage is proven."""
+
+    seating: Seating
+    chosen: np.ndarray
+    held: dict[str, int]
+    stages: tuple[str, ...]
+    objective: int
+    bound: int
+    proved: bool
+
+
+def seat_relaxed(
+    problem: Problem,
+    groups: Sequence[tuple[str, tuple[int, ...]]],
+    order: tuple[str, ...],
+    deadline: float,
+    slot_of: dict[int, str] | None = None,
+) -> _Relaxed:
+    """Seat ``groups`` (with the batch's per-project panels) bending the fewest rules in
+    ``order``, then scoring best; raises :class:`InfeasibleError` when the rules that never
+    bend cannot hold."""
+    panel = _panel_pairs(problem)
+    seating = build_seating(problem, groups, slot_of, panel, with_capacity=False)
+    _hard_first_line(problem, seating)
+    mat = relaxed_matrix(problem, seating)
+    stages = tuple(reversed(order)) + ((Rule.CHAIR,) if (mat.slack_key == Rule.CHAIR).any() else ())
+    held: dict[str, int] = {}
+    proved = True
+    x: np.ndarray | None = None
+    for key in stages:
+        mine = mat.slack_key == key
+        if not mine.any() or (x is not None and x[mat.n :][mine].sum() < 0.5):
+            held[key] = 0  # nothing to bend, or the last solution bends it nowhere
+            continue
+        gain = np.zeros(mat.A.shape[1])
+        gain[mat.n :][mine] = -1.0
+        x, value, _, ok = _stage_mip(problem, seating, mat, gain, held, deadline, key)
+        held[key] = -value
+        proved = proved and ok
+    weight = seating.model.weight.astype(float)
+    gain = np.concatenate([weight, np.zeros(mat.A.shape[1] - mat.n)])
+    x, value, bound, ok = _stage_mip(problem, seating, mat, gain, held, deadline, "score")
+    return _Relaxed(seating, x[: mat.n] > 0.5, held, stages, value, bound, proved and ok)
+
+
+def _stage_mip(
+    problem: Problem,
+    seating: Seating,
+    mat: _Matrix,
+    gain: np.ndarray,
+    held: dict[str, int],
+    deadline: float,
+    stage: str,
+) -> tuple[np.ndarray, int, int, bool]:
+    """One stage: maximise ``gain`` with each earlier minimum held. Returns the solution, its
+    value and bound (whole units) and whether HiGHS proved it."""
+    A, lo, hi = mat.A, mat.lo, mat.hi
+    if held:
+        extra = []
+        for key, value in held.items():
+            row = np.zeros(A.shape[1])
+            row[mat.n :][mat.slack_key == key] = 1.0
+            extra.append(row)
+            lo = np.append(lo, -np.inf)
+            hi = np.append(hi, float(value))
+        A = sp.vstack([A, sp.csr_matrix(np.array(extra))]).tocsr()
+    upper = np.concatenate([np.ones(mat.n), mat.slack_ub])
+    res = milp(
+        -gain,
+        constraints=LinearConstraint(A, lo, hi),
+        integrality=np.ones(A.shape[1]),
+        bounds=Bounds(np.zeros(A.shape[1]), upper),
+        options={
+            "time_limit": max(deadline - time.perf_counter(), 1.0),
+            "mip_rel_gap": 0.0,
+            "presolve": True,
+        },
+    )
+    if res.status == 2:
+        raise InfeasibleError(_hard_clashes(problem, seating))
+    if res.x is None:
+        raise SolveError(f"relaxed meeting stage {stage}: {res.message}", Status.TIMEOUT)
+    x = np.rint(res.x)
+    value = round(float(gain @ x))
+    dual = getattr(res, "mip_dual_bound", None)
+    proved = res.status == 0
+    bound = value if proved or dual is None else max(math.floor(-dual + 1e-6), value)
+    return x, value, bound, proved
+
+
+def _panel_pairs(problem: Problem) -> Pairs | None:
+    """The eligible pairs of the per-project panels of a mixed batch (None: no panel)."""
+    if problem.project_meeting.all():
+        return None
+    pairs = eligible_pairs(problem)
+    return pairs.take(~problem.project_meeting[pairs.project])
+
+
+# -- the rules that never bend ------------------------------------------------------------------
+
+#: The rows that never bend and whose lower side a lack of candidates breaks.
+_HARD_MINIMA = (Rule.PANEL_SIZE, Rule.MIN_REVIEWERS)
+
+
+def _hard_first_line(problem: Problem, seating: Seating) -> None:
+    """A group (or panel) with fewer candidates than a rule that never bends needs: named,
+    with the figures."""
+    model = seating.model
+    sizes = np.diff(model.A.indptr)
+    short = np.isin(model.row_rule, _HARD_MINIMA) & (model.lb > sizes + 1e-9)
+    clashes = []
+    for r in np.flatnonzero(short)[:20].tolist():
+        g, p = int(seating.row_group[r]), int(model.row_project[r])
+        rule = str(model.row_rule[r])
+        if g >= 0:
+            where = f"group {seating.groups[g][0]}"
+            about = tuple(problem.project_ids[q] for q in seating.groups[g][1])
+        else:
+            where, about = "the panel", (problem.project_ids[p],)
+        of = f", project {problem.project_ids[p]}" if p >= 0 and g >= 0 else ""
+        what = "experts who may sit in it" if rule == Rule.PANEL_SIZE else "candidates"
+        clashes.append(
+            Clash(
+                rule,
+                f"{where}{of} cannot be staffed even with rules bent: {rule} needs "
+                f"{model.lb[r]:g}, only {sizes[r]} {what} without a conflict "
+                f"(conflicts, eligibility and {rule} never bend)",
+                about,
+                suggestion="regroup its projects, lower min_reviewers, or widen the expert pool",
+            )
+        )
+    if clashes:
+        raise InfeasibleError(clashes)
+
+
+def _hard_clashes(problem: Problem, seating: Seating) -> list[Clash]:
+    """Why even the relaxed seating has no solution: the groups that cannot be seated alone
+    under the rules that never bend, else the combination (``max_groups_per_expert``, the
+    schedule)."""
+    out = []
+    for gid, projects in seating.groups:
+        alone = build_seating(problem, [(gid, projects)], with_capacity=False)
+        mat = relaxed_matrix(problem, alone)
+        res = milp(
+            np.zeros(mat.A.shape[1]),
+            constraints=LinearConstraint(mat.A, mat.lo, mat.hi),
+            integrality=np.ones(mat.A.shape[1]),
+            bounds=Bounds(0, np.concatenate([np.ones(mat.n), mat.slack_ub])),
+            options={"time_limit": 10.0},
+        )
+        if res.status == 2:
+            out.append(
+                Clash(
+                    Rule.GROUP,
+                    f"group {gid} cannot be seated even with rules bent: panel_size, "
+                    "min_reviewers and the chair's cap never bend",
+                    tuple(problem.project_ids[p] for p in projects),
+                )
+            )
+    return out or [
+        Clash(
+            Rule.COMBINED,
+            "no seating of the meeting groups keeps the rules that never bend "
+            f"(max_groups_per_expert {problem.meeting.max_groups_per_expert}, panel_size, "
+            "min_reviewers, the schedule), although each group can be seated alone",
+        )
+    ]
+
+
+# -- bends and the Result ---------------------------------------------------------------------
+
+
+def meeting_bends(problem: Problem, groups: Sequence[Group], panel: Pairs) -> list[Bend]:
+    """Every bend of a seating, recomputed from its groups and per-project panel pairs, in
+    the bend order (the chair last)."""
+    out: list[Bend] = []
+    for g in groups:
+        out += _seat_bends(problem, g) + _reviewer_bends(problem, g)
+    out += _panel_bends(problem, panel)
+    out += _load_bends(problem, groups, panel)
+    rank: dict[str, int] = {k: i for i, k in enumerate((*BEND_ORDER, Rule.CHAIR))}
+    return sorted(out, key=lambda b: rank[b.rule])
+
+
+def _seat_bends(problem: Problem, g: Group) -> list[Bend]:
+    """The rules over a group's seats: enterprise seats, organization cap, quotas, chair."""
+    out: list[Bend] = []
+    seats, where = list(g.panel), f"group {g.id}:"
+    short = seat_enterprise_needed(problem, g.projects) - sum(
+        bool(problem.expert_enterprise[e]) for e in seats
+    )
+    if short > 0:
+        out.append(
+            Bend(
+                Rule.ENTERPRISE_SHARE,
+                short,
+                f"{where} {short} enterprise seat(s) short of the minimum share",
+                group=g.id,
+            )
+        )
+    limit = group_max_per_org(problem, g.projects)
+    for org, n in sorted(Counter(int(problem.expert_org[e]) for e in seats).items()):
+        if n > limit:
+            out.append(
+                Bend(
+                    Rule.MAX_PER_ORG,
+                    n - limit,
+                    f"{where} {n - limit} seat(s) beyond max_per_org from organization "
+                    f"{problem.org_ids[org]}",
+                    group=g.id,
+                )
+            )
+    for _, quota in group_quotas(problem, g.projects):
+        counts = problem.has_value(quota.attribute, quota.values)
+        got = int(sum(bool(counts[e]) for e in seats))
+        low, high = quota.bounds(problem.meeting.panel_size)
+        for amount, side in (
+            (low - got, "short of the minimum"),
+            (got - high, "beyond the maximum"),
+        ):
+            if amount > 0:
+                out.append(
+                    Bend(
+                        Rule.QUOTA,
+                        amount,
+                        f"{where} quota {quota.name} {amount} member(s) {side}",
+                        group=g.id,
+                    )
+                )
+    chair = problem.rules.chair
+    if chair is not None and group_needs_chair(problem, g.projects) and g.chair < 0:
+        out.append(
+            Bend(
+                Rule.CHAIR,
+                1,
+                f"{where} no seated member may chair it within max_per_expert "
+                f"{chair.max_per_expert}",
+                group=g.id,
+            )
+        )
+    return out
+
+
+def _reviewer_bends(problem: Problem, g: Group) -> list[Bend]:
+    """Per project of the group, over its reviewers: enterprise reviewers and coverage."""
+    out: list[Bend] = []
+    bad = conflicted(problem)
+    cov = coverage_rows(problem)
+    for p in g.projects:
+        pid = problem.project_ids[p]
+        revs = [e for e in g.panel if e not in bad.get(p, frozenset())]
+        short = reviewer_enterprise_needed(problem, p) - sum(
+            bool(problem.expert_enterprise[e]) for e in revs
+        )
+        if short > 0:
+            out.append(
+                Bend(
+                    Rule.ENTERPRISE_SHARE,
+                    short,
+                    f"{pid}: {short} enterprise reviewer(s) short of the minimum share",
+                    project=pid,
+                )
+            )
+        lo, hi = np.searchsorted(cov.project, [p, p + 1])
+        held = cov.holds[revs].toarray().any(axis=0) if revs else np.zeros(len(cov.nodes), bool)
+        for node in cov.node[lo:hi].tolist():
+            if not held[node]:
+                out.append(
+                    Bend(
+                        Rule.COVERAGE,
+                        1,
+                        f"{pid}: no reviewer covers field {cov.nodes[node]}",
+                        project=pid,
+                    )
+                )
+    return out
+
+
+def _panel_bends(problem: Problem, panel: Pairs) -> list[Bend]:
+    """The per-project panels' bends (a mixed batch), worded as :mod:`.relax` words them."""
+    if not len(panel):
+        return []
+    model: Model = build_model(problem, panel)
+    ax = model.A @ np.ones(len(panel))
+    amounts = []
+    for r in range(model.n_rows):
+        rule = str(model.row_rule[r])
+        p = int(model.row_project[r])
+        if rule in (Rule.PANEL_SIZE, Rule.LOAD) or (p >= 0 and problem.project_meeting[p]):
+            continue
+        short = model.lb[r] - ax[r] if math.isfinite(model.lb[r]) else 0.0
+        over = ax[r] - model.ub[r] if math.isfinite(model.ub[r]) else 0.0
+        if short > 0.5:
+            amounts.append((round(short), rule, p, r))
+        if over > 0.5:
+            amounts.append((round(over), rule + OVER, p, r))
+    return _bends(problem, amounts, model)
+
+
+def _load_bends(problem: Problem, groups: Sequence[Group], panel: Pairs) -> list[Bend]:
+    """Seats (one each) and panel reviews beyond an expert's ``max_load`` or ``yearly_cap``."""
+    load = np.bincount(panel.expert, minlength=problem.n_experts)
+    for g in groups:
+        load[list(g.panel)] += 1
+    cap_left = np.maximum(problem.rules.yearly_cap - problem.expert_used, 0)
+    out = []
+    for rule, limit, said in (
+        (Rule.MAX_LOAD, problem.expert_max_load, None),
+        (Rule.YEARLY_CAP, cap_left, problem.rules.yearly_cap),
+    ):
+        for e in np.flatnonzero(load > limit).tolist():
+            amount = int(load[e] - limit[e])
+            eid = problem.expert_ids[e]
+            shown = int(limit[e]) if said is None else said
+            out.append(
+                Bend(
+                    rule,
+                    amount,
+                    f"{eid} gets {amount} review(s) beyond {rule} {shown}",
+                    expert=eid,
+                )
+            )
+    return out
+
+
+def _score_bound(problem: Problem) -> int:
+    """A score bound for any grouping, whatever bends (whole units): per meeting project the
+    best ``panel_size`` scores among the experts without a conflict (its reviewers are among
+    its group's seats), per panel project its best ``panel_size`` eligible scores."""
+    unit, k = score_unit(problem), problem.meeting.panel_size
+    bad = conflicted(problem)
+    total = 0
+    projects = meeting_projects(problem)
+    for lo in range(0, projects.size, 200):
+        block = projects[lo : lo + 200]
+        w = integer_weights(block_scores(problem, block), unit)
+        for i, p in enumerate(block.tolist()):
+            w[i, list(bad.get(p, ()))] = 0
+        total += int(np.sort(w, axis=1)[:, -k:].sum())
+    panel = _panel_pairs(problem)
+    if panel is not None:
+        w = integer_weights(panel.score, unit)
+        for p in np.unique(panel.project).tolist():
+            mine = np.sort(w[panel.project == p])
+            total += int(mine[-int(problem.project_panel_size[p]) :].sum())
+    return total
+
+
+def _result(
+    problem: Problem,
+    relaxed: _Relaxed,
+    grouping: str,
+    slot_room: dict[int, tuple[str, int]],
+    order: tuple[str, ...],
+    params: SolveParams,
+    start: float,
+    free: bool,
+) -> Result:
+    """The Result: reviewing and panel pairs, groups, chairs, every bend (each rule's bends
+    checked against the minimum the stages reached)."""
+    s = relaxed.seating
+    seated = Seated(s, relaxed.chosen, relaxed.objective, relaxed.bound)
+    groups = _groups_of(problem, seated, slot_room)
+    reviewing = reviewing_pairs(problem, groups)
+    panel = (
+        s.panel_pairs.take(relaxed.chosen[s.kind == PANEL]) if len(s.panel_pairs) else s.panel_pairs
+    )
+    bends = meeting_bends(problem, groups, panel)
+    found = Counter[str]()
+    for b in bends:
+        found[b.rule] += b.amount
+    if any(found.get(k, 0) != v for k, v in relaxed.held.items()):
+        raise InternalError(
+            f"the relaxed seating's bends {dict(found)} differ from its stages' minima "
+            f"{relaxed.held}"
+        )
+    chairs, missing = choose_chairs(problem, panel)
+    limit = problem.rules.chair.max_per_expert if problem.rules.chair is not None else 0
+    bends += [
+        Bend(
+            Rule.CHAIR,
+            1,
+            f"{problem.project_ids[p]}: no member may chair it within max_per_expert {limit}",
+            project=problem.project_ids[p],
+        )
+        for p in missing
+        if not problem.project_meeting[p]
+    ]
+    pairs = concat(
+        [
+            (reviewing.project, reviewing.expert, reviewing.score),
+            (panel.project, panel.expert, panel.score),
+        ]
+    )
+    unit = s.model.unit
+    bound = max(_score_bound(problem), relaxed.objective) if free else relaxed.bound
+    status = Status.FEASIBLE if free else Status.OPTIMAL if relaxed.proved else Status.TIMEOUT
+    return Result.build(
+        problem,
+        pairs,
+        status=status,
+        objective=float(np.round(pairs.score.sum(), 6)),
+        bound=bound * unit,
+        time_s=time.perf_counter() - start,
+        seed=params.seed,
+        stats=MeetingRelaxStats(
+            method=METHOD,
+            bend_order=list(order),
+            bends_by_rule={k: relaxed.held[k] for k in relaxed.stages},
+            grouping=grouping,
+            groups=len(groups),
+        ),
+        bends=tuple(bends),
+        chairs=chairs,
+        groups=groups,
+    )
