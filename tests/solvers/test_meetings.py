@@ -204,16 +204,18 @@ def test_mixed_batch_shares_loads() -> None:
 
 
 def test_round_tools_and_unsupported_rules_are_refused_by_name() -> None:
-    """relax on meetings, and a round target with meetings,
+    """Another objective on meetings, and a round target with meetings (with relax too),
     stop with an error that names the limitation (never a silent answer)."""
     problem = meeting_batch()
-    with pytest.raises(ValueError, match="relax=True is not supported yet"):
-        em.assign(problem, relax=True)
+    with pytest.raises(ValueError, match="objective='fair' is not supported yet"):
+        em.assign(problem, objective="fair")
     with pytest.raises(ValueError, match="lottery is not supported yet"):
         em.lottery(problem.with_rules({"max_probability": 0.5}))
     target = meeting_batch(rules={"enterprise_target_share": "1/2"})
     with pytest.raises(em.InputError, match="enterprise_target_share"):
         em.assign(target)
+    with pytest.raises(em.InputError, match="enterprise_target_share"):
+        em.assign(target, relax=True)
 
 
 def test_same_seed_same_groups() -> None:
