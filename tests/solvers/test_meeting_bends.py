@@ -418,27 +418,19 @@ def _write_batch(folder: Path, changes: dict[str, Any]) -> None:
     pd.DataFrame(projects).to_csv(folder / "projects.csv", index=False)
     pd.DataFrame(MEETING_ORGS).to_csv(folder / "organizations.csv", index=False)
     pd.DataFrame([{"expert": "E1", "project": "P1"}]).to_csv(folder / "conflicts.csv", index=False)
-    rules = {**MEETING_RULES, **changes.get("rules", {})}
-    meeting = rules.pop("meeting")
-    lines = [f"{k} = {json.dumps(v)}" for k, v in rules.items()]
-    lines += ["[meeting]", *(f"{k} = {json.dumps(v)}" for k, v in meeting.items())]
+    rules = copy.deepcopy(MEETING_RULES)
+    for key, value in changes.get("rules", {}).items():
+        rules[key] = {**rules[key], **value} if key == "meeting" else value
+    lines = [f"{k} = {json.dumps(v)}" for k, v in rules.items() if not _table(v)]
+    for key, value in rules.items():
+        for table in [value] if isinstance(value, dict) else value if _table(value) else []:
+            lines.append(f"[{key}]" if isinstance(value, dict) else f"[[{key}]]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
     (folder / "rules.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_schedule_and_availability_hold_while_rules_bend() -> None:
-    """With slots, one room and availability, the relaxed seating keeps the schedule (one
-    group a slot, every seated expert available) and bends only bendable rules."""
-    rules = {
-        "enterprise_min_share": "2/3",
-        "meeting": {"slots": ["am", "pm"], "rooms": 1, "max_groups_per_expert": 2},
-    }
-    availability = [{"expert": "E2", "slot": "am"}, {"expert": "E3", "slot": "pm"}]
-    problem = meeting_batch(rules=rules, availability=availability)
-    result = em.assign(problem, relax=True)
-    assert sorted(g.slot for g in result.groups) == ["am", "pm"]
-    for g in result.groups:
-        assert all(problem.available(e, g.slot) for e in g.panel)
-    assert result.bends and {b.rule for b in result.bends} <= set(BEND_ORDER)
-    _assert_exact_bends(problem, result)
-    unscheduled = Brute(meeting_batch(rules=rules)).optimum()
-    assert _key_of(result) >= unscheduled[0]
+def _table(value: Any) -> bool:
+    """A TOML table (a dict) or array of tables (a list of dicts)?"""
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+    )
