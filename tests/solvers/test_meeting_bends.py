@@ -434,3 +434,22 @@ def _table(value: Any) -> bool:
     return isinstance(value, dict) or (
         isinstance(value, list) and bool(value) and isinstance(value[0], dict)
     )
+
+
+def test_schedule_and_availability_hold_while_rules_bend() -> None:
+    """With slots, one room and availability, the relaxed seating keeps the schedule (one
+    group a slot, every seated expert available) and bends only bendable rules."""
+    rules = {
+        "enterprise_min_share": "2/3",
+        "meeting": {"slots": ["am", "pm"], "rooms": 1, "max_groups_per_expert": 2},
+    }
+    availability = [{"expert": "E2", "slot": "am"}, {"expert": "E3", "slot": "pm"}]
+    problem = meeting_batch(rules=rules, availability=availability)
+    result = em.assign(problem, relax=True)
+    assert sorted(g.slot for g in result.groups) == ["am", "pm"]
+    for g in result.groups:
+        assert all(problem.available(e, g.slot) for e in g.panel)
+    assert result.bends and {b.rule for b in result.bends} <= set(BEND_ORDER)
+    _assert_exact_bends(problem, result)
+    unscheduled = Brute(meeting_batch(rules=rules)).optimum()
+    assert _key_of(result) >= unscheduled[0]
