@@ -360,6 +360,18 @@ def test_max_groups_per_expert_never_bends() -> None:
     assert "max_groups_per_expert" in caught.value.clashes[0].message
 
 
+def test_panel_size_of_a_mixed_batch_never_bends() -> None:
+    """A per-project panel larger than its eligible experts: named by project and rule."""
+    projects = [dict(p) for p in MEETING_PROJECTS] + [
+        {"id": "Q1", "organization": "A1", "fields": "520.20.10", "panel_size": 8}
+    ]
+    with pytest.raises(em.InfeasibleError) as caught:
+        em.assign(meeting_batch(projects=projects), relax=True)
+    (clash,) = caught.value.clashes
+    assert clash.rule == "panel_size" and clash.projects == ("Q1",)
+    assert "never bend" in clash.message
+
+
 # -- groups formed by the solver ----------------------------------------------------------------
 
 

@@ -397,30 +397,40 @@ _HARD_MINIMA = (Rule.PANEL_SIZE, Rule.MIN_REVIEWERS)
 
 
 def _hard_first_line(problem: Problem, seating: Seating) -> None:
-    """A group (or panel) with fewer candidates than a rule that never bends needs: named,
-    with the figures."""
+    """A group with fewer candidates than a rule that never bends needs (``panel_size``,
+    ``min_reviewers``), or a per-project panel with fewer eligible experts than its size:
+    named, with the figures."""
     model = seating.model
     sizes = np.diff(model.A.indptr)
     short = np.isin(model.row_rule, _HARD_MINIMA) & (model.lb > sizes + 1e-9)
+    short &= seating.row_group >= 0
     clashes = []
     for r in np.flatnonzero(short)[:20].tolist():
         g, p = int(seating.row_group[r]), int(model.row_project[r])
         rule = str(model.row_rule[r])
-        if g >= 0:
-            where = f"group {seating.groups[g][0]}"
-            about = tuple(problem.project_ids[q] for q in seating.groups[g][1])
-        else:
-            where, about = "the panel", (problem.project_ids[p],)
-        of = f", project {problem.project_ids[p]}" if p >= 0 and g >= 0 else ""
+        of = f", project {problem.project_ids[p]}" if p >= 0 else ""
         what = "experts who may sit in it" if rule == Rule.PANEL_SIZE else "candidates"
         clashes.append(
             Clash(
                 rule,
-                f"{where}{of} cannot be staffed even with rules bent: {rule} needs "
-                f"{model.lb[r]:g}, only {sizes[r]} {what} without a conflict "
+                f"group {seating.groups[g][0]}{of} cannot be staffed even with rules bent: "
+                f"{rule} needs {model.lb[r]:g}, only {sizes[r]} {what} without a conflict "
                 f"(conflicts, eligibility and {rule} never bend)",
-                about,
+                tuple(problem.project_ids[q] for q in seating.groups[g][1]),
                 suggestion="regroup its projects, lower min_reviewers, or widen the expert pool",
+            )
+        )
+    panel = seating.panel_pairs
+    eligible = np.bincount(panel.project, minlength=problem.n_projects)
+    few = ~problem.project_meeting & (eligible < problem.project_panel_size)
+    for p in np.flatnonzero(few)[: max(20 - len(clashes), 0)].tolist():
+        pid, need = problem.project_ids[p], int(problem.project_panel_size[p])
+        clashes.append(
+            Clash(
+                Rule.PANEL_SIZE,
+                f"{pid} needs {need} experts; only {eligible[p]} are eligible "
+                "(conflicts and eligibility never bend)",
+                (pid,),
             )
         )
     if clashes:
@@ -431,8 +441,10 @@ def _hard_clashes(problem: Problem, seating: Seating) -> list[Clash]:
     """Why even the relaxed seating has no solution: the groups that cannot be seated alone
     under the rules that never bend, else the combination (``max_groups_per_expert``, the
     schedule)."""
-    out = []
+    out: list[Clash] = []
     for gid, projects in seating.groups:
+        if len(out) >= 20:
+            break
         alone = build_seating(problem, [(gid, projects)], with_capacity=False)
         mat = relaxed_matrix(problem, alone)
         res = milp(
