@@ -315,6 +315,59 @@ def test_mixed_batch_bends_groups_and_panels_together() -> None:
     assert any(p == "Q1" for p, _ in result.assignment)
 
 
+def _random_batch(seed: int) -> em.Problem:
+    """A random variation of the four-project batch: organizations, titles, loads, used
+    reviews, conflicts and rules drawn from a seeded generator."""
+    rng = np.random.default_rng(seed)
+    orgs = ["C1", "C2", "C3", "U1", "U2", "U3", "U4"]
+    experts = _experts(
+        **{
+            e["id"]: {
+                "organization": orgs[int(rng.integers(len(orgs)))],
+                "title": ["正高级", "副高级"][int(rng.integers(2))],
+                "max_load": int(rng.choice([0, 1, 1, 2])),
+                "used": int(rng.choice([0, 0, 0, 10])),
+            }
+            for e in MEETING_EXPERTS
+        }
+    )
+    conflicts = [
+        {"expert": f"E{int(rng.integers(1, 8))}", "project": f"P{int(rng.integers(1, 5))}"}
+        for _ in range(int(rng.integers(0, 3)))
+    ]
+    rules: dict[str, Any] = {
+        "enterprise_min_share": str(rng.choice(["1/3", "2/3"])),
+        "meeting": {"max_groups_per_expert": int(rng.choice([1, 2]))},
+    }
+    if rng.random() < 0.5:
+        rules["quota"] = [{"name": "senior", "attribute": "title", "values": ["正高级"], "min": 2}]
+    if rng.random() < 0.5:
+        rules["chair"] = {"attribute": "title", "values": ["正高级"], "max_per_expert": 1}
+    return meeting_batch(experts=experts, conflicts=conflicts, rules=rules)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_tiny_batches_match_the_brute_force(seed: int) -> None:
+    """Random tiny batches: the same minima and score as the brute force, bends exact; when
+    the rules that never bend cannot hold, both find no seating."""
+    problem = _random_batch(seed)
+    brute = Brute(problem)
+    try:
+        result = em.assign(problem, relax=True)
+    except em.InfeasibleError:
+        with pytest.raises(AssertionError, match="no seating"):
+            brute.optimum()
+        return
+    want, score = brute.optimum()
+    if not result.bends:
+        assert want == (0,) * len(want)
+    else:
+        assert _key_of(result) == want
+        _assert_exact_bends(problem, result)
+    assert result.objective == pytest.approx(score, abs=1e-6)
+    assert unbent(em.verify(problem, result), result.bends) == []
+
+
 # -- feasible batches, determinism, the rules that never bend --------------------------------
 
 
