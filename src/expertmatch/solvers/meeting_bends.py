@@ -321,15 +321,21 @@ def seat_relaxed(
     held: dict[str, int] = {}
     proved = True
     x: np.ndarray | None = None
-    for key in stages:
+    for i, key in enumerate(stages):
         mine = mat.slack_key == key
         if not mine.any() or (x is not None and x[mat.n :][mine].sum() < 0.5):
-            held[key] = 0  # nothing to bend, or the last solution bends it nowhere
-            continue
+            held[key] = 0  # nothing to bend, or the last solution (every minimum held) bends
+            continue  # it nowhere: 0 is its minimum
+        # the later rules' bends weigh eps each, all of them together less than half of one
+        # bend of this rule: the stage's minimum is exact, and the solution bends the later
+        # rules little, so that their stages are often skipped (the line above)
+        later = np.isin(mat.slack_key, stages[i + 1 :])
+        eps = 0.5 / (1.0 + float(mat.slack_ub[later].sum()))
         gain = np.zeros(mat.A.shape[1])
+        gain[mat.n :][later] = -eps
         gain[mat.n :][mine] = -1.0
-        x, value, _, ok = _stage_mip(problem, seating, mat, gain, held, deadline, key)
-        held[key] = -value
+        x, _, _, ok = _stage_mip(problem, seating, mat, gain, held, deadline, key)
+        held[key] = round(float(x[mat.n :][mine].sum()))
         proved = proved and ok
     weight = seating.model.weight.astype(float)
     gain = np.concatenate([weight, np.zeros(mat.A.shape[1] - mat.n)])
