@@ -518,3 +518,24 @@ def test_schedule_and_availability_hold_while_rules_bend() -> None:
     _assert_exact_bends(problem, result)
     unscheduled = Brute(meeting_batch(rules=rules)).optimum()
     assert _key_of(result) >= unscheduled[0]
+
+
+def test_generated_batch_with_formed_groups_passes_verify_with_its_bends() -> None:
+    """A generated batch (60 meeting projects, 200 experts, groups formed by the solver)
+    whose seats must all be enterprise experts: relax bends, every bend listed, verify
+    passes with them, and the same seed gives the same answer."""
+    tables = em.generate(60, 200, seed=3)
+    tables["projects"]["stage"] = ""
+    tables["projects"]["mode"] = "meeting"
+    rules = {
+        "meeting": {"group_size": [6, 10], "panel_size": 7, "min_reviewers": 5},
+        "enterprise_min_share": 1,
+    }
+    problem = em.from_tables(**tables, rules=rules)
+    with pytest.raises(em.InfeasibleError):
+        em.assign(problem)
+    a, b = (em.assign(problem, relax=True, seed=2, time_limit=60) for _ in range(2))
+    assert a.bends and unbent(em.verify(problem, a), a.bends) == []
+    _assert_exact_bends(problem, a)
+    assert a.assignment == b.assignment and a.bends == b.bends
+    assert a.status == "feasible" and a.bound >= a.objective
