@@ -147,13 +147,20 @@ def solve_meetings_relaxed(
             tries.append(("search", searched))
     best: tuple[tuple[int, ...], str, Grouping, dict[int, tuple[str, int]], _Relaxed] | None = None
     failed: InfeasibleError | None = None
-    for name, groups in tries:
+    out_of_time: SolveError | None = None
+    for i, (name, groups) in enumerate(tries):
+        now = time.perf_counter()
+        # the first grouping gets half the time left when another follows
+        end = deadline if i == len(tries) - 1 else now + 0.5 * (deadline - now)
         try:
             slot_room = schedule(problem, groups)  # the schedule never bends
             slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
-            relaxed = seat_relaxed(problem, groups, order, deadline, slot_of)
+            relaxed = seat_relaxed(problem, groups, order, end, slot_of)
         except InfeasibleError as error:
             failed = failed or error
+            continue
+        except SolveError as error:
+            out_of_time = error  # this grouping ran out of time: another one may stand
             continue
         rank = (*(relaxed.held[k] for k in relaxed.stages), -relaxed.objective)
         if best is None or rank < best[0]:
@@ -161,8 +168,9 @@ def solve_meetings_relaxed(
         if progress is not None:
             progress(f"seated the {name} grouping with relax", None, None)
     if best is None:
-        assert failed is not None
-        raise failed
+        stop = out_of_time or failed
+        assert stop is not None
+        raise stop
     _, name, groups, slot_room, relaxed = best
     return _result(problem, relaxed, name, slot_room, order, params, start, free)
 
