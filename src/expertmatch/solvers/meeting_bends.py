@@ -47,6 +47,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -80,9 +81,11 @@ from expertmatch.formulation.rows import Model, build_model, integer_weights
 from expertmatch.formulation.seating import PANEL, SEAT, Seating, build_seating
 from expertmatch.result import Result
 from expertmatch.solvers.bends import BEND_ORDER, OVER, bend_key
+from expertmatch.solvers.lottery import _quiet_stdout
 from expertmatch.solvers.meetings import (
     Seated,
     _groups_of,
+    _initial_columns,
     hand_groups,
     reviewing_pairs,
     schedule,
@@ -326,6 +329,7 @@ def seat_relaxed(
     _hard_first_line(problem, seating)
     mat = relaxed_matrix(problem, seating)
     stages = tuple(reversed(order)) + ((Rule.CHAIR,) if (mat.slack_key == Rule.CHAIR).any() else ())
+    run = _Run(problem, seating, mat, deadline, _initial_columns(seating))
     held: dict[str, int] = {}
     proved = True
     x: np.ndarray | None = None
@@ -334,58 +338,143 @@ def seat_relaxed(
         if not mine.any() or (x is not None and x[mat.n :][mine].sum() < 0.5):
             held[key] = 0  # nothing to bend, or the last solution (every minimum held) bends
             continue  # it nowhere: 0 is its minimum
-        # the later rules' bends weigh eps each, all of them together less than half of one
-        # bend of this rule: the stage's minimum is exact, and the solution bends the later
-        # rules little, so that their stages are often skipped (the line above)
-        later = np.isin(mat.slack_key, stages[i + 1 :])
-        eps = 0.5 / (1.0 + float(mat.slack_ub[later].sum()))
-        gain = np.zeros(mat.A.shape[1])
-        gain[mat.n :][later] = -eps
-        gain[mat.n :][mine] = -1.0
-        x, _, _, ok = _stage_mip(problem, seating, mat, gain, held, deadline, key)
+        x, ok = run.bend_stage(key, stages[i + 1 :], held)
         held[key] = round(float(x[mat.n :][mine].sum()))
         proved = proved and ok
-    weight = seating.model.weight.astype(float)
-    gain = np.concatenate([weight, np.zeros(mat.A.shape[1] - mat.n)])
-    x, value, bound, ok = _stage_mip(problem, seating, mat, gain, held, deadline, "score")
+    x, value, bound, ok = run.score_stage(held)
     return _Relaxed(seating, x[: mat.n] > 0.5, held, stages, value, bound, proved and ok)
 
 
+#: Margin against LP round-off when fixing columns by reduced cost (whole score units).
+FIX_MARGIN = 0.5
+
+
+@dataclass
+class _Run:
+    """The stages of one relaxed seating. Each stage is first solved over a core of the
+    columns (each group's best seats, the best few for each row, every panel pair and chair
+    column of those seats, every slack), then proven for all columns by the stage's LP over
+    every column: a bend stage when its value reaches the LP bound rounded up, the score
+    stage when it reaches the LP bound or, else, by a MIP over the columns whose reduced cost
+    leaves them a chance (the others cannot improve it). What no proof covers is solved
+    again over every column."""
+
+    problem: Problem
+    seating: Seating
+    mat: _Matrix
+    deadline: float
+    core: np.ndarray
+
+    def bend_stage(
+        self, key: str, later: tuple[str, ...], held: dict[str, int]
+    ) -> tuple[np.ndarray, bool]:
+        """The fewest bends of ``key`` with ``held``; the later rules' bends weigh eps each,
+        all together less than half of one bend of ``key``: the minimum stays exact and the
+        solution bends the later rules little, so that their stages are often skipped."""
+        mat = self.mat
+        mine = mat.slack_key == key
+        after = np.isin(mat.slack_key, later)
+        eps = 0.5 / (1.0 + float(mat.slack_ub[after].sum()))
+        gain = np.zeros(mat.A.shape[1])
+        gain[mat.n :][after] = -eps
+        gain[mat.n :][mine] = -1.0
+        found = _stage_mip(self, gain, held, key, self.core)
+        if found is not None:
+            bent = float(found[0][mat.n :][mine].sum())
+            if bent < 0.5:
+                return found[0], True  # no bend: the minimum
+            cost = np.concatenate([np.zeros(mat.n), mine.astype(float)])  # the bends of key
+            lp = _lp(mat, cost, held, self.deadline)
+            if lp is not None:
+                self.core |= lp[2][: mat.n] > 1e-6
+                if bent <= math.ceil(lp[0] - 1e-6) + 1e-6:
+                    return found[0], True  # at the LP bound over every column
+        full = _stage_mip(self, gain, held, key, None)
+        assert full is not None
+        return full[0], full[3]
+
+    def score_stage(self, held: dict[str, int]) -> tuple[np.ndarray, int, int, bool]:
+        """The best score with every minimum held: over the core, proven by the LP bound or
+        by reduced-cost fixing (a MIP over the columns that could still improve it)."""
+        mat = self.mat
+        gain = np.concatenate(
+            [self.seating.model.weight.astype(float), np.zeros(mat.A.shape[1] - mat.n)]
+        )
+        found = _stage_mip(self, gain, held, "score", self.core)
+        lp = _lp(mat, -gain, held, self.deadline)
+        if lp is None:
+            full = _stage_mip(self, gain, held, "score", None)
+            assert full is not None
+            return full
+        z_lp = -lp[0]
+        if found is not None and found[1] >= math.floor(z_lp + 1e-6):
+            return found[0], found[1], found[1], True
+        z_c = found[1] if found is not None else -math.inf
+        reach = z_lp - lp[1][: mat.n]  # the best score with that column chosen, at most
+        can = self.core | (reach >= z_c + 1 - FIX_MARGIN)
+        final = _stage_mip(self, gain, held, "score", can)
+        if final is None:  # the core cannot hold the minima: every column
+            final = _stage_mip(self, gain, held, "score", None)
+            assert final is not None
+            can = np.ones(mat.n, dtype=bool)
+        x, value, bound, ok = final
+        out = ~can
+        best_out = math.floor(float(reach[out].max()) + 1e-6) if out.any() else -(2**62)
+        bound = max(min(max(bound, best_out), math.floor(z_lp + 1e-6)), value)
+        return x, value, bound, ok and bound <= value
+
+
+def _with_held(mat: _Matrix, held: dict[str, int]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """The relaxed rows plus one row a held minimum: the sum of that rule's slacks."""
+    if not held:
+        return mat.A, mat.lo, mat.hi
+    rows, cols = [], []
+    for i, key in enumerate(held):
+        s = mat.n + np.flatnonzero(mat.slack_key == key)
+        rows.append(np.full(s.size, i))
+        cols.append(s)
+    extra = sp.csr_matrix(
+        (np.ones(sum(c.size for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(held), mat.A.shape[1]),
+    )
+    return (
+        sp.vstack([mat.A, extra]).tocsr(),
+        np.concatenate([mat.lo, np.full(len(held), -np.inf)]),
+        np.concatenate([mat.hi, np.array([float(v) for v in held.values()])]),
+    )
+
+
 def _stage_mip(
-    problem: Problem,
-    seating: Seating,
-    mat: _Matrix,
+    run: _Run,
     gain: np.ndarray,
     held: dict[str, int],
-    deadline: float,
     stage: str,
-) -> tuple[np.ndarray, int, int, bool]:
-    """One stage: maximise ``gain`` with each earlier minimum held. Returns the solution, its
-    value and bound (whole units) and whether HiGHS proved it."""
-    A, lo, hi = mat.A, mat.lo, mat.hi
-    if held:
-        extra = []
-        for key, value in held.items():
-            row = np.zeros(A.shape[1])
-            row[mat.n :][mat.slack_key == key] = 1.0
-            extra.append(row)
-            lo = np.append(lo, -np.inf)
-            hi = np.append(hi, float(value))
-        A = sp.vstack([A, sp.csr_matrix(np.array(extra))]).tocsr()
-    upper = np.concatenate([np.ones(mat.n), mat.slack_ub])
+    cols: np.ndarray | None,
+) -> tuple[np.ndarray, int, int, bool] | None:
+    """One stage: maximise ``gain`` with each earlier minimum held, over the pair columns in
+    ``cols`` (None: every column; the slacks always). Returns the solution, its value and
+    bound (whole units) and whether HiGHS proved it over those columns; None when those
+    columns hold no solution (over every column that is raised: the rules that never bend
+    cannot hold, or the time ran out)."""
+    mat = run.mat
+    A, lo, hi = _with_held(mat, held)
+    pairs_upper = np.ones(mat.n) if cols is None else cols.astype(float)
+    upper = np.concatenate([pairs_upper, mat.slack_ub])
     res = milp(
         -gain,
         constraints=LinearConstraint(A, lo, hi),
         integrality=np.ones(A.shape[1]),
         bounds=Bounds(np.zeros(A.shape[1]), upper),
         options={
-            "time_limit": max(deadline - time.perf_counter(), 1.0),
+            "time_limit": max(run.deadline - time.perf_counter(), 1.0),
             "mip_rel_gap": 0.0,
             "presolve": True,
         },
     )
+    if res.x is None and cols is not None:
+        return None
     if res.status == 2:
-        raise InfeasibleError(_hard_clashes(problem, seating))
+        raise InfeasibleError(_hard_clashes(run.problem, run.seating))
     if res.x is None:
         raise SolveError(f"relaxed meeting stage {stage}: {res.message}", Status.TIMEOUT)
     x = np.rint(res.x)
@@ -394,6 +483,40 @@ def _stage_mip(
     proved = res.status == 0
     bound = value if proved or dual is None else max(math.floor(-dual + 1e-6), value)
     return x, value, bound, proved
+
+
+def _lp(
+    mat: _Matrix, cost: np.ndarray, held: dict[str, int], deadline: float
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """The stage's LP over every column, minimising ``cost``: its value, each column's
+    reduced cost (forcing a column at zero to one raises the value by at least that much)
+    and its solution; None when HiGHS stops short of the optimum."""
+    A, lo, hi = _with_held(mat, held)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = cost.astype(np.float64)
+    lp.col_lower_ = np.zeros(A.shape[1])
+    lp.col_upper_ = np.concatenate([np.ones(mat.n), mat.slack_ub])
+    lp.row_lower_ = np.where(np.isfinite(lo), lo, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(hi), hi, highspy.kHighsInf)
+    csc = A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(np.float64)
+    with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)  # as every HiGHS run of the package (see solvers/bends.py)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1.0))
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = h.getSolution()
+    z = float(h.getInfo().objective_function_value)
+    return z, np.asarray(sol.col_dual), np.asarray(sol.col_value)
 
 
 def _panel_pairs(problem: Problem) -> Pairs | None:
