@@ -7,8 +7,10 @@ the answer, unchanged (no bend). Otherwise the seating model
 in the same model) gets a slack on each row of a bendable rule, and the same lexicographic
 solve as per-project panels (:mod:`expertmatch.solvers.relax`) runs over it: the fewest bends
 of the most protected rule of ``BEND_ORDER`` first, that minimum held while the next rule's
-bends are minimised, and so on; last the best score with every minimum held. Each stage is one
-HiGHS branch and cut over every column (seats, chairs, panel pairs) and the slacks.
+bends are minimised, and so on; last the best score with every minimum held. Each stage is a
+HiGHS branch and cut over a core of the columns (seats, chairs, panel pairs) and every slack,
+proven for every column by the stage's LP (its bound, then reduced-cost fixing; see
+:class:`_Run`); a stage whose rule the last solution does not bend is 0 without a solve.
 
 What bends, in units an office can read:
 
@@ -98,7 +100,7 @@ from expertmatch.solvers.relax import Bend, RelaxStats, _bends, check_order
 from expertmatch.vocabulary import Rule, Status
 
 #: The method a relaxed meeting solve reports.
-METHOD = "relaxed meetings (lexicographic, HiGHS over every seat)"
+METHOD = "relaxed meetings (lexicographic, HiGHS over a core of seats, proven by LP)"
 #: The rules a seating row may bend (a stage or the round's enterprise target counts toward
 #: ``enterprise_share``); the chair's "one a group" row bends as ``chair``.
 BENDABLE = (
@@ -338,10 +340,10 @@ def seat_relaxed(
         if not mine.any() or (x is not None and x[mat.n :][mine].sum() < 0.5):
             held[key] = 0  # nothing to bend, or the last solution (every minimum held) bends
             continue  # it nowhere: 0 is its minimum
-        x, ok = run.bend_stage(key, stages[i + 1 :], held)
+        x, ok = run.bend_stage(key, stages[i + 1 :], held, x)
         held[key] = round(float(x[mat.n :][mine].sum()))
         proved = proved and ok
-    x, value, bound, ok = run.score_stage(held)
+    x, value, bound, ok = run.score_stage(held, x)
     return _Relaxed(seating, x[: mat.n] > 0.5, held, stages, value, bound, proved and ok)
 
 
@@ -351,13 +353,14 @@ FIX_MARGIN = 0.5
 
 @dataclass
 class _Run:
-    """The stages of one relaxed seating. Each stage is first solved over a core of the
-    columns (each group's best seats, the best few for each row, every panel pair and chair
-    column of those seats, every slack), then proven for all columns by the stage's LP over
-    every column: a bend stage when its value reaches the LP bound rounded up, the score
-    stage when it reaches the LP bound or, else, by a MIP over the columns whose reduced cost
-    leaves them a chance (the others cannot improve it). What no proof covers is solved
-    again over every column."""
+    """The stages of one relaxed seating. Each stage is solved over a core of the columns
+    (the meeting solver's initial columns: each group's best seats, the best few for each
+    row, every panel pair and chair column of those; every slack; the last stage's
+    solution, which holds every minimum so far), then proven for all columns by the stage's
+    LP over every column: done when its value reaches the LP bound (rounded); else once more
+    with the LP's columns added; else reduced-cost fixing (a column whose reduced cost leaves
+    no solution with it a whole unit better is left out) and a MIP over the rest. Without an
+    LP bound in time, or when the core holds no solution, every column."""
 
     problem: Problem
     seating: Seating
@@ -366,62 +369,81 @@ class _Run:
     core: np.ndarray
 
     def bend_stage(
-        self, key: str, later: tuple[str, ...], held: dict[str, int]
+        self, key: str, later: tuple[str, ...], held: dict[str, int], last: np.ndarray | None
     ) -> tuple[np.ndarray, bool]:
         """The fewest bends of ``key`` with ``held``; the later rules' bends weigh eps each,
         all together less than half of one bend of ``key``: the minimum stays exact and the
-        solution bends the later rules little, so that their stages are often skipped."""
+        solution bends the later rules little, so that their stages are often skipped.
+        ``last``: the last stage's solution (it holds every minimum so far)."""
         mat = self.mat
-        mine = mat.slack_key == key
-        after = np.isin(mat.slack_key, later)
-        eps = 0.5 / (1.0 + float(mat.slack_ub[after].sum()))
-        gain = np.zeros(mat.A.shape[1])
-        gain[mat.n :][after] = -eps
-        gain[mat.n :][mine] = -1.0
-        found = _stage_mip(self, gain, held, key, self.core)
-        if found is not None:
-            bent = float(found[0][mat.n :][mine].sum())
-            if bent < 0.5:
-                return found[0], True  # no bend: the minimum
-            cost = np.concatenate([np.zeros(mat.n), mine.astype(float)])  # the bends of key
-            lp = _lp(mat, cost, held, self.deadline)
-            if lp is not None:
-                self.core |= lp[2][: mat.n] > 1e-6
-                if bent <= math.ceil(lp[0] - 1e-6) + 1e-6:
-                    return found[0], True  # at the LP bound over every column
-        full = _stage_mip(self, gain, held, key, None)
-        assert full is not None
-        return full[0], full[3]
+        mine = np.concatenate([np.zeros(mat.n, dtype=bool), mat.slack_key == key])
+        after = np.concatenate([np.zeros(mat.n, dtype=bool), np.isin(mat.slack_key, later)])
+        eps = 0.5 / (1.0 + float(mat.slack_ub[after[mat.n :]].sum()))
+        gain = np.where(mine, -1.0, np.where(after, -eps, 0.0))
+        x, _, _, ok = self.stage(key, gain, -1.0 * mine, held, last)
+        return x, ok
 
-    def score_stage(self, held: dict[str, int]) -> tuple[np.ndarray, int, int, bool]:
-        """The best score with every minimum held: over the core, proven by the LP bound or
-        by reduced-cost fixing (a MIP over the columns that could still improve it)."""
+    def score_stage(
+        self, held: dict[str, int], last: np.ndarray | None
+    ) -> tuple[np.ndarray, int, int, bool]:
+        """The best score with every minimum held."""
         mat = self.mat
-        gain = np.concatenate(
-            [self.seating.model.weight.astype(float), np.zeros(mat.A.shape[1] - mat.n)]
-        )
-        found = _stage_mip(self, gain, held, "score", self.core)
-        lp = _lp(mat, -gain, held, self.deadline)
-        if lp is None:
-            full = _stage_mip(self, gain, held, "score", None)
+        weight = self.seating.model.weight.astype(float)
+        gain = np.concatenate([weight, np.zeros(mat.A.shape[1] - mat.n)])
+        return self.stage("score", gain, gain, held, last)
+
+    def stage(
+        self,
+        name: str,
+        gain: np.ndarray,
+        value_of: np.ndarray,
+        held: dict[str, int],
+        last: np.ndarray | None,
+    ) -> tuple[np.ndarray, int, int, bool]:
+        """Maximise ``gain`` (``value_of``: the stage's own value, whole units, ``gain`` less
+        any tie-break) over the core, grown by the last solution. Proven for every column
+        when it reaches the LP bound; else reduced-cost fixing: a column whose reduced cost
+        leaves no solution with it a whole unit better is left out, and a MIP over the rest
+        is the optimum. Returns the solution, its value, a bound and whether it is proven."""
+        mat = self.mat
+        if last is not None:
+            self.core |= last[: mat.n] > 0.5
+        found = _stage_mip(self, gain, held, name, self.core)
+        value = round(float(value_of @ found[0])) if found is not None else None
+        if value == 0 and name != "score":
+            assert found is not None
+            return found[0], 0, 0, True  # no bend: the minimum
+        lp = _lp(mat, -value_of, held, self.deadline)
+        if lp is None:  # no LP bound in time: every column
+            full = _stage_mip(self, gain, held, name, None)
             assert full is not None
-            return full
+            return full[0], round(float(value_of @ full[0])), full[2], full[3]
         z_lp = -lp[0]
-        if found is not None and found[1] >= math.floor(z_lp + 1e-6):
-            return found[0], found[1], found[1], True
-        z_c = found[1] if found is not None else -math.inf
-        reach = z_lp - lp[1][: mat.n]  # the best score with that column chosen, at most
-        can = self.core | (reach >= z_c + 1 - FIX_MARGIN)
-        final = _stage_mip(self, gain, held, "score", can)
+        top = math.floor(z_lp + 1e-6)
+        if found is not None and value is not None and value >= top:
+            return found[0], value, value, True  # at the LP bound over every column
+        support = lp[2][: mat.n] > 1e-6
+        if (support & ~self.core).any():  # the core with the LP's columns, once more
+            self.core |= support
+            again = _stage_mip(self, gain, held, name, self.core)
+            if again is not None and round(float(value_of @ again[0])) >= top:
+                return again[0], top, top, True
+            if again is not None:
+                found, value = again, round(float(value_of @ again[0]))
+        reach = z_lp - lp[1][: mat.n]  # the most a solution with that column is worth
+        floor = value if value is not None else -math.inf
+        can = self.core | (reach >= floor + 1 - FIX_MARGIN)
+        final = _stage_mip(self, gain, held, name, can)
         if final is None:  # the core cannot hold the minima: every column
-            final = _stage_mip(self, gain, held, "score", None)
+            final = _stage_mip(self, gain, held, name, None)
             assert final is not None
             can = np.ones(mat.n, dtype=bool)
-        x, value, bound, ok = final
+        x, _, bound, ok = final
+        got = round(float(value_of @ x))
         out = ~can
         best_out = math.floor(float(reach[out].max()) + 1e-6) if out.any() else -(2**62)
-        bound = max(min(max(bound, best_out), math.floor(z_lp + 1e-6)), value)
-        return x, value, bound, ok and bound <= value
+        bound = max(min(max(bound, best_out), top), got) if name == "score" else got
+        return x, got, bound, ok and (name != "score" or bound <= got)
 
 
 def _with_held(mat: _Matrix, held: dict[str, int]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
