@@ -573,3 +573,36 @@ def test_generated_batch_with_formed_groups_passes_verify_with_its_bends() -> No
     _assert_exact_bends(problem, a)
     assert a.assignment == b.assignment and a.bends == b.bends
     assert a.status == "feasible" and a.bound >= a.objective
+
+
+def test_core_and_every_column_agree_on_a_generated_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fixed groups of a generated batch that must bend: the stages over a core (proven by
+    LP) reach the same minima and score as the stages over every column."""
+    from expertmatch.solvers import meeting_bends
+    from expertmatch.solvers.meetings import hand_groups
+
+    tables = em.generate(60, 200, seed=5)
+    tables["projects"]["stage"] = ""
+    tables["projects"]["mode"] = "meeting"
+    rules = {
+        "meeting": {"group_size": [6, 10], "panel_size": 7, "min_reviewers": 5},
+        "enterprise_min_share": 1,
+        "coverage_level": 3,
+    }
+    grouped = em.from_tables(**tables, rules=rules)
+    ids = grouped.project_ids
+    tables["projects"]["group"] = tables["projects"]["id"].map(
+        {ids[p]: g for g, ps in hand_groups(grouped) for p in ps}
+    )
+    problem = em.from_tables(**tables, rules=rules)
+    core = em.assign(problem, relax=True, time_limit=60)
+    monkeypatch.setattr(
+        meeting_bends, "_initial_columns", lambda seating: np.ones(seating.kind.size, bool)
+    )
+    every = em.assign(problem, relax=True, time_limit=60)
+    assert core.bends and core.status == every.status == "optimal"
+    assert core.stats["bends_by_rule"] == every.stats["bends_by_rule"]
+    assert core.objective == pytest.approx(every.objective, abs=1e-6)
+    _assert_exact_bends(problem, core)
