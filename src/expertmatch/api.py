@@ -32,6 +32,7 @@ from expertmatch.solvers.enterprise import DEFAULT_MAX_SCORE_LOSS, OBJECTIVES, s
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery, draw
 from expertmatch.solvers.lottery import lottery as _lottery
+from expertmatch.solvers.meeting_bends import solve_meetings_relaxed
 from expertmatch.solvers.meetings import reassign_meetings, solve_meetings
 from expertmatch.solvers.ordered import GOALS, solve_ordered
 from expertmatch.solvers.params import Progress, SolveParams
@@ -86,7 +87,7 @@ def assign(
         time_limit=time_limit, seed=seed or 0, workers=workers, gap_limit=gap_limit or 0.0
     )
     if problem.has_meetings:  # meeting groups (会评): their own solver
-        return _assign_meetings(problem, params, progress, relax, objective)
+        return _assign_meetings(problem, params, progress, relax, objective, bend_order)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
     special = [
@@ -126,21 +127,27 @@ def assign(
 
 
 def _assign_meetings(
-    problem: Problem, params: SolveParams, progress: Progress | None, relax: bool, objective: str
+    problem: Problem,
+    params: SolveParams,
+    progress: Progress | None,
+    relax: bool,
+    objective: str,
+    bend_order: tuple[str, ...] | None,
 ) -> Result:
     """A batch with meeting projects: grouped, scheduled and seated together with its
-    per-project panels (:mod:`expertmatch.solvers.meetings`); the options this version does
-    not combine with meetings are refused by name."""
-    refused = [
-        name
-        for name, on in (("relax=True", relax), (f"objective={objective!r}", objective != "total"))
-        if on
-    ]
-    if refused:
+    per-project panels (:mod:`expertmatch.solvers.meetings`; with ``relax``,
+    :mod:`expertmatch.solvers.meeting_bends`); the options this version does not combine with
+    meetings are refused by name."""
+    if bend_order is not None and not relax:
+        raise TypeError("bend_order only applies with relax=True")
+    if objective != "total":
         raise ValueError(
-            f"{' and '.join(refused)} is not supported yet for a batch with meeting projects "
+            f"objective={objective!r} is not supported yet for a batch with meeting projects "
             "(mode meeting); solve it with the defaults"
         )
+    if relax:
+        order = tuple(bend_order or BEND_ORDER)
+        return solve_meetings_relaxed(problem, params, order, progress)
     return solve_meetings(problem, params, progress)
 
 

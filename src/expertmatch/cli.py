@@ -940,11 +940,9 @@ def _report_internal(error: Exception, err: Console, verbose: bool | None) -> No
 
 
 def _check_or_die(result: Result) -> None:
+    from expertmatch.verify import unbent
 
-    bent = {(b.rule, b.project, b.expert) for b in result.bends}
-    violations = [
-        v for v in verify(result.problem, result) if (v.rule, v.project, v.expert) not in bent
-    ]
+    violations = unbent(verify(result.problem, result), result.bends)
     if violations:  # never hand out an assignment that breaks a rule
         raise InternalError(
             "the solver's assignment breaks rules: " + "; ".join(map(str, violations[:5]))

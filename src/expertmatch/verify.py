@@ -43,6 +43,8 @@ class Violation:
     message: str
     project: str | None = None
     expert: str | None = None
+    group: str | None = None
+    """A meeting group's rule over its seats (会评): the group, with ``project`` None."""
 
     def __str__(self) -> str:
         where = " ".join(x for x in (self.project, self.expert) if x)
@@ -97,6 +99,13 @@ def verify(problem: Problem, assignment: Any) -> list[Violation]:
     out.extend(twice)
     out.extend(_check_chairs(problem, panels, chairs))
     return out
+
+
+def unbent(violations: Iterable[Violation], bends: Iterable[Any]) -> list[Violation]:
+    """The violations no bend of a relaxed result allows: a bend (``relax.Bend``) allows the
+    violations of its rule at its place (project, expert, or meeting group)."""
+    allowed = {(b.rule, b.project, b.expert, getattr(b, "group", None)) for b in bends}
+    return [v for v in violations if (v.rule, v.project, v.expert, v.group) not in allowed]
 
 
 #: The ``role`` values that name a panel's chair (as written, and with ``--lang zh``).
@@ -591,7 +600,11 @@ def _check_group_seats(problem: Problem, group: Group) -> list[Violation]:
     where = f"group {group.id}: "
     if len(seats) != rules.panel_size:
         out.append(
-            Violation(Rule.PANEL_SIZE, f"{where}{len(seats)} seated, needs {rules.panel_size}")
+            Violation(
+                Rule.PANEL_SIZE,
+                f"{where}{len(seats)} seated, needs {rules.panel_size}",
+                group=group.id,
+            )
         )
     for e in seats:
         conflicts = [p for p in group.projects if explain_conflicts(problem, p, e)]
@@ -611,7 +624,13 @@ def _check_group_seats(problem: Problem, group: Group) -> list[Violation]:
     need = seat_enterprise_needed(problem, group.projects)
     got = sum(problem.expert_type[e] == "enterprise" for e in seats)
     if got < need:
-        out.append(Violation(Rule.ENTERPRISE_SHARE, f"{where}{got} enterprise seats, needs {need}"))
+        out.append(
+            Violation(
+                Rule.ENTERPRISE_SHARE,
+                f"{where}{got} enterprise seats, needs {need}",
+                group=group.id,
+            )
+        )
     limit = group_max_per_org(problem, group.projects)
     for org, n in sorted(Counter(int(problem.expert_org[e]) for e in seats).items()):
         if n > limit:
@@ -620,6 +639,7 @@ def _check_group_seats(problem: Problem, group: Group) -> list[Violation]:
                     Rule.MAX_PER_ORG,
                     f"{where}{n} seats from {problem.org_names[org]} ({problem.org_ids[org]}), "
                     f"at most {limit}",
+                    group=group.id,
                 )
             )
     for _, quota in group_quotas(problem, group.projects):
@@ -631,6 +651,7 @@ def _check_group_seats(problem: Problem, group: Group) -> list[Violation]:
                     Rule.QUOTA,
                     f"{where}quota {quota.name}: {got} seats with {quota.attribute} in "
                     f"{', '.join(quota.values)}, needs {low} to {high}",
+                    group=group.id,
                 )
             )
     return out
@@ -733,7 +754,7 @@ def _check_group_chairs(
             continue
         if g.chair < 0 or g.chair not in g.panel or not may[g.chair]:
             what = "no chair" if g.chair < 0 else f"{problem.expert_ids[g.chair]} may not chair it"
-            yield Violation(Rule.CHAIR, f"group {g.id}: {what}")
+            yield Violation(Rule.CHAIR, f"group {g.id}: {what}", group=g.id)
         else:
             chaired[g.chair] += 1
     for e, n in sorted(chaired.items()):
@@ -780,7 +801,7 @@ def _chairs_can_be_chosen(
         if sum(flow.get(node, {}).values()) >= 1:
             continue
         if p < 0:
-            yield Violation(Rule.CHAIR, f"group {gid}: no seated member can chair it")
+            yield Violation(Rule.CHAIR, f"group {gid}: no seated member can chair it", group=gid)
         else:
             yield Violation(
                 Rule.CHAIR,
@@ -842,5 +863,9 @@ def check_group(problem: Problem, group: Group) -> list[Violation]:
     if chair is not None and group_needs_chair(problem, group.projects):
         may = problem.has_value(chair.attribute, chair.values)
         if not any(may[e] for e in group.panel):
-            out.append(Violation(Rule.CHAIR, f"group {group.id}: no seated member can chair it"))
+            out.append(
+                Violation(
+                    Rule.CHAIR, f"group {group.id}: no seated member can chair it", group=group.id
+                )
+            )
     return out

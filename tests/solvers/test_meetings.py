@@ -204,11 +204,11 @@ def test_mixed_batch_shares_loads() -> None:
 
 
 def test_round_tools_and_unsupported_rules_are_refused_by_name() -> None:
-    """relax on meetings, and the lottery with meetings, stop with an error that names the
-    limitation (never a silent answer)."""
+    """Another objective on meetings, and the lottery with meetings, stop with an error
+    that names the limitation (never a silent answer)."""
     problem = meeting_batch()
-    with pytest.raises(ValueError, match="relax=True is not supported yet"):
-        em.assign(problem, relax=True)
+    with pytest.raises(ValueError, match="objective='fair' is not supported yet"):
+        em.assign(problem, objective="fair")
     with pytest.raises(ValueError, match="lottery is not supported yet"):
         em.lottery(problem.with_rules({"max_probability": 0.5}))
 

@@ -142,14 +142,15 @@ class _Builder:
 
 
 def seat_candidates(
-    problem: Problem, projects: Sequence[int], slot: str = ""
+    problem: Problem, projects: Sequence[int], slot: str = "", with_capacity: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The experts who may sit in a group of ``projects`` (fit one project, capacity left,
-    available in ``slot``; no conflict at all with ``exclude``) and their weights W_eg."""
+    """The experts who may sit in a group of ``projects`` (fit one project, capacity left
+    unless ``with_capacity`` is False (loads may bend), available in ``slot``; no conflict at
+    all with ``exclude``) and their weights W_eg."""
     block = np.asarray(projects, dtype=np.int64)
     order = np.argsort(block)
     fits = np.zeros(problem.n_experts, dtype=bool)
-    for _, scores in eligible_blocks(problem, block[order], with_capacity=True):
+    for _, scores in eligible_blocks(problem, block[order], with_capacity=with_capacity):
         fits |= np.isfinite(scores).any(axis=0)
     raw = integer_weights(block_scores(problem, block), score_unit(problem))
     bad = conflicted(problem)
@@ -172,11 +173,14 @@ def build_seating(
     panel_pairs: Pairs | None = None,
     seat_rules: bool = True,
     panel_chairs: bool = True,
+    with_capacity: bool = True,
 ) -> Seating:
     """Every row of the module docstring over every possible seat of ``groups`` (and the
     per-project panels' ``panel_pairs``, default none); ``slot_of``: group index -> slot.
     ``seat_rules=False`` leaves out the rules over all seats (a group judged alone);
-    ``panel_chairs=False`` the panels' chair columns (a relaxation of the chair cap)."""
+    ``panel_chairs=False`` the panels' chair columns (a relaxation of the chair cap);
+    ``with_capacity=False`` (relax, where loads may bend) also seats experts with no
+    capacity left."""
     slot_of = slot_of or {}
     empty = np.zeros(0, dtype=np.int64)
     panel = panel_pairs if panel_pairs is not None else Pairs(empty, empty, np.zeros(0))
@@ -186,7 +190,7 @@ def build_seating(
     cols.weight[-1] = integer_weights(panel.score, unit)
     seats: list[tuple[int, np.ndarray]] = []  # (first column, experts) per group
     for g, (_, projects) in enumerate(groups):
-        experts, w = seat_candidates(problem, projects, slot_of.get(g, ""))
+        experts, w = seat_candidates(problem, projects, slot_of.get(g, ""), with_capacity)
         seats.append((cols.start, experts))
         cols.add(SEAT, np.full(experts.size, -1), np.full(experts.size, g), experts, w)
     chairs = _chair_columns(problem, groups, seats, panel, cols, panel_chairs)

@@ -63,12 +63,15 @@ class Bend:
     message: str
     project: str | None = None
     expert: str | None = None
+    group: str | None = None
+    """A meeting group's seats (会评): the group bent, with ``project`` None."""
 
     def as_dict(self) -> dict[str, object]:
         return {
             "rule": self.rule,
             "project": self.project,
             "expert": self.expert,
+            **({"group": self.group} if self.group is not None else {}),
             "amount": self.amount,
             "message": self.message,
         }
