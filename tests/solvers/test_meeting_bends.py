@@ -33,6 +33,7 @@ from expertmatch.domain.meetings import (
     seat_enterprise_needed,
 )
 from expertmatch.domain.scoring import pair_scores
+from expertmatch.solvers.bends import bend_key
 from expertmatch.solvers.relax import BEND_ORDER
 from expertmatch.verify import unbent
 from tests.meeting_batches import MEETING_EXPERTS, MEETING_PROJECTS, meeting_batch
@@ -102,6 +103,19 @@ class Brute:
             out += max(low - got, 0) + max(got - high, 0)
         return out
 
+    def batch_bends(self, bends: Counter[str], seated: list[tuple[int, ...]]) -> None:
+        """The round's enterprise target and the batch quotas over every seat (each member of
+        a group or a panel is one seat; every stage here): counted under their bend stage."""
+        pr = self.problem
+        seats = [e for panel in seated for e in panel]
+        share = pr.rules.enterprise_target_share
+        if share is not None:
+            need = math.ceil(share * len(seats) - 1e-9)
+            got = sum(bool(pr.expert_enterprise[e]) for e in seats)
+            bends["enterprise_share"] += max(need - got, 0)
+        batch = [(q, r) for q, r in enumerate(pr.count_rules) if r.scope == "batch"]
+        bends["quota"] += self.quota_bends(batch, seats, len(seats))
+
     def chair_bends(self, groups: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> int:
         """Groups left without a chair at best (each expert chairs at most max_per_expert)."""
         chair = self.problem.rules.chair
@@ -167,6 +181,7 @@ class Brute:
         for e, n in load.items():
             bends["max_load"] += max(n - int(pr.expert_max_load[e]), 0)
             bends["yearly_cap"] += max(n - max(pr.rules.yearly_cap - int(pr.expert_used[e]), 0), 0)
+        self.batch_bends(bends, [panel for _, panel in groups] + [panel for _, panel in panels])
         bends["chair"] = self.chair_bends(groups)
         return (*(bends[r] for r in reversed(self.order)), bends["chair"]), score
 
@@ -206,7 +221,7 @@ def _assert_exact_bends(problem: em.Problem, result: em.Result) -> None:
     assert {(v.rule, v.project, v.expert, v.group) for v in found} == listed
     by_rule: Counter[str] = Counter()
     for b in result.bends:
-        by_rule[b.rule] += b.amount
+        by_rule[bend_key(b.rule)] += b.amount
     assert {r: n for r, n in by_rule.items()} == {
         r: n for r, n in result.stats["bends_by_rule"].items() if n
     }
@@ -228,6 +243,20 @@ ALONE: dict[str, dict[str, Any]] = {
     "quota": {
         "rules": {
             "quota": [{"name": "senior", "attribute": "title", "values": ["正高级"], "min": 3}]
+        }
+    },
+    "enterprise_target_share": {"rules": {"enterprise_target_share": "2/3"}},
+    "quota_batch": {
+        "rules": {
+            "quota": [
+                {
+                    "name": "senior",
+                    "attribute": "title",
+                    "values": ["正高级"],
+                    "min_share": "5/6",
+                    "scope": "batch",
+                }
+            ]
         }
     },
     "max_load": {"experts": _experts(**{e: {"max_load": 0} for e in ("E4", "E5", "E6", "E7")})},
@@ -253,7 +282,7 @@ def test_each_rule_alone_bends_as_the_brute_force(rule: str) -> None:
     want, score = Brute(problem).optimum()
     assert _key_of(result) == want
     assert result.objective == pytest.approx(score, abs=1e-6)
-    assert {b.rule for b in result.bends} == {rule}
+    assert {b.rule for b in result.bends} == {rule.removesuffix("_batch")}
     _assert_exact_bends(problem, result)
     assert result.status == "optimal"
 

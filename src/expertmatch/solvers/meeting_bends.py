@@ -66,6 +66,7 @@ from expertmatch.domain.meetings import (
     meeting_projects,
     reviewer_enterprise_needed,
     seat_enterprise_needed,
+    seat_list,
     unsupported,
 )
 from expertmatch.domain.pairs import Pairs, concat
@@ -97,6 +98,7 @@ from expertmatch.solvers.meetings import (
 )
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.relax import Bend, RelaxStats, _bends, check_order
+from expertmatch.verify import seat_rules
 from expertmatch.vocabulary import Rule, Status
 
 #: The method a relaxed meeting solve reports.
@@ -642,9 +644,10 @@ def meeting_bends(problem: Problem, groups: Sequence[Group], panel: Pairs) -> li
     for g in groups:
         out += _seat_bends(problem, g) + _reviewer_bends(problem, g)
     out += _panel_bends(problem, panel)
+    out += _batch_bends(problem, groups, panel)
     out += _load_bends(problem, groups, panel)
     rank: dict[str, int] = {k: i for i, k in enumerate((*BEND_ORDER, Rule.CHAIR))}
-    return sorted(out, key=lambda b: rank[b.rule])
+    return sorted(out, key=lambda b: rank[bend_key(b.rule)])
 
 
 def _seat_bends(problem: Problem, g: Group) -> list[Bend]:
@@ -753,6 +756,8 @@ def _panel_bends(problem: Problem, panel: Pairs) -> list[Bend]:
         p = int(model.row_project[r])
         if rule in (Rule.PANEL_SIZE, Rule.LOAD) or (p >= 0 and problem.project_meeting[p]):
             continue
+        if p < 0 and (rule == Rule.ENTERPRISE_TARGET_SHARE or rule.startswith(Rule.QUOTA)):
+            continue  # a rule over all seats: the meeting seats count too (_batch_bends)
         short = model.lb[r] - ax[r] if math.isfinite(model.lb[r]) else 0.0
         over = ax[r] - model.ub[r] if math.isfinite(model.ub[r]) else 0.0
         if short > 0.5:
@@ -760,6 +765,35 @@ def _panel_bends(problem: Problem, panel: Pairs) -> list[Bend]:
         if over > 0.5:
             amounts.append((round(over), rule + OVER, p, r))
     return _bends(problem, amounts, model)
+
+
+def _batch_bends(problem: Problem, groups: Sequence[Group], panel: Pairs) -> list[Bend]:
+    """The rules over all seats (the round's and the stages' enterprise targets, batch
+    quotas), counted as :func:`expertmatch.verify.seat_rules` counts them: every per-project
+    panel member and every seat of a meeting group."""
+    panels: dict[int, list[int]] = {}
+    for p, e in zip(panel.project.tolist(), panel.expert.tolist(), strict=True):
+        panels.setdefault(p, []).append(e)
+    seats = seat_list(problem, panels, groups)
+    out: list[Bend] = []
+    for rule in seat_rules(problem, groups):
+        got = rule.count(seats)
+        for amount, over in ((rule.low - got, False), (got - rule.high, True)):
+            if amount <= 0:
+                continue
+            amount = int(amount)
+            if rule.quota is not None:
+                side = "beyond the maximum" if over else "short of the minimum"
+                message = f"the batch: quota {rule.quota.name} {amount} member(s) {side}"
+            else:
+                where = (
+                    "the batch is"
+                    if rule.stages is None
+                    else (f"the {', '.join(sorted(rule.stages))} seats are")
+                )
+                message = f"{where} {amount} enterprise seat(s) short of enterprise_target_share"
+            out.append(Bend(rule.rule, amount, message))
+    return out
 
 
 def _load_bends(problem: Problem, groups: Sequence[Group], panel: Pairs) -> list[Bend]:
@@ -833,7 +867,7 @@ def _result(
     bends = meeting_bends(problem, groups, panel)
     found = Counter[str]()
     for b in bends:
-        found[b.rule] += b.amount
+        found[bend_key(b.rule)] += b.amount
     if any(found.get(k, 0) != v for k, v in relaxed.held.items()):
         raise InternalError(
             f"the relaxed seating's bends {dict(found)} differ from its stages' minima "
