@@ -282,9 +282,11 @@ def _load_rows(
     c: list[np.ndarray] = []
     hi: list[float] = []
     keys: list[str] = []
+    by_expert = counted[np.argsort(experts, kind="stable")]
+    starts = np.r_[0, np.cumsum(counts)]
     for rule, limit in ((Rule.MAX_LOAD, problem.expert_max_load), (Rule.YEARLY_CAP, cap_left)):
         for e in np.flatnonzero(counts > limit).tolist():
-            cols = counted[experts == e]
+            cols = by_expert[starts[e] : starts[e + 1]]
             r.append(np.full(cols.size, len(hi)))
             c.append(cols)
             hi.append(float(limit[e]))
