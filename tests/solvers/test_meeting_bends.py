@@ -635,3 +635,22 @@ def test_core_and_every_column_agree_on_a_generated_batch(
     assert core.stats["bends_by_rule"] == every.stats["bends_by_rule"]
     assert core.objective == pytest.approx(every.objective, abs=1e-6)
     _assert_exact_bends(problem, core)
+
+
+def test_a_stage_out_of_time_keeps_the_last_solution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the score stage finds no seating in time, the last bend stage's seating (which
+    holds every minimum) is returned, status timeout, its bends listed and verify passing
+    with them."""
+    from expertmatch.solvers import meeting_bends
+
+    real = meeting_bends._stage_mip
+
+    def no_score(run: Any, gain: Any, held: Any, stage: str, cols: Any) -> Any:
+        return None if stage == "score" else real(run, gain, held, stage, cols)
+
+    monkeypatch.setattr(meeting_bends, "_stage_mip", no_score)
+    problem = meeting_batch(**ALONE["enterprise_share"])
+    result = em.assign(problem, relax=True)
+    assert result.status == "timeout" and result.bound >= result.objective
+    assert result.stats["bends_by_rule"]["enterprise_share"] == 3
+    _assert_exact_bends(problem, result)

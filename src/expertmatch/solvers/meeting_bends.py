@@ -1,8 +1,8 @@
 """Best effort for meeting batches (会评): the seating that bends the fewest rules.
 
 ``assign(relax=True)`` on a batch with meeting projects. When the meeting solver
-(:mod:`expertmatch.solvers.meetings`) finds a seating that keeps every rule, that seating is
-the answer, unchanged (no bend). Otherwise the seating model
+(:mod:`expertmatch.solvers.meetings`, given half the time limit) finds a seating that keeps
+every rule, that seating is the answer, unchanged (no bend). Otherwise the seating model
 (:mod:`expertmatch.formulation.seating`, every possible seat, the batch's per-project panels
 in the same model) gets a slack on each row of a bendable rule, and the same lexicographic
 solve as per-project panels (:mod:`expertmatch.solvers.relax`) runs over it: the fewest bends
@@ -47,7 +47,8 @@ import math
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import highspy
 import numpy as np
@@ -112,7 +113,9 @@ BENDABLE = (
     Rule.ENTERPRISE_SHARE,
     Rule.ENTERPRISE_TARGET_SHARE,
 )
-#: Share of the time limit the grouping search may take (free groups only).
+#: Share of the time limit the meeting solver has to find a seating that keeps every rule.
+PLAIN_SHARE = 0.5
+#: Share of the time left the grouping search may take (free groups only).
 SEARCH_SHARE = 0.2
 
 Grouping = list[tuple[str, tuple[int, ...]]]
@@ -140,9 +143,12 @@ def solve_meetings_relaxed(
     _refuse_unsupported(problem)
     start = time.perf_counter()
     try:
-        return solve_meetings(problem, params, progress)
+        plain = replace(params, time_limit=PLAIN_SHARE * params.time_limit)
+        return solve_meetings(problem, plain, progress)
     except InfeasibleError:
         pass  # some rule must bend
+    except SolveError:
+        pass  # no seating in that time: the relaxed stages have the rest
     deadline = start + params.time_limit
     hand = hand_groups(problem)  # group sizes never bend: raises when they cannot hold
     free = len(hand) > len(problem.fixed_groups)
@@ -284,9 +290,11 @@ def _load_rows(
     c: list[np.ndarray] = []
     hi: list[float] = []
     keys: list[str] = []
+    by_expert = counted[np.argsort(experts, kind="stable")]
+    starts = np.r_[0, np.cumsum(counts)]
     for rule, limit in ((Rule.MAX_LOAD, problem.expert_max_load), (Rule.YEARLY_CAP, cap_left)):
         for e in np.flatnonzero(counts > limit).tolist():
-            cols = counted[experts == e]
+            cols = by_expert[starts[e] : starts[e + 1]]
             r.append(np.full(cols.size, len(hi)))
             c.append(cols)
             hi.append(float(limit[e]))
@@ -418,7 +426,8 @@ class _Run:
         lp = _lp(mat, -value_of, held, self.deadline)
         if lp is None:  # no LP bound in time: every column
             full = _stage_mip(self, gain, held, name, None)
-            assert full is not None
+            if full is None:
+                return _out_of_time(name, value_of, found or last, None)
             return full[0], round(float(value_of @ full[0])), full[2], full[3]
         z_lp = -lp[0]
         top = math.floor(z_lp + 1e-6)
@@ -438,14 +447,28 @@ class _Run:
         final = _stage_mip(self, gain, held, name, can)
         if final is None:  # the core cannot hold the minima: every column
             final = _stage_mip(self, gain, held, name, None)
-            assert final is not None
             can = np.ones(mat.n, dtype=bool)
+        if final is None:
+            return _out_of_time(name, value_of, found or last, top)
         x, _, bound, ok = final
         got = round(float(value_of @ x))
         out = ~can
         best_out = math.floor(float(reach[out].max()) + 1e-6) if out.any() else -(2**62)
         bound = max(min(max(bound, best_out), top), got) if name == "score" else got
         return x, got, bound, ok and (name != "score" or bound <= got)
+
+
+def _out_of_time(
+    name: str, value_of: np.ndarray, best: Any, top: int | None
+) -> tuple[np.ndarray, int, int, bool]:
+    """A stage out of time: its best solution so far (the core's, else the last stage's,
+    which holds every minimum so far), unproven, with the LP bound when there is one."""
+    if best is None:
+        raise SolveError(f"relaxed meeting stage {name}: no seating within the time limit")
+    x = best[0] if isinstance(best, tuple) else best
+    got = round(float(value_of @ x))
+    bound = top if top is not None else round(float(np.maximum(value_of, 0).sum()))
+    return x, got, max(bound, got), False
 
 
 def _with_held(mat: _Matrix, held: dict[str, int]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
@@ -495,12 +518,10 @@ def _stage_mip(
             "presolve": True,
         },
     )
-    if res.x is None and cols is not None:
-        return None
-    if res.status == 2:
+    if res.status == 2 and cols is None:
         raise InfeasibleError(_hard_clashes(run.problem, run.seating))
-    if res.x is None:
-        raise SolveError(f"relaxed meeting stage {stage}: {res.message}", Status.TIMEOUT)
+    if res.x is None:  # those columns hold no solution, or none was found in time
+        return None
     x = np.rint(res.x)
     value = round(float(gain @ x))
     dual = getattr(res, "mip_dual_bound", None)
@@ -868,7 +889,7 @@ def _result(
     found = Counter[str]()
     for b in bends:
         found[bend_key(b.rule)] += b.amount
-    if any(found.get(k, 0) != v for k, v in relaxed.held.items()):
+    if relaxed.proved and any(found.get(k, 0) != v for k, v in relaxed.held.items()):
         raise InternalError(
             f"the relaxed seating's bends {dict(found)} differ from its stages' minima "
             f"{relaxed.held}"
@@ -905,7 +926,9 @@ def _result(
         stats=MeetingRelaxStats(
             method=METHOD,
             bend_order=list(order),
-            bends_by_rule={k: relaxed.held[k] for k in relaxed.stages},
+            # proven: the stages' minima (checked equal to the bends above); out of time:
+            # the bends of the seating returned
+            bends_by_rule={k: found.get(k, 0) for k in relaxed.stages},
             grouping=grouping,
             groups=len(groups),
         ),
