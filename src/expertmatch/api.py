@@ -52,6 +52,7 @@ def assign(
     bend_order: tuple[str, ...] | None = None,
     objective: str = "total",
     max_score_loss: float | None = None,
+    grouping: str | None = None,
     **unknown: Any,
 ) -> Result:
     """Assign every project its panel, optimally under all rules.
@@ -73,6 +74,8 @@ def assign(
     of best expected score with every pair at most that likely (:mod:`expertmatch.solvers.lottery`);
     ``seed`` reproduces the draw; without one the seed comes from the operating system
     (:func:`draw_seed`) and ``Result.seed`` records it, so ``seed=result.seed`` replays it.
+    ``grouping`` (a batch with meeting projects): how the solver forms the groups the office
+    left open, ``"search"`` (default) or ``"hand"`` (:mod:`expertmatch.solvers.meetings`).
     Raises :class:`InfeasibleError` naming projects and rules when the rules cannot all hold.
     """
     if unknown:
@@ -85,8 +88,10 @@ def assign(
     params = SolveParams(
         time_limit=time_limit, seed=seed or 0, workers=workers, gap_limit=gap_limit or 0.0
     )
+    if grouping is not None and not problem.has_meetings:
+        raise ValueError("grouping only applies to a batch with meeting projects (mode meeting)")
     if problem.has_meetings:  # meeting groups (会评): their own solver
-        return _assign_meetings(problem, params, progress, relax, objective)
+        return _assign_meetings(problem, params, progress, relax, objective, grouping)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
     special = [
@@ -126,7 +131,12 @@ def assign(
 
 
 def _assign_meetings(
-    problem: Problem, params: SolveParams, progress: Progress | None, relax: bool, objective: str
+    problem: Problem,
+    params: SolveParams,
+    progress: Progress | None,
+    relax: bool,
+    objective: str,
+    grouping: str | None = None,
 ) -> Result:
     """A batch with meeting projects: grouped, scheduled and seated together with its
     per-project panels (:mod:`expertmatch.solvers.meetings`); the options this version does
@@ -141,7 +151,7 @@ def _assign_meetings(
             f"{' and '.join(refused)} is not supported yet for a batch with meeting projects "
             "(mode meeting); solve it with the defaults"
         )
-    return solve_meetings(problem, params, progress)
+    return solve_meetings(problem, params, progress, grouping or "search")
 
 
 def _no_meetings(problem: Problem, tool: str) -> Problem:
