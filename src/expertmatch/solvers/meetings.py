@@ -4,7 +4,8 @@ Seating (:func:`seat`) is exact, like the per-project solver (:mod:`expertmatch.
 
 1. The seating model (:mod:`expertmatch.formulation.seating`) over every possible seat.
 2. Priced LP: HiGHS over a restricted set of seats (per group the best ``CORE_PER_GROUP`` by
-   weight, plus for each project's reviewer rules the best few who count for them), artificial
+   weight, in a mixed batch likewise each panel's best pairs, plus for each project's reviewer
+   rules the best few who count for them), artificial
    shortfall columns keeping it feasible; every other seat is priced from the duals
    (``rc = w + A^T pi``) and the improving ones added until none is left. Then
    ``z_lp + sum max(0, rc)`` over the columns left out bounds the whole batch.
@@ -13,6 +14,9 @@ Seating (:func:`seat`) is exact, like the per-project solver (:mod:`expertmatch.
 4. Reduced-cost fixing: a seat with ``z_lp + rc < z_inc + 1`` (whole score units) is in no
    better seating; a MIP over every other seat, solved to optimality, proves the optimum. On a
    timeout the bound ``max(MIP bound, max over the seats left out of z_lp + rc)`` stays valid.
+5. One chair rule over groups and panels whose cap can bind: 1-4 without the panels' chair
+   columns (a relaxation), the chairs of groups and panels then chosen together within the
+   cap (``domain/chairs.py`` ``match_chairs``); only if none fits, 1-4 again with them.
 
 Grouping (:func:`form_groups`), when the office leaves projects without a ``group``:
 
