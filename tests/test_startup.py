@@ -91,8 +91,10 @@ def test_the_cli_choices_are_the_library_s() -> None:
     library's."""
     from expertmatch.io.lang import LANGS
     from expertmatch.solvers.enterprise import OBJECTIVES
+    from expertmatch.solvers.meetings import GROUPINGS
     from expertmatch.solvers.relax import BEND_ORDER
 
     assert cli.OBJECTIVES == OBJECTIVES
+    assert cli.GROUPINGS == GROUPINGS
     assert cli.BEND_ORDER == BEND_ORDER
     assert cli.LANGS == LANGS

@@ -53,6 +53,7 @@ def assign(
     bend_order: tuple[str, ...] | None = None,
     objective: str = "total",
     max_score_loss: float | None = None,
+    grouping: str | None = None,
     **unknown: Any,
 ) -> Result:
     """Assign every project its panel, optimally under all rules.
@@ -74,6 +75,8 @@ def assign(
     of best expected score with every pair at most that likely (:mod:`expertmatch.solvers.lottery`);
     ``seed`` reproduces the draw; without one the seed comes from the operating system
     (:func:`draw_seed`) and ``Result.seed`` records it, so ``seed=result.seed`` replays it.
+    ``grouping`` (a batch with meeting projects): how the solver forms the groups the office
+    left open, ``"search"`` (default) or ``"hand"`` (:mod:`expertmatch.solvers.meetings`).
     Raises :class:`InfeasibleError` naming projects and rules when the rules cannot all hold.
     """
     if unknown:
@@ -86,8 +89,10 @@ def assign(
     params = SolveParams(
         time_limit=time_limit, seed=seed or 0, workers=workers, gap_limit=gap_limit or 0.0
     )
+    if grouping is not None and not problem.has_meetings:
+        raise ValueError("grouping only applies to a batch with meeting projects (mode meeting)")
     if problem.has_meetings:  # meeting groups (会评): their own solver
-        return _assign_meetings(problem, params, progress, relax, objective, bend_order)
+        return _assign_meetings(problem, params, progress, relax, objective, bend_order, grouping)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
     special = [
@@ -133,6 +138,7 @@ def _assign_meetings(
     relax: bool,
     objective: str,
     bend_order: tuple[str, ...] | None,
+    grouping: str | None = None,
 ) -> Result:
     """A batch with meeting projects: grouped, scheduled and seated together with its
     per-project panels (:mod:`expertmatch.solvers.meetings`; with ``relax``,
@@ -147,8 +153,8 @@ def _assign_meetings(
         )
     if relax:
         order = tuple(bend_order or BEND_ORDER)
-        return solve_meetings_relaxed(problem, params, order, progress)
-    return solve_meetings(problem, params, progress)
+        return solve_meetings_relaxed(problem, params, order, progress, grouping or "search")
+    return solve_meetings(problem, params, progress, grouping or "search")
 
 
 def _no_meetings(problem: Problem, tool: str) -> Problem:

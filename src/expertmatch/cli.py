@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
 #: ``--objective`` choices: ``expertmatch.solvers.enterprise.OBJECTIVES``.
 OBJECTIVES = ("total", "fair", "spread", "enterprise")
+#: ``--grouping`` choices: ``expertmatch.solvers.meetings.GROUPINGS``.
+GROUPINGS = ("search", "hand")
 #: ``--bend-order`` default: ``expertmatch.solvers.relax.BEND_ORDER``.
 BEND_ORDER: tuple[str, ...] = (
     Rule.MAX_PER_ORG,
@@ -241,6 +243,13 @@ def _add_assign(sub: Subparsers) -> argparse.ArgumentParser:
         metavar="L",
         help="with --objective enterprise: the share of the optimal total score that may be "
         "given up for enterprise seats, in [0, 1) (default 0.01)",
+    )
+    a.add_argument(
+        "--grouping",
+        choices=GROUPINGS,
+        help="meeting projects without a group: search (default: from the office's method, "
+        "move and swap projects between groups, keep the better seating) or hand (the office's "
+        "method alone: sorted by field code, cut into groups of the target size)",
     )
     return a
 
@@ -431,6 +440,7 @@ def _solve_assign(
                 bend_order=order if args.relax else None,
                 objective=args.objective,
                 max_score_loss=args.max_score_loss,
+                grouping=args.grouping,
             )
     except InfeasibleError as error:
         if args.report:  # the diagnosis is shown (exit 3) even if the report cannot be written

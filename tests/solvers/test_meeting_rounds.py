@@ -294,6 +294,46 @@ def test_outputs_count_seats(tmp_path: Path) -> None:
     assert target["reached"] == _enterprise(result)
 
 
+def test_cli_grouping_hand_is_the_office_method(tmp_path: Path) -> None:
+    """``assign --grouping hand`` forms the office's groups (sorted by field, cut) and the
+    report says so; the default searches from them; a batch without meetings refuses it."""
+    import json
+
+    from expertmatch.cli import main
+    from expertmatch.solvers.meetings import hand_groups
+
+    tables = synthetic.generate(16, 60, seed=2)
+    tables["projects"]["stage"] = ""
+    tables["projects"]["mode"] = "meeting"
+    folder = synthetic.write_batch(tables, tmp_path / "batch")
+    (folder / "rules.toml").write_text("[meeting]\ngroup_size = [4, 6]\npanel_size = 5\n")
+    problem = em.load(folder)
+    out = tmp_path / "hand"
+    assert (
+        main(
+            [
+                "assign",
+                str(folder),
+                "-o",
+                f"{out}.csv",
+                "--report",
+                f"{out}.json",
+                "--grouping",
+                "hand",
+            ]
+        )
+        == 0
+    )
+    report = json.loads(Path(f"{out}.json").read_text(encoding="utf-8"))
+    assert report["stats"]["grouping"] == "hand"
+    hand = {tuple(sorted(problem.project_ids[p] for p in ps)) for _, ps in hand_groups(problem)}
+    assert {tuple(sorted(g["projects"])) for g in report["groups"]} == hand
+    assert main(["assign", str(folder), "-o", str(tmp_path / "a.csv")]) == 0
+    panels_only = em.from_tables(**synthetic.generate(6, 20, seed=1))
+    with pytest.raises(ValueError, match="grouping only applies"):
+        em.assign(panels_only, grouping="hand")
+
+
 # -- generated mixed batches ----------------------------------------------------------------------
 
 

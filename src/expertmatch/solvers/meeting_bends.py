@@ -135,16 +135,19 @@ def solve_meetings_relaxed(
     params: SolveParams,
     order: tuple[str, ...] = BEND_ORDER,
     progress: Progress | None = None,
+    grouping: str = "search",
 ) -> Result:
     """The meeting batch's seating with every rule kept when there is one (the meeting
     solver's answer, unchanged); else the seating that bends the fewest rules in ``order``
-    (first bends first), then scores best. See the module docstring."""
+    (first bends first), then scores best. ``grouping`` (free groups): ``"search"`` seats
+    both the hand grouping and the search's, ``"hand"`` the hand grouping alone. See the
+    module docstring."""
     order = check_order(order)
     _refuse_unsupported(problem)
     start = time.perf_counter()
     try:
         plain = replace(params, time_limit=PLAIN_SHARE * params.time_limit)
-        return solve_meetings(problem, plain, progress)
+        return solve_meetings(problem, plain, progress, grouping)
     except InfeasibleError:
         pass  # some rule must bend
     except SolveError:
@@ -153,7 +156,7 @@ def solve_meetings_relaxed(
     hand = hand_groups(problem)  # group sizes never bend: raises when they cannot hold
     free = len(hand) > len(problem.fixed_groups)
     tries: list[tuple[str, Grouping]] = [("hand" if free else "fixed", hand)]
-    if free:
+    if free and grouping == "search":
         now = time.perf_counter()
         searched = search_groups(problem, hand, now + SEARCH_SHARE * (deadline - now), params.seed)
         if searched != hand:

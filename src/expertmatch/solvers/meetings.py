@@ -4,7 +4,8 @@ Seating (:func:`seat`) is exact, like the per-project solver (:mod:`expertmatch.
 
 1. The seating model (:mod:`expertmatch.formulation.seating`) over every possible seat.
 2. Priced LP: HiGHS over a restricted set of seats (per group the best ``CORE_PER_GROUP`` by
-   weight, plus for each project's reviewer rules the best few who count for them), artificial
+   weight, in a mixed batch likewise each panel's best pairs, plus for each project's reviewer
+   rules the best few who count for them), artificial
    shortfall columns keeping it feasible; every other seat is priced from the duals
    (``rc = w + A^T pi``) and the improving ones added until none is left. Then
    ``z_lp + sum max(0, rc)`` over the columns left out bounds the whole batch.
@@ -13,6 +14,9 @@ Seating (:func:`seat`) is exact, like the per-project solver (:mod:`expertmatch.
 4. Reduced-cost fixing: a seat with ``z_lp + rc < z_inc + 1`` (whole score units) is in no
    better seating; a MIP over every other seat, solved to optimality, proves the optimum. On a
    timeout the bound ``max(MIP bound, max over the seats left out of z_lp + rc)`` stays valid.
+5. One chair rule over groups and panels whose cap can bind: 1-4 without the panels' chair
+   columns (a relaxation), the chairs of groups and panels then chosen together within the
+   cap (``domain/chairs.py`` ``match_chairs``); only if none fits, 1-4 again with them.
 
 Grouping (:func:`form_groups`), when the office leaves projects without a ``group``:
 
@@ -295,26 +299,23 @@ def _first_line(problem: Problem, seating: Seating) -> None:
 
 
 def _initial_columns(seating: Seating) -> np.ndarray:
-    """Per group its ``panel_size + CORE_PER_GROUP`` best seats, every chair column of those,
-    every panel pair (a mixed batch's panels are small next to its meetings) and, with panel
-    chair columns, each panel's three best who may chair (the others are priced in)."""
+    """Per group its ``panel_size + CORE_PER_GROUP`` best seats and every chair column of
+    those; per per-project panel as many of its best pairs and, with panel chair columns,
+    the chair columns of its three best active pairs who may chair; each reviewer row's best
+    few. The others are priced in."""
     w, kind, group = seating.model.weight, seating.kind, seating.group
-    active = kind == PANEL
-    chairs = np.flatnonzero(kind == PANEL_CHAIR)  # per panel, those of its best 3 who may chair
-    if chairs.size:
-        assert seating.link is not None
-        project = seating.model.pairs.project
-        order = chairs[np.lexsort((-w[seating.link[chairs]], project[chairs]))]
-        rank = np.arange(order.size) - np.searchsorted(project[order], project[order])
-        active[order[rank < 3]] = True
-    seats = np.flatnonzero(kind == SEAT)
-    order = seats[np.lexsort((-w[seats], group[seats]))]
-    rank = np.arange(order.size) - np.searchsorted(group[order], group[order])
+    project = seating.model.pairs.project
     k = CORE_PER_GROUP + int(
         seating.model.lb[seating.model.row_rule == Rule.PANEL_SIZE].max(initial=0)
     )
-    active[order[rank < k]] = True
+    active = _best_by(np.flatnonzero(kind == SEAT), group, w, k, kind.size)
+    active |= _best_by(np.flatnonzero(kind == PANEL), project, w, k, kind.size)
     active |= _row_helpers(seating)
+    chairs = np.flatnonzero(kind == PANEL_CHAIR)
+    if chairs.size:
+        assert seating.link is not None
+        sits = chairs[active[seating.link[chairs]]]
+        active |= _best_by(sits, project, w[seating.link], 3, kind.size)
     chosen = set(
         zip(
             group[active & (kind == SEAT)].tolist(),
@@ -330,9 +331,20 @@ def _initial_columns(seating: Seating) -> np.ndarray:
     return active
 
 
+def _best_by(cols: np.ndarray, key: np.ndarray, w: np.ndarray, k: int, n: int) -> np.ndarray:
+    """Among the columns ``cols``, the ``k`` of highest ``w`` for each value of ``key``
+    (a mask over ``n`` columns)."""
+    order = cols[np.lexsort((-w[cols], key[cols]))]
+    rank = np.arange(order.size) - np.searchsorted(key[order], key[order])
+    out = np.zeros(n, dtype=bool)
+    out[order[rank < k]] = True
+    return out
+
+
 def _row_helpers(seating: Seating) -> np.ndarray:
-    """For each ``>=`` row (reviewers, enterprise, coverage, quota), its three best seats: the
-    first LP can then meet every row without the artificial columns, in most batches."""
+    """For each ``>=`` row (reviewers, enterprise, coverage, quota), its three best seats or
+    panel pairs: the first LP can then meet every row without the artificial columns, in most
+    batches."""
     model = seating.model
     A = model.A.tocsr()
     out = np.zeros(model.n_pairs, dtype=bool)
@@ -341,7 +353,7 @@ def _row_helpers(seating: Seating) -> np.ndarray:
         cols = A.indices[A.indptr[r] : A.indptr[r + 1]]
         if cols.size:
             out[cols[np.argsort(-w[cols], kind="stable")[:3]]] = True
-    return out & (seating.kind == SEAT)
+    return out & ((seating.kind == SEAT) | (seating.kind == PANEL))
 
 
 def _sub_model(model: Model, cols: np.ndarray) -> Model:
