@@ -46,7 +46,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import LinearConstraint, milp
 
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.meetings import (
@@ -348,6 +347,8 @@ def _mip(
 ) -> tuple[np.ndarray, int, int] | None:
     """HiGHS MIP over the columns in the mask (others at zero): the 0/1 vector over all
     columns, its objective and the MIP's proven bound (whole units); None without a solution."""
+    from scipy.optimize import LinearConstraint, milp
+
     cols = np.flatnonzero(cols_mask)
     A = model.A[:, cols].tocsr()
     sizes = np.diff(A.indptr)
