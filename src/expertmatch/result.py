@@ -455,7 +455,8 @@ class Result:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.report(), ensure_ascii=False, indent=2)
+        """``report.json``'s text (:func:`dumps_report`)."""
+        return dumps_report(self.report())
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write ``assignment.csv`` atomically, spreadsheet-safe, UTF-8 with BOM for Excel."""
@@ -533,6 +534,32 @@ def meeting_frame(problem: Problem, group: Group, lang: str = "en") -> pd.DataFr
         )
     columns = ["item", "id", "name", "organization", "detail", "steps_out"]
     return pd.DataFrame(rows).reindex(columns=columns).fillna("")
+
+
+def dumps_report(
+    report: Mapping[str, Any], one_line: Sequence[str] = ("pairs", "conflicts")
+) -> str:
+    """``report`` as JSON text indented by two spaces, except that each item of the lists
+    named ``one_line`` (the audit trail ``pairs`` and the ``conflicts`` record: tens of
+    thousands of flat records) is written on one line.
+
+    The same JSON as ``json.dumps(report, indent=2)`` (only the white space differs), in a
+    fraction of the time: with an indent Python's ``json`` runs its pure-Python encoder over
+    every value; here those lists go through the C encoder in one call. Its item separator is
+    ``,`` and a NUL character, which cannot occur anywhere else in the text (JSON escapes
+    control characters inside strings): an item ending ``}`` followed by one beginning ``{``
+    is a record boundary and starts a new line; every other separator becomes ``, ``."""
+    entries = []
+    for key, item in report.items():
+        head = f"  {json.dumps(key, ensure_ascii=False)}: "
+        if key in one_line and isinstance(item, list) and item:
+            text = json.dumps(item, ensure_ascii=False, separators=(",\0", ": "))
+            rows = text[1:-1].replace("},\0{", "},\n    {").replace(",\0", ", ")
+            entries.append(f"{head}[\n    {rows}\n  ]")
+        else:
+            text = json.dumps(item, ensure_ascii=False, indent=2)
+            entries.append(head + text.replace("\n", "\n  "))
+    return "{\n" + ",\n".join(entries) + "\n}" if entries else "{}"
 
 
 def _group_cells(group: Group | None) -> dict[str, Any]:
