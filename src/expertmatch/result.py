@@ -191,17 +191,23 @@ class Result:
         p = self.problem
         rows = []
         group_of = {q: g for g in self.groups for q in g.projects}
-        for j in range(len(self.pairs)):
-            proj, exp = int(self.pairs.project[j]), int(self.pairs.expert[j])
+        keys_of: dict[int, tuple[str, ...]] = {}  # a project's coverage keys, once a project
+        scores = self.pairs.score.tolist()
+        for proj, exp, score in zip(
+            self.pairs.project.tolist(), self.pairs.expert.tolist(), scores, strict=True
+        ):
             project_field, expert_field, _ = best_match(p, proj, exp)
-            covers = [k for k in p.coverage_keys(proj) if p.covers(exp, k)]
+            keys = keys_of.get(proj)
+            if keys is None:
+                keys = keys_of[proj] = p.coverage_keys(proj)
+            covers = [k for k in keys if p.covers(exp, k)]
             org = int(p.expert_org[exp])
             org_type = p.expert_type[exp] or "unknown"
             rows.append(
                 {
                     "project": p.project_ids[proj],
                     "expert": p.expert_ids[exp],
-                    "score": float(self.pairs.score[j]),
+                    "score": float(score),
                     "project_title": p.project_titles[proj],
                     "expert_name": p.expert_names[exp],
                     "organization": p.org_names[org],
