@@ -12,6 +12,7 @@ Each sub-command is a parser builder (``_add_assign``, ...) and a handler (``_cm
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import json
 import logging
@@ -21,10 +22,10 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 from rich.console import Console
 
@@ -932,12 +933,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = Console(stderr=True, soft_wrap=True)
     _FREEZE = argv is None
     try:
-        return _execute(args)
+        status = _execute(args)
     except KeyboardInterrupt:
         err.print("expertmatch: interrupted; nothing written")
-        return EXIT_INTERRUPTED
+        status = EXIT_INTERRUPTED
     except Exception as error:  # every error ends here, each with its exit status
-        return _report_error(error, err, getattr(args, "verbose", None))
+        status = _report_error(error, err, getattr(args, "verbose", None))
+    if argv is None:
+        _leave(status)
+    return status
+
+
+def _leave(status: int) -> NoReturn:
+    """End the program with ``status`` without tearing the interpreter down: the exit
+    handlers run (``atexit``: logging's last flush, finalizers) and both streams are flushed,
+    then the process exits and the operating system frees its memory. Freeing a million
+    objects and unloading pandas, SciPy, HiGHS and OR-Tools one by one took 0.05-0.1 s of
+    every run for nothing. Every file the command writes is complete and closed by now."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe (| head) or stream: nothing to keep
+            stream.flush()
+    os._exit(status)
 
 
 def _report_error(error: Exception, err: Console, verbose: bool | None) -> int:
