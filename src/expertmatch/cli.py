@@ -100,6 +100,11 @@ def load(*args: Any, **kwargs: Any) -> Problem:
         _collect_again()
 
 
+#: The program runs NumPy's BLAS (OpenBLAS) on one thread unless the user says otherwise:
+#: when it loads, OpenBLAS starts a thread per core, which then spin after each call; the
+#: solvers do no dense linear algebra worth a second core (0.05-0.1 s of CPU a run saved).
+_ONE_BLAS_THREAD = ("OPENBLAS_NUM_THREADS",)
+
 #: Set by :func:`main` when it runs as the program (no ``argv`` given): then the objects
 #: alive once the batch is loaded are frozen (see :func:`_collect_again`).
 _FREEZE = False
@@ -929,6 +934,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The ``expertmatch`` program: run the command, print any error without a traceback
     (an internal fault's traceback only with ``-v``) and return the exit status."""
     global _FREEZE
+    if argv is None:  # the program, before NumPy loads: see _ONE_BLAS_THREAD
+        for name in _ONE_BLAS_THREAD:
+            os.environ.setdefault(name, "1")
     args = _parser().parse_args(argv)  # bad usage: argparse exits with status 2
     err = Console(stderr=True, soft_wrap=True)
     _FREEZE = argv is None
