@@ -812,6 +812,9 @@ def _write_infeasible(
 @contextmanager
 def _progress(console: Console) -> Iterator[Progress]:
     """A live status line on standard error (terminals only): phase, incumbent, bound."""
+    if not console.is_terminal:  # nothing to show: no live display (nor its thread, imports)
+        yield lambda phase, incumbent, bound: None
+        return
     start = time.perf_counter()
     with console.status("reading the batch and scoring pairs ...") as status:
 
