@@ -98,3 +98,63 @@ def test_the_cli_choices_are_the_library_s() -> None:
     assert cli.GROUPINGS == GROUPINGS
     assert cli.BEND_ORDER == BEND_ORDER
     assert cli.LANGS == LANGS
+
+
+#: What ``expertmatch assign`` on a batch with supplied scores, writing CSV, must not import:
+#: the other solvers' libraries (CP-SAT, scipy.optimize), the workbook writer, the text
+#: scorer's segmenter, stemmer and scipy.special, the diagnosis graph library and the plots.
+NOT_ON_THE_MAIN_PATH = (
+    "ortools.sat.python.cp_model",
+    "scipy.optimize",
+    "scipy.special",
+    "openpyxl",
+    "rjieba",
+    "snowballstemmer",
+    "networkx",
+    "matplotlib",
+)
+
+
+def test_assign_as_the_program_loads_only_what_the_main_path_needs(tmp_path: Path) -> None:
+    """``expertmatch assign`` run as the program (``main()`` without arguments, as the console
+    script runs it) on a generated batch with supplied scores: exit 0, the summary printed,
+    the assignment and report complete, and none of :data:`NOT_ON_THE_MAIN_PATH` imported.
+    The program exits without tearing the interpreter down; the exit handlers still run (the
+    one registered here records ``sys.modules``)."""
+    import expertmatch as em
+
+    batch = em.write_batch(em.generate(30, 90, seed=3, with_scores=True), tmp_path / "batch")
+    out, report, seen = tmp_path / "assignment.csv", tmp_path / "report.json", tmp_path / "m"
+    code = (
+        "import atexit, json, sys\n"
+        f"record = lambda: open({str(seen)!r}, 'w').write(json.dumps(sorted(sys.modules)))\n"
+        "atexit.register(record)\n"
+        "from expertmatch.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    argv = ["assign", str(batch), "-o", str(out), "--report", str(report)]
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("optimal: "), proc.stdout
+    rows = out.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("project,expert,score") and len(rows) > 30
+    assert json.loads(report.read_text(encoding="utf-8"))["status"] == "optimal"
+    modules = set(json.loads(seen.read_text()))
+    assert "pandas" in modules and "highspy" in modules  # the check sees the real run
+    assert [m for m in NOT_ON_THE_MAIN_PATH if m in modules] == []
+
+
+def test_main_with_arguments_returns_and_leaves_the_collector_on(tmp_path: Path) -> None:
+    """Called from Python with arguments, ``main`` returns the status (no exit) and freezes
+    nothing: the garbage collector is on and nothing is frozen afterwards."""
+    code = (
+        "import gc, json, sys\n"
+        "from expertmatch.cli import main\n"
+        "from expertmatch.api import demo_path\n"
+        f"status = main(['assign', str(demo_path()), '-o', {str(tmp_path / 'a.csv')!r}])\n"
+        "print(json.dumps([status, gc.isenabled(), gc.get_freeze_count()]))\n"
+    )
+    assert _fresh(code) == [0, True, 0]

@@ -6,7 +6,7 @@ import os
 import secrets
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,20 +24,14 @@ from expertmatch.rounds.history import (
     read_pairs,
     with_declines,
 )
-from expertmatch.rounds.meeting_reserves import meeting_reserves
-from expertmatch.rounds.reassign import reassign as _reassign
-from expertmatch.rounds.reserves import reserves as _reserves
-from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
-from expertmatch.solvers.enterprise import DEFAULT_MAX_SCORE_LOSS, OBJECTIVES, solve_enterprise
-from expertmatch.solvers.exact import solve
-from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery, draw
-from expertmatch.solvers.lottery import lottery as _lottery
-from expertmatch.solvers.meeting_bends import solve_meetings_relaxed
-from expertmatch.solvers.meetings import reassign_meetings, solve_meetings
-from expertmatch.solvers.ordered import GOALS, solve_ordered
 from expertmatch.solvers.params import Progress, SolveParams
-from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
-from expertmatch.solvers.spread import solve_spread
+
+if TYPE_CHECKING:
+    from expertmatch.solvers.lottery import Lottery
+
+# The solvers are imported by the function (and the branch) that runs them: the main path
+# (``assign`` with the defaults) then loads neither the other solvers' modules nor CP-SAT,
+# scipy.optimize and the round tools (about 0.1-0.2 s of a command-line run).
 
 
 def assign(
@@ -81,8 +75,11 @@ def assign(
     """
     if unknown:
         raise TypeError(f"assign() got unknown option(s): {', '.join(sorted(unknown))}")
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
+    if objective != "total":
+        from expertmatch.solvers.enterprise import OBJECTIVES
+
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
     if max_score_loss is not None and objective != "enterprise":
         raise ValueError("max_score_loss only applies with objective='enterprise'")
     problem = _problem(problem, rules)
@@ -108,27 +105,54 @@ def assign(
         special.append("max_probability < 1")
     if len(special) > 1 and special != ["relax=True", "max_probability < 1"]:
         raise ValueError(f"{' and '.join(special)} cannot be combined")
+    from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
+
     if drawn:  # the lottery depends on the batch; seed: the draw
+        from expertmatch.solvers.lottery import LOTTERY_GAP, draw
+
         gap = LOTTERY_GAP if gap_limit is None else gap_limit
         lot_params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
         result = draw(problem, lot_params, draw_seed() if seed is None else seed, relax)
         return chaired(problem, result)
     if objective != "total":
-        if objective == "spread":
-            return chaired(problem, solve_spread(problem, params, progress))
-        if objective == "enterprise":
-            loss = DEFAULT_MAX_SCORE_LOSS if max_score_loss is None else max_score_loss
-            return chaired(problem, solve_enterprise(problem, params, loss, progress))
-        result = solve_ordered(problem, params, GOALS[objective], objective, progress)
-        return chaired(problem, result)  # its CP-SAT model holds chair variables if needed
+        return _other_objective(problem, params, progress, objective, max_score_loss)
+    from expertmatch.solvers.exact import solve
+
     try:
         return with_chairs(problem, solve(problem, params, progress, diagnose=not relax), params)
     except InfeasibleError:
         if not relax:
             raise
+        from expertmatch.solvers.relax import BEND_ORDER, solve_relaxed
+
         return relaxed_chairs(
             problem, solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
         )
+
+
+def _other_objective(
+    problem: Problem,
+    params: SolveParams,
+    progress: Progress | None,
+    objective: str,
+    max_score_loss: float | None,
+) -> Result:
+    """``assign`` with an objective other than ``"total"`` (checked by the caller)."""
+    from expertmatch.solvers.chairs import chaired
+
+    if objective == "spread":
+        from expertmatch.solvers.spread import solve_spread
+
+        return chaired(problem, solve_spread(problem, params, progress))
+    if objective == "enterprise":
+        from expertmatch.solvers.enterprise import DEFAULT_MAX_SCORE_LOSS, solve_enterprise
+
+        loss = DEFAULT_MAX_SCORE_LOSS if max_score_loss is None else max_score_loss
+        return chaired(problem, solve_enterprise(problem, params, loss, progress))
+    from expertmatch.solvers.ordered import GOALS, solve_ordered
+
+    result = solve_ordered(problem, params, GOALS[objective], objective, progress)
+    return chaired(problem, result)  # its CP-SAT model holds chair variables if needed
 
 
 def _assign_meetings(
@@ -152,8 +176,13 @@ def _assign_meetings(
             "(mode meeting); solve it with the defaults"
         )
     if relax:
+        from expertmatch.solvers.meeting_bends import solve_meetings_relaxed
+        from expertmatch.solvers.relax import BEND_ORDER
+
         order = tuple(bend_order or BEND_ORDER)
         return solve_meetings_relaxed(problem, params, order, progress, grouping or "search")
+    from expertmatch.solvers.meetings import solve_meetings
+
     return solve_meetings(problem, params, progress, grouping or "search")
 
 
@@ -207,6 +236,10 @@ def reassign(
 
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
+    from expertmatch.rounds.reassign import reassign as _reassign
+    from expertmatch.solvers.meetings import reassign_meetings
+    from expertmatch.solvers.relax import BEND_ORDER
+
     params = SolveParams(time_limit=time_limit, seed=seed, workers=workers)
     order = tuple(bend_order or BEND_ORDER)
     problem = _problem(problem, rules)
@@ -242,6 +275,9 @@ def reserves(
     holding (columns project, rank, expert, replaces, ...); ``declined`` rules out declined
     pairs and unavailable experts. See :mod:`expertmatch.rounds.reserves`."""
 
+    from expertmatch.rounds.meeting_reserves import meeting_reserves
+    from expertmatch.rounds.reserves import reserves as _reserves
+
     problem = _problem(problem, rules)
     if problem.has_meetings:  # per group: who can take a seat in place of whom
         return meeting_reserves(problem, previous, k, declined)
@@ -260,6 +296,9 @@ def lottery(
     ``.x`` each pair's probability, ``.expected_objective``, ``.bound``, ``.sample(seed)``
     (the Result ``assign(seed=seed)`` returns) and ``.draw(rng)`` (a 0/1 vector over
     ``.pairs``). See :mod:`expertmatch.solvers.lottery`."""
+
+    from expertmatch.solvers.lottery import LOTTERY_GAP
+    from expertmatch.solvers.lottery import lottery as _lottery
 
     problem = _no_meetings(_problem(problem, rules), "lottery")
     if not problem.project_max_probability.min(initial=1.0) < 1:

@@ -191,17 +191,23 @@ class Result:
         p = self.problem
         rows = []
         group_of = {q: g for g in self.groups for q in g.projects}
-        for j in range(len(self.pairs)):
-            proj, exp = int(self.pairs.project[j]), int(self.pairs.expert[j])
+        keys_of: dict[int, tuple[str, ...]] = {}  # a project's coverage keys, once a project
+        scores = self.pairs.score.tolist()
+        for proj, exp, score in zip(
+            self.pairs.project.tolist(), self.pairs.expert.tolist(), scores, strict=True
+        ):
             project_field, expert_field, _ = best_match(p, proj, exp)
-            covers = [k for k in p.coverage_keys(proj) if p.covers(exp, k)]
+            keys = keys_of.get(proj)
+            if keys is None:
+                keys = keys_of[proj] = p.coverage_keys(proj)
+            covers = [k for k in keys if p.covers(exp, k)]
             org = int(p.expert_org[exp])
             org_type = p.expert_type[exp] or "unknown"
             rows.append(
                 {
                     "project": p.project_ids[proj],
                     "expert": p.expert_ids[exp],
-                    "score": float(self.pairs.score[j]),
+                    "score": float(score),
                     "project_title": p.project_titles[proj],
                     "expert_name": p.expert_names[exp],
                     "organization": p.org_names[org],
@@ -473,7 +479,8 @@ class Result:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.report(), ensure_ascii=False, indent=2)
+        """``report.json``'s text (:func:`dumps_report`)."""
+        return dumps_report(self.report())
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write ``assignment.csv`` atomically, spreadsheet-safe, UTF-8 with BOM for Excel."""
@@ -551,6 +558,32 @@ def meeting_frame(problem: Problem, group: Group, lang: str = "en") -> pd.DataFr
         )
     columns = ["item", "id", "name", "organization", "detail", "steps_out"]
     return pd.DataFrame(rows).reindex(columns=columns).fillna("")
+
+
+def dumps_report(
+    report: Mapping[str, Any], one_line: Sequence[str] = ("pairs", "conflicts")
+) -> str:
+    """``report`` as JSON text indented by two spaces, except that each item of the lists
+    named ``one_line`` (the audit trail ``pairs`` and the ``conflicts`` record: tens of
+    thousands of flat records) is written on one line.
+
+    The same JSON as ``json.dumps(report, indent=2)`` (only the white space differs), in a
+    fraction of the time: with an indent Python's ``json`` runs its pure-Python encoder over
+    every value; here those lists go through the C encoder in one call. Its item separator is
+    ``,`` and a NUL character, which cannot occur anywhere else in the text (JSON escapes
+    control characters inside strings): an item ending ``}`` followed by one beginning ``{``
+    is a record boundary and starts a new line; every other separator becomes ``, ``."""
+    entries = []
+    for key, item in report.items():
+        head = f"  {json.dumps(key, ensure_ascii=False)}: "
+        if key in one_line and isinstance(item, list) and item:
+            text = json.dumps(item, ensure_ascii=False, separators=(",\0", ": "))
+            rows = text[1:-1].replace("},\0{", "},\n    {").replace(",\0", ", ")
+            entries.append(f"{head}[\n    {rows}\n  ]")
+        else:
+            text = json.dumps(item, ensure_ascii=False, indent=2)
+            entries.append(head + text.replace("\n", "\n  "))
+    return "{\n" + ",\n".join(entries) + "\n}" if entries else "{}"
 
 
 def _group_cells(group: Group | None) -> dict[str, Any]:

@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.sat.python import cp_model
-from scipy.optimize import linprog
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.rules import STAGES
@@ -100,6 +98,8 @@ UNKNOWN: frozenset[str] = frozenset({"?"})
 def _lp_core(groups: _Groups, active: set[str], seconds: float) -> set[str] | None:
     """Groups whose rows carry the elastic LP's non-zero duals, if the ``active`` groups clash
     in the LP relaxation; None when they do not, ``UNKNOWN`` when the LP ran out of time."""
+    from scipy.optimize import linprog
+
     m = groups.model
     keep = groups.rows(active)
     A, lb, ub = m.A[keep], m.lb[keep], m.ub[keep]
@@ -145,6 +145,8 @@ def _lp_core(groups: _Groups, active: set[str], seconds: float) -> set[str] | No
 def _sat_core(groups: _Groups, active: set[str], seconds: float) -> set[str] | None:
     """A sufficient subset of the ``active`` groups from CP-SAT assumptions, if they clash;
     None when they do not, ``UNKNOWN`` when CP-SAT could not tell in time."""
+    from ortools.sat.python import cp_model
+
     m = groups.model
     sat = cp_model.CpModel()
     x = [sat.new_bool_var(f"x{j}") for j in range(m.n_pairs)]

@@ -47,10 +47,17 @@ def kinds_of(mask: int) -> list[str]:
     return [kind for kind in KINDS if mask & BIT[kind]]
 
 
-def _groups(keys: np.ndarray, size: int) -> list[np.ndarray]:
-    order = np.argsort(keys, kind="stable")
-    bounds = np.searchsorted(keys[order], np.arange(size + 1))
-    return [order[bounds[i] : bounds[i + 1]] for i in range(size)]
+def _members(
+    projects: np.ndarray, groups: np.ndarray, group_of: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each (project, group) pair given, every expert whose group (``group_of``, one per
+    expert) it is: the (project, expert) pairs, all at once."""
+    order = np.argsort(group_of, kind="stable")
+    sizes = np.bincount(group_of, minlength=n_groups)
+    starts = np.cumsum(sizes) - sizes
+    runs = sizes[groups]
+    within = np.arange(int(runs.sum())) - np.repeat(np.cumsum(runs) - runs, runs)
+    return np.repeat(projects, runs), order[np.repeat(starts[groups], runs) + within]
 
 
 def conflict_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -63,53 +70,60 @@ def find_conflicts(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """All conflicted (project, expert) pairs with a bit mask of their kinds.
 
     Returns three arrays sorted by project then expert: project index, expert index, mask.
+    The organization kinds are expanded for all projects at once (an ``org_group`` pair is
+    one of the same root that is not already ``same_org``); teams and relations per member.
     """
     n_exp = problem.n_experts
     n_org = len(problem.org_ids)
-    by_org = _groups(problem.expert_org, n_org)
     root = problem.org_root
-    by_root = _groups(root[problem.expert_org], n_org)
+    orgs = [(p, o) for p in range(problem.n_projects) for o in _orgs_of(problem, p)]
+    org_p = np.array([p for p, _ in orgs], dtype=np.int64)
+    org_o = np.array([o for _, o in orgs], dtype=np.int64)
+    roots = np.unique(org_p * max(n_org, 1) + root[org_o]) if orgs else org_o
+    parts = [
+        (*_members(org_p, org_o, problem.expert_org, n_org), BIT["same_org"]),
+        (
+            *_members(
+                roots // max(n_org, 1), roots % max(n_org, 1), root[problem.expert_org], n_org
+            ),
+            BIT["org_group"],
+        ),
+    ]
     ties: dict[str, set[str]] = defaultdict(set)
     for rel in problem.relations:
         if relation_is_conflict(rel, problem.rules):
             ties[rel.a].add(rel.b)
             ties[rel.b].add(rel.a)
     index = problem.expert_index
-
-    projects: list[np.ndarray] = []
-    experts: list[np.ndarray] = []
-    masks: list[np.ndarray] = []
-
-    def add(p: int, who: np.ndarray, kind: str) -> None:
-        if who.size:
-            projects.append(np.full(who.size, p, dtype=np.int64))
-            experts.append(who.astype(np.int64))
-            masks.append(np.full(who.size, BIT[kind], dtype=np.int64))
-
-    for p in range(problem.n_projects):
-        orgs = {int(problem.project_org[p]), *problem.project_partners[p]}
-        same = np.concatenate([by_org[o] for o in sorted(orgs)])
-        add(p, same, "same_org")
-        group = np.concatenate([by_root[r] for r in sorted({int(root[o]) for o in orgs})])
-        add(p, np.setdiff1d(group, same), "org_group")
-        team = problem.members[p]
-        add(p, np.array(sorted(index[m] for m in team if m in index), dtype=np.int64), "team")
-        near = {index[t] for m in team for t in ties.get(m, ()) if t in index}
-        add(p, np.array(sorted(near), dtype=np.int64), "collaborator")
-    for p, e in problem.declared:
-        add(p, np.array([e]), "declared")
-
-    if not projects:
+    team: list[tuple[int, int]] = []
+    near: list[tuple[int, int]] = []
+    for p, members in enumerate(problem.members):
+        team += [(p, index[m]) for m in members if m in index]
+        near += [(p, index[t]) for m in members for t in ties.get(m, ()) if t in index]
+    for kind, found in (
+        ("team", team),
+        ("collaborator", near),
+        ("declared", list(problem.declared)),
+    ):
+        pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+        parts.append((pairs[:, 0], pairs[:, 1], BIT[kind]))
+    key = np.concatenate([p * max(n_exp, 1) + e for p, e, _ in parts])
+    mask = np.concatenate([np.full(p.size, bit, dtype=np.int64) for p, _, bit in parts])
+    if not key.size:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), empty.copy()
-    key = np.concatenate(projects) * max(n_exp, 1) + np.concatenate(experts)
-    mask = np.concatenate(masks)
     order = np.argsort(key, kind="stable")
     key, mask = key[order], mask[order]
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     merged = np.bitwise_or.reduceat(mask, first)
+    merged[(merged & BIT["same_org"]) != 0] &= ~BIT["org_group"]
     key = key[first]
     return key // max(n_exp, 1), key % max(n_exp, 1), merged
+
+
+def _orgs_of(problem: Problem, p: int) -> list[int]:
+    """The applicant's organization and the partners' of project ``p``, each once."""
+    return sorted({int(problem.project_org[p]), *problem.project_partners[p]})
 
 
 def explain_conflicts(problem: Problem, project: int, expert: int) -> list[str]:

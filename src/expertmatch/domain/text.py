@@ -55,13 +55,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import rjieba
 import scipy.sparse as sp
-import snowballstemmer
-from scipy.special import ndtr
 
 from expertmatch.domain.problem import Papers, Problem
 from expertmatch.domain.stopwords import CHINESE, ENGLISH
@@ -87,10 +85,17 @@ _COMPAT = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u2460-\u24ff\ufb
 _JOINERS = (*((c, " ") for c in "-_+#&%'’"), (".", " . "))
 #: A run of Han characters (the CJK blocks jieba segments).
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_STEMMER = snowballstemmer.stemmer("english")
 #: What a token from the segmenter is: a word (its term), nothing (a stop word, a space, a
 #: number) or the end of a clause (punctuation).
 SKIP, BREAK = "", None
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    """The English Porter2 stemmer, built on first use (only text scoring stems)."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=1 << 20)
@@ -102,7 +107,7 @@ def _term(token: str) -> str | None:
         if token.isalnum():
             if len(token) < 2 or token.isdigit() or token in ENGLISH:
                 return SKIP
-            return str(_STEMMER.stemWord(token))
+            return str(_stemmer().stemWord(token))
         return SKIP if token.isspace() else BREAK
     if _HAN.fullmatch(token):
         return SKIP if token in CHINESE else token
@@ -117,6 +122,8 @@ def _tokens(text: str) -> list[str]:
     text = text.casefold()
     for joiner, space in _JOINERS:
         text = text.replace(joiner, space)
+    import rjieba  # here: only text scoring segments (its dictionary costs 0.1 s to load)
+
     return list(rjieba.cut(text, hmm=True))
 
 
@@ -567,6 +574,8 @@ def _fitted(problem: Problem) -> _Fitted:
         papers.expert,
         problem.n_experts,
     )
+    from scipy.special import ndtr  # here: scipy.special takes 0.05-0.1 s to import
+
     points = (100.0 * ndtr(model.affinity())).astype(np.float32)
     points[:, np.bincount(papers.expert, minlength=problem.n_experts) == 0] = 50.0
     points.flags.writeable = False

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from expertmatch.domain.chairs import cap_can_bind, may_chair, needs_chair
 from expertmatch.domain.eligibility import eligible_pairs
@@ -18,6 +17,9 @@ from expertmatch.domain.problem import Problem
 from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.vocabulary import Rule, Status
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 
 class SearchSettings(Protocol):
@@ -46,6 +48,8 @@ class SatModel:
 
     @classmethod
     def build(cls, problem: Problem, pairs: Pairs | None = None) -> SatModel:
+        from ortools.sat.python import cp_model
+
         pairs = eligible_pairs(problem) if pairs is None else pairs
         model = build_model(problem, pairs)
         sat = cp_model.CpModel()
@@ -66,6 +70,8 @@ class SatModel:
 
     def score(self) -> cp_model.LinearExprT:
         """The total score in integer units (``model.weight``)."""
+        from ortools.sat.python import cp_model
+
         return cp_model.LinearExpr.weighted_sum(self.x, self.model.weight.tolist())
 
     def grouped(self, keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -120,6 +126,8 @@ def run_stage(
     ``time_left`` raises :class:`SolveError` (a timeout) and an invalid model raises
     :class:`InternalError`.
     """
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(time_left, 0.5)
     solver.parameters.random_seed = params.seed
@@ -151,6 +159,8 @@ def _chair_variables(
     """When ``max_per_expert`` of the chair rule can bind: a chair variable per member who may
     chair, exactly one per panel that needs a chair, only on the panel, at most
     ``max_per_expert`` per expert (the rule exactly, not only its necessary part)."""
+    from ortools.sat.python import cp_model
+
     chair = problem.rules.chair
     if chair is None or not cap_can_bind(problem):
         return

@@ -18,17 +18,19 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from expertmatch.io.output import staged, write_frame
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+# openpyxl is imported where a workbook is written (0.05-0.07 s): a run writing CSV only
+# does not load it (tests/test_startup.py).
 
 #: Column widths in characters (a CJK character counts two): at least, at most.
 MIN_WIDTH, MAX_WIDTH = 6, 60
@@ -61,6 +63,9 @@ def write_workbook(sheets: Sequence[Sheet], path: str | os.PathLike[str]) -> Non
     names = [sheet_title(s.name) for s in sheets]
     if len(set(names)) != len(names):
         raise ValueError(f"two sheets share a name: {names}")
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook(write_only=True)
     for sheet, name in zip(sheets, names, strict=True):
         ws = book.create_sheet(name)
@@ -121,6 +126,8 @@ def text_width(text: str) -> int:
 
 def _cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> WriteOnlyCell:
     """A styled cell; text stays text even when it starts with ``=``."""
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws, value=value)
     for key, setting in style.items():
         setattr(cell, key, setting)
@@ -132,6 +139,8 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> WriteOnlyCell:
 def _rows(ws: WriteOnlyWorksheet, sheet: Sheet) -> Iterator[tuple[Any, ...]]:
     """The frame's rows as cell values, column by column made safe: NaN and None empty, text
     starting with ``=`` a text cell, every cell of a printable sheet wrapped."""
+    from openpyxl.styles import Alignment
+
     wrap = Alignment(wrap_text=True, vertical="top")
     columns = []
     for name in sheet.frame.columns:
@@ -155,6 +164,8 @@ def _plain(value: Any) -> Any:
 
 def _lay_out(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
     """Column widths, frozen header, and either a filter (lists) or the print set-up."""
+    from openpyxl.utils import get_column_letter
+
     frame = sheet.frame
     for j, column in enumerate(frame.columns, start=1):
         head = frame[column].head(WIDTH_ROWS)

@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
@@ -47,6 +46,8 @@ from expertmatch.solvers.ordered import solve_in_order
 from expertmatch.solvers.relax import BEND_ORDER, check_order, solve_relaxed
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
     from expertmatch.solvers.params import SolveParams
@@ -257,6 +258,8 @@ def _fewest_changes(
     CP-SAT's bare :class:`InfeasibleError`."""
 
     def kept(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
+        from ortools.sat.python import cp_model
+
         return cp_model.LinearExpr.sum([m.x[j] for j in kept_cols]), True
 
     hint = np.zeros(len(pairs), dtype=bool)
@@ -280,6 +283,8 @@ def _fewest_bends_then_changes(
     bend."""
 
     def kept(pairs: Pairs, x: Sequence[cp_model.IntVar]) -> cp_model.LinearExprT:
+        from ortools.sat.python import cp_model
+
         return cp_model.LinearExpr.sum([x[j] for j in kept_cols])
 
     pairs = eligible_pairs(batch)

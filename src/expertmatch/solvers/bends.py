@@ -37,12 +37,12 @@ from typing import TYPE_CHECKING
 import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from expertmatch.domain.pairs import Pairs, merge
 from expertmatch.errors import SolveError
 from expertmatch.formulation.candidates import Survey
 from expertmatch.formulation.rows import Model, build_model
+from expertmatch.solvers.backends import new_highs
 from expertmatch.solvers.exact import PRICE_PER_PROJECT, PRICE_TOL
 from expertmatch.solvers.pricing import Duals, price
 from expertmatch.vocabulary import Rule, Status
@@ -270,7 +270,7 @@ def _highs_lp(mat: StageMatrix, time_left: float) -> highspy.Highs:
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(np.float64)
     lp.sense_ = highspy.ObjSense.kMaximize
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     # one thread, as every HiGHS run of the package: HiGHS keeps one task scheduler per
     # process, and a run with the default thread count left it at odds with the finishes'
@@ -367,6 +367,8 @@ def solve_stage_mip(
     whose LP-based search closes the small gaps these stages leave quickly (measured: CP-SAT
     ran 590 s without proving a one-bend gap that HiGHS closes in under a second). Raises
     :class:`TooTight` when the minima ``held`` cannot all hold over these columns."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     mat = stage_matrix(problem, model, stage, held)
     eq, le, ge, rhs = mat.split()
     lo = np.where(eq | ge, rhs, -np.inf)

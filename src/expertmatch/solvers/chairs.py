@@ -21,9 +21,7 @@ from expertmatch.domain.pairs import Pairs, concat, merge
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import InfeasibleError, InputError, InputIssue, InternalError, SolveError
 from expertmatch.result import Result
-from expertmatch.solvers.ordered import solve_in_order
 from expertmatch.solvers.params import SolveParams
-from expertmatch.solvers.relax import Bend
 from expertmatch.vocabulary import Rule, Status
 
 #: Above this many eligible pairs the whole-batch chair model is not tried (it holds every
@@ -39,6 +37,8 @@ def with_chairs(problem: Problem, result: Result, params: SolveParams) -> Result
     rule only removes assignments), so a repair short of it is reported with its gap."""
     if problem.rules.chair is None:
         return result
+    from expertmatch.solvers.ordered import solve_in_order  # here: CP-SAT, the chair rule only
+
     start = time.perf_counter()
     chairs, missing = choose_chairs(problem, result.pairs)
     if not missing:
@@ -108,6 +108,8 @@ def _repair(
     """The panels left without a chair, and every panel holding a member who could chair one
     of them, solved again with chair variables; the other panels kept as they are. None if
     that finds nothing in a quarter of the time limit."""
+    from expertmatch.solvers.ordered import solve_in_order
+
     may = may_chair(problem)
     chosen = result.pairs
     helpers = {int(e) for p, e in zip(chosen.project, chosen.expert, strict=True) if p in missing}
@@ -178,6 +180,8 @@ def chaired(problem: Problem, result: Result) -> Result:
 
 def relaxed_chairs(problem: Problem, result: Result) -> Result:
     """A relaxed result's chairs; a panel the cap leaves without one is one more bend."""
+    from expertmatch.solvers.relax import Bend
+
     if problem.rules.chair is None:
         return result
     chairs, missing = choose_chairs(problem, result.pairs)

@@ -55,7 +55,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from expertmatch.domain.chairs import cap_can_bind, choose_chairs, may_chair, needs_chair
 from expertmatch.domain.pairs import Pairs, merge
@@ -281,6 +280,8 @@ def _milp(
     score. The assignment, whether every stage was proved and the score bound (weight units).
     Raises InfeasibleError when nothing reaches ``at_least``, SolveError when time runs out
     with nothing found."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     start = time.perf_counter()
     problem = shared.problem
     model = build_model(problem, pairs)

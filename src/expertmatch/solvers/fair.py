@@ -42,8 +42,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.sat.python import cp_model
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from expertmatch.domain.eligibility import eligible_blocks
 from expertmatch.domain.pairs import Pairs, concat, merge
@@ -354,6 +352,8 @@ def _sat(
     """CP-SAT over ``pairs`` with every rule and the floor rows: the best total score (at
     least ``at_least``), or with ``maximize`` False any assignment. (status, the assignment or
     None, bound)."""
+    from ortools.sat.python import cp_model
+
     m = SatModel.build(run.problem, pairs)
     need = run.need(floor)
     for p, cols in m.grouped(m.pairs.project):
@@ -384,6 +384,8 @@ def _sat(
 def _milp(run: _Search, pairs: Pairs, floor: int, at_least: int) -> tuple[str, Pairs | None, float]:
     """HiGHS branch and cut over ``pairs`` with every rule and the floor rows: the best total
     score of at least ``at_least``. (status, the assignment or None, bound)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     model = _with_floor(build_model(run.problem, pairs), run.rows, run.need(floor))
     w = model.weight.astype(float)
     A = sp.vstack([model.A, sp.csr_matrix(w[None, :])]).tocsr()

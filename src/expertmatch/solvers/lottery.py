@@ -49,11 +49,8 @@ field, or ``coverage_level = 1`` on a one-field batch).
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
@@ -69,7 +66,7 @@ from expertmatch.domain.problem import Problem
 from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result, Stats
-from expertmatch.solvers.backends import solve_lp, solve_sat
+from expertmatch.solvers.backends import new_highs, solve_lp, solve_sat
 from expertmatch.solvers.chairs import with_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
@@ -526,20 +523,6 @@ class _ColumnGeneration:
         )
 
 
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence file descriptor 1 (output written by C++ code, not by Python)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 class _Master:
     """The master LP of the column generation, kept in one HiGHS instance so that each new
     column is a warm start (primal simplex from the previous basis).
@@ -552,8 +535,7 @@ class _Master:
 
     def __init__(self, n: int, caps: np.ndarray, penalty: float) -> None:
         self.n, self.caps, self.penalty = n, caps, penalty
-        with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
-            h = highspy.Highs()
+        h = new_highs()  # (silently: HiGHS prints a banner from C++ when it is created)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)  # HiGHS's one scheduler per process: see backends
         h.setOptionValue("random_seed", 0)

@@ -50,7 +50,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import LinearConstraint, milp
 
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.meetings import (
@@ -506,6 +505,8 @@ def _chair_cap_clash(problem: Problem, why: str) -> Clash:
 def _proven_infeasible(model: Model, cols_mask: np.ndarray, deadline: float) -> bool:
     """Does HiGHS prove that no 0/1 point over the columns in the mask keeps every row
     (within the time left)?"""
+    from scipy.optimize import LinearConstraint, milp
+
     cols = np.flatnonzero(cols_mask)
     left = deadline - time.perf_counter()
     if left <= 0:
@@ -538,6 +539,8 @@ def _mip(
 ) -> tuple[np.ndarray, int, int] | None:
     """HiGHS MIP over the columns in the mask (others at zero): the 0/1 vector over all
     columns, its objective and the MIP's proven bound (whole units); None without a solution."""
+    from scipy.optimize import LinearConstraint, milp
+
     cols = np.flatnonzero(cols_mask)
     A = model.A[:, cols].tocsr()
     sizes = np.diff(A.indptr)

@@ -28,10 +28,9 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from expertmatch.domain.chairs import cap_can_bind
 from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs
@@ -45,6 +44,8 @@ from expertmatch.solvers.fair import solve_fair
 from expertmatch.vocabulary import Status
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
     from expertmatch.solvers.params import SolveParams
@@ -54,7 +55,7 @@ OBJECTIVES = ("total", "fair", "spread")
 
 
 #: A goal: given the model, the expression to optimise and whether to maximise it.
-Goal = tuple[str, Callable[[SatModel], tuple[cp_model.LinearExprT, bool]]]
+Goal: TypeAlias = "tuple[str, Callable[[SatModel], tuple[cp_model.LinearExprT, bool]]]"
 
 
 def worst_panel(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
@@ -64,6 +65,8 @@ def worst_panel(m: SatModel) -> tuple[cp_model.LinearExprT, bool]:
     compare fairly. In integers: ``t <= (L / k_p) * sum_{j in p} w_j x_j`` with ``L`` the
     least common multiple of the panel sizes, so ``t / L`` is the worst mean exactly.
     """
+    from ortools.sat.python import cp_model
+
     weights = m.model.weight
     sizes = m.problem.project_panel_size
     lcm = int(np.lcm.reduce(np.unique(sizes[sizes > 0]))) if (sizes > 0).any() else 1

@@ -29,10 +29,9 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from expertmatch.domain.coverage import coverage_rows
 from expertmatch.domain.eligibility import eligible_pairs
@@ -49,6 +48,8 @@ from expertmatch.solvers.bends import BEND_ORDER, OVER
 from expertmatch.vocabulary import Rule, Status
 
 if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
     from expertmatch.domain.problem import Problem
     from expertmatch.result import Result
     from expertmatch.solvers.params import SolveParams
@@ -88,7 +89,9 @@ def check_order(order: tuple[str, ...]) -> tuple[str, ...]:
 
 #: A goal between the fewest bends and the score: its name and, given the model's columns (the
 #: batch's eligible pairs) and their 0/1 variables, the expression to maximise.
-RelaxGoal = tuple[str, Callable[[Pairs, Sequence[cp_model.IntVar]], cp_model.LinearExprT]]
+RelaxGoal: TypeAlias = (
+    "tuple[str, Callable[[Pairs, Sequence[cp_model.IntVar]], cp_model.LinearExprT]]"
+)
 
 #: The method a relaxed solve reports when the caller names none.
 METHOD = "relaxed (lexicographic CP-SAT)"
@@ -96,7 +99,7 @@ METHOD = "relaxed (lexicographic CP-SAT)"
 
 #: One bendable row: its slack (the amount bent), the rule, the project index (-1 for none)
 #: and where it applies (the model row, or the expert index for loads).
-Slack = tuple[cp_model.IntVar, str, int, int]
+Slack: TypeAlias = "tuple[cp_model.IntVar, str, int, int]"
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ def solve_relaxed(
     """The assignment that bends the fewest rules (by priority), then maximises each of
     ``goals`` in turn, then scores highest. ``hint``: a 0/1 vector over the eligible pairs
     (``eligible_pairs(problem)``) the search starts from."""
+    from ortools.sat.python import cp_model
 
     order = check_order(order)
     start = time.perf_counter()
@@ -212,6 +216,8 @@ def solve_relaxed(
 def _relaxed_model(problem: Problem, pairs: Pairs, model: Model) -> _Relaxed:
     """Every row of ``model`` with a slack, except panel sizes (exact) and loads (replaced by
     separate ``max_load`` and ``yearly_cap`` rows, so that each bends on its own)."""
+    from ortools.sat.python import cp_model
+
     sat = cp_model.CpModel()
     x = [sat.new_bool_var(f"x{j}") for j in range(len(pairs))]
     relaxed = _Relaxed(sat, x, {r: [] for r in BEND_ORDER})
@@ -259,6 +265,8 @@ def _too_few(problem: Problem, project: int, eligible: int) -> Clash:
 
 def _load_rows(problem: Problem, pairs: Pairs, relaxed: _Relaxed) -> None:
     """Each expert's ``max_load`` and ``yearly_cap`` as separate rows, each with a slack."""
+    from ortools.sat.python import cp_model
+
     by_expert = np.argsort(pairs.expert, kind="stable")
     experts, start_at = np.unique(pairs.expert[by_expert], return_index=True)
     ends = np.r_[start_at[1:], len(pairs)]
@@ -281,6 +289,8 @@ def _fewest_bends(
 ) -> dict[str, int]:
     """Minimise each rule's bends, most protected first, holding each minimum reached; the
     last solution is hinted to the next stage."""
+    from ortools.sat.python import cp_model
+
     held: dict[str, int] = {}
     for rule in reversed(order):
         if not relaxed.slack[rule]:
