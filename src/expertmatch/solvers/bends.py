@@ -256,10 +256,10 @@ def _row_keys(model: Model, rows: _Rows) -> list[tuple[object, ...]]:
 def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy.Highs:
     """The stage matrix as a HiGHS LP (maximised), from a warm basis when one is set: primal
     simplex after new columns (at zero they keep the basis primal feasible), dual simplex
-    (``dual``) after a new objective, which primal simplex takes many times as long to reach
-    from the last stage's basis (measured on the score stage of a 1k x 3k batch: 24,000
-    primal iterations, 7 s, against about 1 s); presolve off, which would discard the warm
-    start."""
+    (``dual``) after a new objective or from no basis, which primal simplex takes many times as
+    long (measured on the score stage of a 1k x 3k batch: 24,000 primal iterations, 7 s,
+    against about 1 s; the first LP of a 10k x 30k batch: 170 s primal); presolve off, which
+    would discard the warm start."""
     eq, le, ge, rhs = mat.split()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = mat.A.shape[1], mat.A.shape[0]
@@ -322,7 +322,7 @@ def _solve_stage_lp(
     """The stage's LP over the model's columns, with its duals for pricing and its basis for
     the next warm start (``new_objective``: the warm basis is the last stage's)."""
     mat = stage_matrix(problem, model, stage, held)
-    h = _highs_lp(mat, time_left, dual=new_objective and warm is not None)
+    h = _highs_lp(mat, time_left, dual=new_objective)
     pair_keys = model.pairs.project.astype(np.int64) * problem.n_experts + model.pairs.expert
     row_keys = _row_keys(model, mat.rows)
     if warm is not None:
