@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING
 import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from expertmatch.domain.pairs import Pairs, merge
 from expertmatch.errors import SolveError
@@ -92,6 +91,10 @@ class _Lp:
     duals: Duals
     bent: dict[str, float]
     """Per bendable rule, the sum of its slacks in the LP's solution."""
+    x: np.ndarray
+    """The LP's solution over the pairs, then the slacks."""
+    rc: np.ndarray
+    """The reduced costs of the same (maximisation: at most 0 at zero, at least 0 at one)."""
 
 
 class TooTight(Exception):
@@ -350,7 +353,8 @@ def _solve_stage_lp(
         {row_keys[i]: int(col_status[mat.n_pairs + j]) for j, i in enumerate(mat.rows.slack_row)},
     )
     z = float(h.getInfo().objective_function_value)
-    return _Lp(z, _duals(problem, model, mat.rows, pi), bent), new_warm
+    rc = mat.gain + mat.A.T @ pi
+    return _Lp(z, _duals(problem, model, mat.rows, pi), bent, x, rc), new_warm
 
 
 @dataclass
@@ -365,35 +369,165 @@ class Integer:
     amounts: list[tuple[int, str, int, int]]
 
 
+#: Margin (weight units) against LP round-off when fixing by reduced cost.
+FIX_MARGIN = 0.5
+
+
 def solve_stage_mip(
-    problem: Problem, model: Model, stage: str, held: dict[str, int], time_left: float
+    problem: Problem,
+    model: Model,
+    stage: str,
+    held: dict[str, int],
+    time_left: float,
+    lp: _Lp | None = None,
+    before: Pairs | None = None,
 ) -> Integer:
     """The stage over the columns with 0/1 pairs and whole slacks: HiGHS branch-and-cut,
     whose LP-based search closes the small gaps these stages leave quickly (measured: CP-SAT
     ran 590 s without proving a one-bend gap that HiGHS closes in under a second). Raises
-    :class:`TooTight` when the minima ``held`` cannot all hold over these columns."""
+    :class:`TooTight` when the minima ``held`` cannot all hold over these columns.
+
+    With the stage's LP over the same columns (``lp``), its rounding (:func:`_rounded`), the
+    pairs of the last round's answer (``before``) or else the MIP over a core of the columns
+    (:func:`_core_solution`) is the start when it keeps the minima held; then it is the
+    answer at once if it reaches the
+    LP bound, and otherwise every variable whose reduced cost says it cannot be part of an
+    assignment at least as good is fixed (``z_lp + rc < z_start``, the argument of
+    :mod:`expertmatch.solvers.exact`), which leaves HiGHS a small model."""
     mat = stage_matrix(problem, model, stage, held)
-    eq, le, ge, rhs = mat.split()
-    lo = np.where(eq | ge, rhs, -np.inf)
-    hi = np.where(eq | le, rhs, np.inf)
-    res = milp(
-        -mat.gain,
-        constraints=LinearConstraint(mat.A, lo, hi),
-        integrality=np.ones(mat.upper.size),
-        bounds=Bounds(np.zeros(mat.upper.size), mat.upper),
-        options={"time_limit": max(time_left, 1.0), "mip_rel_gap": 0.0, "presolve": True},
-    )
-    if res.status == 2:
+    lower, upper = np.zeros(mat.upper.size), mat.upper.copy()
+    start = None
+    if lp is not None and lp.x.size == mat.upper.size:  # the LP over these columns
+        start = _rounded(problem, model, mat, lp)
+        if before is not None:  # the last round's answer, if it is better
+            start = _better(mat, start, _held_start(problem, model, mat, before))
+        if start is None:
+            start = _core_solution(model, mat, lp, time_left)
+    if start is not None and lp is not None:
+        z_start = float(mat.gain @ start)
+        if proven(round(z_start), lp.z):
+            return _integer(model, mat, start, proved=True)
+        at_zero, at_one = lp.x < 0.5, lp.x >= 0.5
+        upper[at_zero & (lp.z + lp.rc < z_start - FIX_MARGIN)] = 0.0
+        lower[at_one & (lp.z - lp.rc < z_start - FIX_MARGIN) & (mat.upper == 1)] = 1.0
+    h = _highs_mip(mat, lower, upper, time_left)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = start
+        solution.value_valid = True
+        h.setSolution(solution)
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
         raise TooTight(stage)
-    if res.x is None:
-        raise SolveError(f"relaxed stage {stage}: {res.message}", Status.TIMEOUT)
-    x = np.rint(res.x)
+    if h.getInfo().primal_solution_status != 2:  # no feasible solution within the time
+        raise SolveError(f"relaxed stage {stage}: {h.modelStatusToString(status)}", Status.TIMEOUT)
+    x = np.rint(np.asarray(h.getSolution().col_value))
+    return _integer(model, mat, x, proved=status == highspy.HighsModelStatus.kOptimal)
+
+
+def _integer(model: Model, mat: StageMatrix, x: np.ndarray, proved: bool) -> Integer:
     return Integer(
         x[: mat.n_pairs] > 0.5,
         round(float(mat.gain @ x)),
-        res.status == 0,
+        proved,
         _amounts(model, mat.rows, x[mat.n_pairs :]),
     )
+
+
+def _highs_mip(
+    mat: StageMatrix, lower: np.ndarray, upper: np.ndarray, time_left: float
+) -> highspy.Highs:
+    """The stage matrix as a HiGHS MIP (maximised, every variable integer) within bounds."""
+    eq, le, ge, rhs = mat.split()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = mat.A.shape[1], mat.A.shape[0]
+    lp.col_cost_ = mat.gain.astype(np.float64)
+    lp.col_lower_ = lower
+    lp.col_upper_ = np.where(np.isfinite(upper), upper, highspy.kHighsInf)
+    lp.row_lower_ = np.where(eq | ge, rhs, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(eq | le, rhs, highspy.kHighsInf)
+    csc = mat.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(np.float64)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * lp.num_col_
+    h = highspy.Highs()
+    for name, value in (
+        ("output_flag", False),
+        ("threads", 1),  # as every HiGHS run of the package (see _highs_lp)
+        ("random_seed", 0),
+        ("time_limit", max(time_left, 1.0)),
+        ("mip_rel_gap", 0.0),
+        ("mip_abs_gap", 0.5),  # integer objective: a gap below one closes it
+    ):
+        h.setOptionValue(name, value)
+    h.passModel(lp)
+    return h
+
+
+#: Pairs per project beyond the LP's support in the core an incumbent is searched on.
+CORE_EXTRA = 3
+
+
+def _core_solution(model: Model, mat: StageMatrix, lp: _Lp, time_left: float) -> np.ndarray | None:
+    """An incumbent from the MIP over a core of the columns (the LP's support and each
+    project's :data:`CORE_EXTRA` pairs of reduced cost nearest zero; every slack): small, so
+    fast. None when the minima held cannot all hold there."""
+    n = mat.n_pairs
+    project = model.pairs.project
+    order = np.lexsort((-lp.rc[:n], project))
+    rank = np.arange(n) - np.searchsorted(project[order], project[order])
+    core = np.zeros(n, dtype=bool)
+    core[order[rank < CORE_EXTRA]] = True
+    core |= lp.x[:n] > 1e-9
+    upper = mat.upper.copy()
+    upper[:n][~core] = 0.0
+    h = _highs_mip(mat, np.zeros(upper.size), upper, time_left)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    return np.rint(np.asarray(h.getSolution().col_value))
+
+
+def _better(mat: StageMatrix, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The start of larger stage value."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a if float(mat.gain @ a) >= float(mat.gain @ b) else b
+
+
+def _held_start(
+    problem: Problem, model: Model, mat: StageMatrix, chosen: Pairs
+) -> np.ndarray | None:
+    """A start from an assignment's pairs (all among the model's): each slack at what the rows
+    need; None when that breaks a minimum held."""
+    return _with_slacks(mat, model, model.pairs.member_of(chosen, problem.n_experts))
+
+
+def _with_slacks(mat: StageMatrix, model: Model, chosen: np.ndarray) -> np.ndarray | None:
+    """``chosen`` (a mask over the pairs) with each slack at what the rows then need; None
+    when that breaks a minimum held."""
+    slack = _slacks(model, mat.rows, chosen)
+    key = np.array(mat.rows.slack_key, dtype=object)
+    for i, rule in mat.rows.holds.items():
+        if slack[key == rule].sum() > mat.rows.rhs[i] + 1e-9:
+            return None
+    return np.concatenate([chosen.astype(np.float64), slack])
+
+
+def _rounded(problem: Problem, model: Model, mat: StageMatrix, lp: _Lp) -> np.ndarray | None:
+    """The stage LP rounded: each project's ``panel_size`` pairs of largest LP value (then
+    weight), each slack at what the rows then need; None when that breaks a minimum held."""
+    pairs = model.pairs
+    order = np.lexsort((-model.weight, -lp.x[: mat.n_pairs], pairs.project))
+    project = pairs.project[order]
+    rank = np.arange(project.size) - np.searchsorted(project, project)
+    chosen = np.zeros(mat.n_pairs, dtype=bool)
+    chosen[order[rank < problem.project_panel_size[project]]] = True
+    return _with_slacks(mat, model, chosen)
 
 
 def _amounts(model: Model, rows: _Rows, slack: np.ndarray) -> list[tuple[int, str, int, int]]:
@@ -634,9 +768,13 @@ def _stage(
     the value found is not proven (:data:`ROUNDS` at most)."""
     bound = columns.grow(stage, held, left)
     proved = False
-    for _ in range(ROUNDS):
+    before: Pairs | None = None  # the last round's answer
+    for again in range(ROUNDS):
+        if again:  # the LP over the new columns too, for the start and the fixing
+            bound = min(bound, columns.grow(stage, held, left))
         model = build_model(problem, columns.pairs)
-        found = solve_stage_mip(problem, model, stage, held, left())
+        found = solve_stage_mip(problem, model, stage, held, left(), columns.last, before)
+        before = model.pairs.take(found.chosen)
         columns.found.append((model, found.chosen))
         if proven(found.value, bound):
             proved = True  # at the bound for all pairs
