@@ -100,14 +100,15 @@ def _clashes(run: _Run) -> list[Clash]:
     or (``diagnose=False``) one ``combined`` clash without looking further."""
     if not run.diagnose:
         return [Clash(Rule.COMBINED, "no assignment satisfies all rules together")]
-    return _combined(run.problem, run.left())
+    return _combined(run.problem, run.left(), int(run.stats["eligible_pairs"]))
 
 
-def _combined(problem: Problem, time_left: float) -> list[Clash]:
+def _combined(problem: Problem, time_left: float, n_eligible: int) -> list[Clash]:
     """The clash when every quick check passed: a deletion-minimal set of named rule groups
     (:func:`expertmatch.diagnosis.clash.minimal_clash`), within what is left of the time limit
-    (at least ``MIN_DIAGNOSIS_TIME``)."""
-    if len(eligible_pairs(problem)) <= DIAGNOSE_PAIRS:
+    (at least ``MIN_DIAGNOSIS_TIME``), for batches of at most :data:`DIAGNOSE_PAIRS` eligible
+    pairs (``n_eligible``, the survey's count: the pairs themselves are built only then)."""
+    if n_eligible <= DIAGNOSE_PAIRS:
         clashes = minimal_clash(problem, time_limit=max(time_left, MIN_DIAGNOSIS_TIME))
         if clashes:
             minimal = clashes[-1].rule != Rule.COMBINED  # else: the note that time ran out
