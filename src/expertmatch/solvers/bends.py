@@ -585,7 +585,7 @@ class Columns:
             lp, self.warm = _solve_stage_lp(
                 self.problem, model, stage, held, left(), self.warm, new_objective=first
             )
-            first = False
+            first_round, first = first, False
             new, best = self._price(lp, stage, PRICE_TOL, PRICE_PER_PROJECT)
             gain = float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
             bound = lp.z + gain  # Lagrangian: holds for all pairs whatever is left to price
@@ -596,7 +596,19 @@ class Columns:
             if len(new) == 0 or settled or left() <= 0:  # out of time: the bound still holds
                 self.last, self.gain = lp, gain
                 return bound
+            if first_round and stage == SCORE:
+                self._purge(model, lp)
             self.pairs = merge(self.pairs, new, self.problem.n_experts)
+
+    def _purge(self, model: Model, lp: _Lp) -> None:
+        """Drop the pairs the bend stages brought in that the score stage's first LP prices far
+        below zero (at zero, reduced cost below minus the median weight): every later LP of
+        the stage is smaller, the basis stays valid (they are non-basic at zero) and pricing
+        brings back any that can improve it."""
+        n = model.n_pairs
+        far = (lp.x[:n] <= 1e-9) & (lp.rc[:n] < -float(np.median(np.abs(model.weight))))
+        if far.any():
+            self.pairs = model.pairs.take(~far)
 
     def _price(self, lp: _Lp, stage: str, threshold: float, per: int) -> tuple[Pairs, np.ndarray]:
         return price(
