@@ -132,3 +132,34 @@ def test_timeout_after_a_stage_returns_a_verified_assignment() -> None:
     assert result.status == em.Status.TIMEOUT
     _listed_bends_are_the_broken_rules(problem, result)
     assert result.objective <= result.bound
+
+
+def test_timeout_after_the_score_stage_keeps_its_bound() -> None:
+    """Out of time in the score stage's second MIP round: the first round's answer reaches the
+    tentative minima (so they are the fewest), and the score stage's bound is kept rather than
+    the best panels' one."""
+    problem = _clash_batch()
+    proven = _relaxed(problem, priced=True)
+    calls = {"n": 0}
+    original = bends.solve_stage_mip
+
+    def once(*args: object, **kwargs: object) -> bends.Integer:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise em.SolveError("relaxed stage: time limit reached", em.Status.TIMEOUT)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    def one_more(self: bends.Columns, stage: str, value: int) -> object:
+        return self.pairs.take(np.arange(1))  # a pair already in: one more round
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bends, "solve_stage_mip", once)
+        patch.setattr(bends, "proven", lambda value, bound: False)
+        patch.setattr(bends.Columns, "improving", one_more)
+        result = _relaxed(problem, priced=True)
+    assert calls["n"] == 2
+    assert result.status == em.Status.TIMEOUT
+    _listed_bends_are_the_broken_rules(problem, result)
+    assert result.stats["bends_by_rule"] == proven.stats["bends_by_rule"]
+    assert result.objective == pytest.approx(proven.objective)
+    assert result.objective <= result.bound <= proven.objective * 1.01  # not the best panels'

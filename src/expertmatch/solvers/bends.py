@@ -571,6 +571,10 @@ class Columns:
     warm: Warm | None = None
     gain: float = 0.0
     """The last stage LP's Lagrangian gain: its bound over all pairs minus its value."""
+    score_bound: tuple[dict[str, int], float] | None = None
+    """The tentative minima held in the score stage and that stage's bound over all pairs: an
+    assignment that reaches every one of those minima proves them the fewest, and then no
+    relaxed assignment scores above the bound (:func:`_best_found`)."""
     found: list[tuple[Model, np.ndarray]] = field(default_factory=list)
     """Every integer solution so far (a stage's MIP), with the model over its columns: on a
     timeout the best of them is returned (:func:`_best_found`)."""
@@ -699,7 +703,9 @@ def _best_found(problem: Problem, columns: Columns, order: tuple[str, ...]) -> O
     eligible experts, valid whatever else bends), the one with the fewest bends rule by rule
     (most protected first), then the highest score. Its bends are what it bends, not proven
     minima; the bound is the score of each project's best panel with every bendable rule
-    bent, which no relaxed assignment exceeds (``Outcome.proved`` is False: status timeout)."""
+    bent, which no relaxed assignment exceeds, or the score stage's bound when the assignment
+    reaches the tentative minima that stage held (they are then the fewest, so the optimum
+    keeps them too). ``Outcome.proved`` is False: status timeout."""
     base = build_model(problem, columns.survey.candidates)
     options = [*columns.found, (base, _best_panels(problem, base))]
 
@@ -712,10 +718,14 @@ def _best_found(problem: Problem, columns: Columns, order: tuple[str, ...]) -> O
     rows = stage_matrix(problem, model, SCORE, {}).rows
     value = round(float(model.weight @ chosen))
     found = Integer(chosen, value, False, _amounts(model, rows, _slacks(model, rows, chosen)))
-    panel_bound = float(base.weight @ _best_panels(problem, base))
+    bound = float(base.weight @ _best_panels(problem, base))
     bent = violations(problem, model, chosen)
+    if columns.score_bound is not None:
+        minima, score_bound = columns.score_bound
+        if all(bent.get(r, 0) <= k for r, k in minima.items()):  # the minima, reached
+            bound = min(bound, max(score_bound, float(value)))
     held = {r: bent.get(r, 0) for r in reversed(order)}
-    return Outcome(model, found, held, False, panel_bound)
+    return Outcome(model, found, held, False, bound)
 
 
 def _best_panels(problem: Problem, model: Model) -> np.ndarray:
@@ -759,7 +769,7 @@ def _tentative(
             held[stage] = 0  # the last LP bends it nowhere and holds every earlier minimum
             continue
         held[stage] = math.ceil(-columns.grow(stage, held, left) - 1e-6)
-    return _stage(problem, columns, SCORE, held, left)
+    return _stage(problem, columns, SCORE, held, left, tentative=True)
 
 
 def _stage_by_stage(
@@ -784,16 +794,25 @@ def _stage_by_stage(
 
 
 def _stage(
-    problem: Problem, columns: Columns, stage: str, held: dict[str, int], left: Callable[[], float]
+    problem: Problem,
+    columns: Columns,
+    stage: str,
+    held: dict[str, int],
+    left: Callable[[], float],
+    tentative: bool = False,
 ) -> Outcome:
     """One stage: its LP bound over all pairs, then HiGHS over the columns, more columns while
     the value found is not proven (:data:`ROUNDS` at most)."""
     bound = columns.grow(stage, held, left)
+    if tentative:
+        columns.score_bound = (dict(held), bound)
     proved = False
     before: Pairs | None = None  # the last round's answer
     for again in range(ROUNDS):
         if again:  # the LP over the new columns too, for the start and the fixing
             bound = min(bound, columns.grow(stage, held, left))
+            if tentative:
+                columns.score_bound = (dict(held), bound)
         model = build_model(problem, columns.pairs)
         found = solve_stage_mip(problem, model, stage, held, left(), columns.last, before)
         before = model.pairs.take(found.chosen)
