@@ -129,3 +129,38 @@ def test_cli_prints_the_diagnosis_and_records_it_in_the_report(tmp_path: Path) -
     assert data["status"] == "infeasible"
     assert data["diagnosis"] and data["diagnosis"][0]["rule"] in ("enterprise_share", "panel_size")
     assert not (tmp_path / "a.csv").exists()
+
+
+def test_priced_phase_one_names_the_same_clash() -> None:
+    """Beyond FULL_LP_PAIRS the LP relaxation's infeasibility is shown by pricing the shortfall
+    alone, never over every pair at once: the same clash, in the same words."""
+    from expertmatch.solvers import exact
+
+    over_every_pair = clashes(combined_clash())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exact, "FULL_LP_PAIRS", 0)
+        patch.setattr(exact, "eligible_pairs", None)  # the full pair set is never built
+        priced = clashes(combined_clash())
+    assert [(c.rule, c.message, c.projects) for c in priced] == [
+        (c.rule, c.message, c.projects) for c in over_every_pair
+    ]
+    assert len(priced) > 1  # the minimal clash itself, not only the combined note
+
+
+def test_phase_one_on_a_feasible_batch_restarts_the_scored_pricing() -> None:
+    """When the shortfall priced alone vanishes (the penalty was too small to tell), the
+    scored column generation from those columns, without artificial columns, reaches the
+    same LP bound as from the candidates."""
+    from expertmatch.formulation.candidates import survey
+    from expertmatch.solvers import exact
+    from expertmatch.solvers.params import SolveParams
+
+    problem = em.from_tables(**em.generate(30, 90, seed=2))
+    run = exact._Run(problem, SolveParams(time_limit=60), None)
+    surv = survey(problem)
+    run.stats["eligible_pairs"] = surv.total_eligible
+    columns = exact._phase_one(run, surv, surv.candidates)
+    restarted = exact._column_generation(run, surv, columns)
+    plain = exact._column_generation(run, surv)
+    assert restarted.z_lp == plain.z_lp
+    assert restarted.lp.shortfall == 0.0

@@ -68,3 +68,98 @@ def test_violations_count_each_rule() -> None:
     assert {k: v for k, v in counted.items() if v} == {
         k: v for k, v in result.stats["bends_by_rule"].items() if v
     }
+
+
+def _clash_batch() -> em.Problem:
+    """A generated batch whose enterprise share must bend (the relax benchmark's rules)."""
+    return em.from_tables(
+        **em.generate(40, 120, seed=3), rules={"enterprise_min_share": "4/5", "max_load": 2}
+    )
+
+
+def _listed_bends_are_the_broken_rules(problem: em.Problem, result: em.Result) -> None:
+    found = {(v.rule, v.project, v.expert) for v in em.verify(problem, result)}
+    assert found == {(b.rule, b.project, b.expert) for b in result.bends}
+    by_rule: dict[str, int] = {}
+    for b in result.bends:
+        by_rule[b.rule] = by_rule.get(b.rule, 0) + b.amount
+    assert {k: v for k, v in result.stats["bends_by_rule"].items() if v} == by_rule
+
+
+def test_timeout_before_any_integer_solution_returns_the_best_panels() -> None:
+    """Out of time before any MIP answers: each project's best panel, every bend it makes
+    listed, status timeout, and a bound no relaxed assignment exceeds."""
+    problem = _clash_batch()
+    proven = _relaxed(problem, priced=True)
+
+    def out_of_time(*args: object, **kwargs: object) -> None:
+        raise em.SolveError("relaxed stage: time limit reached", em.Status.TIMEOUT)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bends, "solve_stage_mip", out_of_time)
+        result = _relaxed(problem, priced=True)
+    assert result.status == em.Status.TIMEOUT
+    _listed_bends_are_the_broken_rules(problem, result)
+    assert result.bound >= proven.objective >= 0
+    assert result.bound >= result.objective
+    # the fallback bends no fewer than the proven minimum, most protected rule first
+    order = list(proven.stats["bends_by_rule"])
+    key = [result.stats["bends_by_rule"][r] for r in order]
+    assert key >= [proven.stats["bends_by_rule"][r] for r in order]
+
+
+def test_timeout_after_a_stage_returns_a_verified_assignment() -> None:
+    """Out of time in the second of the stage-by-stage MIPs: the best assignment found so far
+    (the first stage's, or the best panels), unproven, every bend it makes listed."""
+    problem = _clash_batch()
+    calls = {"n": 0}
+    original = bends.solve_stage_mip
+
+    def once(*args: object, **kwargs: object) -> bends.Integer:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise em.SolveError("relaxed stage: time limit reached", em.Status.TIMEOUT)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    def too_tight(*args: object, **kwargs: object) -> None:
+        raise bends.TooTight("test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bends, "solve_stage_mip", once)
+        patch.setattr(bends, "_tentative", too_tight)
+        result = _relaxed(problem, priced=True)
+    assert calls["n"] == 2
+    assert result.status == em.Status.TIMEOUT
+    _listed_bends_are_the_broken_rules(problem, result)
+    assert result.objective <= result.bound
+
+
+def test_timeout_after_the_score_stage_keeps_its_bound() -> None:
+    """Out of time in the score stage's second MIP round: the first round's answer reaches the
+    tentative minima (so they are the fewest), and the score stage's bound is kept rather than
+    the best panels' one."""
+    problem = _clash_batch()
+    proven = _relaxed(problem, priced=True)
+    calls = {"n": 0}
+    original = bends.solve_stage_mip
+
+    def once(*args: object, **kwargs: object) -> bends.Integer:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise em.SolveError("relaxed stage: time limit reached", em.Status.TIMEOUT)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    def one_more(self: bends.Columns, stage: str, value: int) -> object:
+        return self.pairs.take(np.arange(1))  # a pair already in: one more round
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bends, "solve_stage_mip", once)
+        patch.setattr(bends, "proven", lambda value, bound: False)
+        patch.setattr(bends.Columns, "improving", one_more)
+        result = _relaxed(problem, priced=True)
+    assert calls["n"] == 2
+    assert result.status == em.Status.TIMEOUT
+    _listed_bends_are_the_broken_rules(problem, result)
+    assert result.stats["bends_by_rule"] == proven.stats["bends_by_rule"]
+    assert result.objective == pytest.approx(proven.objective)
+    assert result.objective <= result.bound <= proven.objective * 1.01  # not the best panels'

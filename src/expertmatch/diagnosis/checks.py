@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +23,7 @@ from ortools.graph.python import max_flow
 
 from expertmatch.domain.chairs import may_chair, needs_chair
 from expertmatch.domain.coverage import coverage_rows
-from expertmatch.domain.eligibility import eligible_pairs, why_ineligible
+from expertmatch.domain.eligibility import eligible_blocks, eligible_pairs, why_ineligible
 from expertmatch.domain.rules import Quota
 from expertmatch.domain.scoring import block_scores
 from expertmatch.errors import Clash
@@ -264,89 +265,153 @@ def _quota_clash(
 
 def _check_capacity(problem: Problem, surv: Survey) -> list[Clash]:
     """``load`` and ``enterprise_share`` across the batch, by max flow: on the candidate
-    pairs first; if they fall short, on every eligible pair with capacity (unless there are
-    more than :data:`FULL_FLOW`: the priced LP decides then)."""
+    pairs first; if they fall short, on every eligible pair with capacity. Beyond
+    :data:`FULL_FLOW` eligible pairs the full network is never built: the candidates' minimum
+    cut is measured over every pair instead, counted block by block (a cut of the full network
+    bounds its flow, so a cut below the demand proves the clash; otherwise the priced LP
+    decides)."""
     clashes = _flow_clashes(problem, surv.candidates.project, surv.candidates.expert)
     if not clashes or len(surv.candidates) >= surv.total_eligible:
         return clashes  # none, or the candidates were every pair: the clashes are proven
     if surv.total_eligible > FULL_FLOW:
-        return []
+        pj, ej = surv.candidates.project, surv.candidates.expert
+        return _flow_clashes(problem, pj, ej, over_every_pair=True)
     every = eligible_pairs(problem)
     usable = problem.expert_capacity[every.expert] > 0
     return _flow_clashes(problem, every.project[usable], every.expert[usable])
 
 
-def _flow_clashes(problem: Problem, pj: np.ndarray, ej: np.ndarray) -> list[Clash]:
-    """Can the pairs (``pj``, ``ej``) fill every panel, and every panel's enterprise seats?"""
+@dataclass(frozen=True)
+class _Network:
+    """One capacity check: source -> project (``demand``) -> expert (1 per eligible pair of
+    an allowed project and expert) -> sink (``cap``), with its rule and message."""
+
+    rule: str
+    text: str
+    demand: np.ndarray
+    cap: np.ndarray
+    projects: np.ndarray  # mask: projects whose pairs enter
+    experts: np.ndarray  # mask: experts whose pairs enter
+
+
+def _networks(problem: Problem) -> list[_Network]:
+    """The batch-wide checks: every seat, every enterprise seat, every chair."""
     cap = problem.expert_capacity
-    ent = problem.expert_enterprise[ej]
-    clashes = _flow_check(
-        problem,
-        pj,
-        ej,
-        problem.project_panel_size,
-        cap,
-        Rule.LOAD,
-        "panels need {need} reviews in all but eligible experts' "
-        "capacities can give at most {flow}",
-    )
-    clashes += _flow_check(
-        problem,
-        pj[ent],
-        ej[ent],
-        problem.enterprise_required,
-        cap,
-        Rule.ENTERPRISE_SHARE,
-        "panels need {need} enterprise reviews in "
-        "all but eligible enterprise experts' capacities can give at "
-        "most {flow}",
-    )
+    every_p, every_e = np.ones(problem.n_projects, bool), np.ones(problem.n_experts, bool)
+    out = [
+        _Network(
+            Rule.LOAD,
+            "panels need {need} reviews in all but eligible experts' "
+            "capacities can give at most {flow}",
+            problem.project_panel_size,
+            cap,
+            every_p,
+            every_e,
+        ),
+        _Network(
+            Rule.ENTERPRISE_SHARE,
+            "panels need {need} enterprise reviews in "
+            "all but eligible enterprise experts' capacities can give at "
+            "most {flow}",
+            problem.enterprise_required,
+            cap,
+            every_p,
+            problem.expert_enterprise.astype(bool),
+        ),
+    ]
     chair = problem.rules.chair
     if chair is not None:
-        can = may_chair(problem)[ej] & needs_chair(problem)[pj]
-        clashes += _flow_check(
-            problem,
-            pj[can],
-            ej[can],
-            needs_chair(problem).astype(np.int64),
-            np.minimum(cap, chair.max_per_expert),
-            Rule.CHAIR,
-            "{need} panels need a chair but the experts who may chair them, each at most "
-            f"max_per_expert {chair.max_per_expert} times, can chair at most {{flow}}",
+        out.append(
+            _Network(
+                Rule.CHAIR,
+                "{need} panels need a chair but the experts who may chair them, each at most "
+                f"max_per_expert {chair.max_per_expert} times, can chair at most {{flow}}",
+                needs_chair(problem).astype(np.int64),
+                np.minimum(cap, chair.max_per_expert),
+                needs_chair(problem),
+                may_chair(problem),
+            )
         )
+    return out
+
+
+def _flow_clashes(
+    problem: Problem, pj: np.ndarray, ej: np.ndarray, over_every_pair: bool = False
+) -> list[Clash]:
+    """Can the pairs (``pj``, ``ej``) fill every panel, every panel's enterprise seats and
+    every chair? ``over_every_pair``: a shortfall counts only when the minimum cut found is
+    also short over every eligible pair (:func:`_cut_over_every_pair`)."""
+    clashes = []
+    for net in _networks(problem):
+        keep = net.projects[pj] & net.experts[ej]
+        cut = _min_cut(problem, pj[keep], ej[keep], net)
+        if cut is not None and over_every_pair:
+            cut = _cut_over_every_pair(problem, net, cut)
+        if cut is not None:
+            clashes.append(_capacity_clash(problem, net, cut))
     return clashes
 
 
-def _flow_check(
-    problem: Problem,
-    pj: np.ndarray,
-    ej: np.ndarray,
-    demand: np.ndarray,
-    cap: np.ndarray,
-    rule: str,
-    text: str,
-) -> list[Clash]:
+#: A cut short of the demand: the flow (or cut capacity) reached, the projects and the
+#: experts on its source side.
+_Cut = tuple[int, list[int], list[int]]
+
+
+def _min_cut(problem: Problem, pj: np.ndarray, ej: np.ndarray, net: _Network) -> _Cut | None:
+    """The maximum flow over these pairs and its minimum cut, if short of the demand."""
     n_p, n_e = problem.n_projects, problem.n_experts
     source, sink = n_p + n_e, n_p + n_e + 1
     flow = max_flow.SimpleMaxFlow()
     tails = np.concatenate([np.full(n_p, source), pj, n_p + np.arange(n_e)])
     heads = np.concatenate([np.arange(n_p), n_p + ej, np.full(n_e, sink)])
-    caps = np.concatenate([demand, np.ones(pj.size, dtype=np.int64), cap])
+    caps = np.concatenate([net.demand, np.ones(pj.size, dtype=np.int64), net.cap])
     flow.add_arcs_with_capacity(
         tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64)
     )
     if flow.solve(source, sink) != flow.OPTIMAL:
         raise RuntimeError("max flow failed on a well-formed network")
-    need = int(demand.sum())
     got = int(flow.optimal_flow())
-    if got >= need:
-        return []
+    if got >= int(net.demand.sum()):
+        return None
     side = np.asarray(flow.get_source_side_min_cut())
-    short = sorted(int(v) for v in side if v < n_p and demand[v] > 0)
+    short = sorted(int(v) for v in side if v < n_p and net.demand[v] > 0)
     binding = sorted(int(v) - n_p for v in side if n_p <= v < n_p + n_e)
+    return got, short, binding
+
+
+def _cut_over_every_pair(problem: Problem, net: _Network, cut: _Cut) -> _Cut | None:
+    """A cut of the network over every eligible pair with capacity that is short of the
+    demand, if one of two is: with the candidates' minimum cut's projects inside, or with
+    every project that needs a seat. Given the projects inside, the best cut takes in each
+    expert whose capacity is below its count of eligible pairs from them (else those pairs
+    cross it): its value is the demand outside plus, per expert, the smaller of the two.
+    The counts come block by block, so the full pair set never exists."""
+    _, short, _ = cut
+    needing = net.demand > 0
+    inside = np.zeros(problem.n_projects, dtype=bool)
+    inside[short] = True
+    degree = {"cut": np.zeros(problem.n_experts, np.int64), "all": np.zeros_like(net.cap)}
+    for block, scores in eligible_blocks(problem, np.flatnonzero(needing & net.projects), True):
+        pairs = np.isfinite(scores) & net.experts[None, :]
+        degree["all"] += pairs.sum(axis=0)
+        degree["cut"] += pairs[inside[block]].sum(axis=0)
+    best: _Cut | None = None
+    for projects, deg in ((inside, degree["cut"]), (needing, degree["all"])):
+        value = int(net.demand[~projects].sum()) + int(np.minimum(net.cap, deg).sum())
+        if value < int(net.demand.sum()) and (best is None or value < best[0]):
+            experts = np.flatnonzero((deg > 0) & (net.cap <= deg))
+            best = (value, np.flatnonzero(projects).tolist(), experts.tolist())
+    return best
+
+
+def _capacity_clash(problem: Problem, net: _Network, cut: _Cut) -> Clash:
+    """The shortfall in office terms: the projects that together need more than their
+    experts can give, and by how much to raise those experts' loads."""
+    got, short, binding = cut
+    need = int(net.demand.sum())
     ids = [problem.project_ids[p] for p in short]
     experts = [problem.expert_ids[e] for e in binding]
-    msg = text.format(need=need, flow=got)
+    msg = net.text.format(need=need, flow=got)
     if ids:
         msg += (
             f"; the projects {_names(ids)} together need more than their "
@@ -359,9 +424,9 @@ def _flow_check(
         if experts
         else "add experts eligible for these projects"
     )
-    if rule == Rule.CHAIR:
+    if net.rule == Rule.CHAIR:
         suggestion = (
             "raise max_per_expert in [chair], or add experts who may chair these panels"
             + (f" (binding now: {_names(experts)})" if experts else "")
         )
-    return [Clash(rule, msg, tuple(ids), suggestion=suggestion, experts=tuple(experts))]
+    return Clash(net.rule, msg, tuple(ids), suggestion=suggestion, experts=tuple(experts))

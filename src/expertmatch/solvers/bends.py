@@ -92,6 +92,10 @@ class _Lp:
     duals: Duals
     bent: dict[str, float]
     """Per bendable rule, the sum of its slacks in the LP's solution."""
+    x: np.ndarray
+    """The LP's solution over the pairs, then the slacks."""
+    rc: np.ndarray
+    """The reduced costs of the same (maximisation: at most 0 at zero, at least 0 at one)."""
 
 
 class TooTight(Exception):
@@ -253,9 +257,13 @@ def _row_keys(model: Model, rows: _Rows) -> list[tuple[object, ...]]:
     return keys
 
 
-def _highs_lp(mat: StageMatrix, time_left: float) -> highspy.Highs:
-    """The stage matrix as a HiGHS LP (maximised), primal simplex from a warm basis when one
-    is set; presolve off, which would discard the warm start."""
+def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy.Highs:
+    """The stage matrix as a HiGHS LP (maximised), from a warm basis when one is set: primal
+    simplex after new columns (at zero they keep the basis primal feasible), dual simplex
+    (``dual``) after a new objective or from no basis, which primal simplex takes many times as
+    long (measured on the score stage of a 1k x 3k batch: 24,000 primal iterations, 7 s,
+    against about 1 s; the first LP of a 10k x 30k batch: 170 s primal); presolve off, which
+    would discard the warm start."""
     eq, le, ge, rhs = mat.split()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = mat.A.shape[1], mat.A.shape[0]
@@ -278,7 +286,7 @@ def _highs_lp(mat: StageMatrix, time_left: float) -> highspy.Highs:
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("presolve", "off")
-    h.setOptionValue("simplex_strategy", 4)  # primal: new columns keep the basis feasible
+    h.setOptionValue("simplex_strategy", 1 if dual else 4)
     h.setOptionValue("time_limit", max(time_left, 1.0))
     h.passModel(lp)
     return h
@@ -313,11 +321,12 @@ def _solve_stage_lp(
     held: dict[str, int],
     time_left: float,
     warm: Warm | None = None,
+    new_objective: bool = False,
 ) -> tuple[_Lp, Warm]:
     """The stage's LP over the model's columns, with its duals for pricing and its basis for
-    the next warm start."""
+    the next warm start (``new_objective``: the warm basis is the last stage's)."""
     mat = stage_matrix(problem, model, stage, held)
-    h = _highs_lp(mat, time_left)
+    h = _highs_lp(mat, time_left, dual=new_objective)
     pair_keys = model.pairs.project.astype(np.int64) * problem.n_experts + model.pairs.expert
     row_keys = _row_keys(model, mat.rows)
     if warm is not None:
@@ -345,7 +354,8 @@ def _solve_stage_lp(
         {row_keys[i]: int(col_status[mat.n_pairs + j]) for j, i in enumerate(mat.rows.slack_row)},
     )
     z = float(h.getInfo().objective_function_value)
-    return _Lp(z, _duals(problem, model, mat.rows, pi), bent), new_warm
+    rc = mat.gain + mat.A.T @ pi
+    return _Lp(z, _duals(problem, model, mat.rows, pi), bent, x, rc), new_warm
 
 
 @dataclass
@@ -360,37 +370,165 @@ class Integer:
     amounts: list[tuple[int, str, int, int]]
 
 
+#: Margin (weight units) against LP round-off when fixing by reduced cost.
+FIX_MARGIN = 0.5
+
+
 def solve_stage_mip(
-    problem: Problem, model: Model, stage: str, held: dict[str, int], time_left: float
+    problem: Problem,
+    model: Model,
+    stage: str,
+    held: dict[str, int],
+    time_left: float,
+    lp: _Lp | None = None,
+    before: Pairs | None = None,
 ) -> Integer:
     """The stage over the columns with 0/1 pairs and whole slacks: HiGHS branch-and-cut,
     whose LP-based search closes the small gaps these stages leave quickly (measured: CP-SAT
     ran 590 s without proving a one-bend gap that HiGHS closes in under a second). Raises
-    :class:`TooTight` when the minima ``held`` cannot all hold over these columns."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    :class:`TooTight` when the minima ``held`` cannot all hold over these columns.
 
+    With the stage's LP over the same columns (``lp``), its rounding (:func:`_rounded`), the
+    pairs of the last round's answer (``before``) or else the MIP over a core of the columns
+    (:func:`_core_solution`) is the start when it keeps the minima held; then it is the
+    answer at once if it reaches the
+    LP bound, and otherwise every variable whose reduced cost says it cannot be part of an
+    assignment at least as good is fixed (``z_lp + rc < z_start``, the argument of
+    :mod:`expertmatch.solvers.exact`), which leaves HiGHS a small model."""
     mat = stage_matrix(problem, model, stage, held)
-    eq, le, ge, rhs = mat.split()
-    lo = np.where(eq | ge, rhs, -np.inf)
-    hi = np.where(eq | le, rhs, np.inf)
-    res = milp(
-        -mat.gain,
-        constraints=LinearConstraint(mat.A, lo, hi),
-        integrality=np.ones(mat.upper.size),
-        bounds=Bounds(np.zeros(mat.upper.size), mat.upper),
-        options={"time_limit": max(time_left, 1.0), "mip_rel_gap": 0.0, "presolve": True},
-    )
-    if res.status == 2:
+    lower, upper = np.zeros(mat.upper.size), mat.upper.copy()
+    start = None
+    if lp is not None and lp.x.size == mat.upper.size:  # the LP over these columns
+        start = _rounded(problem, model, mat, lp)
+        if before is not None:  # the last round's answer, if it is better
+            start = _better(mat, start, _held_start(problem, model, mat, before))
+        if start is None:
+            start = _core_solution(model, mat, lp, time_left)
+    if start is not None and lp is not None:
+        z_start = float(mat.gain @ start)
+        if proven(round(z_start), lp.z):
+            return _integer(model, mat, start, proved=True)
+        at_zero, at_one = lp.x < 0.5, lp.x >= 0.5
+        upper[at_zero & (lp.z + lp.rc < z_start - FIX_MARGIN)] = 0.0
+        lower[at_one & (lp.z - lp.rc < z_start - FIX_MARGIN) & (mat.upper == 1)] = 1.0
+    h = _highs_mip(mat, lower, upper, time_left)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = start
+        solution.value_valid = True
+        h.setSolution(solution)
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
         raise TooTight(stage)
-    if res.x is None:
-        raise SolveError(f"relaxed stage {stage}: {res.message}", Status.TIMEOUT)
-    x = np.rint(res.x)
+    if h.getInfo().primal_solution_status != 2:  # no feasible solution within the time
+        raise SolveError(f"relaxed stage {stage}: {h.modelStatusToString(status)}", Status.TIMEOUT)
+    x = np.rint(np.asarray(h.getSolution().col_value))
+    return _integer(model, mat, x, proved=status == highspy.HighsModelStatus.kOptimal)
+
+
+def _integer(model: Model, mat: StageMatrix, x: np.ndarray, proved: bool) -> Integer:
     return Integer(
         x[: mat.n_pairs] > 0.5,
         round(float(mat.gain @ x)),
-        res.status == 0,
+        proved,
         _amounts(model, mat.rows, x[mat.n_pairs :]),
     )
+
+
+def _highs_mip(
+    mat: StageMatrix, lower: np.ndarray, upper: np.ndarray, time_left: float
+) -> highspy.Highs:
+    """The stage matrix as a HiGHS MIP (maximised, every variable integer) within bounds."""
+    eq, le, ge, rhs = mat.split()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = mat.A.shape[1], mat.A.shape[0]
+    lp.col_cost_ = mat.gain.astype(np.float64)
+    lp.col_lower_ = lower
+    lp.col_upper_ = np.where(np.isfinite(upper), upper, highspy.kHighsInf)
+    lp.row_lower_ = np.where(eq | ge, rhs, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(eq | le, rhs, highspy.kHighsInf)
+    csc = mat.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(np.float64)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * lp.num_col_
+    h = new_highs()
+    for name, value in (
+        ("output_flag", False),
+        ("threads", 1),  # as every HiGHS run of the package (see _highs_lp)
+        ("random_seed", 0),
+        ("time_limit", max(time_left, 1.0)),
+        ("mip_rel_gap", 0.0),
+        ("mip_abs_gap", 0.5),  # integer objective: a gap below one closes it
+    ):
+        h.setOptionValue(name, value)
+    h.passModel(lp)
+    return h
+
+
+#: Pairs per project beyond the LP's support in the core an incumbent is searched on.
+CORE_EXTRA = 3
+
+
+def _core_solution(model: Model, mat: StageMatrix, lp: _Lp, time_left: float) -> np.ndarray | None:
+    """An incumbent from the MIP over a core of the columns (the LP's support and each
+    project's :data:`CORE_EXTRA` pairs of reduced cost nearest zero; every slack): small, so
+    fast. None when the minima held cannot all hold there."""
+    n = mat.n_pairs
+    project = model.pairs.project
+    order = np.lexsort((-lp.rc[:n], project))
+    rank = np.arange(n) - np.searchsorted(project[order], project[order])
+    core = np.zeros(n, dtype=bool)
+    core[order[rank < CORE_EXTRA]] = True
+    core |= lp.x[:n] > 1e-9
+    upper = mat.upper.copy()
+    upper[:n][~core] = 0.0
+    h = _highs_mip(mat, np.zeros(upper.size), upper, time_left)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    return np.rint(np.asarray(h.getSolution().col_value))
+
+
+def _better(mat: StageMatrix, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The start of larger stage value."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a if float(mat.gain @ a) >= float(mat.gain @ b) else b
+
+
+def _held_start(
+    problem: Problem, model: Model, mat: StageMatrix, chosen: Pairs
+) -> np.ndarray | None:
+    """A start from an assignment's pairs (all among the model's): each slack at what the rows
+    need; None when that breaks a minimum held."""
+    return _with_slacks(mat, model, model.pairs.member_of(chosen, problem.n_experts))
+
+
+def _with_slacks(mat: StageMatrix, model: Model, chosen: np.ndarray) -> np.ndarray | None:
+    """``chosen`` (a mask over the pairs) with each slack at what the rows then need; None
+    when that breaks a minimum held."""
+    slack = _slacks(model, mat.rows, chosen)
+    key = np.array(mat.rows.slack_key, dtype=object)
+    for i, rule in mat.rows.holds.items():
+        if slack[key == rule].sum() > mat.rows.rhs[i] + 1e-9:
+            return None
+    return np.concatenate([chosen.astype(np.float64), slack])
+
+
+def _rounded(problem: Problem, model: Model, mat: StageMatrix, lp: _Lp) -> np.ndarray | None:
+    """The stage LP rounded: each project's ``panel_size`` pairs of largest LP value (then
+    weight), each slack at what the rows then need; None when that breaks a minimum held."""
+    pairs = model.pairs
+    order = np.lexsort((-model.weight, -lp.x[: mat.n_pairs], pairs.project))
+    project = pairs.project[order]
+    rank = np.arange(project.size) - np.searchsorted(project, project)
+    chosen = np.zeros(mat.n_pairs, dtype=bool)
+    chosen[order[rank < problem.project_panel_size[project]]] = True
+    return _with_slacks(mat, model, chosen)
 
 
 def _amounts(model: Model, rows: _Rows, slack: np.ndarray) -> list[tuple[int, str, int, int]]:
@@ -432,20 +570,50 @@ class Columns:
     lp_rounds: int = 0
     last: _Lp | None = None
     warm: Warm | None = None
+    gain: float = 0.0
+    """The last stage LP's Lagrangian gain: its bound over all pairs minus its value."""
+    score_bound: tuple[dict[str, int], float] | None = None
+    """The tentative minima held in the score stage and that stage's bound over all pairs: an
+    assignment that reaches every one of those minima proves them the fewest, and then no
+    relaxed assignment scores above the bound (:func:`_best_found`)."""
+    found: list[tuple[Model, np.ndarray]] = field(default_factory=list)
+    """Every integer solution so far (a stage's MIP), with the model over its columns: on a
+    timeout the best of them is returned (:func:`_best_found`)."""
 
     def grow(self, stage: str, held: dict[str, int], left: Callable[[], float]) -> float:
         """Column generation for one stage; returns the LP bound over all eligible pairs
         (maximisation units: minus bends, or weighted score)."""
+        first = True
         while True:
             self.lp_rounds += 1
             model = build_model(self.problem, self.pairs)
-            lp, self.warm = _solve_stage_lp(self.problem, model, stage, held, left(), self.warm)
+            lp, self.warm = _solve_stage_lp(
+                self.problem, model, stage, held, left(), self.warm, new_objective=first
+            )
+            first_round, first = first, False
             new, best = self._price(lp, stage, PRICE_TOL, PRICE_PER_PROJECT)
-            bound = lp.z + float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
-            if len(new) == 0 or left() <= 0:
-                self.last = lp
+            gain = float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
+            bound = lp.z + gain  # Lagrangian: holds for all pairs whatever is left to price
+            # done when nothing prices in, or when pricing on cannot move the whole number
+            # below the bound (the rest of a score stage's pricing: rounds of a full pass
+            # each that add a handful of pairs; measured on 10k x 30k, 30 s a round)
+            settled = math.floor(bound + 1e-6) == math.floor(lp.z + 1e-6)
+            if len(new) == 0 or settled or left() <= 0:  # out of time: the bound still holds
+                self.last, self.gain = lp, gain
                 return bound
+            if first_round and stage == SCORE:
+                self._purge(model, lp)
             self.pairs = merge(self.pairs, new, self.problem.n_experts)
+
+    def _purge(self, model: Model, lp: _Lp) -> None:
+        """Drop the pairs the bend stages brought in that the score stage's first LP prices far
+        below zero (at zero, reduced cost below minus the median weight): every later LP of
+        the stage is smaller, the basis stays valid (they are non-basic at zero) and pricing
+        brings back any that can improve it."""
+        n = model.n_pairs
+        far = (lp.x[:n] <= 1e-9) & (lp.rc[:n] < -float(np.median(np.abs(model.weight))))
+        if far.any():
+            self.pairs = model.pairs.take(~far)
 
     def _price(self, lp: _Lp, stage: str, threshold: float, per: int) -> tuple[Pairs, np.ndarray]:
         return price(
@@ -461,10 +629,13 @@ class Columns:
 
     def improving(self, stage: str, value: int) -> Pairs:
         """Pairs left out that an assignment better than ``value`` could use: reduced cost
-        (from the stage's last LP) above ``value + 1 - z_lp``."""
+        (from the stage's last LP) above ``value + 1 - z_lp - gain``, ``gain`` what the pairs
+        left to price could add at most (0 when pricing ran to the end)."""
         lp = self.last
         assert lp is not None, "grow() runs before improving()"
-        new, _ = self._price(lp, stage, value + 1 - lp.z - PRICE_TOL, ADD_PER_PROJECT)
+        # pairs still pricing in add at most ``gain`` together (the Lagrangian argument)
+        threshold = value + 1 - lp.z - self.gain - PRICE_TOL
+        new, _ = self._price(lp, stage, threshold, ADD_PER_PROJECT)
         return new
 
 
@@ -518,9 +689,76 @@ def fewest_bends(
     stage gets its own MIP, one after the other."""
     columns = Columns(problem, surv, surv.candidates)
     try:
-        return _tentative(problem, columns, order, left)
-    except TooTight:
-        return _stage_by_stage(problem, columns, order, left)
+        try:
+            return _tentative(problem, columns, order, left)
+        except TooTight:
+            return _stage_by_stage(problem, columns, order, left)
+    except SolveError:  # out of time (the only SolveError): the best assignment found so far
+        return _best_found(problem, columns, order)
+
+
+def _best_found(problem: Problem, columns: Columns, order: tuple[str, ...]) -> Outcome:
+    """The time limit ended the stages: the best assignment found, unproven.
+
+    Among the stages' integer solutions and each project's best-scoring candidates (panels of
+    eligible experts, valid whatever else bends), the one with the fewest bends rule by rule
+    (most protected first), then the highest score. Its bends are what it bends, not proven
+    minima; the bound is the score of each project's best panel with every bendable rule
+    bent, which no relaxed assignment exceeds, or the score stage's bound when the assignment
+    reaches the tentative minima that stage held (they are then the fewest, so the optimum
+    keeps them too). ``Outcome.proved`` is False: status timeout."""
+    base = build_model(problem, columns.survey.candidates)
+    options = [*columns.found, (base, _best_panels(problem, base))]
+
+    def rank(option: tuple[Model, np.ndarray]) -> tuple[float, ...]:
+        model, chosen = option
+        bent = violations(problem, model, chosen)
+        return (*(bent.get(r, 0) for r in reversed(order)), -float(model.weight @ chosen))
+
+    model, chosen = min(options, key=rank)
+    rows = stage_matrix(problem, model, SCORE, {}).rows
+    value = round(float(model.weight @ chosen))
+    found = Integer(chosen, value, False, _amounts(model, rows, _slacks(model, rows, chosen)))
+    bound = float(base.weight @ _best_panels(problem, base))
+    bent = violations(problem, model, chosen)
+    if columns.score_bound is not None:
+        minima, score_bound = columns.score_bound
+        if all(bent.get(r, 0) <= k for r, k in minima.items()):  # the minima, reached
+            bound = min(bound, max(score_bound, float(value)))
+    held = {r: bent.get(r, 0) for r in reversed(order)}
+    return Outcome(model, found, held, False, bound)
+
+
+def _best_panels(problem: Problem, model: Model) -> np.ndarray:
+    """Each project's ``panel_size`` highest-weighted pairs of the model (the survey's
+    candidates hold every project's best eligible experts)."""
+    pairs = model.pairs
+    order = np.lexsort((-model.weight, pairs.project))
+    project = pairs.project[order]
+    rank = np.arange(project.size) - np.searchsorted(project, project)
+    chosen = np.zeros(len(pairs), dtype=bool)
+    chosen[order[rank < problem.project_panel_size[project]]] = True
+    return chosen
+
+
+def _slacks(model: Model, rows: _Rows, chosen: np.ndarray) -> np.ndarray:
+    """Each slack of the stage rows at a 0/1 assignment: the members short of a minimum or
+    beyond a maximum."""
+    n = model.n_pairs
+    A = _pair_part(rows, n)
+    ax = A @ chosen.astype(np.float64)
+    i = np.array(rows.slack_row, dtype=np.int64)
+    rhs = np.array(rows.rhs)[i]
+    ge = np.array(rows.sense)[i] == "ge"
+    return np.where(ge, np.maximum(rhs - ax[i], 0.0), np.maximum(ax[i] - rhs, 0.0))
+
+
+def _pair_part(rows: _Rows, n_pairs: int) -> sp.csr_matrix:
+    """The pair part of the stage rows (hold rows have none)."""
+    empty = np.zeros(0, dtype=np.int64)
+    r = np.concatenate([*rows.pair_rows, empty]).astype(np.int64)
+    c = np.concatenate([*rows.pair_cols, empty]).astype(np.int64)
+    return sp.csr_matrix((np.ones(r.size), (r, c)), shape=(len(rows.sense), n_pairs))
 
 
 def _tentative(
@@ -532,7 +770,7 @@ def _tentative(
             held[stage] = 0  # the last LP bends it nowhere and holds every earlier minimum
             continue
         held[stage] = math.ceil(-columns.grow(stage, held, left) - 1e-6)
-    return _stage(problem, columns, SCORE, held, left)
+    return _stage(problem, columns, SCORE, held, left, tentative=True)
 
 
 def _stage_by_stage(
@@ -557,15 +795,29 @@ def _stage_by_stage(
 
 
 def _stage(
-    problem: Problem, columns: Columns, stage: str, held: dict[str, int], left: Callable[[], float]
+    problem: Problem,
+    columns: Columns,
+    stage: str,
+    held: dict[str, int],
+    left: Callable[[], float],
+    tentative: bool = False,
 ) -> Outcome:
     """One stage: its LP bound over all pairs, then HiGHS over the columns, more columns while
     the value found is not proven (:data:`ROUNDS` at most)."""
     bound = columns.grow(stage, held, left)
+    if tentative:
+        columns.score_bound = (dict(held), bound)
     proved = False
-    for _ in range(ROUNDS):
+    before: Pairs | None = None  # the last round's answer
+    for again in range(ROUNDS):
+        if again:  # the LP over the new columns too, for the start and the fixing
+            bound = min(bound, columns.grow(stage, held, left))
+            if tentative:
+                columns.score_bound = (dict(held), bound)
         model = build_model(problem, columns.pairs)
-        found = solve_stage_mip(problem, model, stage, held, left())
+        found = solve_stage_mip(problem, model, stage, held, left(), columns.last, before)
+        before = model.pairs.take(found.chosen)
+        columns.found.append((model, found.chosen))
         if proven(found.value, bound):
             proved = True  # at the bound for all pairs
             break

@@ -76,6 +76,9 @@ PRICE_PER_PROJECT = 10
 MIN_SAT_TIME = 1.0
 #: Largest batch (eligible pairs) for which an infeasibility is shrunk to a minimal clash.
 DIAGNOSE_PAIRS = 2_000_000
+#: Largest batch (eligible pairs) whose LP relaxation is solved over every pair when the
+#: priced LP keeps a shortfall; beyond it the shortfall alone is priced (:func:`_phase_one`).
+FULL_LP_PAIRS = DIAGNOSE_PAIRS
 #: Seconds the diagnosis of a combined clash always gets, even when the solve used the limit.
 MIN_DIAGNOSIS_TIME = 2.0
 #: Rounds of panels freed around those the chair cap leaves without a chair (each round adds
@@ -100,14 +103,15 @@ def _clashes(run: _Run) -> list[Clash]:
     or (``diagnose=False``) one ``combined`` clash without looking further."""
     if not run.diagnose:
         return [Clash(Rule.COMBINED, "no assignment satisfies all rules together")]
-    return _combined(run.problem, run.left())
+    return _combined(run.problem, run.left(), int(run.stats["eligible_pairs"]))
 
 
-def _combined(problem: Problem, time_left: float) -> list[Clash]:
+def _combined(problem: Problem, time_left: float, n_eligible: int) -> list[Clash]:
     """The clash when every quick check passed: a deletion-minimal set of named rule groups
     (:func:`expertmatch.diagnosis.clash.minimal_clash`), within what is left of the time limit
-    (at least ``MIN_DIAGNOSIS_TIME``)."""
-    if len(eligible_pairs(problem)) <= DIAGNOSE_PAIRS:
+    (at least ``MIN_DIAGNOSIS_TIME``), for batches of at most :data:`DIAGNOSE_PAIRS` eligible
+    pairs (``n_eligible``, the survey's count: the pairs themselves are built only then)."""
+    if n_eligible <= DIAGNOSE_PAIRS:
         clashes = minimal_clash(problem, time_limit=max(time_left, MIN_DIAGNOSIS_TIME))
         if clashes:
             minimal = clashes[-1].rule != Rule.COMBINED  # else: the note that time ran out
@@ -283,12 +287,14 @@ def _min_cost_flow(run: _Run) -> Result:
 # -- 2. column generation --------------------------------------------------------------------
 
 
-def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
+def _column_generation(run: _Run, surv: Survey, start: Pairs | None = None) -> _Relaxation:
     """LP over the candidates, pricing in every pair that can improve it, until none prices
-    out (or time is up: then the Lagrangian bound of the last round holds)."""
+    out (or time is up: then the Lagrangian bound of the last round holds). ``start``:
+    columns over which the LP is known feasible (:func:`_phase_one`): no artificial columns
+    then."""
     problem = run.problem
-    columns = surv.candidates
-    penalty = _penalty(problem, columns)
+    columns = surv.candidates if start is None else start
+    penalty = _penalty(problem, columns) if start is None else None
     rounds = 0
     best_bound = math.inf
     while True:
@@ -310,6 +316,8 @@ def _column_generation(run: _Run, surv: Survey) -> _Relaxation:
             break
         columns = merge(columns, new, problem.n_experts)
     if lp.shortfall > 1e-6:
+        if run.diagnose and surv.total_eligible > FULL_LP_PAIRS:
+            return _column_generation(run, surv, _phase_one(run, surv, columns))
         columns, model, lp = _full_lp(run)
         best_bound = z_bound = lp.z
     z_lp = math.floor(best_bound + max(1e-6, 1e-9 * abs(best_bound)))  # integer weights
@@ -376,6 +384,31 @@ def _penalty(problem: Problem, columns: Pairs) -> float:
     """Cost of one unit of artificial shortfall: ``PENALTY`` times the largest weight."""
     largest = np.rint(columns.score.max() / score_unit(problem)) if len(columns) else 1
     return PENALTY * float(max(1, largest))
+
+
+def _phase_one(run: _Run, surv: Survey, columns: Pairs) -> Pairs:
+    """Still short of some rule with every pair priced, on a batch too large for the LP over
+    every pair (:data:`FULL_LP_PAIRS`): the shortfall alone minimised (no score), pricing in
+    every pair that can lower it. Shortfall left when none prices in: the LP relaxation over
+    every pair is infeasible (raised, with the clash); none: the columns where the LP is
+    feasible, from which the scored column generation starts again (the penalty was too small
+    to tell)."""
+    problem = run.problem
+    while True:
+        model = build_model(problem, columns)
+        lp = solve_lp(replace(model, weight=np.zeros_like(model.weight)), run.left(), 1.0)
+        assert lp is not None  # the artificial columns keep it feasible
+        if lp.shortfall <= 1e-6:
+            return columns
+        duals = Duals.from_model(problem, model, lp.pi)
+        new, _ = price(
+            problem, duals, columns, surv.cutoff, PRICE_TOL, PRICE_PER_PROJECT, weighted=False
+        )
+        if len(new) == 0:
+            raise InfeasibleError(_clashes(run))
+        if run.left() <= 0:
+            raise SolveError("the LP relaxation's feasibility was not settled", Status.TIMEOUT)
+        columns = merge(columns, new, problem.n_experts)
 
 
 def _full_lp(run: _Run) -> tuple[Pairs, Model, LpSolution]:

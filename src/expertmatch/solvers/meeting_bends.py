@@ -84,8 +84,8 @@ from expertmatch.errors import (
 from expertmatch.formulation.rows import Model, build_model, integer_weights
 from expertmatch.formulation.seating import PANEL, SEAT, Seating, build_seating
 from expertmatch.result import Result
+from expertmatch.solvers.backends import new_highs
 from expertmatch.solvers.bends import BEND_ORDER, OVER, bend_key
-from expertmatch.solvers.lottery import _quiet_stdout
 from expertmatch.solvers.meetings import (
     Seated,
     _groups_of,
@@ -552,8 +552,7 @@ def _lp(
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(np.float64)
-    with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
-        h = highspy.Highs()
+    h = new_highs()  # HiGHS prints a banner from C++ when it is created
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)  # as every HiGHS run of the package (see solvers/bends.py)
     h.setOptionValue("random_seed", 0)

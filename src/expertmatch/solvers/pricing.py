@@ -189,7 +189,11 @@ def price(
         best[block] = rc.max(axis=1) if rc.shape[1] else -np.inf
         rows, cols = rows[~inside], cols[~inside]
         if per_project is not None and rows.size:
-            order = np.lexsort((-rc[rows, cols], rows))
+            # equal reduced costs (common unweighted: every expert with capacity left prices
+            # the same) go to the better score, not the lower expert index: otherwise every
+            # project adds the same few experts, which the next LP saturates at once
+            ties = () if weighted else (-scores[rows, cols],)
+            order = np.lexsort((*ties, -rc[rows, cols], rows))
             rows, cols = rows[order], cols[order]
             rank = np.arange(rows.size) - np.searchsorted(rows, rows)
             rows, cols = rows[rank < per_project], cols[rank < per_project]
