@@ -101,6 +101,9 @@ LOTTERY_GAP = 0.001
 PRICE_ROUNDING = 0.5e-6
 #: A column prices in when its reduced cost exceeds this share of the best score.
 PRICE_TOL = 1e-7
+#: Smoothing (Wentges 1997): pricing first at ``SMOOTHING * centre + (1 - SMOOTHING) * duals``.
+SMOOTHING = 0.5
+USE_LP_CENTER = True
 
 
 #: ``Lottery.stats["method"]`` of each way to build the lottery.
@@ -235,7 +238,10 @@ def lottery(
             time.perf_counter() - start,
             stats=RoundingStats(len(model.pairs)),
         )
-    return _ColumnGeneration(problem, model, x, bound, params, start, caps).run()
+    # the capped LP's duals of the caps (``mu_j = -rc_j`` of the pairs at their cap, from
+    # weight units to scores): the first stability centre of the column generation
+    cap_duals = np.maximum(-lp.reduced_up, 0.0) * model.unit
+    return _ColumnGeneration(problem, model, x, bound, params, start, caps).run(cap_duals)
 
 
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
@@ -317,9 +323,16 @@ class _ColumnGeneration:
         self.capped: _MasterSolution | None = None  # the best master that keeps the cap
         self.price_share = PRICE_SHARE  # of the time limit, for one pricing
 
-    def run(self) -> Lottery:
-        """Seed, then solve the master and price until converged, proved or out of time."""
+    def run(self, cap_duals: np.ndarray | None = None) -> Lottery:
+        """Seed, then solve the master and price until converged, proved or out of time.
+        ``cap_duals`` (the capped LP's duals of the caps), if given, are priced first: their
+        Lagrangian bound is close to the LP bound, so they become the stability centre."""
         self.seed_columns()
+        if USE_LP_CENTER and cap_duals is not None:
+            priced = self.price_at(cap_duals)
+            if priced is not None:
+                self.update_bound(cap_duals, priced[1])
+                self.add(priced[0])
         while True:
             self.rounds += 1
             sol = self.master.solve()
@@ -414,7 +427,7 @@ class _ColumnGeneration:
         a point between the stability centre and the current duals first (fewer rounds); on a
         mispricing, price at the current duals. Every pricing tightens the bound."""
         proved = False
-        for alpha in (0.5, 0.0) if self.center is not None else (0.0,):
+        for alpha in (SMOOTHING, 0.0) if self.center is not None else (0.0,):
             at = sol.mu
             if self.center is not None and alpha != 0:
                 at = alpha * self.center + (1 - alpha) * sol.mu
@@ -423,6 +436,12 @@ class _ColumnGeneration:
                 return _Outcome.TIMEOUT
             chosen, upper = priced
             self.update_bound(at, upper)
+            log.info(
+                "lottery pricing at smoothing %.2f: Lagrangian bound %.4f (best %.4f)",
+                alpha,
+                float(self.caps @ at) + upper,
+                self.lagrangian,
+            )
             reduced = float(self.score[chosen].sum() - sol.mu[chosen].sum()) - sol.nu
             if reduced > self.tol and self.add(chosen):
                 return _Outcome.ADDED
@@ -541,88 +560,94 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 class _Master:
-    """The master LP of the column generation, kept in one HiGHS instance so that each new
-    column is a warm start (primal simplex from the previous basis).
+    """The master LP of the column generation over groups of pairs.
 
-    Rows: the convexity row (``sum_i lambda_i = 1``) and, for each pair that some column uses,
-    ``sum_i lambda_i A_ij - excess_j <= cap`` (added when the pair first appears: a pair no
-    column uses is slack, its dual 0). Columns: one per assignment, and an artificial excess
-    per pair row (cost ``penalty``, so the master is feasible from the start).
+    A pair's cap row is ``sum_i lambda_i A_ij - excess_j <= cap_j``. Pairs in the same columns
+    (and of the same cap) have the same row, so the master keeps one row per such **group**
+    (with one artificial excess column, cost ``penalty``, so that the master is feasible from
+    the start: it keeps the caps whenever the master with a row per pair can) and the
+    convexity row ``sum_i lambda_i = 1``: a few hundred rows where a row per pair makes tens
+    of thousands, so each solve is cheap (the master is built afresh each round).
+
+    The group's dual ``d_g`` is shared equally by its pairs (``mu_j = d_g / |g|``): any split
+    summing to ``d_g`` is an optimal dual of the master with a row per pair, and the equal
+    one does not single out one pair of the group, which a simplex basis of the per-pair
+    master does (then pricing avoids that pair only and returns near copies of the column).
     """
 
     def __init__(self, n: int, caps: np.ndarray, penalty: float) -> None:
         self.n, self.caps, self.penalty = n, caps, penalty
-        with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
-            h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)  # HiGHS's one scheduler per process: see backends
-        h.setOptionValue("random_seed", 0)
-        h.setOptionValue("presolve", "off")  # presolve would discard the warm start
-        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("simplex_strategy", 4)  # primal: a new column keeps the basis feasible
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        h.addRow(1.0, 1.0, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
-        self.h = h
-        self.row_of = np.full(n, -1, dtype=np.int64)  # pair -> its row (0 is convexity)
-        self.pair_of_row: list[int] = [-1]
-        self.assignment_cols: list[int] = []
-        self.excess_cols: list[int] = []
+        # pairs of different caps never share a row
+        self.group_of = np.unique(caps, return_inverse=True)[1].astype(np.int64)
+        self.used = np.zeros(n, dtype=bool)
+        self.columns: list[np.ndarray] = []
         self.values: list[float] = []
 
     def add(self, cols: np.ndarray, value: float) -> None:
-        h = self.h
-        new = cols[self.row_of[cols] < 0]
-        if new.size:
-            first = len(self.pair_of_row)
-            k = int(new.size)
-            h.addRows(
-                k,
-                np.full(k, -highspy.kHighsInf),
-                self.caps[new],
-                0,
-                np.zeros(0, dtype=np.int32),
-                np.zeros(0, dtype=np.int32),
-                np.zeros(0),
-            )
-            rows = np.arange(first, first + k, dtype=np.int32)
-            self.row_of[new] = rows
-            self.pair_of_row.extend(new.tolist())
-            start = h.getNumCol()
-            h.addCols(
-                k,
-                np.full(k, -self.penalty),
-                np.zeros(k),
-                np.full(k, highspy.kHighsInf),
-                k,
-                np.arange(k, dtype=np.int32),
-                rows,
-                np.full(k, -1.0),
-            )
-            self.excess_cols.extend(range(start, start + k))
-        rows = np.r_[0, self.row_of[cols]].astype(np.int32)
-        self.assignment_cols.append(h.getNumCol())
-        h.addCol(value, 0.0, highspy.kHighsInf, rows.size, rows, np.ones(rows.size))
+        """A new column: every group splits into its pairs in ``cols`` and the others."""
+        member = np.zeros(self.n, dtype=np.int64)
+        member[cols] = 1
+        self.group_of = np.unique(self.group_of * 2 + member, return_inverse=True)[1]
+        self.used[cols] = True
+        self.columns.append(cols)
         self.values.append(value)
 
     def solve(self) -> _MasterSolution:
-        """Solve from the last basis (the master has no time limit: failing is a fault)."""
-        self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        """Solve the master (no time limit: it is small, and failing is a fault)."""
+        used = np.flatnonzero(self.used)
+        groups, row_of_pair = np.unique(self.group_of[used], return_inverse=True)
+        size = np.bincount(row_of_pair, minlength=groups.size)
+        cap = np.zeros(groups.size)
+        cap[row_of_pair] = self.caps[used]  # one cap per group
+        row_of = np.full(self.n, -1, dtype=np.int64)
+        row_of[used] = row_of_pair + 1  # row 0 is convexity
+        n_cols, n_rows = len(self.columns), groups.size
+        starts, index = [0], []
+        for cols in self.columns:
+            index.append(np.r_[0, np.unique(row_of[cols])])
+            starts.append(starts[-1] + index[-1].size)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_cols + n_rows, n_rows + 1
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.col_cost_ = np.r_[np.asarray(self.values), np.full(n_rows, -self.penalty)]
+        lp.col_lower_ = np.zeros(n_cols + n_rows)
+        lp.col_upper_ = np.full(n_cols + n_rows, highspy.kHighsInf)
+        lp.row_lower_ = np.r_[1.0, np.full(n_rows, -highspy.kHighsInf)]
+        lp.row_upper_ = np.r_[1.0, cap]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        total = starts[-1]
+        lp.a_matrix_.start_ = np.r_[starts, total + np.arange(1, n_rows + 1)].astype(np.int32)
+        lp.a_matrix_.index_ = np.r_[np.concatenate(index), np.arange(1, n_rows + 1)].astype(
+            np.int32
+        )
+        lp.a_matrix_.value_ = np.r_[np.ones(total), np.full(n_rows, -1.0)]
+        with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
+            h = highspy.Highs()
+        for name, value in (
+            ("output_flag", False),
+            ("threads", 1),  # HiGHS's one scheduler per process: see backends
+            ("random_seed", 0),
+            ("primal_feasibility_tolerance", 1e-10),
+            ("dual_feasibility_tolerance", 1e-10),
+        ):
+            h.setOptionValue(name, value)
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise InternalError("internal error: the lottery's master LP was not solved")
-        sol = self.h.getSolution()
+        sol = h.getSolution()
         x = np.asarray(sol.col_value)
         dual = np.asarray(sol.row_dual)
-        lam = x[self.assignment_cols]
+        lam = x[:n_cols]
+        share = np.maximum(dual[1:], 0.0) / np.maximum(size, 1)
         mu = np.zeros(self.n)
-        mu[np.asarray(self.pair_of_row[1:], dtype=np.int64)] = np.maximum(dual[1:], 0.0)
-        excess = x[self.excess_cols] if self.excess_cols else np.zeros(0)
+        mu[used] = share[row_of_pair]
         return _MasterSolution(
             lam,
             mu,
             float(dual[0]),
             float(np.dot(self.values, lam)),
-            float(excess.max(initial=0.0)),
+            float(x[n_cols:].max(initial=0.0)),
         )
 
 

@@ -1,0 +1,78 @@
+"""The column generation's master LP (:class:`expertmatch.solvers.lottery._Master`) keeps one
+row per group of pairs that lie in the same columns: it must reach the optimum of the master
+with one cap row per pair, and its duals, shared out over each group's pairs, must be an
+optimal dual of that master (so pricing and the Lagrangian bound stay exact)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from expertmatch.solvers.lottery import _Master
+
+PENALTY = 1e4
+
+
+def per_pair_master(
+    columns: list[np.ndarray], values: np.ndarray, caps: np.ndarray
+) -> tuple[float, float, float]:
+    """The master with one cap row per used pair (scipy, from scratch): its optimal value
+    (score part), its largest excess over the cap and its objective (penalty included)."""
+    used = np.unique(np.concatenate(columns))
+    n_cols, n_rows = len(columns), used.size
+    A = np.zeros((n_rows, n_cols))
+    for i, cols in enumerate(columns):
+        A[np.searchsorted(used, cols), i] = 1.0
+    cost = -np.r_[values, np.full(n_rows, -PENALTY)]
+    A_ub = np.hstack([A, -np.eye(n_rows)])
+    A_eq = np.r_[np.ones(n_cols), np.zeros(n_rows)][None, :]
+    res = linprog(cost, A_ub=A_ub, b_ub=caps[used], A_eq=A_eq, b_eq=[1.0], method="highs")
+    assert res.status == 0
+    return float(values @ res.x[:n_cols]), float(res.x[n_cols:].max(initial=0.0)), -res.fun
+
+
+def random_master(seed: int) -> tuple[_Master, list[np.ndarray], np.ndarray, np.ndarray]:
+    """Random columns over 30 pairs with two cap values (as with stage caps); few columns,
+    so that some masters cannot keep the caps."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    caps = np.where(rng.random(n) < 0.3, 0.7, 0.4)
+    master = _Master(n, caps, PENALTY)
+    columns, values = [], []
+    for _ in range(int(rng.integers(2, 12))):
+        cols = np.sort(rng.choice(n, size=int(rng.integers(3, 9)), replace=False))
+        value = float(rng.integers(1, 100))
+        master.add(cols, value)
+        columns.append(cols)
+        values.append(value)
+    return master, columns, np.array(values), caps
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_grouped_master_equals_the_master_with_a_row_per_pair(seed: int) -> None:
+    """The same optimal value and excess as one row per pair; the shared-out duals price
+    every column at most zero, no pair's dual exceeds the penalty (dual feasible in the
+    per-pair master), and ``cap . mu + nu`` equals its optimal objective (so they are an
+    optimal dual of it)."""
+    master, columns, values, caps = random_master(seed)
+    sol = master.solve()
+    expected, excess, objective = per_pair_master(columns, values, caps)
+    assert sol.value == pytest.approx(expected, abs=1e-6)
+    assert sol.excess == pytest.approx(excess, abs=1e-6)
+    assert np.all(sol.mu >= 0) and np.all(sol.mu <= PENALTY + 1e-6)
+    reduced = [v - sol.mu[c].sum() - sol.nu for v, c in zip(values, columns, strict=True)]
+    assert max(reduced) <= 1e-6
+    assert float(caps @ sol.mu) + sol.nu == pytest.approx(objective, abs=1e-5)
+    probs = np.zeros(caps.size)
+    for lam, cols in zip(sol.lam, columns, strict=True):
+        probs[cols] += lam
+    assert np.all(probs <= caps + sol.excess + 1e-9)
+    assert sol.lam.sum() == pytest.approx(1.0)
+
+
+def test_some_random_masters_need_an_excess() -> None:
+    """The random masters above include some that cannot keep the caps (so the penalty per
+    pair of a group is checked, not only the capped case) and some that can."""
+    needs = sum(random_master(seed)[0].solve().excess > 1e-6 for seed in range(12))
+    assert 0 < needs < 12
