@@ -53,7 +53,7 @@ def test_coverage_that_can_bind_still_takes_column_generation() -> None:
     assert lot.stats["method"] == COLUMNS_METHOD
 
 
-PRICE_AT = lottery_module._ColumnGeneration.price_at
+PRICE_WEIGHTS = lottery_module._ColumnGeneration.price_weights
 
 
 def capped_batch() -> em.Problem:
@@ -64,14 +64,14 @@ def capped_batch() -> em.Problem:
 
 def run_out_of_time_after(monkeypatch: pytest.MonkeyPatch, pricings: int) -> None:
     """Make the column generation run out of time after ``pricings`` pricings."""
-    real = PRICE_AT
+    real = PRICE_WEIGHTS
     calls = {"n": 0}
 
-    def limited(self: Any, mu: np.ndarray) -> Any:
+    def limited(self: Any, weight: np.ndarray) -> Any:
         calls["n"] += 1
-        return None if calls["n"] > pricings else real(self, mu)
+        return None if calls["n"] > pricings else real(self, weight)
 
-    monkeypatch.setattr(lottery_module._ColumnGeneration, "price_at", limited)
+    monkeypatch.setattr(lottery_module._ColumnGeneration, "price_weights", limited)
 
 
 def test_out_of_time_returns_the_capped_lottery_with_its_gap(

@@ -33,7 +33,12 @@ bound below; the seed reproduces the draw.
    cap rows' duals). The
    columns start from the deterministic optimum and valid dependent roundings of the LP
    marginals (an invalid rounding is repaired into the valid assignment that keeps most of its
-   pairs). The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)`` (and the LP
+   pairs: the panels it breaks chosen again, the others kept). The master keeps one row per
+   group of pairs lying in the same columns, its dual shared equally over the group, and runs
+   in two phases (least excess over the caps, then the best score keeping them); pricing is
+   smoothed (Wentges 1997) towards the duals of the best Lagrangian bound so far, the first
+   being the capped LP's duals of the caps (their bound is the LP bound, or close to it).
+   The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)`` (and the LP
    bound) give the proven gap; the pair probabilities are ``sum_i lambda_i A_i`` exactly.
    The draw picks ``A_i`` with probability ``lambda_i``. If no mixture of valid assignments
    keeps the cap, an :class:`InfeasibleError` says so. When the time limit stops the column
@@ -49,6 +54,7 @@ field, or ``coverage_level = 1`` on a one-field batch).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import time
@@ -103,7 +109,16 @@ PRICE_ROUNDING = 0.5e-6
 PRICE_TOL = 1e-7
 #: Smoothing (Wentges 1997): pricing first at ``SMOOTHING * centre + (1 - SMOOTHING) * duals``.
 SMOOTHING = 0.5
-USE_LP_CENTER = True
+FIX_KEPT = True
+#: Weight of phase one's duals in its pricing, in multiples of the largest score, and the
+#: least reduced cost (in excess units) of a column that lowers the excess.
+PHASE_ONE_SCALE = 1000.0
+PHASE_ONE_TOL = 1e-7
+#: Relative gap at which a local repair stops: a seed column need not be the closest valid
+#: assignment to its rounding, and proving that took CP-SAT its full 10 s at 1k x 3k.
+REPAIR_GAP = 1e-4
+#: Most columns of :meth:`_ColumnGeneration.disjoint_columns` (with the optimum).
+DISJOINT_COLUMNS = 4
 
 
 #: ``Lottery.stats["method"]`` of each way to build the lottery.
@@ -313,8 +328,11 @@ class _ColumnGeneration:
         self.score = model.weight.astype(float) * model.unit
         self.keys: set[bytes] = set()
         self.columns: list[np.ndarray] = []
-        penalty = 10.0 * float(self.score.clip(min=0).sum()) + 1.0
-        self.master = _Master(len(model.pairs), self.caps, penalty)
+        self.master = _Master(len(model.pairs), self.caps)
+        # phase one's pricing: the duals of the excess (each in [0, 1]) weigh this much per
+        # pair against the scores, so that it looks for the valid assignment avoiding the
+        # pairs over their cap first and breaks ties by score
+        self.phase_one_scale = PHASE_ONE_SCALE * float(np.abs(self.score).max(initial=1.0))
         self.bound = lp_bound  # the best proven bound on the expected score
         self.lagrangian = np.inf  # the best Lagrangian bound
         self.center: np.ndarray | None = None  # its duals: the stability centre
@@ -326,13 +344,17 @@ class _ColumnGeneration:
     def run(self, cap_duals: np.ndarray | None = None) -> Lottery:
         """Seed, then solve the master and price until converged, proved or out of time.
         ``cap_duals`` (the capped LP's duals of the caps), if given, are priced first: their
-        Lagrangian bound is close to the LP bound, so they become the stability centre."""
-        self.seed_columns()
-        if USE_LP_CENTER and cap_duals is not None:
+        Lagrangian bound is close to the LP bound, so they become the stability centre.
+        The roundings of the LP marginals come only when these first columns do not already
+        close the gap (their repairs take seconds each on large batches)."""
+        self.seed_optimum()
+        self.disjoint_columns()
+        if cap_duals is not None:
             priced = self.price_at(cap_duals)
             if priced is not None:
                 self.update_bound(cap_duals, priced[1])
                 self.add(priced[0])
+        rounded = False
         while True:
             self.rounds += 1
             sol = self.master.solve()
@@ -341,6 +363,12 @@ class _ColumnGeneration:
             if self.converged(sol):
                 outcome = _Outcome.CONVERGED
                 break
+            if not rounded:
+                rounded = True
+                known = len(self.columns)
+                self.seed_roundings()
+                if len(self.columns) > known:
+                    continue  # the master again, with the roundings
             outcome = self.price(sol)
             log.info(
                 "lottery round %d: %d columns, expected %.4f, bound %.4f, shortfall %.2g",
@@ -373,9 +401,8 @@ class _ColumnGeneration:
         self.master.add(cols, float(self.score[cols].sum()))
         return True
 
-    def seed_columns(self) -> None:
-        """First columns: the deterministic optimum, then dependent roundings of the LP
-        marginals, each kept when valid and repaired when not (``SEED_*``). Sets ``tol``."""
+    def seed_optimum(self) -> None:
+        """The first column: the deterministic optimum. Sets ``tol``."""
         # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
         params = replace(self.params, seed=0)
         best = with_chairs(self.problem, solve(self.problem, params), params)
@@ -384,6 +411,10 @@ class _ColumnGeneration:
         # so "no column prices out" can only be proved to that accuracy
         total = int(self.problem.project_panel_size.sum())
         self.tol = max(PRICE_TOL * max(best.objective, 1.0), 2 * PRICE_ROUNDING * total)
+
+    def seed_roundings(self) -> None:
+        """Dependent roundings of the LP marginals, each kept when valid and repaired when
+        not (``SEED_*``)."""
         rng = np.random.default_rng(0)  # the lottery does not depend on the draw's seed
         network = _Network.build(self.problem, self.model.pairs, self.x)
         misses = 0  # roundings in a row that gave no new column (small batches repeat them)
@@ -401,6 +432,22 @@ class _ColumnGeneration:
                 chosen = self.repair(rounded, left)
             if chosen is not None:
                 misses = 0 if self.add(chosen) else misses + 1
+
+    def disjoint_columns(self) -> None:
+        """Columns that avoid the pairs of the optimum and of each other (as far as the
+        rules allow), ``ceil(1 / cap)`` in all (at most ``DISJOINT_COLUMNS``): mixed evenly
+        they keep every cap, so the master keeps the caps from the first round and phase one
+        is seldom needed (measured at 1k x 3k, cap 0.5: phase one took dozens of pricings to
+        bring the excess from 0.5 to 0.07)."""
+        wanted = min(math.ceil(1.0 / float(self.caps.min(initial=1.0)) - 1e-9), DISJOINT_COLUMNS)
+        taken = np.zeros(len(self.model.pairs), dtype=bool)
+        taken[self.columns[0]] = True
+        for _ in range(wanted - 1):
+            priced = self.price_weights(self.score - self.phase_one_scale * taken)
+            if priced is None:
+                return
+            self.add(priced[0])
+            taken |= priced[0]
 
     def repair(self, rounded: np.ndarray, time_left: float) -> np.ndarray | None:
         """The valid assignment closest to an invalid rounding (most of its pairs, then
@@ -426,6 +473,8 @@ class _ColumnGeneration:
         """Look for a column of positive reduced cost, with smoothing (Wentges 1997): price at
         a point between the stability centre and the current duals first (fewer rounds); on a
         mispricing, price at the current duals. Every pricing tightens the bound."""
+        if sol.phase_one:
+            return self.price_phase_one(sol)
         proved = False
         for alpha in (SMOOTHING, 0.0) if self.center is not None else (0.0,):
             at = sol.mu
@@ -448,9 +497,29 @@ class _ColumnGeneration:
             proved = alpha == 0 and upper - sol.nu <= self.tol
         return _Outcome.PROVED if proved else _Outcome.STALLED
 
+    def price_phase_one(self, sol: _MasterSolution) -> _Outcome:
+        """Phase one (the master cannot keep the caps yet): a valid assignment of least
+        ``mu . A`` (the excess duals), ties broken by score; if that does not price in, the
+        one of least ``mu . A`` alone, whose bound proves that no mixture keeps the caps when
+        nothing can lower the excess."""
+        scale = self.phase_one_scale
+        for weight in (self.score - scale * sol.mu, -scale * sol.mu):
+            priced = self.price_weights(weight)
+            if priced is None:
+                return _Outcome.TIMEOUT
+            chosen, upper = priced
+            if -float(sol.mu[chosen].sum()) - sol.nu > PHASE_ONE_TOL and self.add(chosen):
+                return _Outcome.ADDED
+        return _Outcome.PROVED if upper / scale - sol.nu <= PHASE_ONE_TOL else _Outcome.STALLED
+
     def price_at(self, mu: np.ndarray) -> tuple[np.ndarray, float] | None:
         """The best valid assignment for the scores ``s - mu`` and an upper bound on its
-        value (one pricing, at most ``PRICE_SHARE`` of the time limit, doubled for this and
+        value: :meth:`price_weights` of ``s - mu``."""
+        return self.price_weights(self.score - mu)
+
+    def price_weights(self, weight: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The best valid assignment for the pair weights ``weight`` and an upper bound on
+        its value (one pricing, at most ``PRICE_SHARE`` of the time limit, doubled for this and
         later pricings each time a pricing finds nothing in it); None when the time limit is
         out."""
         while True:
@@ -458,7 +527,7 @@ class _ColumnGeneration:
             if left <= 0:
                 return None
             limit = min(left, max(1.0, self.price_share * self.params.time_limit))
-            priced = _price(self.problem, self.model, self.score - mu, self.params, limit)
+            priced = _price(self.problem, self.model, weight, self.params, limit)
             if priced is not None or limit >= left:
                 return priced
             self.price_share *= 2  # a large batch (or a busy machine): give pricing more time
@@ -560,14 +629,19 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 class _Master:
-    """The master LP of the column generation over groups of pairs.
+    """The master LP of the column generation over groups of pairs, in two phases.
 
     A pair's cap row is ``sum_i lambda_i A_ij - excess_j <= cap_j``. Pairs in the same columns
     (and of the same cap) have the same row, so the master keeps one row per such **group**
-    (with one artificial excess column, cost ``penalty``, so that the master is feasible from
-    the start: it keeps the caps whenever the master with a row per pair can) and the
-    convexity row ``sum_i lambda_i = 1``: a few hundred rows where a row per pair makes tens
-    of thousands, so each solve is cheap (the master is built afresh each round).
+    (with one artificial excess column) and the convexity row ``sum_i lambda_i = 1``: a few
+    hundred rows where a row per pair makes tens of thousands, so each solve is cheap (the
+    master is built afresh each round).
+
+    **Phase one** minimises the total excess over the pairs (``|g|`` per unit of a group's);
+    only when it is zero does **phase two** maximise the expected score with the excess held
+    at zero. (A big-M penalty in one LP weighed the scores against the excess at 1e8 to one
+    and, per group, counted a group of 2,000 pairs as one: the column generation then stalled
+    short of the caps for dozens of rounds at 1k x 3k.)
 
     The group's dual ``d_g`` is shared equally by its pairs (``mu_j = d_g / |g|``): any split
     summing to ``d_g`` is an optimal dual of the master with a row per pair, and the equal
@@ -575,8 +649,8 @@ class _Master:
     master does (then pricing avoids that pair only and returns near copies of the column).
     """
 
-    def __init__(self, n: int, caps: np.ndarray, penalty: float) -> None:
-        self.n, self.caps, self.penalty = n, caps, penalty
+    def __init__(self, n: int, caps: np.ndarray) -> None:
+        self.n, self.caps = n, caps
         # pairs of different caps never share a row
         self.group_of = np.unique(caps, return_inverse=True)[1].astype(np.int64)
         self.used = np.zeros(n, dtype=bool)
@@ -593,33 +667,63 @@ class _Master:
         self.values.append(value)
 
     def solve(self) -> _MasterSolution:
-        """Solve the master (no time limit: it is small, and failing is a fault)."""
+        """Phase one, then phase two if the caps can be kept (no time limit: the master is
+        small, and failing to solve it is a fault)."""
         used = np.flatnonzero(self.used)
         groups, row_of_pair = np.unique(self.group_of[used], return_inverse=True)
-        size = np.bincount(row_of_pair, minlength=groups.size)
-        cap = np.zeros(groups.size)
+        size = np.bincount(row_of_pair, minlength=groups.size).astype(float)
+        h, n_cols = self._build(used, row_of_pair, size)
+        n_rows = size.size
+        every = np.arange(n_cols + n_rows, dtype=np.int32)
+        h.changeColsCost(n_cols + n_rows, every, np.r_[np.zeros(n_cols), -size])
+        x, dual = self._run(h)
+        excess = np.maximum(x[n_cols:], 0.0)
+        phase_one = float(excess.max(initial=0.0)) > CAP_TOL
+        if not phase_one:  # the caps can be kept: the best expected score keeping them
+            # (the excess held at phase one's, at most CAP_TOL: LP round-off)
+            cols = np.arange(n_cols + n_rows, dtype=np.int32)
+            h.changeColsCost(n_cols + n_rows, cols, np.r_[self.values, np.zeros(n_rows)])
+            h.changeColsBounds(n_rows, cols[n_cols:], np.zeros(n_rows), excess)
+            x, dual = self._run(h)
+            excess = np.maximum(x[n_cols:], 0.0)
+        lam = x[:n_cols]
+        mu = np.zeros(self.n)
+        mu[used] = (np.maximum(dual[1:], 0.0) / size)[row_of_pair]
+        return _MasterSolution(
+            lam,
+            mu,
+            float(dual[0]),
+            float(np.dot(self.values, lam)),
+            float(excess.max(initial=0.0)),
+            phase_one,
+        )
+
+    def _build(
+        self, used: np.ndarray, row_of_pair: np.ndarray, size: np.ndarray
+    ) -> tuple[highspy.Highs, int]:
+        """The master in a HiGHS instance (costs set by the phase): the columns, then one
+        excess column per group."""
+        n_rows = size.size
+        cap = np.zeros(n_rows)
         cap[row_of_pair] = self.caps[used]  # one cap per group
         row_of = np.full(self.n, -1, dtype=np.int64)
         row_of[used] = row_of_pair + 1  # row 0 is convexity
-        n_cols, n_rows = len(self.columns), groups.size
-        starts, index = [0], []
-        for cols in self.columns:
-            index.append(np.r_[0, np.unique(row_of[cols])])
-            starts.append(starts[-1] + index[-1].size)
+        n_cols = len(self.columns)
+        index = [np.r_[0, np.unique(row_of[cols])] for cols in self.columns]
+        starts = np.r_[0, np.cumsum([i.size for i in index])]
+        total = int(starts[-1])
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n_cols + n_rows, n_rows + 1
         lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = np.r_[np.asarray(self.values), np.full(n_rows, -self.penalty)]
+        lp.col_cost_ = np.zeros(n_cols + n_rows)
         lp.col_lower_ = np.zeros(n_cols + n_rows)
         lp.col_upper_ = np.full(n_cols + n_rows, highspy.kHighsInf)
         lp.row_lower_ = np.r_[1.0, np.full(n_rows, -highspy.kHighsInf)]
         lp.row_upper_ = np.r_[1.0, cap]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        total = starts[-1]
         lp.a_matrix_.start_ = np.r_[starts, total + np.arange(1, n_rows + 1)].astype(np.int32)
-        lp.a_matrix_.index_ = np.r_[np.concatenate(index), np.arange(1, n_rows + 1)].astype(
-            np.int32
-        )
+        rows = np.r_[np.concatenate(index), np.arange(1, n_rows + 1)]
+        lp.a_matrix_.index_ = rows.astype(np.int32)
         lp.a_matrix_.value_ = np.r_[np.ones(total), np.full(n_rows, -1.0)]
         with _quiet_stdout():  # HiGHS prints a banner from C++ when it is created
             h = highspy.Highs()
@@ -632,23 +736,20 @@ class _Master:
         ):
             h.setOptionValue(name, value)
         h.passModel(lp)
+        return h, n_cols
+
+    @staticmethod
+    def _run(h: highspy.Highs) -> tuple[np.ndarray, np.ndarray]:
+        """Solve (phase two from phase one's basis); if HiGHS cannot say optimal from there
+        (seen: status unknown at these tolerances), once more from scratch."""
         h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            h.clearSolver()
+            h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise InternalError("internal error: the lottery's master LP was not solved")
         sol = h.getSolution()
-        x = np.asarray(sol.col_value)
-        dual = np.asarray(sol.row_dual)
-        lam = x[:n_cols]
-        share = np.maximum(dual[1:], 0.0) / np.maximum(size, 1)
-        mu = np.zeros(self.n)
-        mu[used] = share[row_of_pair]
-        return _MasterSolution(
-            lam,
-            mu,
-            float(dual[0]),
-            float(np.dot(self.values, lam)),
-            float(x[n_cols:].max(initial=0.0)),
-        )
+        return np.asarray(sol.col_value), np.asarray(sol.row_dual)
 
 
 @dataclass(frozen=True)
@@ -658,8 +759,9 @@ class _MasterSolution:
     lam: np.ndarray  # weight of each column
     mu: np.ndarray  # dual of each pair's cap row (>= 0; 0 for a pair no column uses)
     nu: float  # dual of the convexity row
-    value: float  # the expected score, without the penalty
-    excess: float  # the largest artificial excess of a pair over the cap
+    value: float  # the expected score
+    excess: float  # the largest excess of a pair over the cap (0 in phase two)
+    phase_one: bool = False  # are ``mu`` and ``nu`` phase one's (the caps cannot be kept yet)?
 
 
 def _local_repair(
@@ -683,14 +785,19 @@ def _local_repair(
     sub = build_model(problem, model.pairs.take(cols))
     bonus = 2 * int(np.abs(sub.weight).max(initial=1))
     weight = sub.weight + bonus * rounded[cols].astype(np.int64)
-    sat = solve_sat(
-        replace(sub, weight=weight),
-        np.ones(sub.n_pairs, dtype=bool),
-        rounded[cols],
-        None,
-        replace(params, seed=0, gap_limit=0.0),
-        max(min(time_left, 10.0), 0.1),
-    )
+    kept = rounded[cols] & ~free[pj[cols]]
+    for fixed in (kept, None) if FIX_KEPT else (None,):
+        # first with the panels kept as drawn fixed (a small model, solved at once), else free
+        sat = solve_sat(
+            replace(sub, weight=weight),
+            np.ones(sub.n_pairs, dtype=bool),
+            rounded[cols],
+            fixed,
+            replace(params, seed=0, gap_limit=REPAIR_GAP),
+            max(min(time_left, 10.0), 0.1),
+        )
+        if sat.x is not None:
+            break
     if sat.x is None:
         return None
     chosen = np.zeros(model.n_pairs, dtype=bool)
