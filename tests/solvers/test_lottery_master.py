@@ -43,13 +43,17 @@ def per_pair_master(
     return 0.0, float(-two.fun)
 
 
-def random_master(seed: int) -> tuple[_Master, list[np.ndarray], np.ndarray, np.ndarray]:
+def random_master(
+    seed: int, shaped: bool = False
+) -> tuple[_Master, list[np.ndarray], np.ndarray, np.ndarray]:
     """Random columns over 30 pairs with two cap values (as with stage caps); few columns,
-    so that some masters cannot keep the caps."""
+    so that some masters cannot keep the caps. ``shaped``: the duals shared out in the
+    proportions of random weights, zero on half the pairs (as the capped LP's cap duals)."""
     rng = np.random.default_rng(seed)
     n = 30
     caps = np.where(rng.random(n) < 0.3, 0.7, 0.4)
-    master = _Master(n, caps)
+    shape = np.where(rng.random(n) < 0.5, 0.0, rng.random(n)) if shaped else None
+    master = _Master(n, caps, shape)
     columns, values = [], []
     for _ in range(int(rng.integers(2, 12))):
         cols = np.sort(rng.choice(n, size=int(rng.integers(3, 9)), replace=False))
@@ -60,14 +64,16 @@ def random_master(seed: int) -> tuple[_Master, list[np.ndarray], np.ndarray, np.
     return master, columns, np.array(values), caps
 
 
+@pytest.mark.parametrize("shaped", [False, True])
 @pytest.mark.parametrize("seed", range(12))
-def test_grouped_master_equals_the_master_with_a_row_per_pair(seed: int) -> None:
+def test_grouped_master_equals_the_master_with_a_row_per_pair(seed: int, shaped: bool) -> None:
     """Phase one reaches the per-pair master's least total excess; with the caps kept,
     phase two its best value, and its duals, shared out over each group's pairs, are an
     optimal dual of the per-pair master (every column prices at most zero and ``cap . mu +
-    nu`` equals the value). In phase one the shared-out duals price every column at most
+    nu`` equals the value), shared equally or in proportion to a shape. In phase one the
+    shared-out duals price every column at most
     zero in phase one's terms (``-mu . A - nu <= 0``), each pair's in [0, 1]."""
-    master, columns, values, caps = random_master(seed)
+    master, columns, values, caps = random_master(seed, shaped)
     sol = master.solve()
     least_excess, best = per_pair_master(columns, values, caps)
     assert sol.phase_one == (least_excess > 1e-9)

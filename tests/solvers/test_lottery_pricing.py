@@ -25,14 +25,16 @@ def test_smoothed_pricing_reaches_the_optimum_of_plain_pricing(
     monkeypatch: pytest.MonkeyPatch, seed: int, cap: float
 ) -> None:
     """Proved optimal both ways, with the same expected score: pricing smoothed towards the
-    capped LP's duals, and plain pricing at the master's duals with no centre to start."""
+    capped LP's duals (the master's duals shared out in their proportions), and plain
+    pricing at the master's duals shared out equally, with no centre to start."""
     problem = coverage_batch(seed, cap)
     params = SolveParams(gap_limit=0.0, time_limit=300)
     smoothed = lottery(problem, params)
     real_run = lottery_module._ColumnGeneration.run
 
-    def no_centre(self: Any, cap_duals: Any = None) -> Any:
-        return real_run(self, None)
+    def no_centre(self: Any) -> Any:
+        self.cap_duals = self.master.shape = None
+        return real_run(self)
 
     monkeypatch.setattr(lottery_module._ColumnGeneration, "run", no_centre)
     monkeypatch.setattr(lottery_module, "SMOOTHING", 0.0)

@@ -73,9 +73,10 @@ from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
 from expertmatch.errors import Clash, InfeasibleError, InternalError, SolveError
+from expertmatch.formulation.chair_columns import extend
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result, Stats
-from expertmatch.solvers.backends import solve_lp, solve_sat
+from expertmatch.solvers.backends import solve_lp, solve_mip
 from expertmatch.solvers.chairs import with_chairs
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import SolveParams
@@ -115,10 +116,12 @@ FIX_KEPT = True
 PHASE_ONE_SCALE = 1000.0
 PHASE_ONE_TOL = 1e-7
 #: Relative gap at which a local repair stops: a seed column need not be the closest valid
-#: assignment to its rounding, and proving that took CP-SAT its full 10 s at 1k x 3k.
+#: assignment to its rounding (at 1k x 3k, 45 broken panels: HiGHS 1 s, CP-SAT 11 s).
 REPAIR_GAP = 1e-4
-#: Most columns of :meth:`_ColumnGeneration.disjoint_columns` (with the optimum).
+#: Most columns of :meth:`_ColumnGeneration.disjoint_columns` (with the first), and
+#: whether every priced column gets them too.
 DISJOINT_COLUMNS = 4
+PARTNERS = True
 
 
 #: ``Lottery.stats["method"]`` of each way to build the lottery.
@@ -256,7 +259,7 @@ def lottery(
     # the capped LP's duals of the caps (``mu_j = -rc_j`` of the pairs at their cap, from
     # weight units to scores): the first stability centre of the column generation
     cap_duals = np.maximum(-lp.reduced_up, 0.0) * model.unit
-    return _ColumnGeneration(problem, model, x, bound, params, start, caps).run(cap_duals)
+    return _ColumnGeneration(problem, model, x, bound, params, start, caps, cap_duals).run()
 
 
 def _one_hierarchy(problem: Problem, model: Model) -> bool:
@@ -319,8 +322,10 @@ class _ColumnGeneration:
         params: SolveParams,
         start: float,
         caps: np.ndarray,
+        cap_duals: np.ndarray | None = None,
     ) -> None:
         self.problem, self.model, self.x = problem, model, x
+        self.cap_duals = cap_duals  # the capped LP's cap duals (scores), if known
         self.params, self.start = params, start
         self.caps = caps  # each pair's cap
         self.cap = float(caps.max(initial=problem.rules.max_probability))
@@ -328,7 +333,7 @@ class _ColumnGeneration:
         self.score = model.weight.astype(float) * model.unit
         self.keys: set[bytes] = set()
         self.columns: list[np.ndarray] = []
-        self.master = _Master(len(model.pairs), self.caps)
+        self.master = _Master(len(model.pairs), self.caps, cap_duals)
         # phase one's pricing: the duals of the excess (each in [0, 1]) weigh this much per
         # pair against the scores, so that it looks for the valid assignment avoiding the
         # pairs over their cap first and breaks ties by score
@@ -341,18 +346,19 @@ class _ColumnGeneration:
         self.capped: _MasterSolution | None = None  # the best master that keeps the cap
         self.price_share = PRICE_SHARE  # of the time limit, for one pricing
 
-    def run(self, cap_duals: np.ndarray | None = None) -> Lottery:
+    def run(self) -> Lottery:
         """Seed, then solve the master and price until converged, proved or out of time.
-        ``cap_duals`` (the capped LP's duals of the caps), if given, are priced first: their
-        Lagrangian bound is close to the LP bound, so they become the stability centre.
-        The roundings of the LP marginals come only when these first columns do not already
-        close the gap (their repairs take seconds each on large batches)."""
+        The capped LP's cap duals, if known, are priced first: their Lagrangian bound is the
+        LP bound or close to it, so they become the stability centre (and shape how the
+        master's duals are shared, :class:`_Master`). The roundings of the LP marginals
+        come only when these first columns do not already close the gap (their repairs take
+        a second or more each on large batches)."""
         self.seed_optimum()
         self.disjoint_columns()
-        if cap_duals is not None:
-            priced = self.price_at(cap_duals)
+        if self.cap_duals is not None:
+            priced = self.price_at(self.cap_duals)
             if priced is not None:
-                self.update_bound(cap_duals, priced[1])
+                self.update_bound(self.cap_duals, priced[1])
                 self.add(priced[0])
         rounded = False
         while True:
@@ -433,15 +439,18 @@ class _ColumnGeneration:
             if chosen is not None:
                 misses = 0 if self.add(chosen) else misses + 1
 
-    def disjoint_columns(self) -> None:
-        """Columns that avoid the pairs of the optimum and of each other (as far as the
-        rules allow), ``ceil(1 / cap)`` in all (at most ``DISJOINT_COLUMNS``): mixed evenly
-        they keep every cap, so the master keeps the caps from the first round and phase one
-        is seldom needed (measured at 1k x 3k, cap 0.5: phase one took dozens of pricings to
-        bring the excess from 0.5 to 0.07)."""
+    def disjoint_columns(self, first: np.ndarray | None = None) -> None:
+        """Columns that avoid the pairs of ``first`` (a column; the optimum by default) and
+        of each other (as far as the rules allow), ``ceil(1 / cap)`` with ``first``
+        (at most ``DISJOINT_COLUMNS``): mixed evenly they keep every cap. From the optimum,
+        the master keeps the caps from the first round, so phase one is seldom needed
+        (measured at 1k x 3k, cap 0.5: phase one took dozens of pricings to bring the excess
+        from 0.5 to 0.07); from a priced column, they are the partners it needs to enter the
+        master (at cap 1/2, a column meeting the pairs of both columns of the lottery cannot
+        enter it alone)."""
         wanted = min(math.ceil(1.0 / float(self.caps.min(initial=1.0)) - 1e-9), DISJOINT_COLUMNS)
         taken = np.zeros(len(self.model.pairs), dtype=bool)
-        taken[self.columns[0]] = True
+        taken[self.columns[0] if first is None else first] = True
         for _ in range(wanted - 1):
             priced = self.price_weights(self.score - self.phase_one_scale * taken)
             if priced is None:
@@ -493,6 +502,8 @@ class _ColumnGeneration:
             )
             reduced = float(self.score[chosen].sum() - sol.mu[chosen].sum()) - sol.nu
             if reduced > self.tol and self.add(chosen):
+                if PARTNERS:
+                    self.disjoint_columns(chosen)
                 return _Outcome.ADDED
             proved = alpha == 0 and upper - sol.nu <= self.tol
         return _Outcome.PROVED if proved else _Outcome.STALLED
@@ -643,14 +654,17 @@ class _Master:
     and, per group, counted a group of 2,000 pairs as one: the column generation then stalled
     short of the caps for dozens of rounds at 1k x 3k.)
 
-    The group's dual ``d_g`` is shared equally by its pairs (``mu_j = d_g / |g|``): any split
-    summing to ``d_g`` is an optimal dual of the master with a row per pair, and the equal
-    one does not single out one pair of the group, which a simplex basis of the per-pair
-    master does (then pricing avoids that pair only and returns near copies of the column).
+    The group's dual ``d_g`` is shared by its pairs: in phase two any split summing to ``d_g``
+    is an optimal dual of the master with a row per pair, so the split is free. It follows
+    ``shape`` (the capped LP's cap duals: which pairs the caps hold back) where the group
+    has any, else it is equal (``mu_j = d_g / |g|``). A simplex basis of the per-pair master
+    puts the whole dual on one pair of the group, and an equal split spreads it thin over
+    thousands: either way pricing returns near copies of the columns it has (measured at
+    1k x 3k: the master stalled 0.107 % short of the bound for 70 rounds).
     """
 
-    def __init__(self, n: int, caps: np.ndarray) -> None:
-        self.n, self.caps = n, caps
+    def __init__(self, n: int, caps: np.ndarray, shape: np.ndarray | None = None) -> None:
+        self.n, self.caps, self.shape = n, caps, shape
         # pairs of different caps never share a row
         self.group_of = np.unique(caps, return_inverse=True)[1].astype(np.int64)
         self.used = np.zeros(n, dtype=bool)
@@ -688,7 +702,10 @@ class _Master:
             excess = np.maximum(x[n_cols:], 0.0)
         lam = x[:n_cols]
         mu = np.zeros(self.n)
-        mu[used] = (np.maximum(dual[1:], 0.0) / size)[row_of_pair]
+        # phase one's duals are shared equally: each pair's excess costs 1, so a pair's dual
+        # is at most 1 in the per-pair master
+        shape = None if phase_one else self.shape
+        mu[used] = _share(np.maximum(dual[1:], 0.0), shape, used, row_of_pair, size)
         return _MasterSolution(
             lam,
             mu,
@@ -752,6 +769,25 @@ class _Master:
         return np.asarray(sol.col_value), np.asarray(sol.row_dual)
 
 
+def _share(
+    dual: np.ndarray,
+    shape: np.ndarray | None,
+    used: np.ndarray,
+    row_of_pair: np.ndarray,
+    size: np.ndarray,
+) -> np.ndarray:
+    """Each used pair's share of its group's dual: in proportion to ``shape`` where the
+    group has any, else equally."""
+    if shape is None:
+        return np.asarray((dual / size)[row_of_pair])
+    weight = shape[used]
+    total = np.bincount(row_of_pair, weights=weight, minlength=size.size)
+    shaped = total[row_of_pair] > 0
+    out = (dual / size)[row_of_pair]
+    out[shaped] = dual[row_of_pair[shaped]] * weight[shaped] / total[row_of_pair[shaped]]
+    return np.asarray(out)
+
+
 @dataclass(frozen=True)
 class _MasterSolution:
     """One solve of the master LP."""
@@ -768,10 +804,11 @@ def _local_repair(
     problem: Problem, model: Model, rounded: np.ndarray, params: SolveParams, time_left: float
 ) -> np.ndarray | None:
     """A rounding that breaks only rows of single panels (coverage, quotas per panel), made
-    valid by choosing those panels again: every other panel kept as drawn, the broken ones by
-    CP-SAT over their eligible pairs (most of the drawn pairs kept, then score). Much smaller
-    than a repair over the whole batch; None when a row of the whole batch breaks, or when no
-    valid choice is found in time (the caller then repairs over the whole batch)."""
+    valid by choosing those panels again: every other panel kept as drawn (fixed, else free
+    when that leaves no valid choice), the broken ones by HiGHS branch and cut over their
+    eligible pairs (most of the drawn pairs kept, then score). Much smaller than a repair
+    over the whole batch; None when a row of the whole batch breaks, or when no valid choice
+    is found in time (the caller then repairs over the whole batch)."""
     ax = model.A @ rounded.astype(float)
     broken = (ax < model.lb - 1e-9) | (ax > model.ub + 1e-9)
     projects = model.row_project[broken]
@@ -788,8 +825,8 @@ def _local_repair(
     kept = rounded[cols] & ~free[pj[cols]]
     for fixed in (kept, None) if FIX_KEPT else (None,):
         # first with the panels kept as drawn fixed (a small model, solved at once), else free
-        sat = solve_sat(
-            replace(sub, weight=weight),
+        sat = solve_mip(
+            extend(problem, replace(sub, weight=weight), chairs=False),
             np.ones(sub.n_pairs, dtype=bool),
             rounded[cols],
             fixed,
