@@ -23,10 +23,15 @@ panel p ``sum_{j in p} w_j x_j >= need_p = ceil(k_p V / L)`` (weights w in score
    usually proves the best-scoring worst panel optimal), then alternates a bisection of
    ``(lo, hi]`` with ``lo + 1`` again; each feasible probe raises ``lo`` to the worst panel
    it found, each impossible one lowers ``hi``.
-4. At the best floor, the best total score: the LP bound ``z_lp``, and CP-SAT over the pairs
-   that reduced-cost fixing leaves (``z_lp + rc >= z_inc + 1``, found by one more pricing
-   pass), started from the probe's assignment: optimal or infeasible there proves it optimal
-   for the whole batch.
+4. At the best floor, the best total score: the LP bound ``z_lp``, and HiGHS branch and cut
+   (one thread) over the pairs that reduced-cost fixing leaves (``z_lp + rc >= z_inc + 1``,
+   found by one more pricing pass), started from the probe's assignment: optimal there proves
+   it optimal for the whole batch.
+
+One survey (:func:`expertmatch.formulation.candidates.survey`) serves the best-scoring solve,
+the upper bound of point 1 (its candidates hold each project's best experts) and every floor
+LP; each probe's LP starts from the columns the previous one priced in. ``stats`` gives the
+seconds of each phase (``best_scoring_s``, ``search_s``, ``best_total_s``).
 
 Status ``optimal`` means both goals proved; ``feasible`` that the best worst panel is proved
 and the best-scoring assignment has it, but that solve stopped at the asked ``gap_limit``;
