@@ -47,11 +47,11 @@ def test_smoothed_pricing_reaches_the_optimum_of_plain_pricing(
 
 
 @pytest.mark.parametrize("seed", [1, 4])
-def test_the_first_columns_keep_the_cap_without_roundings(
+def test_the_first_columns_keep_the_cap(
     monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     """The optimum and a column avoiding its pairs, mixed evenly, keep a cap of 0.5: the
-    first master keeps it (no phase one) even with no rounding of the LP marginals."""
+    first master keeps it (no phase one)."""
     problem = coverage_batch(seed, 0.5)
     first: list[bool] = []
     real_solve = lottery_module._Master.solve
@@ -62,7 +62,6 @@ def test_the_first_columns_keep_the_cap_without_roundings(
         return sol
 
     monkeypatch.setattr(lottery_module._Master, "solve", record)
-    monkeypatch.setattr(lottery_module._ColumnGeneration, "seed_roundings", lambda self: None)
     lot = lottery(problem, SolveParams(gap_limit=0.0, time_limit=300))
     assert first and first[0] is False
     assert lot.status == "optimal" and lot.x.max() <= 0.5 + 1e-8
