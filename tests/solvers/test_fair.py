@@ -108,3 +108,54 @@ def test_no_floor_decided_returns_the_best_scoring_marked_timeout(
     assert np.isclose(
         result.stats["held"]["worst_panel_score"], worst_mean(problem, best.assignment)
     )
+
+
+def _top_floor_by_pass(problem: em.Problem, lcm: int) -> int:
+    """The floor's upper bound by a pass over every eligible pair: per project the sum of its
+    k best weights, times lcm / k, the least over the projects."""
+    from expertmatch.domain.eligibility import eligible_blocks
+    from expertmatch.domain.scoring import score_unit
+
+    unit = score_unit(problem)
+    out = None
+    for block, scores in eligible_blocks(problem, with_capacity=True):
+        for i, p in enumerate(block.tolist()):
+            k = int(problem.project_panel_size[p])
+            row = np.sort(np.rint(scores[i][np.isfinite(scores[i])] / unit))[::-1]
+            if k == 0:
+                continue
+            value = int(row[:k].sum()) * (lcm // k)
+            out = value if out is None else min(out, value)
+    return 0 if out is None else out
+
+
+@pytest.mark.parametrize(("n", "m", "seed", "extra"), [(30, 90, 9, 12), (60, 150, 4, 0)])
+def test_top_floor_from_the_survey_equals_a_pass_over_every_pair(
+    n: int, m: int, seed: int, extra: int
+) -> None:
+    """The floor's upper bound read from the survey's candidates (no pass over the batch) is
+    the one a pass over every eligible pair gives, also with no extra candidates."""
+    from expertmatch.formulation.candidates import survey
+
+    problem = em.from_tables(**em.generate(n, m, seed=seed))
+    sizes = problem.project_panel_size
+    lcm = int(np.lcm.reduce(np.unique(sizes[sizes > 0])))
+    surv = survey(problem, extra=extra)
+    assert fair._top_floor(problem, lcm, surv) == _top_floor_by_pass(problem, lcm)
+
+
+def test_solve_with_a_given_survey_equals_solve_without() -> None:
+    """The best-scoring solve given the survey (as the floor search passes it) returns what
+    it returns when it surveys the batch itself."""
+    from expertmatch.formulation.candidates import survey
+
+    problem = em.from_tables(**em.generate(40, 120, seed=5))
+    params = SolveParams(time_limit=600)
+    given_survey = solve(problem, params, surv=survey(problem, extra=params.extra_candidates))
+    alone = solve(problem, params)
+    assert given_survey.assignment == alone.assignment
+    assert (given_survey.objective, given_survey.bound, given_survey.status) == (
+        alone.objective,
+        alone.bound,
+        alone.status,
+    )

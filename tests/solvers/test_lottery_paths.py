@@ -53,7 +53,7 @@ def test_coverage_that_can_bind_still_takes_column_generation() -> None:
     assert lot.stats["method"] == COLUMNS_METHOD
 
 
-PRICE_AT = lottery_module._ColumnGeneration.price_at
+PRICE_WEIGHTS = lottery_module._ColumnGeneration.price_weights
 
 
 def capped_batch() -> em.Problem:
@@ -64,14 +64,14 @@ def capped_batch() -> em.Problem:
 
 def run_out_of_time_after(monkeypatch: pytest.MonkeyPatch, pricings: int) -> None:
     """Make the column generation run out of time after ``pricings`` pricings."""
-    real = PRICE_AT
+    real = PRICE_WEIGHTS
     calls = {"n": 0}
 
-    def limited(self: Any, mu: np.ndarray) -> Any:
+    def limited(self: Any, weight: np.ndarray) -> Any:
         calls["n"] += 1
-        return None if calls["n"] > pricings else real(self, mu)
+        return None if calls["n"] > pricings else real(self, weight)
 
-    monkeypatch.setattr(lottery_module._ColumnGeneration, "price_at", limited)
+    monkeypatch.setattr(lottery_module._ColumnGeneration, "price_weights", limited)
 
 
 def test_out_of_time_returns_the_capped_lottery_with_its_gap(
@@ -94,7 +94,8 @@ def test_out_of_time_keeps_the_best_capped_master_of_the_rounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """If the last master solved before the clock stopped breaks the cap, the best earlier
-    master that keeps it is the lottery (the last one is made to break the cap here)."""
+    master that keeps it is the lottery (the last one is made to break the cap here; ten
+    pricings, so that the last round's master is better than the one before)."""
     problem = capped_batch()
     real_solve = lottery_module._Master.solve
     solves = {"n": 0, "last": 0}
@@ -105,11 +106,11 @@ def test_out_of_time_keeps_the_best_capped_master_of_the_rounds(
         return sol if solves["n"] != solves["last"] else lottery_module.replace(sol, excess=0.5)
 
     monkeypatch.setattr(lottery_module._Master, "solve", last_breaks_the_cap)
-    run_out_of_time_after(monkeypatch, 4)
+    run_out_of_time_after(monkeypatch, 10)
     reference = lottery(problem, SolveParams(gap_limit=0.0))
     assert reference.status == "timeout" and reference.stats["rounds"] >= 2
     solves.update(n=0, last=reference.stats["rounds"])
-    run_out_of_time_after(monkeypatch, 4)
+    run_out_of_time_after(monkeypatch, 10)
     lot = lottery(problem, SolveParams(gap_limit=0.0))
     assert lot.status == "timeout"
     assert lot.x.max() <= 0.8 + 1e-8

@@ -55,3 +55,15 @@ def test_reduced_costs_from_row_duals_match_the_lp() -> None:
     at_zero = lp.x < 1e-9
     assert np.allclose(-rc[at_zero], lp.reduced_low[at_zero], atol=1e-6)
     assert rc[at_zero].max() <= 1e-6
+
+
+def test_sorted_member_equals_isin() -> None:
+    """Pricing's membership test by binary search gives what ``np.isin`` gives (keys before,
+    between, after and equal to the sorted keys; none at all)."""
+    from expertmatch.solvers.pricing import _sorted_member
+
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 5, 200):
+        sorted_keys = np.sort(rng.choice(1000, size=size, replace=False))
+        keys = rng.integers(-5, 1005, size=500)
+        assert np.array_equal(_sorted_member(keys, sorted_keys), np.isin(keys, sorted_keys))

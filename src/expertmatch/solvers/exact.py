@@ -137,6 +137,7 @@ def solve(
     progress: Progress | None = None,
     *,
     diagnose: bool = True,
+    surv: Survey | None = None,
 ) -> Result:
     """Assign every project its panel under all rules; raises on clashes or timeout.
 
@@ -144,10 +145,12 @@ def solve(
     integer weight units (exact) until the Result is built. ``diagnose=False`` (the caller
     relaxes the rules next, :mod:`expertmatch.solvers.relax`): a clash found past the
     first-line checks is raised at once as one ``combined`` clash, without the LP over every
-    pair and the minimal clash that would name its rules.
+    pair and the minimal clash that would name its rules. ``surv``: the survey of ``problem``
+    (:func:`expertmatch.formulation.candidates.survey` with ``params.extra_candidates``) when
+    the caller has it already, so that a large batch is not read twice.
     """
     run = _Run(problem, params or SolveParams(), progress, diagnose=diagnose)
-    surv = _survey_and_check(run)  # 1
+    surv = _survey_and_check(run, surv)  # 1
     if run.params.fast_path and flow.applies(problem, surv.total_eligible):
         return _min_cost_flow(run)
     run.stats["method"] = "LP + CP-SAT"
@@ -249,9 +252,11 @@ class _Incumbent:
 # -- 1. survey and first-line checks --------------------------------------------------------
 
 
-def _survey_and_check(run: _Run) -> Survey:
-    """The candidate pairs and per-project facts; raises the first-line checks' clashes."""
-    surv = survey(run.problem, extra=run.params.extra_candidates)
+def _survey_and_check(run: _Run, surv: Survey | None = None) -> Survey:
+    """The candidate pairs and per-project facts (``surv`` when given); raises the first-line
+    checks' clashes."""
+    if surv is None:
+        surv = survey(run.problem, extra=run.params.extra_candidates)
     run.stats.update(
         eligible_pairs=surv.total_eligible,
         candidates=len(surv.candidates),

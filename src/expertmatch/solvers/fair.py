@@ -23,10 +23,15 @@ panel p ``sum_{j in p} w_j x_j >= need_p = ceil(k_p V / L)`` (weights w in score
    usually proves the best-scoring worst panel optimal), then alternates a bisection of
    ``(lo, hi]`` with ``lo + 1`` again; each feasible probe raises ``lo`` to the worst panel
    it found, each impossible one lowers ``hi``.
-4. At the best floor, the best total score: the LP bound ``z_lp``, and CP-SAT over the pairs
-   that reduced-cost fixing leaves (``z_lp + rc >= z_inc + 1``, found by one more pricing
-   pass), started from the probe's assignment: optimal or infeasible there proves it optimal
-   for the whole batch.
+4. At the best floor, the best total score: the LP bound ``z_lp``, and HiGHS branch and cut
+   (one thread) over the pairs that reduced-cost fixing leaves (``z_lp + rc >= z_inc + 1``,
+   found by one more pricing pass), started from the probe's assignment: optimal there proves
+   it optimal for the whole batch.
+
+One survey (:func:`expertmatch.formulation.candidates.survey`) serves the best-scoring solve,
+the upper bound of point 1 (its candidates hold each project's best experts) and every floor
+LP; each probe's LP starts from the columns the previous one priced in. ``stats`` gives the
+seconds of each phase (``best_scoring_s``, ``search_s``, ``best_total_s``).
 
 Status ``optimal`` means both goals proved; ``feasible`` that the best worst panel is proved
 and the best-scoring assignment has it, but that solve stopped at the asked ``gap_limit``;
@@ -49,10 +54,11 @@ from expertmatch.domain.problem import Problem
 from expertmatch.domain.scoring import score_unit
 from expertmatch.errors import InfeasibleError, SolveError
 from expertmatch.formulation.candidates import Survey, survey
+from expertmatch.formulation.chair_columns import extend
 from expertmatch.formulation.cpsat import SatModel, run_stage
 from expertmatch.formulation.rows import Model, build_model
 from expertmatch.result import Result
-from expertmatch.solvers.backends import LpSolution, solve_lp
+from expertmatch.solvers.backends import LpSolution, solve_lp, solve_mip
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.pricing import Duals, price
@@ -94,9 +100,18 @@ class _Search:
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     unproved: list[str] = field(default_factory=list)
     probes: int = 0
+    columns: Pairs | None = None
+    """The floor LPs' columns so far: each probe starts from the last one's (pairs priced in
+    at one floor tend to be wanted at the next), not from the survey's candidates again."""
+    times: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase (best-scoring solve, floor search, best total), for ``stats``."""
 
     def left(self) -> float:
         return self.params.time_limit - (time.perf_counter() - self.start)
+
+    def lap(self, name: str) -> None:
+        """Record the time since the last recorded phase under ``name``."""
+        self.times[name] = time.perf_counter() - self.start - sum(self.times.values())
 
     def need(self, floor: int) -> np.ndarray:
         """Per project, the least panel score (weight units) the floor asks."""
@@ -129,15 +144,18 @@ class _Relaxation:
 def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None = None) -> Result:
     """``assign(objective="fair")`` by the floor search (module docstring)."""
     start = time.perf_counter()  # the time limit covers the whole run
-    best = solve(problem, params, progress)  # raises the diagnosis if the rules cannot hold
+    # one pass over the batch serves the best-scoring solve, the floor's upper bound and the
+    # floor LPs (at 10k x 30k a pass over the 49 million pairs takes minutes on a busy machine)
+    surv = survey(problem, extra=params.extra_candidates)
+    best = solve(problem, params, progress, surv=surv)  # raises the diagnosis if rules clash
     sizes = problem.project_panel_size
     lcm = int(np.lcm.reduce(np.unique(sizes[sizes > 0]))) if (sizes > 0).any() else 1
-    surv = survey(problem, extra=params.extra_candidates)
     run = _Search(problem, params, surv, lcm, start)
     run.rows = np.zeros(problem.n_projects, dtype=bool)
+    run.times["best_scoring_s"] = time.perf_counter() - start
     unit = score_unit(problem)
     lo, chosen = run.worst(best.pairs), best.pairs
-    hi = _top_floor(problem, lcm)
+    hi = _top_floor(problem, lcm, surv)
     while lo < hi and run.left() > 0:
         # every other probe just above the floor reached (the LP is almost always tight
         # there), the others bisect: few probes either way
@@ -151,6 +169,7 @@ def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None 
         else:
             run.unproved.append(f"floor {mid * unit / lcm:g} not decided ({found})")
             break
+    run.lap("search_s")
     if lo < hi:
         run.unproved.append(f"the worst panel could reach at most {hi * unit / lcm:g} (not proved)")
     if lo == run.worst(best.pairs):  # the best-scoring assignment has the best worst panel
@@ -160,16 +179,18 @@ def solve_fair(problem: Problem, params: SolveParams, progress: Progress | None 
     else:
         chosen, chosen_z, bound_z, proved = _best_total(run, lo, chosen)
         total_status = Status.OPTIMAL if proved else Status.TIMEOUT
+    run.lap("best_total_s")
     status = total_status if not run.unproved else Status.TIMEOUT
     if not proved:
         run.unproved.append(f"best total at that floor not proved (bound {bound_z * unit:.2f})")
     stats = {
         "method": "fair: floor on the worst panel by LP search (priced, floor rows), then the "
-        "best total at that floor (LP + reduced-cost fixing + CP-SAT)",
+        "best total at that floor (LP + reduced-cost fixing + branch and cut)",
         "held": {"worst_panel_score": round(run.worst(chosen) * unit / lcm, 6)},
         "probes": run.probes,
         "floor_rows": int(run.rows.sum()),
         "pairs": int(run.surv.total_eligible),
+        **{name: round(t, 3) for name, t in run.times.items()},
     }
     if run.unproved:
         stats["note"] = "; ".join(run.unproved)
@@ -189,23 +210,24 @@ def _value(problem: Problem, chosen: Pairs) -> int:
     return int(np.rint(chosen.score / score_unit(problem)).sum())
 
 
-def _top_floor(problem: Problem, lcm: int) -> int:
-    """An upper bound on the floor: per project its own k best eligible weights, the least."""
-    unit = score_unit(problem)
-    out = math.inf
-    sizes = problem.project_panel_size
-    for block, scores in eligible_blocks(problem, with_capacity=True):
-        w = np.where(np.isfinite(scores), np.rint(scores / unit), -np.inf)
-        for i, p in enumerate(block.tolist()):
-            k = int(sizes[p])
-            if k == 0:
-                continue
-            row = w[i][np.isfinite(w[i])]
-            if row.size < k:
-                return -1
-            top = float(np.partition(row, row.size - k)[row.size - k :].sum())
-            out = min(out, top * (lcm // k))
-    return int(out) if math.isfinite(out) else 0
+def _top_floor(problem: Problem, lcm: int, surv: Survey) -> int:
+    """An upper bound on the floor: per project its own k best eligible weights, the least.
+    The survey's candidates hold each project's best ``k`` eligible pairs (and more), so no
+    pass over the batch is needed; -1 when a project has fewer than ``k`` eligible experts."""
+    k = problem.project_panel_size.astype(np.int64)
+    has = k > 0
+    if not has.any():
+        return 0
+    if np.any(surv.eligible[has] < k[has]):
+        return -1
+    cand = surv.candidates
+    w = np.rint(cand.score / score_unit(problem))
+    order = np.lexsort((-w, cand.project))  # by project, best weight first
+    project = cand.project[order]
+    rank = np.arange(project.size) - np.searchsorted(project, project)
+    top = rank < k[project]
+    sums = np.bincount(project[top], weights=w[order][top], minlength=problem.n_projects)
+    return int(np.min(sums[has] * (lcm // k[has])))
 
 
 def _all_pairs_of(problem: Problem, projects: np.ndarray) -> Pairs:
@@ -265,7 +287,7 @@ def _relax(run: _Search, floor: int, extra: Pairs | None) -> _Relaxation | None:
     proved impossible (module docstring, point 2). Raises SolveError when out of time."""
     problem = run.problem
     need = run.need(floor)
-    columns = run.surv.candidates
+    columns = run.surv.candidates if run.columns is None else run.columns
     if extra is not None:
         columns = merge(columns, extra, problem.n_experts)
     if run.rows.any():
@@ -295,6 +317,7 @@ def _relax(run: _Search, floor: int, extra: Pairs | None) -> _Relaxation | None:
             if len(new) == 0:
                 break
             columns = merge(columns, new, problem.n_experts)
+        run.columns = columns
         if lp.shortfall <= 1e-6:
             z_lp = math.floor(lp.z + max(1e-6, 1e-9 * abs(lp.z)))
             return _Relaxation(columns, model, lp, duals, z_lp, penalty)
@@ -381,28 +404,26 @@ def _sat(
     return (Status.OPTIMAL if proved else Status.TIMEOUT), pairs.take(chosen), bound
 
 
-def _milp(run: _Search, pairs: Pairs, floor: int, at_least: int) -> tuple[str, Pairs | None, float]:
-    """HiGHS branch and cut over ``pairs`` with every rule and the floor rows: the best total
-    score of at least ``at_least``. (status, the assignment or None, bound)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
+def _milp(run: _Search, pairs: Pairs, floor: int, start: Pairs) -> tuple[str, Pairs | None, float]:
+    """HiGHS branch and cut (one thread, :func:`expertmatch.solvers.backends.solve_mip`) over
+    ``pairs`` with every rule and the floor rows, started from ``start`` (which keeps them):
+    the best total score. (status, the assignment or None, bound)."""
     model = _with_floor(build_model(run.problem, pairs), run.rows, run.need(floor))
-    w = model.weight.astype(float)
-    A = sp.vstack([model.A, sp.csr_matrix(w[None, :])]).tocsr()
-    res = milp(
-        -w,
-        constraints=LinearConstraint(A, np.r_[model.lb, at_least], np.r_[model.ub, np.inf]),
-        integrality=np.ones(model.n_pairs),
-        bounds=Bounds(0, 1),
-        options={"time_limit": max(run.left(), 1.0), "mip_rel_gap": 0.0},
+    every = np.ones(model.n_pairs, dtype=bool)
+    params = replace(run.params, gap_limit=0.0)
+    sol = solve_mip(
+        extend(run.problem, model, chairs=False),
+        every,
+        pairs.member_of(start, run.problem.n_experts),
+        None,
+        params,
+        max(run.left(), 1.0),
     )
-    if res.status == 2:  # infeasible: nothing of at least ``at_least``
+    if sol.status == Status.INFEASIBLE:
         return Status.INFEASIBLE, None, -math.inf
-    bound = -float(getattr(res, "mip_dual_bound", -math.inf) or -math.inf)
-    if res.x is None:
-        return Status.TIMEOUT, None, bound
-    chosen = pairs.take(np.rint(res.x) > 0.5)
-    return (Status.OPTIMAL if res.status == 0 else Status.TIMEOUT), chosen, bound
+    if sol.x is None:
+        return Status.TIMEOUT, None, sol.bound
+    return sol.status, pairs.take(sol.x), sol.bound
 
 
 def _keeps(run: _Search, chosen: Pairs, floor: int) -> bool:
@@ -500,9 +521,9 @@ def _best_total(run: _Search, floor: int, chosen: Pairs) -> tuple[Pairs, int, in
         )
         if len(room) > MAX_SAT_PAIRS:
             return chosen, z_inc, relax.z_lp, False
-        status, found, bound = _milp(run, room, floor, z_inc + 1)
-        if status == Status.INFEASIBLE:
-            return chosen, z_inc, z_inc, True
+        status, found, bound = _milp(run, room, floor, chosen)
+        if status == Status.INFEASIBLE:  # cannot happen: ``chosen`` keeps every row
+            return chosen, z_inc, z_inc, False
         if found is None:
             return chosen, z_inc, relax.z_lp, False
         if not _keeps(run, found, floor):
@@ -510,4 +531,6 @@ def _best_total(run: _Search, floor: int, chosen: Pairs) -> tuple[Pairs, int, in
         z = _value(run.problem, found)
         if status == Status.OPTIMAL:
             return found, z, z, True
+        if z < z_inc:  # stopped by the clock before reaching the start
+            found, z = chosen, z_inc
         return found, z, min(relax.z_lp, max(z, math.floor(bound + 1e-9))), False

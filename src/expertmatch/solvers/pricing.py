@@ -127,6 +127,16 @@ def _counted(problem: Problem) -> np.ndarray:
     ).reshape(len(problem.count_rules), problem.n_experts)
 
 
+def _sorted_member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, sorted_keys)`` for a sorted ``sorted_keys``, by binary search: np.isin
+    sorts or hashes both arrays on every call, which at 10k x 30k took most of a pricing
+    pass (a block's millions of candidate keys against the LP's 200k pairs)."""
+    if sorted_keys.size == 0:
+        return np.zeros(keys.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    return np.asarray(sorted_keys[at] == keys)
+
+
 def price(
     problem: Problem,
     duals: Duals,
@@ -184,7 +194,7 @@ def price(
             chair *= needs_chair(problem)[block][:, None] & may_chair(problem)[None, :]
             rc += np.maximum(chair, 0.0)
         rows, cols = np.nonzero(rc > threshold)
-        inside = np.isin(block[rows] * problem.n_experts + cols, in_columns)
+        inside = _sorted_member(block[rows] * problem.n_experts + cols, in_columns)
         rc[rows[inside], cols[inside]] = -np.inf
         best[block] = rc.max(axis=1) if rc.shape[1] else -np.inf
         rows, cols = rows[~inside], cols[~inside]
