@@ -32,6 +32,7 @@ from expertmatch.solvers.enterprise import DEFAULT_MAX_SCORE_LOSS, OBJECTIVES, s
 from expertmatch.solvers.exact import solve
 from expertmatch.solvers.lottery import LOTTERY_GAP, Lottery, draw
 from expertmatch.solvers.lottery import lottery as _lottery
+from expertmatch.solvers.meeting_lottery import draw_meetings
 from expertmatch.solvers.meetings import reassign_meetings, solve_meetings
 from expertmatch.solvers.ordered import GOALS, solve_ordered
 from expertmatch.solvers.params import Progress, SolveParams
@@ -86,6 +87,14 @@ def assign(
         time_limit=time_limit, seed=seed or 0, workers=workers, gap_limit=gap_limit or 0.0
     )
     if problem.has_meetings:  # meeting groups (会评): their own solver
+        if problem.project_max_probability.min(initial=1.0) < 1 and not relax:
+            if objective != "total":
+                raise ValueError(
+                    f"objective={objective!r} and max_probability < 1 cannot be combined"
+                )
+            gap = LOTTERY_GAP if gap_limit is None else gap_limit
+            lot_params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
+            return draw_meetings(problem, lot_params, draw_seed() if seed is None else seed)
         return _assign_meetings(problem, params, progress, relax, objective)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")

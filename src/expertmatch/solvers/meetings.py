@@ -126,6 +126,12 @@ def seat(
     seating = build_seating(problem, groups, slot_of, panel)
     if keep:
         seating = _with_keep_bonus(seating, keep)
+    return seat_built(problem, seating, deadline)
+
+
+def seat_built(problem: Problem, seating: Seating, deadline: float) -> Seated:
+    """The exact seating of a built model (steps 1-4; its weights may be the caller's, whole
+    numbers: the random draw prices seatings with them)."""
     model = seating.model
     _first_line(problem, seating)
     active = _initial_columns(seating)
