@@ -144,7 +144,7 @@ def test_random_tiny_batches_match_the_enumeration(
 
 
 def test_same_seed_same_draw_and_seeds_differ() -> None:
-    """``assign(seed=s)`` draws the same seating for the same seed; over twenty seeds the
+    """``assign(seed=s)`` draws the same seating for the same seed; over eight seeds the
     draws are not all one seating; each draw verifies and reports the lottery's figures."""
     problem = meeting_batch(rules={"max_probability": 0.5})
     first = em.assign(problem, seed=11)
@@ -152,12 +152,13 @@ def test_same_seed_same_draw_and_seeds_differ() -> None:
     assert first.assignment == again.assignment
     assert [g.panel for g in first.groups] == [g.panel for g in again.groups]
     panels = set()
-    for seed in range(20):
+    best = _enumerated_lp(problem, 0.5)
+    for seed in range(8):
         drawn = em.assign(problem, seed=seed)
         assert em.verify(problem, drawn) == []
         assert drawn.seed == seed
         assert drawn.max_probability == 0.5
-        assert drawn.expected_objective == pytest.approx(_enumerated_lp(problem, 0.5))
+        assert drawn.expected_objective == pytest.approx(best)
         panels.add(tuple(g.panel for g in drawn.groups))
     assert len(panels) > 1
 
