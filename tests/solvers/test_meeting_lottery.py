@@ -16,9 +16,14 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import expertmatch as em
+from expertmatch import synthetic
 from expertmatch.cli import main
 from expertmatch.formulation.seating import PANEL, SEAT
-from expertmatch.solvers.meeting_lottery import MeetingLottery, meeting_lottery
+from expertmatch.solvers.meeting_lottery import (
+    MeetingLottery,
+    _ColumnGeneration,
+    meeting_lottery,
+)
 from expertmatch.solvers.meetings import solve_meetings
 from expertmatch.solvers.params import SolveParams
 from expertmatch.vocabulary import Rule
@@ -252,3 +257,59 @@ def test_cli_records_the_seed_and_replays_it(tmp_path: Path, capsys: pytest.Capt
     assert again["seed"] == report["seed"]
     assert replayed == drawn
     assert again["groups"] == report["groups"]
+
+
+def _stop_pricing_after(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """Make the column generation's pricing report the time limit after ``n`` pricings."""
+    monkeypatch.undo()  # an earlier stop
+    real = _ColumnGeneration.price
+    calls = {"n": 0}
+
+    def price(self: _ColumnGeneration, mu: np.ndarray, first: bool = False) -> object:
+        calls["n"] += 1
+        return real(self, mu, first) if first or calls["n"] <= n + 1 else None
+
+    monkeypatch.setattr(_ColumnGeneration, "price", price)
+
+
+def _generated_batch() -> em.Problem:
+    """15 generated projects in 3 fixed groups of 5, 60 experts, panels of 5, cap 0.5: the
+    column generation takes some 70 rounds (a second), keeping the cap from the first few."""
+    tables = synthetic.generate(15, 60, seed=1)
+    projects = tables["projects"].copy()
+    projects["stage"] = ""
+    projects["mode"] = "meeting"
+    order = sorted(range(15), key=lambda i: (projects["fields"][i], i))
+    group = [""] * 15
+    for rank, i in enumerate(order):
+        group[i] = f"G{rank // 5 + 1}"
+    projects["group"] = group
+    rules = {
+        "meeting": {"group_size": [4, 6], "panel_size": 5, "min_reviewers": 4},
+        "max_probability": 0.5,
+    }
+    return em.from_tables(**{**tables, "projects": projects}, rules=rules)
+
+
+def test_out_of_time_returns_the_best_capped_lottery_with_its_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stopped by the time limit, the draw comes from the best master that kept the cap, its
+    proven gap reported; stopped before any master kept it, a SolveError: never an uncapped
+    answer."""
+    problem = _generated_batch()
+    full = meeting_lottery(problem, PARAMS)
+    assert full.status == em.Status.OPTIMAL and full.stats["rounds"] > 20
+    _stop_pricing_after(monkeypatch, 0)
+    with pytest.raises(em.SolveError, match="max_probability"):
+        meeting_lottery(problem, PARAMS)
+    _stop_pricing_after(monkeypatch, 10)
+    lot = meeting_lottery(problem, PARAMS)
+    assert lot.status in (em.Status.FEASIBLE, em.Status.TIMEOUT)
+    assert lot.expected_objective < full.expected_objective
+    assert lot.bound >= full.expected_objective - 1e-6
+    assert lot.x.max() <= 0.5 + 1e-8
+    drawn = lot.sample(0, PARAMS)
+    assert em.verify(problem, drawn) == []
+    assert drawn.gap == pytest.approx((lot.bound - lot.expected_objective) / lot.bound)
+    assert drawn.gap > 0
