@@ -1711,7 +1711,11 @@ def lottery_consistency(where: str, method: str, row: Any, em: Any, tol: float) 
 
 
 #: Short names of the lottery's ``stats["method"]`` for the table.
-LOTTERY_PATHS = {"capped LP": "dependent rounding", "column generation": "column generation"}
+LOTTERY_PATHS = {
+    "capped LP": "dependent rounding",
+    "column generation": "column generation",
+    "meeting draw": "seatings by column generation",
+}
 
 
 def _path(method: Any) -> str:
