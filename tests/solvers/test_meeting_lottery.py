@@ -98,8 +98,9 @@ def _check_lottery(problem: em.Problem, lot: MeetingLottery, cap: float) -> None
         (0.5, {}),
         (0.7, {"meeting": {"recusal": "exclude"}}),
         (0.5, {"meeting": {"min_reviewers": 3}, "max_per_org": 2}),
+        (0.6, {"chair": {"attribute": "title", "values": ["正高级"]}}),
     ],
-    ids=["recuse-0.5", "exclude-0.7", "three-reviewers-0.5"],
+    ids=["recuse-0.5", "exclude-0.7", "three-reviewers-0.5", "chair-0.6"],
 )
 def test_master_optimum_is_the_lp_over_every_seating(cap: float, rules: dict) -> None:
     """On a batch small enough to enumerate every valid seating, the lottery's expected score

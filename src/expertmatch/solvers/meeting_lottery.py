@@ -16,7 +16,10 @@ and yearly caps shared).
 **Groups.** The draw is over seatings of groups fixed before it: the office's groups as given;
 projects without a group are grouped **once**, by the deterministic solve
 (:func:`expertmatch.solvers.meetings.solve_meetings`, seed 0, the cap ignored), whose groups,
-slots and rooms are kept. The grouping is therefore not random; only the seats are.
+slots and rooms are kept (within ``GROUPING_SHARE`` of the time limit; the grouping search
+stops at its deadline, so on a batch too large for it to settle in that time the groups, and
+so the lottery, can depend on the machine's speed, as any timed-out solve does). The grouping
+is not random; only the seats are.
 
 **Method** (like the per-project lottery's point 3, with whole seatings as the columns):
 
