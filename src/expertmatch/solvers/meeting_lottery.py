@@ -453,9 +453,11 @@ class _ColumnGeneration:
                 limit = max(1.0, left)
             try:
                 seated = seat_built(self.problem, seating, time.perf_counter() + limit)
-            except SolveError:
-                if first or limit >= left:
+            except SolveError:  # no seating within ``limit``
+                if first:
                     raise
+                if limit >= left:
+                    return None  # out of time: the best capped master so far
                 self.price_share *= 2
                 continue
             size = int(seated.chosen.sum())
