@@ -19,6 +19,7 @@ import expertmatch as em
 from expertmatch import synthetic
 from expertmatch.cli import main
 from expertmatch.formulation.seating import PANEL, SEAT
+from expertmatch.solvers import meeting_lottery as meeting_lottery_module
 from expertmatch.solvers.meeting_lottery import (
     MeetingLottery,
     _ColumnGeneration,
@@ -314,3 +315,16 @@ def test_out_of_time_returns_the_best_capped_lottery_with_its_gap(
     assert em.verify(problem, drawn) == []
     assert drawn.gap == pytest.approx((lot.bound - lot.expected_objective) / lot.bound)
     assert drawn.gap > 0
+
+
+def test_a_too_cheap_excess_is_priced_higher_until_the_cap_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the master's excess over a cap nearly free at first, the master prefers to exceed
+    the cap; the price is raised until no seating improves a master that keeps it: the same
+    lottery as the enumerated LP, never an InfeasibleError."""
+    monkeypatch.setattr(meeting_lottery_module, "START_PENALTY", 1e-9)
+    problem = meeting_batch(rules={"max_probability": 0.5})
+    lot = meeting_lottery(problem, PARAMS)
+    assert lot.expected_objective == pytest.approx(_enumerated_lp(problem, 0.5), abs=1e-6)
+    _check_lottery(problem, lot, 0.5)

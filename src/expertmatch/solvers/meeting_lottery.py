@@ -31,10 +31,13 @@ is not random; only the seats are.
 2. Column generation. The master LP (HiGHS, one thread, warm-started; the per-project lottery's)
    chooses weights ``lambda_i`` on valid seatings ``S_i``, maximising ``sum_i lambda_i W(S_i)``
    with ``sum_i lambda_i = 1`` and ``sum_i lambda_i S_ij <= cap_j`` for every capped seat and
-   pair j (an artificial excess keeps it feasible). A new seating is priced by the exact
-   seating solver (:func:`expertmatch.solvers.meetings.seat_built`) with weights
-   ``W_j - mu_j`` (``mu`` the cap rows' duals), scaled to whole numbers; the scaling's rounding
-   is added to the pricing's bound. The Lagrangian bound ``cap . mu + max_S (W - mu).S`` and
+   pair j (an artificial excess keeps it feasible; its price starts at ten times the best
+   seating's value and is raised while a master that no seating can improve still exceeds a
+   cap, so "no capped lottery" is only concluded at the per-project lottery's price). A new
+   seating is priced by the exact seating solver
+   (:func:`expertmatch.solvers.meetings.seat_built`) with weights ``W_j - mu_j`` (``mu`` the
+   cap rows' duals), scaled to whole numbers; the scaling's rounding is added to the
+   pricing's bound. The Lagrangian bound ``cap . mu + max_S (W - mu).S`` and
    the capped LP's give the proven bound.
 3. The draw picks ``S_i`` with probability ``lambda_i`` from ``numpy.random.default_rng(seed)``:
    the same seed gives the same seating. The lottery itself does not depend on the seed.
@@ -93,6 +96,9 @@ MAX_SCALE = 1e4
 PRICE_SHARE = 0.1
 #: Share of the time limit the deterministic solve that forms free groups may take.
 GROUPING_SHARE = 0.3
+#: The master's first price of a unit of excess over a cap, in multiples of the best
+#: seating's value (raised while needed, see the module docstring).
+START_PENALTY = 10.0
 #: ``stats["method"]`` of a meeting draw.
 METHOD = "meeting draw: column generation over valid seatings (HiGHS master, exact seating)"
 
@@ -306,8 +312,13 @@ class _ColumnGeneration:
         self.caps, self.params, self.start = caps, params, start
         self.weight = seating.model.weight.astype(float)  # whole score units
         self.capped_cols = caps < 1.0
-        penalty = 10.0 * float(np.maximum(self.weight, 0).sum()) + 1.0
-        self.master = _Master(len(caps), caps, penalty)
+        # the excess's price: first ten times the best seating's value (set in run), raised
+        # a hundredfold while a proved master still exceeds a cap, up to the per-project
+        # lottery's (ten times all weights): a huge price from the start made the master's
+        # numerics fail on 1,000 x 3,000
+        self.max_penalty = 10.0 * float(np.maximum(self.weight, 0).sum()) + 1.0
+        self.master = _Master(len(caps), caps, self.max_penalty)
+        self.penalty = self.max_penalty
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
         self.bound = math.inf  # proven upper bound on the expected value (whole units)
@@ -343,6 +354,7 @@ class _ColumnGeneration:
         out of time."""
         first = self.price(np.zeros(len(self.caps)), first=True)
         assert first is not None
+        self.set_penalty(min(START_PENALTY * max(first[1], 1.0) + 1.0, self.max_penalty))
         self.add(first[0])
         self.lagrangian, self.center = first[1], np.zeros(len(self.caps))  # mu = 0
         self.bound = first[1]
@@ -368,9 +380,19 @@ class _ColumnGeneration:
                 sol.excess,
             )
             outcome = self.step(sol)
+            if outcome == "proved" and sol.excess > CAP_TOL and self.penalty < self.max_penalty:
+                self.set_penalty(min(100.0 * self.penalty, self.max_penalty))
+                continue  # the excess may only be too cheap: price it higher and go on
             if outcome != "added":
                 break
         return self.build(self.final(sol, outcome))
+
+    def set_penalty(self, penalty: float) -> None:
+        """The price of a unit of excess over a cap in the master (every excess column)."""
+        self.penalty = self.master.penalty = penalty
+        cols = np.asarray(self.master.excess_cols, dtype=np.int32)
+        if cols.size:
+            self.master.h.changeColsCost(cols.size, cols, np.full(cols.size, -penalty))
 
     def step(self, sol: _MasterSolution) -> str:
         """Look for a seating of positive reduced cost, with smoothing (Wentges 1997, as the
