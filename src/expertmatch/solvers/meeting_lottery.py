@@ -319,6 +319,7 @@ class _ColumnGeneration:
         self.max_penalty = 10.0 * float(np.maximum(self.weight, 0).sum()) + 1.0
         self.master = _Master(len(caps), caps, self.max_penalty)
         self.penalty = self.max_penalty
+        self.norm = 1.0  # the master's unit, in whole score units (the first seating's value)
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
         self.bound = math.inf  # proven upper bound on the expected value (whole units)
@@ -346,7 +347,7 @@ class _ColumnGeneration:
             return False
         self.keys.add(key)
         self.columns.append(cols)
-        self.master.add(cols[self.capped_cols[cols]], float(self.weight[cols].sum()))
+        self.master.add(cols[self.capped_cols[cols]], float(self.weight[cols].sum()) / self.norm)
         return True
 
     def run(self) -> MeetingLottery:
@@ -354,6 +355,7 @@ class _ColumnGeneration:
         out of time."""
         first = self.price(np.zeros(len(self.caps)), first=True)
         assert first is not None
+        self.norm = max(float(self.weight[first[0]].sum()), 1.0)
         self.set_penalty(min(START_PENALTY * max(first[1], 1.0) + 1.0, self.max_penalty))
         self.add(first[0])
         self.lagrangian, self.center = first[1], np.zeros(len(self.caps))  # mu = 0
@@ -364,7 +366,7 @@ class _ColumnGeneration:
         outcome = "timeout"
         while True:
             self.rounds += 1
-            sol = self.master.solve()
+            sol = self.solve_master()
             if sol.excess <= CAP_TOL and (self.best is None or sol.value > self.best[0].value):
                 self.best = (sol, len(self.columns))
             gap = max(self.params.gap_limit * self.bound, self.tol)
@@ -389,10 +391,20 @@ class _ColumnGeneration:
 
     def set_penalty(self, penalty: float) -> None:
         """The price of a unit of excess over a cap in the master (every excess column)."""
-        self.penalty = self.master.penalty = penalty
+        self.penalty = penalty
+        self.master.penalty = penalty / self.norm
         cols = np.asarray(self.master.excess_cols, dtype=np.int32)
         if cols.size:
-            self.master.h.changeColsCost(cols.size, cols, np.full(cols.size, -penalty))
+            costs = np.full(cols.size, -self.master.penalty)
+            self.master.h.changeColsCost(cols.size, cols, costs)
+
+    def solve_master(self) -> _MasterSolution:
+        """The master, solved in units of the first seating's value (so that its tolerances
+        of 1e-10 stay above double round-off: in whole score units a seating of 1,000
+        projects is worth 4e7, and HiGHS failed there); returned in whole score units."""
+        sol = self.master.solve()
+        n = self.norm
+        return replace(sol, mu=sol.mu * n, nu=sol.nu * n, value=sol.value * n)
 
     def step(self, sol: _MasterSolution) -> str:
         """Look for a seating of positive reduced cost, with smoothing (Wentges 1997, as the
