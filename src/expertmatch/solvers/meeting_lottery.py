@@ -31,8 +31,8 @@ is not random; only the seats are.
 2. Column generation. The master LP (HiGHS, one thread, warm-started; the per-project lottery's)
    chooses weights ``lambda_i`` on valid seatings ``S_i``, maximising ``sum_i lambda_i W(S_i)``
    with ``sum_i lambda_i = 1`` and ``sum_i lambda_i S_ij <= cap_j`` for every capped seat and
-   pair j (an artificial excess keeps it feasible; its price starts at ten times the best
-   seating's value and is raised while a master that no seating can improve still exceeds a
+   pair j (an artificial excess keeps it feasible; its price starts at ten times the largest
+   seat weight and is raised while a master that no seating can improve still exceeds a
    cap, so "no capped lottery" is only concluded at the per-project lottery's price). A new
    seating is priced by the exact seating solver
    (:func:`expertmatch.solvers.meetings.seat_built`) with weights ``W_j - mu_j`` (``mu`` the
@@ -96,8 +96,9 @@ MAX_SCALE = 1e4
 PRICE_SHARE = 0.1
 #: Share of the time limit the deterministic solve that forms free groups may take.
 GROUPING_SHARE = 0.3
-#: The master's first price of a unit of excess over a cap, in multiples of the best
-#: seating's value (raised while needed, see the module docstring).
+#: The master's first price of a unit of excess over a cap, in multiples of the largest
+#: column weight (one seat's; raised while needed, see the module docstring). Larger prices
+#: make the pricing weights ``W - mu`` span more, and their scaling to whole numbers coarser.
 START_PENALTY = 10.0
 #: ``stats["method"]`` of a meeting draw.
 METHOD = "meeting draw: column generation over valid seatings (HiGHS master, exact seating)"
@@ -312,7 +313,7 @@ class _ColumnGeneration:
         self.caps, self.params, self.start = caps, params, start
         self.weight = seating.model.weight.astype(float)  # whole score units
         self.capped_cols = caps < 1.0
-        # the excess's price: first ten times the best seating's value (set in run), raised
+        # the excess's price: first ten times the largest seat weight (set in run), raised
         # a hundredfold while a proved master still exceeds a cap, up to the per-project
         # lottery's (ten times all weights): a huge price from the start made the master's
         # numerics fail on 1,000 x 3,000
@@ -356,7 +357,8 @@ class _ColumnGeneration:
         first = self.price(np.zeros(len(self.caps)), first=True)
         assert first is not None
         self.norm = max(float(self.weight[first[0]].sum()), 1.0)
-        self.set_penalty(min(START_PENALTY * max(first[1], 1.0) + 1.0, self.max_penalty))
+        top = float(self.weight.max(initial=1.0))
+        self.set_penalty(min(START_PENALTY * max(top, 1.0) + 1.0, self.max_penalty))
         self.add(first[0])
         self.lagrangian, self.center = first[1], np.zeros(len(self.caps))  # mu = 0
         self.bound = first[1]
