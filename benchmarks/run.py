@@ -285,6 +285,9 @@ ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
 #: 60 s; ``free``: the solver forms the groups within 300 s (``meetings-hand``: the office's
 #: hand method, sorted by field and cut, then seated optimally; ``expertmatch``: the grouping
 #: search, whose stats also hold the hand grouping's objective and the grouping bound).
+#: ``200x600-meetings-fixed``: the meeting draw (``lottery-0.5``: every seat at most 50 %
+#: likely, :mod:`expertmatch.solvers.meeting_lottery`, stopped at the 0.1 % proven gap)
+#: beside the deterministic seating of the same 20 fixed groups.
 MEETING = {"meeting": {"group_size": [8, 12], "panel_size": 7, "min_reviewers": 5}}
 MEETING_METHODS = ("meetings-hand",)
 #: The ``cli`` set's methods (:func:`cli_worker`): the command line end to end, the HiGHS LP
@@ -386,6 +389,16 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
             source="meetings-free",
             methods=("meetings-hand", "expertmatch"),
             time_limit=300.0,
+        ),
+        Instance(  # the meeting draw (max_probability 0.5) beside the deterministic seating
+            "200x600-meetings-fixed",
+            200,
+            600,
+            MEETING,
+            source="meetings-fixed",
+            methods=("expertmatch", "lottery-0.5"),
+            time_limit=120.0,
+            max_seeds=1,
         ),
     ),
     "cli": (
@@ -838,6 +851,8 @@ def run_lottery(
     from expertmatch.solvers.lottery import LOTTERY_GAP, lottery
     from expertmatch.solvers.params import SolveParams
 
+    if problem.has_meetings:
+        return run_meeting_lottery(problem, time_limit, seed, workers)
     # as expertmatch.lottery() builds them: no seed (the lottery uses seed 0 throughout; the
     # seed only drives the draw below)
     params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=LOTTERY_GAP)
@@ -883,6 +898,57 @@ def run_lottery(
         },
     )
     return out, lot, fields
+
+
+def run_meeting_lottery(
+    problem: Any, time_limit: float, seed: int, workers: int
+) -> tuple[Outcome, Any, dict[str, Any]]:
+    """The meeting draw (issue 13, ``max_probability < 1`` on meeting groups): what
+    ``assign`` runs, split in two to time the parts: ``meeting_lottery`` (column generation
+    over seatings, ``lottery_s``) and one draw (``draw_s``). ``x_max`` and ``x_over_cap`` are
+    over the seats and panel pairs; no frequency check (its pairs are the per-project
+    lottery's), hence no lottery returned."""
+    from expertmatch.errors import SolveError
+    from expertmatch.solvers.lottery import LOTTERY_GAP
+    from expertmatch.solvers.meeting_lottery import meeting_lottery
+    from expertmatch.solvers.params import SolveParams
+
+    params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=LOTTERY_GAP)
+    start = time.perf_counter()
+    try:
+        lot = meeting_lottery(problem, params)
+    except SolveError as err:
+        out = Outcome("unknown", solve_s=time.perf_counter() - start, extra={"error": str(err)})
+        return out, None, {"lottery_s": out.solve_s, "lottery_status": "unknown"}
+    lottery_s = time.perf_counter() - start
+    start = time.perf_counter()
+    result = lot.sample(seed, params)
+    draw_s = time.perf_counter() - start
+    stats = dict(lot.stats)
+    fields = {
+        "lottery_s": lottery_s,
+        "draw_s": draw_s,
+        "gap_limit": params.gap_limit,
+        "expected_objective": lot.expected_objective,
+        "lottery_status": lot.status,
+        "lottery_method": stats["method"],
+        "lp_bound": float(stats["lp_bound"]),
+        "assignments_in_lottery": stats["seatings_in_lottery"],
+        "columns": stats["columns"],
+        "rounds": stats["rounds"],
+        "x_max": float(lot.x.max(initial=0.0)),
+        "x_over_cap": int((lot.x > lot.caps + X_TOL).sum()),
+    }
+    out = Outcome(
+        result.status,
+        objective=result.objective,
+        bound=result.bound,
+        solve_s=lottery_s + draw_s,
+        assignment=result.assignment,
+        extra={**result.stats, "lottery_time_s": lot.time_s, "support": int((lot.x > 0).sum())},
+    )
+    out.extra["_result"] = result
+    return out, None, fields
 
 
 def frequency_check(lot: Any, problem: Any, draws: int, time_limit: float) -> dict[str, Any]:
@@ -1304,6 +1370,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     elif cap is not None:
         problem = problem.with_rules({"max_probability": cap})  # verify() below checks this
         out, lot, fields = run_lottery(problem, spec["time_limit"], spec["seed"], spec["workers"])
+        result = out.extra.pop("_result", None)  # a meeting draw: verify() takes the Result
         record.update(fields)
     elif method not in (*EXPERTMATCH, *MEETING_METHODS):
         start = time.perf_counter()
@@ -1645,7 +1712,11 @@ def lottery_consistency(where: str, method: str, row: Any, em: Any, tol: float) 
 
 
 #: Short names of the lottery's ``stats["method"]`` for the table.
-LOTTERY_PATHS = {"capped LP": "dependent rounding", "column generation": "column generation"}
+LOTTERY_PATHS = {
+    "capped LP": "dependent rounding",
+    "column generation": "column generation",
+    "meeting draw": "seatings by column generation",
+}
 
 
 def _path(method: Any) -> str:

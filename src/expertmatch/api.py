@@ -89,6 +89,17 @@ def assign(
     if grouping is not None and not problem.has_meetings:
         raise ValueError("grouping only applies to a batch with meeting projects (mode meeting)")
     if problem.has_meetings:  # meeting groups (会评): their own solver
+        if problem.project_max_probability.min(initial=1.0) < 1 and not relax:
+            if objective != "total":
+                raise ValueError(
+                    f"objective={objective!r} and max_probability < 1 cannot be combined"
+                )
+            from expertmatch.solvers.lottery import LOTTERY_GAP
+            from expertmatch.solvers.meeting_lottery import draw_meetings
+
+            gap = LOTTERY_GAP if gap_limit is None else gap_limit
+            lot_params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
+            return draw_meetings(problem, lot_params, draw_seed() if seed is None else seed)
         return _assign_meetings(problem, params, progress, relax, objective, bend_order, grouping)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")

@@ -162,12 +162,14 @@ def stage_key(problem: Problem, project: int) -> str:
     return problem.stages[project] if problem.rules.stage_dependent else ""
 
 
-def unsupported(problem: Problem) -> list[str]:
+def unsupported(problem: Problem, drawing: bool = False) -> list[str]:
     """The rules this version does not combine with meeting review (refused with a clear
-    error rather than answered wrongly)."""
+    error rather than answered wrongly). ``max_probability < 1`` is refused unless
+    ``drawing`` (the random draw of :mod:`expertmatch.solvers.meeting_lottery` keeps it; the
+    deterministic seating would ignore it)."""
     if not problem.has_meetings:
         return []
     out = []
-    if float(problem.project_max_probability.min(initial=1.0)) < 1:
+    if not drawing and float(problem.project_max_probability.min(initial=1.0)) < 1:
         out.append("max_probability < 1 (the random draw) with meeting projects")
     return out

@@ -152,6 +152,18 @@ def seat(
     )
     if keep:
         seating = _with_keep_bonus(seating, keep)
+    seated = seat_built(problem, seating, deadline)
+    if panel is None or panel_chairs or not chair_columns_needed(problem):
+        return seated
+    chaired = _chairs_within_cap(problem, seated)
+    if chaired is None:  # no choice of chairs fits the cap: the panels' chairs in the model
+        return seat(problem, groups, deadline, slot_of, with_panels, keep, panel_chairs=True)
+    return chaired
+
+
+def seat_built(problem: Problem, seating: Seating, deadline: float) -> Seated:
+    """The exact seating of a built model (steps 1-4; its weights may be the caller's, whole
+    numbers: the random draw prices seatings with them)."""
     model = seating.model
     _first_line(problem, seating)
     active = _initial_columns(seating)
@@ -177,13 +189,7 @@ def seat(
         outside = ~core
         best_out = float((z_lp + rc[outside]).max()) if outside.any() else -math.inf
         bound = min(bound, max(mip_bound, math.floor(best_out + 1e-6)))
-    seated = Seated(seating, x, z_inc, max(bound, z_inc), _seat_prices(problem, model, pi))
-    if panel is None or panel_chairs or not chair_columns_needed(problem):
-        return seated
-    chaired = _chairs_within_cap(problem, seated)
-    if chaired is None:  # no choice of chairs fits the cap: the panels' chairs in the model
-        return seat(problem, groups, deadline, slot_of, with_panels, keep, panel_chairs=True)
-    return chaired
+    return Seated(seating, x, z_inc, max(bound, z_inc), _seat_prices(problem, model, pi))
 
 
 def _chairs_within_cap(problem: Problem, seated: Seated) -> Seated | None:
