@@ -108,12 +108,17 @@ def test_fractional_lp_is_finished_exactly() -> None:
 @pytest.mark.slow
 def test_status_says_why_the_search_stopped() -> None:
     """Short of a proof, the status is `feasible` at the gap limit and `timeout` on the clock;
-    either way the bound holds (this batch's LP is fractional; its optimum is 49,642.33)."""
+    either way the bound holds (this batch's LP is fractional; its optimum is 49,642.33). On
+    a loaded machine 0.5 s may find nothing: then the error says timeout, never a result."""
     problem = em.from_tables(**em.generate(1000, 3000, seed=3, with_scores=True))
-    rushed = em.assign(problem, time_limit=0.5)
-    assert em.verify(problem, rushed) == []
-    assert rushed.status in ("optimal", "timeout")
-    assert rushed.bound >= 49_642.33 - 1e-6 >= rushed.objective - 1e-6
+    try:
+        rushed = em.assign(problem, time_limit=0.5)
+    except em.SolveError as error:
+        assert error.status == "timeout" and "time limit" in str(error)
+    else:
+        assert em.verify(problem, rushed) == []
+        assert rushed.status in ("optimal", "timeout")
+        assert rushed.bound >= 49_642.33 - 1e-6 >= rushed.objective - 1e-6
     enough = em.assign(problem, gap_limit=0.001)
     assert enough.status in ("optimal", "feasible") and enough.gap <= 0.001
     full = em.assign(problem)
