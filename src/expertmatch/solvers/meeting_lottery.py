@@ -32,12 +32,13 @@ is not random; only the seats are.
    chooses weights ``lambda_i`` on valid seatings ``S_i``, maximising ``sum_i lambda_i W(S_i)``
    with ``sum_i lambda_i = 1`` and ``sum_i lambda_i S_ij <= cap_j`` for every capped seat and
    pair j (an artificial excess keeps it feasible; its price starts at ten times the largest
-   seat weight and is raised while a master that no seating can improve still exceeds a
-   cap, so "no capped lottery" is only concluded at the per-project lottery's price). A new
-   seating is priced by the exact seating solver
-   (:func:`expertmatch.solvers.meetings.seat_built`) with weights ``W_j - mu_j`` (``mu`` the
-   cap rows' duals), scaled to whole numbers; the scaling's rounding is added to the
-   pricing's bound. The Lagrangian bound ``cap . mu + max_S (W - mu).S`` and
+   seat weight and is raised a hundredfold while a master that no seating can improve, or
+   ``EXCESS_ROUNDS`` masters in a row, still exceed a cap, so "no capped lottery" is only
+   concluded at the per-project lottery's price). A new seating is priced by the exact
+   seating solver (:func:`expertmatch.solvers.meetings.seat_built`) with weights
+   ``W_j - mu_j`` (``mu`` the cap rows' duals), scaled to whole numbers; the scaling's
+   rounding is added to the pricing's bound. The Lagrangian bound
+   ``cap . mu + max_S (W - mu).S`` and
    the capped LP's give the proven bound.
 3. The draw picks ``S_i`` with probability ``lambda_i`` from ``numpy.random.default_rng(seed)``:
    the same seed gives the same seating. The lottery itself does not depend on the seed.
@@ -101,6 +102,8 @@ GROUPING_SHARE = 0.3
 #: column weight (one seat's; raised while needed, see the module docstring). Larger prices
 #: make the pricing weights ``W - mu`` span more, and their scaling to whole numbers coarser.
 START_PENALTY = 10.0
+#: Rounds in a row a master may exceed a cap before the excess's price is raised.
+EXCESS_ROUNDS = 10
 #: ``stats["method"]`` of a meeting draw.
 METHOD = "meeting draw: column generation over valid seatings (HiGHS master, exact seating)"
 
@@ -409,6 +412,7 @@ class _ColumnGeneration:
         self.max_penalty = 10.0 * float(np.maximum(self.weight, 0).sum()) + 1.0
         self.master = _Master(len(caps), caps, self.max_penalty)
         self.penalty = self.max_penalty
+        self.over = 0  # rounds in a row whose master exceeded a cap
         self.norm = 1.0  # the master's unit, in whole score units (the first seating's value)
         self.columns: list[np.ndarray] = []
         self.keys: set[bytes] = set()
@@ -473,9 +477,13 @@ class _ColumnGeneration:
                 sol.excess,
             )
             outcome = self.step(sol)
-            if outcome == "proved" and sol.excess > CAP_TOL and self.penalty < self.max_penalty:
+            self.over = self.over + 1 if sol.excess > CAP_TOL else 0
+            stuck = outcome == "proved" or self.over >= EXCESS_ROUNDS
+            if sol.excess > CAP_TOL and stuck and self.penalty < self.max_penalty:
+                # the excess may only be too cheap: price it higher and go on
                 self.set_penalty(min(100.0 * self.penalty, self.max_penalty))
-                continue  # the excess may only be too cheap: price it higher and go on
+                self.over = 0
+                continue
             if outcome != "added":
                 break
         return self.build(self.final(sol, outcome))
