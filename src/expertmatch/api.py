@@ -99,7 +99,8 @@ def assign(
 
             gap = LOTTERY_GAP if gap_limit is None else gap_limit
             lot_params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
-            return draw_meetings(problem, lot_params, draw_seed() if seed is None else seed)
+            drawn_seed = draw_seed() if seed is None else seed
+            return draw_meetings(problem, lot_params, drawn_seed, grouping or "search")
         return _assign_meetings(problem, params, progress, relax, objective, bend_order, grouping)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")

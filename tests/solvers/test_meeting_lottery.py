@@ -220,6 +220,25 @@ def test_free_groups_are_formed_once_then_seats_drawn() -> None:
         assert drawn.probabilities.score.max() <= 0.6 + 1e-8
 
 
+def test_hand_grouping_is_kept_by_the_draw() -> None:
+    """``grouping="hand"`` with a cap: the draw seats the office's hand groups, as the
+    deterministic solve with ``grouping="hand"`` forms them; by default the search's (which
+    differ on this batch)."""
+    tables = synthetic.generate(24, 120, seed=3)
+    tables["projects"]["stage"] = ""
+    tables["projects"]["mode"] = "meeting"
+    meeting = {"group_size": [4, 8], "panel_size": 5, "min_reviewers": 3}
+    problem = em.from_tables(**tables, rules={"meeting": meeting})
+    capped = problem.with_rules({"max_probability": 0.5})
+    for grouping in ("hand", "search"):
+        want = solve_meetings(problem, PARAMS, None, grouping)
+        drawn = em.assign(capped, seed=1, grouping=grouping, time_limit=60)
+        assert em.verify(capped, drawn) == []
+        assert [g.projects for g in drawn.groups] == [g.projects for g in want.groups]
+    hand = solve_meetings(problem, PARAMS, None, "hand")
+    assert [g.projects for g in hand.groups] != [g.projects for g in want.groups]
+
+
 def _folder(tmp_path: Path) -> Path:
     folder = tmp_path / "batch"
     folder.mkdir()

@@ -194,14 +194,18 @@ class MeetingLottery:
         )
 
 
-def draw_meetings(problem: Problem, params: SolveParams, seed: int) -> Result:
+def draw_meetings(
+    problem: Problem, params: SolveParams, seed: int, grouping: str = "search"
+) -> Result:
     """One random draw for a batch with meeting projects (``max_probability < 1``): the
     capped lottery of best expected score (module docstring), then the seating drawn with
-    ``seed``."""
-    return meeting_lottery(problem, params).sample(seed, params)
+    ``seed``; ``grouping``: how free projects are grouped (as in ``solve_meetings``)."""
+    return meeting_lottery(problem, params, grouping).sample(seed, params)
 
 
-def meeting_lottery(problem: Problem, params: SolveParams) -> MeetingLottery:
+def meeting_lottery(
+    problem: Problem, params: SolveParams, grouping: str = "search"
+) -> MeetingLottery:
     """The lottery over seatings of the batch's groups; see the module docstring. Raises
     :class:`InfeasibleError` when no lottery of valid seatings keeps the cap, and
     :class:`SolveError` when none was found in time."""
@@ -211,7 +215,7 @@ def meeting_lottery(problem: Problem, params: SolveParams) -> MeetingLottery:
             [InputIssue("rules", f"not supported yet: {w}", column="meeting") for w in refused]
         )
     start = time.perf_counter()
-    groups, slot_room = _groups(problem, params, start)
+    groups, slot_room = _groups(problem, params, start, grouping)
     slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
     seating = build_seating(problem, groups, slot_of, _panel_pairs(problem))
     caps = _column_caps(problem, seating)
@@ -219,7 +223,7 @@ def meeting_lottery(problem: Problem, params: SolveParams) -> MeetingLottery:
 
 
 def _groups(
-    problem: Problem, params: SolveParams, start: float
+    problem: Problem, params: SolveParams, start: float, grouping: str = "search"
 ) -> tuple[list[tuple[str, tuple[int, ...]]], dict[int, tuple[str, int]]]:
     """The groups the draw seats, with their (slot, room): the office's fixed groups; free
     projects grouped once by the deterministic solve of the uncapped batch (seed 0)."""
@@ -232,7 +236,7 @@ def _groups(
     stages = {s: replace(r, max_probability=None) for s, r in rules.stage.items()}
     uncapped = problem.with_rules(replace(rules, max_probability=1.0, stage=stages))
     limit = max(1.0, GROUPING_SHARE * params.time_limit - (time.perf_counter() - start))
-    solved = solve_meetings(uncapped, replace(params, seed=0, time_limit=limit))
+    solved = solve_meetings(uncapped, replace(params, seed=0, time_limit=limit), None, grouping)
     groups = [(g.id, g.projects) for g in solved.groups]
     slot_room = {i: (g.slot, g.room) for i, g in enumerate(solved.groups) if g.slot}
     return groups, slot_room
