@@ -391,10 +391,10 @@ def solve_stage_mip(
     With the stage's LP over the same columns (``lp``), its rounding (:func:`_rounded`), the
     pairs of the last round's answer (``before``) or else the MIP over a core of the columns
     (:func:`_core_solution`) is the start when it keeps the minima held; then it is the
-    answer at once if it reaches the
-    LP bound, and otherwise every variable whose reduced cost says it cannot be part of an
-    assignment at least as good is fixed (``z_lp + rc < z_start``, the argument of
-    :mod:`expertmatch.solvers.exact`), which leaves HiGHS a small model."""
+    answer at once if it reaches the LP bound, and otherwise every variable whose reduced cost
+    says it cannot be part of an assignment at least as good is fixed (``z_lp + rc <
+    z_start``, the argument of :mod:`expertmatch.solvers.exact`), which leaves HiGHS a small
+    model."""
     mat = stage_matrix(problem, model, stage, held)
     lower, upper = np.zeros(mat.upper.size), mat.upper.copy()
     start = None
