@@ -94,24 +94,16 @@ def assign(
                 raise ValueError(
                     f"objective={objective!r} and max_probability < 1 cannot be combined"
                 )
-            from expertmatch.solvers.lottery import LOTTERY_GAP
             from expertmatch.solvers.meeting_lottery import draw_meetings
 
-            gap = LOTTERY_GAP if gap_limit is None else gap_limit
-            lot_params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
+            lot_params = _draw_params(time_limit, workers, gap_limit)
             drawn_seed = draw_seed() if seed is None else seed
             return draw_meetings(problem, lot_params, drawn_seed, grouping or "search")
         return _assign_meetings(problem, params, progress, relax, objective, bend_order, grouping)
     if bend_order is not None and not relax:
         raise TypeError("bend_order only applies with relax=True")
-    special = [
-        name
-        for name, on in (
-            ("relax=True", relax),
-            (f"objective={objective!r}", objective != "total"),
-        )
-        if on
-    ]
+    options = (("relax=True", relax), (f"objective={objective!r}", objective != "total"))
+    special = [name for name, on in options if on]
     drawn = bool(problem.project_max_probability.min(initial=1.0) < 1)
     if drawn:
         special.append("max_probability < 1")
@@ -120,10 +112,9 @@ def assign(
     from expertmatch.solvers.chairs import chaired, relaxed_chairs, with_chairs
 
     if drawn:  # the lottery depends on the batch; seed: the draw
-        from expertmatch.solvers.lottery import LOTTERY_GAP, draw
+        from expertmatch.solvers.lottery import draw
 
-        gap = LOTTERY_GAP if gap_limit is None else gap_limit
-        lot_params = SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
+        lot_params = _draw_params(time_limit, workers, gap_limit)
         result = draw(problem, lot_params, draw_seed() if seed is None else seed, relax)
         return chaired(problem, result)
     if objective != "total":
@@ -140,6 +131,14 @@ def assign(
         return relaxed_chairs(
             problem, solve_relaxed(problem, params, tuple(bend_order or BEND_ORDER))
         )
+
+
+def _draw_params(time_limit: float, workers: int, gap_limit: float | None) -> SolveParams:
+    """The random draw's parameters: its own default gap (``LOTTERY_GAP``) unless given."""
+    from expertmatch.solvers.lottery import LOTTERY_GAP
+
+    gap = LOTTERY_GAP if gap_limit is None else gap_limit
+    return SolveParams(time_limit=time_limit, workers=workers, gap_limit=gap)
 
 
 def _other_objective(
