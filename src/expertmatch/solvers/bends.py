@@ -257,19 +257,14 @@ def _row_keys(model: Model, rows: _Rows) -> list[tuple[object, ...]]:
     return keys
 
 
-def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy.Highs:
-    """The stage matrix as a HiGHS LP (maximised), from a warm basis when one is set: primal
-    simplex after new columns (at zero they keep the basis primal feasible), dual simplex
-    (``dual``) after a new objective or from no basis, which primal simplex takes many times as
-    long (measured on the score stage of a 1k x 3k batch: 24,000 primal iterations, 7 s,
-    against about 1 s; the first LP of a 10k x 30k batch: 170 s primal); presolve off, which
-    would discard the warm start."""
+def _stage_model(mat: StageMatrix, lower: np.ndarray, upper: np.ndarray) -> highspy.HighsLp:
+    """The stage matrix as a HiGHS model (maximised) with the variables' bounds."""
     eq, le, ge, rhs = mat.split()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = mat.A.shape[1], mat.A.shape[0]
     lp.col_cost_ = mat.gain.astype(np.float64)
-    lp.col_lower_ = np.zeros(mat.upper.size)
-    lp.col_upper_ = np.where(np.isfinite(mat.upper), mat.upper, highspy.kHighsInf)
+    lp.col_lower_ = lower
+    lp.col_upper_ = np.where(np.isfinite(upper), upper, highspy.kHighsInf)
     lp.row_lower_ = np.where(eq | ge, rhs, -highspy.kHighsInf)
     lp.row_upper_ = np.where(eq | le, rhs, highspy.kHighsInf)
     csc = mat.A.tocsc()
@@ -278,6 +273,17 @@ def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(np.float64)
     lp.sense_ = highspy.ObjSense.kMaximize
+    return lp
+
+
+def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy.Highs:
+    """The stage matrix as a HiGHS LP (maximised), from a warm basis when one is set: primal
+    simplex after new columns (at zero they keep the basis primal feasible), dual simplex
+    (``dual``) after a new objective or from no basis, which primal simplex takes many times as
+    long (measured on the score stage of a 1k x 3k batch: 24,000 primal iterations, 7 s,
+    against about 1 s; the first LP of a 10k x 30k batch: 170 s primal); presolve off, which
+    would discard the warm start."""
+    lp = _stage_model(mat, np.zeros(mat.upper.size), mat.upper)
     h = new_highs()
     h.setOptionValue("output_flag", False)
     # one thread, as every HiGHS run of the package: HiGHS keeps one task scheduler per
@@ -440,20 +446,7 @@ def _highs_mip(
     mat: StageMatrix, lower: np.ndarray, upper: np.ndarray, time_left: float
 ) -> highspy.Highs:
     """The stage matrix as a HiGHS MIP (maximised, every variable integer) within bounds."""
-    eq, le, ge, rhs = mat.split()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = mat.A.shape[1], mat.A.shape[0]
-    lp.col_cost_ = mat.gain.astype(np.float64)
-    lp.col_lower_ = lower
-    lp.col_upper_ = np.where(np.isfinite(upper), upper, highspy.kHighsInf)
-    lp.row_lower_ = np.where(eq | ge, rhs, -highspy.kHighsInf)
-    lp.row_upper_ = np.where(eq | le, rhs, highspy.kHighsInf)
-    csc = mat.A.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data.astype(np.float64)
-    lp.sense_ = highspy.ObjSense.kMaximize
+    lp = _stage_model(mat, lower, upper)
     lp.integrality_ = [highspy.HighsVarType.kInteger] * lp.num_col_
     h = new_highs()
     for name, value in (
