@@ -255,10 +255,13 @@ def reassign(
     order = tuple(bend_order or BEND_ORDER)
     problem = _problem(problem, rules)
     if problem.has_meetings:  # the earlier groups stay; the fewest seats change
-        if relax:
-            raise ValueError("reassign --relax is not supported yet for meeting review")
         rows = read_declines(declined, problem)
         frame = _previous_frame(previous)
+        if relax:
+            from expertmatch.solvers.meeting_bends import reassign_relaxed
+
+            after = with_declines(problem, rows)
+            return reassign_relaxed(after, frame, len(rows), params, order)
         return reassign_meetings(with_declines(problem, rows), frame, len(rows), params)
     return _reassign(problem, previous, declined, params, relax, order)
 

@@ -654,3 +654,31 @@ def test_a_stage_out_of_time_keeps_the_last_solution(monkeypatch: pytest.MonkeyP
     assert result.status == "timeout" and result.bound >= result.objective
     assert result.stats["bends_by_rule"]["enterprise_share"] == 3
     _assert_exact_bends(problem, result)
+
+
+def test_reassign_relax_bends_the_fewest_and_keeps_the_most_seats() -> None:
+    """Two of the three enterprise experts decline the round: without relax the reassignment
+    stops naming the rule; with relax it bends as few enterprise rules as ``assign --relax``
+    on the same batch, keeps the groups, keeps at least as many earlier seats as that answer
+    does, and verify finds exactly the bends it lists."""
+    from expertmatch.rounds.history import read_declines, with_declines
+
+    e8 = {"id": "E8", "organization": "U1", "fields": "520.40.10;520.20.30;520.20.10"}
+    problem = meeting_batch(experts=[*MEETING_EXPERTS, e8])
+    first = em.assign(problem)
+    gone = [("E2", ""), ("E3", "")]
+    with pytest.raises(em.InfeasibleError):
+        em.reassign(problem, first, gone)
+    again = em.reassign(problem, first, gone, relax=True)
+    after = with_declines(problem, read_declines(gone, problem))
+    _assert_exact_bends(after, again)
+    assert any(b.rule == "enterprise_share" for b in again.bends)
+    fresh = em.assign(after, relax=True)
+    assert _key_of(again) == _key_of(fresh)
+    assert {g.id: g.projects for g in again.groups} == {g.id: g.projects for g in first.groups}
+    earlier = {(g.id, e) for g in first.groups for e in g.panel}
+    kept_by_fresh = len(earlier & {(g.id, e) for g in fresh.groups for e in g.panel})
+    assert again.stats["kept_pairs"] >= kept_by_fresh
+    assert again.stats["kept_pairs"] == len(
+        earlier & {(g.id, e) for g in again.groups for e in g.panel}
+    )

@@ -48,7 +48,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
@@ -90,17 +90,25 @@ from expertmatch.solvers.meetings import (
     Seated,
     _groups_of,
     _initial_columns,
+    _with_keep_bonus,
+    chosen_keys,
     hand_groups,
+    previous_groups,
+    reassign_meetings,
     reviewing_pairs,
     schedule,
     schedule_binds,
     search_groups,
+    seat_changes,
     solve_meetings,
 )
 from expertmatch.solvers.params import Progress, SolveParams
 from expertmatch.solvers.relax import Bend, RelaxStats, _bends, check_order
 from expertmatch.verify import seat_rules
 from expertmatch.vocabulary import Rule, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The method a relaxed meeting solve reports.
 METHOD = "relaxed meetings (lexicographic, HiGHS over a core of seats, proven by LP)"
@@ -189,6 +197,36 @@ def solve_meetings_relaxed(
         raise stop
     _, name, groups, slot_room, relaxed = best
     return _result(problem, relaxed, name, slot_room, order, params, start, free)
+
+
+def reassign_relaxed(
+    problem: Problem,
+    frame: pd.DataFrame,
+    declines: int,
+    params: SolveParams,
+    order: tuple[str, ...] = BEND_ORDER,
+) -> Result:
+    """``reassign --relax`` on meeting review: the earlier groups, slots and rooms stay; with
+    every rule holding, :func:`expertmatch.solvers.meetings.reassign_meetings` (most seats kept,
+    then the score); else the fewest bends in ``order``, then the most earlier seats kept,
+    then the score (the bends proven as in :func:`seat_relaxed`)."""
+    order = check_order(order)
+    _refuse_unsupported(problem)
+    start = time.perf_counter()
+    try:
+        plain = replace(params, time_limit=PLAIN_SHARE * params.time_limit)
+        return reassign_meetings(problem, frame, declines, plain)
+    except (InfeasibleError, SolveError):
+        pass  # some rule must bend (or no seating in that share of the time)
+    groups, slot_room, keep = previous_groups(problem, frame)
+    slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
+    relaxed = seat_relaxed(problem, groups, order, start + params.time_limit, slot_of, keep)
+    result = _result(problem, relaxed, "fixed", slot_room, order, params, start, False)
+    changed = seat_changes(problem, groups, keep, chosen_keys(relaxed.seating, relaxed.chosen))
+    stats = {**result.stats, **changed, "declines": declines}
+    stats["method"] = "meetings reassign relaxed: fewest bends, most earlier seats, then score"
+    # the proof is of the order "bends, most kept, then score": no score bound of its own
+    return replace(result, stats=stats, bound=result.objective)
 
 
 def _refuse_unsupported(problem: Problem) -> None:
@@ -335,12 +373,17 @@ def seat_relaxed(
     order: tuple[str, ...],
     deadline: float,
     slot_of: dict[int, str] | None = None,
+    keep: set[tuple[int, int]] | None = None,
 ) -> _Relaxed:
     """Seat ``groups`` (with the batch's per-project panels) bending the fewest rules in
     ``order``, then scoring best; raises :class:`InfeasibleError` when the rules that never
-    bend cannot hold."""
+    bend cannot hold. ``keep`` (reassign): earlier seats and panel pairs, each worth more than
+    every score together in the last stage, so that it keeps the most of them, then scores
+    best (its objective and bound then count both)."""
     panel = _panel_pairs(problem)
     seating = build_seating(problem, groups, slot_of, panel, with_capacity=False)
+    if keep:
+        seating = _with_keep_bonus(seating, keep)
     _hard_first_line(problem, seating)
     mat = relaxed_matrix(problem, seating)
     stages = tuple(reversed(order)) + ((Rule.CHAIR,) if (mat.slack_key == Rule.CHAIR).any() else ())

@@ -920,8 +920,25 @@ def reassign_meetings(
     groups, slot_room, keep = previous_groups(problem, frame)
     slot_of = {g: s for g, (s, _) in slot_room.items()} if schedule_binds(problem) else None
     seated = seat(problem, groups, start + params.time_limit, slot_of, keep=keep)
-    chosen_keys = _chosen_keys(seated.seating, seated.chosen)
-    kept = chosen_keys & keep
+    stats = {
+        "method": "meetings reassign: most earlier seats kept, then the score (MIP)",
+        **seat_changes(problem, groups, keep, _chosen_keys(seated.seating, seated.chosen)),
+        "declines": declines,
+    }
+    result = _result(problem, seated, slot_room, 0, stats, params, start)
+    # the proof is of the order "most kept, then score": a score bound of its own is not kept
+    status = Status.OPTIMAL if seated.optimal else Status.TIMEOUT
+    return replace(result, status=status, bound=result.objective)
+
+
+def seat_changes(
+    problem: Problem,
+    groups: Sequence[tuple[str, tuple[int, ...]]],
+    keep: set[tuple[int, int]],
+    chosen_keys: set[tuple[int, int]],
+) -> dict[str, object]:
+    """What a reassignment changed: earlier seats (and panel pairs) kept, and per group the
+    experts removed and added (the stats ``reassign`` reports)."""
     changes = []
     for g, (gid, _) in enumerate(groups):
         before = {e for k, e in keep if k == g}
@@ -934,18 +951,18 @@ def reassign_meetings(
                     "added": sorted(problem.expert_ids[e] for e in after - before),
                 }
             )
-    stats = {
-        "method": "meetings reassign: most earlier seats kept, then the score (MIP)",
+    kept = chosen_keys & keep
+    return {
         "previous_pairs": len(keep),
         "kept_pairs": len(kept),
         "changed_pairs": len(keep) - len(kept),
-        "declines": declines,
         "changes": changes,
     }
-    result = _result(problem, seated, slot_room, 0, stats, params, start)
-    # the proof is of the order "most kept, then score": a score bound of its own is not kept
-    status = Status.OPTIMAL if seated.optimal else Status.TIMEOUT
-    return replace(result, status=status, bound=result.objective)
+
+
+def chosen_keys(seating: Seating, chosen: np.ndarray) -> set[tuple[int, int]]:
+    """The (group, expert) seats and (-1 - project, expert) panel pairs chosen."""
+    return _chosen_keys(seating, chosen)
 
 
 def _chosen_keys(seating: Seating, chosen: np.ndarray) -> set[tuple[int, int]]:
