@@ -36,6 +36,16 @@ def new_highs() -> highspy.Highs:
         os.close(saved)
 
 
+def set_start(h: highspy.Highs, start: np.ndarray | None) -> None:
+    """Offer ``start`` (a value per column, or None: nothing) to HiGHS's branch and cut."""
+    if start is None:
+        return
+    solution = highspy.HighsSolution()
+    solution.col_value = start
+    solution.value_valid = True
+    h.setSolution(solution)
+
+
 @dataclass
 class LpSolution:
     x: np.ndarray
@@ -266,12 +276,7 @@ def solve_mip(
     ):
         h.setOptionValue(name, value)
     h.passModel(lp)
-    start = _start(ext, keep, hint & columns, chair_hint)
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = start
-        solution.value_valid = True
-        h.setSolution(solution)
+    set_start(h, _start(ext, keep, hint & columns, chair_hint))
     h.run()
     return _mip_answer(h, ext, keep, params.gap_limit == 0)
 

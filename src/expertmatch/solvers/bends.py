@@ -42,7 +42,7 @@ from expertmatch.domain.pairs import Pairs, merge
 from expertmatch.errors import SolveError
 from expertmatch.formulation.candidates import Survey
 from expertmatch.formulation.rows import Model, build_model
-from expertmatch.solvers.backends import new_highs
+from expertmatch.solvers.backends import new_highs, set_start
 from expertmatch.solvers.exact import PRICE_PER_PROJECT, PRICE_TOL
 from expertmatch.solvers.pricing import Duals, price
 from expertmatch.vocabulary import Rule, Status
@@ -418,11 +418,7 @@ def solve_stage_mip(
         upper[at_zero & (lp.z + lp.rc < z_start - FIX_MARGIN)] = 0.0
         lower[at_one & (lp.z - lp.rc < z_start - FIX_MARGIN) & (mat.upper == 1)] = 1.0
     h = _highs_mip(mat, lower, upper, time_left)
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = start
-        solution.value_valid = True
-        h.setSolution(solution)
+    set_start(h, start)
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
