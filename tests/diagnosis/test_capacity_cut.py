@@ -63,3 +63,62 @@ def test_large_batch_clash_is_found_before_any_lp() -> None:
         clashes = checks.check_feasibility(problem)
     assert [c.rule for c in clashes] == [em.Rule.ENTERPRISE_SHARE]
     assert clashes[0].message.startswith("panels need ")
+
+
+def _both_cuts(problem: em.Problem, net: checks._Network, inside_projects: list[int]) -> object:
+    """The reference: both cuts (the candidates' cut projects inside; every project that
+    needs a seat inside) from the eligible pairs themselves."""
+    import numpy as np
+
+    from expertmatch.domain.eligibility import eligible_pairs
+
+    every = eligible_pairs(problem)
+    every = every.take(problem.expert_capacity[every.expert] > 0)  # as the counted cut
+    needing = net.demand > 0
+    inside = np.zeros(problem.n_projects, dtype=bool)
+    inside[inside_projects] = True
+    ok = net.projects[every.project] & net.experts[every.expert] & needing[every.project]
+    best = None
+    for projects in (inside, needing):
+        take = ok & projects[every.project]
+        deg = np.bincount(every.expert[take], minlength=problem.n_experts)
+        value = int(net.demand[~projects].sum()) + int(np.minimum(net.cap, deg).sum())
+        if value < int(net.demand.sum()) and (best is None or value < best[0]):
+            experts = np.flatnonzero((deg > 0) & (net.cap <= deg))
+            best = (value, np.flatnonzero(projects).tolist(), experts.tolist())
+    return best
+
+
+@pytest.mark.parametrize(
+    ("share", "max_load", "n", "seed"),
+    [
+        ("4/5", 2, 60, 1),
+        ("3/5", 1, 60, 2),
+        ("1/5", 1, 100, 1),
+        ("1/5", 1, 100, 2),
+        ("2/5", 1, 40, 1),
+        ("1/3", 2, 100, 3),
+    ],
+)
+def test_counted_cut_equals_both_cuts_over_every_pair(
+    share: str, max_load: int, n: int, seed: int
+) -> None:
+    """The counted cut skips the pass over every project when the candidate pairs already
+    keep the every-project cut at the demand: its answer is still the better of the two cuts
+    computed from every eligible pair."""
+    problem = em.from_tables(
+        **em.generate(n, 3 * n, seed=seed),
+        rules={"enterprise_min_share": share, "max_load": max_load},
+    )
+    surv = survey(problem)
+    pj, ej = surv.candidates.project, surv.candidates.expert
+    compared = 0
+    for net in checks._networks(problem):
+        keep = net.projects[pj] & net.experts[ej]
+        cut = checks._min_cut(problem, pj[keep], ej[keep], net)
+        if cut is None:
+            continue
+        counted = checks._cut_over_every_pair(problem, net, cut, pj[keep], ej[keep])
+        assert counted == _both_cuts(problem, net, cut[1])
+        compared += 1
+    assert compared  # the candidates fell short somewhere: the counted cut ran
