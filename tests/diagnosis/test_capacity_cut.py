@@ -19,23 +19,30 @@ def _figures(message: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-@pytest.mark.parametrize(
-    ("share", "max_load", "n", "seed"),
-    [
-        ("4/5", 2, 60, 1),
-        ("3/5", 1, 60, 2),
-        ("1/5", 1, 100, 1),
-        ("1/5", 1, 100, 2),
-        ("2/5", 1, 40, 1),
-    ],
-)
-def test_counted_cut_finds_the_clashes_of_the_full_flow(
-    share: str, max_load: int, n: int, seed: int
-) -> None:
-    problem = em.from_tables(
+#: Generated batches (enterprise share, max_load, projects, seed) whose candidate pairs fall
+#: short of some capacity check, so that the counted cut runs.
+SHORT_BATCHES = [
+    ("4/5", 2, 60, 1),
+    ("3/5", 1, 60, 2),
+    ("1/5", 1, 100, 1),
+    ("1/5", 1, 100, 2),
+    ("2/5", 1, 40, 1),
+]
+
+
+def _batch(share: str, max_load: int, n: int, seed: int) -> em.Problem:
+    """``n`` generated projects and ``3 n`` experts with that share and load."""
+    return em.from_tables(
         **em.generate(n, 3 * n, seed=seed),
         rules={"enterprise_min_share": share, "max_load": max_load},
     )
+
+
+@pytest.mark.parametrize(("share", "max_load", "n", "seed"), SHORT_BATCHES)
+def test_counted_cut_finds_the_clashes_of_the_full_flow(
+    share: str, max_load: int, n: int, seed: int
+) -> None:
+    problem = _batch(share, max_load, n, seed)
     surv = survey(problem)
     assert len(surv.candidates) < surv.total_eligible  # the fallback is reached at all
     full = checks._check_capacity(problem, surv)
@@ -89,27 +96,14 @@ def _both_cuts(problem: em.Problem, net: checks._Network, inside_projects: list[
     return best
 
 
-@pytest.mark.parametrize(
-    ("share", "max_load", "n", "seed"),
-    [
-        ("4/5", 2, 60, 1),
-        ("3/5", 1, 60, 2),
-        ("1/5", 1, 100, 1),
-        ("1/5", 1, 100, 2),
-        ("2/5", 1, 40, 1),
-        ("1/3", 2, 100, 3),
-    ],
-)
+@pytest.mark.parametrize(("share", "max_load", "n", "seed"), [*SHORT_BATCHES, ("1/3", 2, 100, 3)])
 def test_counted_cut_equals_both_cuts_over_every_pair(
     share: str, max_load: int, n: int, seed: int
 ) -> None:
     """The counted cut skips the pass over every project when the candidate pairs already
     keep the every-project cut at the demand: its answer is still the better of the two cuts
     computed from every eligible pair."""
-    problem = em.from_tables(
-        **em.generate(n, 3 * n, seed=seed),
-        rules={"enterprise_min_share": share, "max_load": max_load},
-    )
+    problem = _batch(share, max_load, n, seed)
     surv = survey(problem)
     pj, ej = surv.candidates.project, surv.candidates.expert
     compared = 0
