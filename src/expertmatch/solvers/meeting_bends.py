@@ -103,7 +103,7 @@ from expertmatch.solvers.meetings import (
     solve_meetings,
 )
 from expertmatch.solvers.params import Progress, SolveParams
-from expertmatch.solvers.relax import Bend, RelaxStats, _bends, check_order
+from expertmatch.solvers.relax import Bend, RelaxStats, _bends, check_order, quota_bend
 from expertmatch.verify import seat_rules
 from expertmatch.vocabulary import Rule, Status
 
@@ -849,15 +849,14 @@ def _batch_bends(problem: Problem, groups: Sequence[Group], panel: Pairs) -> lis
                 continue
             amount = int(amount)
             if rule.quota is not None:
-                side = "beyond the maximum" if over else "short of the minimum"
-                message = f"the batch: quota {rule.quota.name} {amount} member(s) {side}"
-            else:
-                where = (
-                    "the batch is"
-                    if rule.stages is None
-                    else (f"the {', '.join(sorted(rule.stages))} seats are")
-                )
-                message = f"{where} {amount} enterprise seat(s) short of enterprise_target_share"
+                out.append(quota_bend(rule.quota.name, amount, over))
+                continue
+            stages = (
+                "the batch is"
+                if rule.stages is None
+                else f"the {', '.join(sorted(rule.stages))} seats are"
+            )
+            message = f"{stages} {amount} enterprise seat(s) short of enterprise_target_share"
             out.append(Bend(rule.rule, amount, message))
     return out
 

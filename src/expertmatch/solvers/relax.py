@@ -393,7 +393,12 @@ def _quota_bend(
 ) -> Bend:
     """A quota's minimum short by (or its maximum exceeded by) ``amount`` members."""
     quota = problem.count_rules[int(model.row_quota[row])] if model.row_quota is not None else None
-    name = quota.name if quota is not None else "?"
+    return quota_bend(quota.name if quota is not None else "?", amount, over, pid)
+
+
+def quota_bend(name: str, amount: int, over: bool, pid: str | None = None) -> Bend:
+    """The quota ``name`` short of its minimum (or beyond its maximum, ``over``) by ``amount``
+    members, in project ``pid``'s panel or (None) over the batch's seats."""
     where = f"{pid}:" if pid else "the batch:"
     side = "beyond the maximum" if over else "short of the minimum"
     return Bend(Rule.QUOTA, amount, f"{where} quota {name} {amount} member(s) {side}", project=pid)
