@@ -257,12 +257,12 @@ def reassign(
     if problem.has_meetings:  # the earlier groups stay; the fewest seats change
         rows = read_declines(declined, problem)
         frame = _previous_frame(previous)
+        after = with_declines(problem, rows)
         if relax:
             from expertmatch.solvers.meeting_bends import reassign_relaxed
 
-            after = with_declines(problem, rows)
             return reassign_relaxed(after, frame, len(rows), params, order)
-        return reassign_meetings(with_declines(problem, rows), frame, len(rows), params)
+        return reassign_meetings(after, frame, len(rows), params)
     return _reassign(problem, previous, declined, params, relax, order)
 
 

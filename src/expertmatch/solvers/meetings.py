@@ -922,7 +922,7 @@ def reassign_meetings(
     seated = seat(problem, groups, start + params.time_limit, slot_of, keep=keep)
     stats = {
         "method": "meetings reassign: most earlier seats kept, then the score (MIP)",
-        **seat_changes(problem, groups, keep, _chosen_keys(seated.seating, seated.chosen)),
+        **seat_changes(problem, groups, keep, chosen_keys(seated.seating, seated.chosen)),
         "declines": declines,
     }
     result = _result(problem, seated, slot_room, 0, stats, params, start)
@@ -961,11 +961,6 @@ def seat_changes(
 
 
 def chosen_keys(seating: Seating, chosen: np.ndarray) -> set[tuple[int, int]]:
-    """The (group, expert) seats and (-1 - project, expert) panel pairs chosen."""
-    return _chosen_keys(seating, chosen)
-
-
-def _chosen_keys(seating: Seating, chosen: np.ndarray) -> set[tuple[int, int]]:
     """The (group, expert) seats and (-1 - project, expert) panel pairs chosen."""
     out = set()
     for j in np.flatnonzero(chosen).tolist():
