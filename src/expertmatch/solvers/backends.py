@@ -72,10 +72,13 @@ def solve_lp(
     (:class:`expertmatch.formulation.chair_columns.Extended`): then ``x`` and the reduced costs
     cover them too (after the pairs), and ``pi`` its chair rows (after the model's).
 
-    HiGHS's dual simplex with presolve, through ``highspy`` directly (one thread, as every
+    HiGHS's dual simplex without presolve, through ``highspy`` directly (one thread, as every
     HiGHS run of the package): the rows go in as they are (``lb <= A x <= ub``), so the row
     duals are the maximisation's ``pi`` as they come. (It went through
     ``scipy.optimize.linprog`` before, whose import alone took 0.1-0.2 s of a CLI run.)
+    Presolve finds almost nothing to remove in these assignment LPs and cost more than the
+    simplex itself: off, the same optima in 0.3-0.6x the time (measured on the core, office,
+    meeting, fair and lottery batches, 200 x 600 to 10,000 x 30,000; benchmarks/RESULTS.md).
     """
     A, lb, ub = model.A, model.lb, model.ub
     n, n_rows = int(A.shape[1]), int(A.shape[0])
@@ -122,7 +125,8 @@ def _lp_highs(
     time_limit: float,
 ) -> highspy.Highs:
     """A HiGHS instance holding ``min cost x, lb <= A x <= ub, 0 <= x <= col_upper``, set
-    up as ``linprog(method="highs-ds")`` set it: dual simplex, presolve on, one thread."""
+    up as ``linprog(method="highs-ds")`` set it (dual simplex, one thread) but without
+    presolve (see :func:`solve_lp`)."""
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = int(A.shape[1]), int(A.shape[0])
@@ -142,7 +146,7 @@ def _lp_highs(
         ("threads", 1),  # HiGHS keeps one task scheduler per process: see solve_mip
         ("random_seed", 0),
         ("time_limit", time_limit),
-        ("presolve", "on"),
+        ("presolve", "off"),
         ("solver", "simplex"),
         ("simplex_strategy", 1),  # dual
     ):
