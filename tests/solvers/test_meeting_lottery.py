@@ -19,6 +19,7 @@ import expertmatch as em
 from expertmatch import synthetic
 from expertmatch.cli import main
 from expertmatch.formulation.seating import PANEL, SEAT
+from expertmatch.solvers import lottery as lottery_module
 from expertmatch.solvers.meeting_lottery import (
     MeetingLottery,
     _ColumnGeneration,
@@ -320,7 +321,8 @@ def test_out_of_time_returns_the_best_capped_lottery_with_its_gap(
     answer."""
     problem = _generated_batch()
     full = meeting_lottery(problem, PARAMS)
-    assert full.status == em.Status.OPTIMAL and full.stats["rounds"] > 8
+    rounds = full.stats["rounds"]
+    assert full.status == em.Status.OPTIMAL and isinstance(rounds, int) and rounds > 8
     _stop_pricing_after(monkeypatch, 0)
     with pytest.raises(em.SolveError, match="max_probability"):
         meeting_lottery(problem, PARAMS)
@@ -334,3 +336,47 @@ def test_out_of_time_returns_the_best_capped_lottery_with_its_gap(
     assert em.verify(problem, drawn) == []
     assert drawn.gap == pytest.approx((lot.bound - lot.expected_objective) / lot.bound)
     assert drawn.gap > 0
+
+
+def test_the_first_columns_keep_the_cap_from_the_first_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The optimal seating and one seating avoiding its capped seats (cap 1/2: two columns)
+    mixed evenly keep every cap: stopped after that one pricing, the draw is already a capped
+    lottery of those two seatings, half each, with its gap (the old single master, with the
+    optimum alone, had to bring every seat from 1 to the cap by pricing)."""
+    problem = _generated_batch()
+    _stop_pricing_after(monkeypatch, 1)
+    lot = meeting_lottery(problem, PARAMS)
+    assert len(lot.columns) == 2
+    assert lot.weights == pytest.approx([0.5, 0.5])
+    seat = lot.seating.kind == SEAT
+    first, second = (set(c[seat[c]].tolist()) for c in lot.columns)
+    assert first and not first & second
+    assert lot.x.max() <= 0.5 + 1e-12
+    assert lot.status in (em.Status.FEASIBLE, em.Status.TIMEOUT)
+    assert lot.bound > lot.expected_objective
+    _check_lottery(problem, lot, 0.5)
+
+
+def test_phase_one_alone_brings_the_master_to_the_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the first columns avoiding the optimum and without partners, the master starts
+    above the caps (the optimum alone): phase one (least excess) prices seatings until the caps
+    hold, then phase two reaches the enumerated LP's optimum, never an InfeasibleError."""
+    monkeypatch.setattr(lottery_module, "DISJOINT_COLUMNS", 1)
+    monkeypatch.setattr(lottery_module, "PARTNERS", False)
+    phases: list[bool] = []
+    real = lottery_module._Master.solve
+
+    def solve(self: lottery_module._Master) -> lottery_module._MasterSolution:
+        sol = real(self)
+        phases.append(sol.phase_one)
+        return sol
+
+    monkeypatch.setattr(lottery_module._Master, "solve", solve)
+    problem = meeting_batch(rules={"max_probability": 0.5})
+    lot = meeting_lottery(problem, PARAMS)
+    assert phases[0] and not phases[-1]
+    assert lot.expected_objective == pytest.approx(_enumerated_lp(problem, 0.5), abs=1e-6)
+    assert lot.status == em.Status.OPTIMAL
+    _check_lottery(problem, lot, 0.5)
