@@ -46,7 +46,8 @@ bound below; the seed reproduces the draw.
    keeps the cap, an :class:`InfeasibleError` says so. When the time limit stops the column
    generation, the best master of the rounds so far that keeps the cap is the lottery (status
    ``timeout``, with its proven gap); only if no round kept the cap is it a
-   :class:`SolveError`.
+   :class:`SolveError`. This machinery (:class:`CapColumnGeneration`) also runs the meeting
+   draw, whose columns are whole seatings (:mod:`expertmatch.solvers.meeting_lottery`).
 
 A coverage row that every eligible expert of its project satisfies is implied by the panel
 size and cannot bind: it does not count against point 2 (e.g. every project and expert in one
