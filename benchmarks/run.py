@@ -285,9 +285,9 @@ ALL_PAIRS = ("expertmatch", "cpsat", "milp-nopresolve", "lp", "mincostflow")
 #: 60 s; ``free``: the solver forms the groups within 300 s (``meetings-hand``: the office's
 #: hand method, sorted by field and cut, then seated optimally; ``expertmatch``: the grouping
 #: search, whose stats also hold the hand grouping's objective and the grouping bound).
-#: ``200x600-meetings-fixed``: the meeting draw (``lottery-0.5``: every seat at most 50 %
-#: likely, :mod:`expertmatch.solvers.meeting_lottery`, stopped at the 0.1 % proven gap)
-#: beside the deterministic seating of the same 20 fixed groups.
+#: ``200x600-meetings-fixed`` and ``1000x3000-meetings-fixed``: the meeting draw
+#: (``lottery-0.5``: every seat at most 50 % likely, :mod:`expertmatch.solvers.meeting_lottery`,
+#: stopped at the 0.1 % proven gap) beside the deterministic seating of the same fixed groups.
 MEETING = {"meeting": {"group_size": [8, 12], "panel_size": 7, "min_reviewers": 5}}
 MEETING_METHODS = ("meetings-hand",)
 #: The ``cli`` set's methods (:func:`cli_worker`): the command line end to end, the HiGHS LP
@@ -372,13 +372,13 @@ INSTANCE_SETS: dict[str, tuple[Instance, ...]] = {
         ),
     ),
     "meetings": (
-        Instance(
+        Instance(  # the seating, and the meeting draw at cap 0.5 within the default 60 s
             "1000x3000-meetings-fixed",
             1000,
             3000,
             MEETING,
             source="meetings-fixed",
-            methods=("expertmatch",),
+            methods=("expertmatch", "lottery-0.5"),
             time_limit=60.0,
         ),
         Instance(

@@ -19,7 +19,7 @@ import expertmatch as em
 from expertmatch import synthetic
 from expertmatch.cli import main
 from expertmatch.formulation.seating import PANEL, SEAT
-from expertmatch.solvers import meeting_lottery as meeting_lottery_module
+from expertmatch.solvers import lottery as lottery_module
 from expertmatch.solvers.meeting_lottery import (
     MeetingLottery,
     _ColumnGeneration,
@@ -281,21 +281,22 @@ def test_cli_records_the_seed_and_replays_it(tmp_path: Path, capsys: pytest.Capt
 
 
 def _stop_pricing_after(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    """Make the column generation's pricing report the time limit after ``n`` pricings."""
+    """Make the column generation's pricing report the time limit after ``n`` pricings
+    beyond the first seating (which is the deterministic solve's, with the whole limit)."""
     monkeypatch.undo()  # an earlier stop
-    real = _ColumnGeneration.price
+    real = _ColumnGeneration.price_weights
     calls = {"n": 0}
 
-    def price(self: _ColumnGeneration, mu: np.ndarray, first: bool = False) -> object:
+    def price_weights(self: _ColumnGeneration, weight: np.ndarray) -> object:
         calls["n"] += 1
-        return real(self, mu, first) if first or calls["n"] <= n + 1 else None
+        return real(self, weight) if calls["n"] <= n else None
 
-    monkeypatch.setattr(_ColumnGeneration, "price", price)
+    monkeypatch.setattr(_ColumnGeneration, "price_weights", price_weights)
 
 
 def _generated_batch() -> em.Problem:
     """15 generated projects in 3 fixed groups of 5, 60 experts, panels of 5, cap 0.5: the
-    column generation takes some 70 rounds (a second), keeping the cap from the first few."""
+    column generation takes some 14 rounds (a second), keeping the cap from the first."""
     tables = synthetic.generate(15, 60, seed=1)
     projects = tables["projects"].copy()
     projects["stage"] = ""
@@ -320,11 +321,12 @@ def test_out_of_time_returns_the_best_capped_lottery_with_its_gap(
     answer."""
     problem = _generated_batch()
     full = meeting_lottery(problem, PARAMS)
-    assert full.status == em.Status.OPTIMAL and full.stats["rounds"] > 20
+    rounds = full.stats["rounds"]
+    assert full.status == em.Status.OPTIMAL and isinstance(rounds, int) and rounds > 8
     _stop_pricing_after(monkeypatch, 0)
     with pytest.raises(em.SolveError, match="max_probability"):
         meeting_lottery(problem, PARAMS)
-    _stop_pricing_after(monkeypatch, 10)
+    _stop_pricing_after(monkeypatch, 4)
     lot = meeting_lottery(problem, PARAMS)
     assert lot.status in (em.Status.FEASIBLE, em.Status.TIMEOUT)
     assert lot.expected_objective < full.expected_objective
@@ -336,14 +338,45 @@ def test_out_of_time_returns_the_best_capped_lottery_with_its_gap(
     assert drawn.gap > 0
 
 
-def test_a_too_cheap_excess_is_priced_higher_until_the_cap_holds(
+def test_the_first_columns_keep_the_cap_from_the_first_round(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With the master's excess over a cap nearly free at first, the master prefers to exceed
-    the cap; the price is raised until no seating improves a master that keeps it: the same
-    lottery as the enumerated LP, never an InfeasibleError."""
-    monkeypatch.setattr(meeting_lottery_module, "START_PENALTY", 1e-9)
+    """The optimal seating and one seating avoiding its capped seats (cap 1/2: two columns)
+    mixed evenly keep every cap: stopped after that one pricing, the draw is already a capped
+    lottery of those two seatings, half each, with its gap (the old single master, with the
+    optimum alone, had to bring every seat from 1 to the cap by pricing)."""
+    problem = _generated_batch()
+    _stop_pricing_after(monkeypatch, 1)
+    lot = meeting_lottery(problem, PARAMS)
+    assert len(lot.columns) == 2
+    assert lot.weights == pytest.approx([0.5, 0.5])
+    seat = lot.seating.kind == SEAT
+    first, second = (set(c[seat[c]].tolist()) for c in lot.columns)
+    assert first and not first & second
+    assert lot.x.max() <= 0.5 + 1e-12
+    assert lot.status in (em.Status.FEASIBLE, em.Status.TIMEOUT)
+    assert lot.bound > lot.expected_objective
+    _check_lottery(problem, lot, 0.5)
+
+
+def test_phase_one_alone_brings_the_master_to_the_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the first columns avoiding the optimum and without partners, the master starts
+    above the caps (the optimum alone): phase one (least excess) prices seatings until the caps
+    hold, then phase two reaches the enumerated LP's optimum, never an InfeasibleError."""
+    monkeypatch.setattr(lottery_module, "DISJOINT_COLUMNS", 1)
+    monkeypatch.setattr(lottery_module, "PARTNERS", False)
+    phases: list[bool] = []
+    real = lottery_module._Master.solve
+
+    def solve(self: lottery_module._Master) -> lottery_module._MasterSolution:
+        sol = real(self)
+        phases.append(sol.phase_one)
+        return sol
+
+    monkeypatch.setattr(lottery_module._Master, "solve", solve)
     problem = meeting_batch(rules={"max_probability": 0.5})
     lot = meeting_lottery(problem, PARAMS)
+    assert phases[0] and not phases[-1]
     assert lot.expected_objective == pytest.approx(_enumerated_lp(problem, 0.5), abs=1e-6)
+    assert lot.status == em.Status.OPTIMAL
     _check_lottery(problem, lot, 0.5)

@@ -46,7 +46,8 @@ bound below; the seed reproduces the draw.
    keeps the cap, an :class:`InfeasibleError` says so. When the time limit stops the column
    generation, the best master of the rounds so far that keeps the cap is the lottery (status
    ``timeout``, with its proven gap); only if no round kept the cap is it a
-   :class:`SolveError`.
+   :class:`SolveError`. This machinery (:class:`CapColumnGeneration`) also runs the meeting
+   draw, whose columns are whole seatings (:mod:`expertmatch.solvers.meeting_lottery`).
 
 A coverage row that every eligible expert of its project satisfies is implied by the panel
 size and cannot bind: it does not count against point 2 (e.g. every project and expert in one
@@ -58,11 +59,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import highspy
 import numpy as np
@@ -82,6 +84,9 @@ from expertmatch.solvers.relax import Bend
 from expertmatch.vocabulary import Rule, Status
 
 log = logging.getLogger("expertmatch")
+
+#: What a column generation builds (:class:`CapColumnGeneration`).
+T = TypeVar("T")
 
 #: A flow this close to an integer counts as integral (LP round-off).
 EPS = 1e-7
@@ -290,39 +295,44 @@ class _Outcome(Enum):
     TIMEOUT = "the time limit stopped the pricing"
 
 
-class _ColumnGeneration:
-    """Column generation over valid assignments (module docstring, point 3).
+class CapColumnGeneration(ABC, Generic[T]):
+    """Column generation over whole valid answers under probability caps (module docstring,
+    point 3): the machinery shared by the per-project lottery (columns: assignments, over the
+    eligible pairs) and the meeting draw (columns: seatings, over seats, chairs and panel
+    pairs; :mod:`expertmatch.solvers.meeting_lottery`).
 
-    The state of the loop: the columns found (each a valid assignment, as pair indices) and
-    the master LP over them, the best Lagrangian bound and the duals that gave it (the
-    stability centre of the smoothing), the rounds so far and the clock. One method per step:
-    seed the columns, test for convergence, price (smoothed), close the gap, build the lottery.
+    The state of the loop: the columns found (each a valid answer, as variable indices) and
+    the master LP over them (:class:`_Master`: grouped rows, two phases), the best Lagrangian
+    bound and the duals that gave it (the stability centre of the smoothing), the rounds so
+    far and the clock. One method per step: seed the columns, test for convergence, price
+    (smoothed, with partners), close the gap, build the lottery. A subclass says how to find
+    the first column (:meth:`seed_optimum`), how to price (:meth:`price_weights`), what no
+    capped lottery means (:meth:`no_lottery`) and what the lottery is (:meth:`build`).
+    ``score`` is each variable's score (score units); ``held`` marks the variables with a cap
+    row in the master (the others never bind: their cap is 1), which the first columns avoid.
     """
 
     def __init__(
         self,
-        problem: Problem,
-        model: Model,
-        x: np.ndarray,
+        score: np.ndarray,
+        caps: np.ndarray,
         lp_bound: float,
         params: SolveParams,
         start: float,
-        caps: np.ndarray,
         cap_duals: np.ndarray | None = None,
+        held: np.ndarray | None = None,
     ) -> None:
-        self.problem, self.model, self.x = problem, model, x
+        self.score, self.caps = score, caps  # each variable's score and cap
+        self.held = np.ones(len(caps), dtype=bool) if held is None else held
         self.cap_duals = cap_duals  # the capped LP's cap duals (scores), if known
         self.params, self.start = params, start
-        self.caps = caps  # each pair's cap
-        self.cap = float(caps.max(initial=problem.rules.max_probability))
         self.lp_bound = lp_bound
-        self.score = model.weight.astype(float) * model.unit
         self.keys: set[bytes] = set()
         self.columns: list[np.ndarray] = []
-        self.master = _Master(len(model.pairs), self.caps, cap_duals)
+        self.master = _Master(len(caps), self.caps, cap_duals)
         # phase one's pricing: the duals of the excess (each in [0, 1]) weigh this much per
-        # pair against the scores, so that it looks for the valid assignment avoiding the
-        # pairs over their cap first and breaks ties by score
+        # variable against the scores, so that it looks for the valid answer avoiding the
+        # variables over their cap first and breaks ties by score
         self.phase_one_scale = PHASE_ONE_SCALE * float(np.abs(self.score).max(initial=1.0))
         self.bound = lp_bound  # the best proven bound on the expected score
         self.lagrangian = np.inf  # the best Lagrangian bound
@@ -332,7 +342,7 @@ class _ColumnGeneration:
         self.capped: _MasterSolution | None = None  # the best master that keeps the cap
         self.price_share = PRICE_SHARE  # of the time limit, for one pricing
 
-    def run(self) -> Lottery:
+    def run(self) -> T:
         """Seed, then solve the master and price until converged, proved or out of time.
         The capped LP's cap duals, if known, are priced first: their Lagrangian bound is the
         LP bound or close to it, so they become the stability centre (and shape how the
@@ -377,45 +387,39 @@ class _ColumnGeneration:
         return time.perf_counter() - self.start
 
     def add(self, chosen: np.ndarray) -> bool:
-        """Add the assignment ``chosen`` (0/1 over the pairs) as a column, unless known."""
+        """Add the answer ``chosen`` (0/1 over the variables) as a column, unless known."""
         cols = np.flatnonzero(chosen)
         key = cols.tobytes()
         if key in self.keys:
             return False
         self.keys.add(key)
         self.columns.append(cols)
-        self.master.add(cols, float(self.score[cols].sum()))
+        self.master.add(cols[self.held[cols]], float(self.score[cols].sum()))
         return True
 
+    @abstractmethod
     def seed_optimum(self) -> None:
         """The first column: the deterministic optimum. Sets ``tol``."""
-        # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
-        params = replace(self.params, seed=0)
-        best = with_chairs(self.problem, solve(self.problem, params), params)
-        self.add(self.model.pairs.member_of(best.pairs, self.problem.n_experts))
-        # a pricing's bound carries its weights' rounding (PRICE_ROUNDING per assigned pair),
-        # so "no column prices out" can only be proved to that accuracy
-        total = int(self.problem.project_panel_size.sum())
-        self.tol = max(PRICE_TOL * max(best.objective, 1.0), 2 * PRICE_ROUNDING * total)
 
     def disjoint_columns(self, first: np.ndarray | None = None) -> None:
-        """Columns that avoid the pairs of ``first`` (a column; the optimum by default) and
-        of each other (as far as the rules allow), ``ceil(1 / cap)`` with ``first``
-        (at most ``DISJOINT_COLUMNS``): mixed evenly they keep every cap. From the optimum,
-        the master keeps the caps from the first round, so phase one is seldom needed
+        """Columns that avoid the capped variables of ``first`` (a column; the optimum by
+        default) and of each other (as far as the rules allow), ``ceil(1 / cap)`` with
+        ``first`` (at most ``DISJOINT_COLUMNS``): mixed evenly they keep every cap. From the
+        optimum, the master keeps the caps from the first round, so phase one is seldom needed
         (measured at 1k x 3k, cap 0.5: phase one took dozens of pricings to bring the excess
-        from 0.5 to 0.07); from a priced column, they are the partners it needs to enter the
-        master (at cap 1/2, a column meeting the pairs of both columns of the lottery cannot
-        enter it alone)."""
+        from 0.5 to 0.07; the meeting draw's penalty master never closed it there); from a
+        priced column, they are the partners it needs to enter the master (at cap 1/2, a
+        column meeting the pairs of both columns of the lottery cannot enter it alone)."""
         wanted = min(math.ceil(1.0 / float(self.caps.min(initial=1.0)) - 1e-9), DISJOINT_COLUMNS)
-        taken = np.zeros(len(self.model.pairs), dtype=bool)
+        taken = np.zeros(len(self.caps), dtype=bool)
         taken[self.columns[0] if first is None else first] = True
+        taken &= self.held
         for _ in range(wanted - 1):
             priced = self.price_weights(self.score - self.phase_one_scale * taken)
             if priced is None:
                 return
             self.add(priced[0])
-            taken |= priced[0]
+            taken |= priced[0] & self.held
 
     def converged(self, sol: _MasterSolution) -> bool:
         """Stop test: the master keeps the cap (no excess beyond the LP's tolerance) and its
@@ -454,7 +458,7 @@ class _ColumnGeneration:
         return _Outcome.PROVED if proved else _Outcome.STALLED
 
     def price_phase_one(self, sol: _MasterSolution) -> _Outcome:
-        """Phase one (the master cannot keep the caps yet): a valid assignment of least
+        """Phase one (the master cannot keep the caps yet): a valid answer of least
         ``mu . A`` (the excess duals), ties broken by score; if that does not price in, the
         one of least ``mu . A`` alone, whose bound proves that no mixture keeps the caps when
         nothing can lower the excess."""
@@ -469,9 +473,82 @@ class _ColumnGeneration:
         return _Outcome.PROVED if upper / scale - sol.nu <= PHASE_ONE_TOL else _Outcome.STALLED
 
     def price_at(self, mu: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """The best valid assignment for the scores ``s - mu`` and an upper bound on its
-        value: :meth:`price_weights` of ``s - mu``."""
+        """The best valid answer for the scores ``s - mu`` and an upper bound on its value:
+        :meth:`price_weights` of ``s - mu``."""
         return self.price_weights(self.score - mu)
+
+    @abstractmethod
+    def price_weights(self, weight: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The best valid answer for the weights ``weight`` (score units, one per variable)
+        as a 0/1 vector, and an upper bound on its value; None when the time limit is out."""
+
+    def update_bound(self, mu: np.ndarray, upper: float) -> None:
+        """The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)``, valid for any
+        ``mu >= 0``; the duals of the best one become the stability centre."""
+        if float(self.caps @ mu) + upper < self.lagrangian:
+            self.lagrangian = float(self.caps @ mu) + upper
+            self.center = mu
+        self.bound = min(self.bound, self.lagrangian)
+
+    def close_gap(self, sol: _MasterSolution, outcome: _Outcome) -> None:
+        """With no column able to improve it, the master's value is the optimum (to the
+        pricing tolerance). A master that still breaks the cap means no capped mixture exists
+        (when proved) or none was found in time (no round's master kept the cap): both raise
+        (:meth:`no_lottery`)."""
+        proved = outcome == _Outcome.PROVED
+        if proved and sol.excess <= CAP_TOL:
+            self.bound = min(self.bound, sol.value + self.tol)
+        if sol.excess > CAP_TOL:
+            raise self.no_lottery(proved)
+
+    @abstractmethod
+    def no_lottery(self, proved: bool) -> InfeasibleError | SolveError:
+        """The error when no master kept the cap: proved impossible (an InfeasibleError naming
+        what leaves too few alternatives) or out of time (a SolveError)."""
+
+    def status(self, value: float) -> Status:
+        """Optimal within the pricing tolerance, feasible within the gap limit, else timeout."""
+        if self.bound - value <= self.tol:
+            return Status.OPTIMAL
+        if self.bound - value <= self.params.gap_limit * self.bound:
+            return Status.FEASIBLE
+        return Status.TIMEOUT
+
+    @abstractmethod
+    def build(self, sol: _MasterSolution) -> T:
+        """The lottery of the master ``sol``."""
+
+
+class _ColumnGeneration(CapColumnGeneration[Lottery]):
+    """Column generation over valid assignments (module docstring, point 3): the columns are
+    assignments over the eligible pairs, priced by the exact solver."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        model: Model,
+        x: np.ndarray,
+        lp_bound: float,
+        params: SolveParams,
+        start: float,
+        caps: np.ndarray,
+        cap_duals: np.ndarray | None = None,
+    ) -> None:
+        self.problem, self.model, self.x = problem, model, x
+        self.cap = float(caps.max(initial=problem.rules.max_probability))
+        score = model.weight.astype(float) * model.unit
+        super().__init__(score, caps, lp_bound, params, start, cap_duals)
+
+    def seed_optimum(self) -> None:
+        """The first column: the deterministic optimum. Sets ``tol``."""
+        # the lottery depends on the batch only (seed 0 throughout); the seed drives the draw
+        params = replace(self.params, seed=0)
+        best = with_chairs(self.problem, solve(self.problem, params), params)
+        self.add(self.model.pairs.member_of(best.pairs, self.problem.n_experts))
+        # a pricing's bound carries its weights' rounding (PRICE_ROUNDING per assigned pair),
+        # so "no column prices out" can only be proved to that accuracy
+        total = int(self.problem.project_panel_size.sum())
+        self.tol = max(PRICE_TOL * max(best.objective, 1.0), 2 * PRICE_ROUNDING * total)
 
     def price_weights(self, weight: np.ndarray) -> tuple[np.ndarray, float] | None:
         """The best valid assignment for the pair weights ``weight`` and an upper bound on
@@ -488,29 +565,15 @@ class _ColumnGeneration:
                 return priced
             self.price_share *= 2  # a large batch (or a busy machine): give pricing more time
 
-    def update_bound(self, mu: np.ndarray, upper: float) -> None:
-        """The Lagrangian bound ``cap * sum_j mu_j + max_A (score(A) - mu.A)``, valid for any
-        ``mu >= 0``; the duals of the best one become the stability centre."""
-        if float(self.caps @ mu) + upper < self.lagrangian:
-            self.lagrangian = float(self.caps @ mu) + upper
-            self.center = mu
-        self.bound = min(self.bound, self.lagrangian)
-
-    def close_gap(self, sol: _MasterSolution, outcome: _Outcome) -> None:
-        """With no column able to improve it, the master's value is the optimum (to the
-        pricing tolerance). A master that still breaks the cap means no capped mixture exists
-        (when proved) or none was found in time (no round's master kept the cap): both raise."""
-        proved = outcome == _Outcome.PROVED
-        if proved and sol.excess <= CAP_TOL:
-            self.bound = min(self.bound, sol.value + self.tol)
-        if sol.excess <= CAP_TOL:
-            return
+    def no_lottery(self, proved: bool) -> InfeasibleError | SolveError:
+        """Out of time: a SolveError; proved: the InfeasibleError naming the projects whose
+        panels are short, after what leaves too few alternatives."""
         if not proved:
-            raise SolveError(
+            return SolveError(
                 "no lottery keeping max_probability was found within the time limit", Status.TIMEOUT
             )
         tight = [c for c in _capped_clashes(self.problem, None) if c.projects]
-        raise InfeasibleError(
+        return InfeasibleError(
             [
                 Clash(
                     Rule.MAX_PROBABILITY,
@@ -523,14 +586,6 @@ class _ColumnGeneration:
                 *tight,
             ]
         )
-
-    def status(self, value: float) -> Status:
-        """Optimal within the pricing tolerance, feasible within the gap limit, else timeout."""
-        if self.bound - value <= self.tol:
-            return Status.OPTIMAL
-        if self.bound - value <= self.params.gap_limit * self.bound:
-            return Status.FEASIBLE
-        return Status.TIMEOUT
 
     def build(self, sol: _MasterSolution) -> Lottery:
         """The lottery: the columns of positive weight, their weights and pair probabilities."""

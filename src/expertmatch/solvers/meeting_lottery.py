@@ -28,17 +28,23 @@ is not random; only the seats are.
    each seat and panel pair at most its cap) bounds the expected score; when it is infeasible,
    an :class:`InfeasibleError` names the groups (or panel projects) with too few candidates for
    the cap (rule ``max_probability``).
-2. Column generation. The master LP (HiGHS, one thread, warm-started; the per-project lottery's)
-   chooses weights ``lambda_i`` on valid seatings ``S_i``, maximising ``sum_i lambda_i W(S_i)``
-   with ``sum_i lambda_i = 1`` and ``sum_i lambda_i S_ij <= cap_j`` for every capped seat and
-   pair j (an artificial excess keeps it feasible; its price starts at ten times the largest
-   seat weight and is raised a hundredfold while a master that no seating can improve, or
-   ``EXCESS_ROUNDS`` masters in a row, still exceed a cap, so "no capped lottery" is only
-   concluded at the per-project lottery's price). A new seating is priced by the exact
-   seating solver (:func:`expertmatch.solvers.meetings.seat_built`) with weights
-   ``W_j - mu_j`` (``mu`` the cap rows' duals), scaled to whole numbers; the scaling's
-   rounding is added to the pricing's bound. The Lagrangian bound
-   ``cap . mu + max_S (W - mu).S`` and
+2. Column generation, by the per-project lottery's machinery
+   (:class:`expertmatch.solvers.lottery.CapColumnGeneration`) with whole seatings as the
+   columns. The master chooses weights ``lambda_i`` on valid seatings ``S_i``, maximising
+   ``sum_i lambda_i W(S_i)`` with ``sum_i lambda_i = 1`` and ``sum_i lambda_i S_ij <= cap_j``
+   for every capped seat and pair j. It keeps one row per group of seats lying in the same
+   seatings and runs in two phases (least excess over the caps, then the best score keeping
+   them); its duals are shared over a group's seats in proportion to the capped LP's cap
+   duals. The columns start from the optimal seating and ``ceil(1 / cap)`` seatings avoiding
+   its seats and each other's (mixed evenly, they keep every cap, so a capped lottery exists
+   from the first round), then the best seating at the capped LP's cap duals; each priced
+   seating brings partners avoiding its seats. (The single master before, with a priced
+   excess over each seat, never closed the excess at 1,000 x 3,000: each new seating, priced
+   near the optimum, met the seats of the others; see benchmarks/RESULTS.md.) A new seating
+   is priced by the exact seating solver (:func:`expertmatch.solvers.meetings.seat_built`)
+   with weights ``W_j - mu_j`` (``mu`` the cap rows' duals; smoothed towards the duals of
+   the best Lagrangian bound so far), scaled to whole numbers; the scaling's rounding is
+   added to the pricing's bound. The Lagrangian bound ``cap . mu + max_S (W - mu).S`` and
    the capped LP's give the proven bound.
 3. The draw picks ``S_i`` with probability ``lambda_i`` from ``numpy.random.default_rng(seed)``:
    the same seed gives the same seating. The lottery itself does not depend on the seed.
@@ -58,7 +64,6 @@ import math
 import time
 from dataclasses import dataclass, replace
 
-import highspy
 import numpy as np
 
 from expertmatch.domain.meetings import conflicted, unsupported
@@ -74,8 +79,13 @@ from expertmatch.errors import (
 )
 from expertmatch.formulation.seating import CHAIR, PANEL, SEAT, Seating, build_seating
 from expertmatch.result import Result
-from expertmatch.solvers.backends import new_highs, solve_lp
-from expertmatch.solvers.lottery import CAP_TOL, PRICE_TOL, _MasterSolution
+from expertmatch.solvers.backends import solve_lp
+from expertmatch.solvers.lottery import (
+    CAP_TOL,
+    PRICE_TOL,
+    CapColumnGeneration,
+    _MasterSolution,
+)
 from expertmatch.solvers.meetings import (
     Seated,
     _panel_pairs,
@@ -98,14 +108,8 @@ MAX_SCALE = 1e4
 PRICE_SHARE = 0.1
 #: Share of the time limit the deterministic solve that forms free groups may take.
 GROUPING_SHARE = 0.3
-#: The master's first price of a unit of excess over a cap, in multiples of the largest
-#: column weight (one seat's; raised while needed, see the module docstring). Larger prices
-#: make the pricing weights ``W - mu`` span more, and their scaling to whole numbers coarser.
-START_PENALTY = 10.0
-#: Rounds in a row a master may exceed a cap before the excess's price is raised.
-EXCESS_ROUNDS = 10
 #: ``stats["method"]`` of a meeting draw.
-METHOD = "meeting draw: column generation over valid seatings (HiGHS master, exact seating)"
+METHOD = "meeting draw: column generation over valid seatings (two-phase master, exact seating)"
 
 
 @dataclass(frozen=True)
@@ -304,97 +308,13 @@ def _capped_clashes(problem: Problem, seating: Seating, caps: np.ndarray) -> lis
     ]
 
 
-class _Master:
-    """The master LP of the meeting draw's column generation, kept in one HiGHS instance so
-    that each new column is a warm start (primal simplex from the previous basis). (The
-    per-project lottery has since moved to a grouped two-phase master, ``lottery._Master``;
-    the meeting draw keeps this single LP with a priced excess, whose penalty it raises while
-    a proved master still exceeds a cap.)
-
-    Rows: the convexity row (``sum_i lambda_i = 1``) and, for each pair that some column uses,
-    ``sum_i lambda_i A_ij - excess_j <= cap`` (added when the pair first appears: a pair no
-    column uses is slack, its dual 0). Columns: one per assignment, and an artificial excess
-    per pair row (cost ``penalty``, so the master is feasible from the start).
-    """
-
-    def __init__(self, n: int, caps: np.ndarray, penalty: float) -> None:
-        self.n, self.caps, self.penalty = n, caps, penalty
-        h = new_highs()  # HiGHS prints a banner from C++ when it is created
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)  # HiGHS's one scheduler per process: see backends
-        h.setOptionValue("random_seed", 0)
-        h.setOptionValue("presolve", "off")  # presolve would discard the warm start
-        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("simplex_strategy", 4)  # primal: a new column keeps the basis feasible
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        h.addRow(1.0, 1.0, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
-        self.h = h
-        self.row_of = np.full(n, -1, dtype=np.int64)  # pair -> its row (0 is convexity)
-        self.pair_of_row: list[int] = [-1]
-        self.assignment_cols: list[int] = []
-        self.excess_cols: list[int] = []
-        self.values: list[float] = []
-
-    def add(self, cols: np.ndarray, value: float) -> None:
-        h = self.h
-        new = cols[self.row_of[cols] < 0]
-        if new.size:
-            first = len(self.pair_of_row)
-            k = int(new.size)
-            h.addRows(
-                k,
-                np.full(k, -highspy.kHighsInf),
-                self.caps[new],
-                0,
-                np.zeros(0, dtype=np.int32),
-                np.zeros(0, dtype=np.int32),
-                np.zeros(0),
-            )
-            rows = np.arange(first, first + k, dtype=np.int32)
-            self.row_of[new] = rows
-            self.pair_of_row.extend(new.tolist())
-            start = h.getNumCol()
-            h.addCols(
-                k,
-                np.full(k, -self.penalty),
-                np.zeros(k),
-                np.full(k, highspy.kHighsInf),
-                k,
-                np.arange(k, dtype=np.int32),
-                rows,
-                np.full(k, -1.0),
-            )
-            self.excess_cols.extend(range(start, start + k))
-        rows = np.r_[0, self.row_of[cols]].astype(np.int32)
-        self.assignment_cols.append(h.getNumCol())
-        h.addCol(value, 0.0, highspy.kHighsInf, rows.size, rows, np.ones(rows.size))
-        self.values.append(value)
-
-    def solve(self) -> _MasterSolution:
-        """Solve from the last basis (the master has no time limit: failing is a fault)."""
-        self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise InternalError("internal error: the lottery's master LP was not solved")
-        sol = self.h.getSolution()
-        x = np.asarray(sol.col_value)
-        dual = np.asarray(sol.row_dual)
-        lam = x[self.assignment_cols]
-        mu = np.zeros(self.n)
-        mu[np.asarray(self.pair_of_row[1:], dtype=np.int64)] = np.maximum(dual[1:], 0.0)
-        excess = x[self.excess_cols] if self.excess_cols else np.zeros(0)
-        return _MasterSolution(
-            lam,
-            mu,
-            float(dual[0]),
-            float(np.dot(self.values, lam)),
-            float(excess.max(initial=0.0)),
-        )
-
-
-class _ColumnGeneration:
-    """Column generation over valid seatings (module docstring, points 1-2): the columns, the
-    master over them, the best bound and the clock."""
+class _ColumnGeneration(CapColumnGeneration[MeetingLottery]):
+    """Column generation over valid seatings (module docstring, points 1-2): the per-project
+    lottery's machinery (:class:`expertmatch.solvers.lottery.CapColumnGeneration`: grouped
+    two-phase master, first columns avoiding the optimum's seats, partners, smoothing, duals
+    shared like the capped LP's) with whole seatings as the columns, priced by the exact
+    seating solver. Scores and duals are in score units; a pricing's weights are turned into
+    whole numbers for the seating solver (:meth:`price_whole`)."""
 
     def __init__(
         self,
@@ -406,180 +326,66 @@ class _ColumnGeneration:
         start: float,
     ) -> None:
         self.problem, self.seating, self.slot_room = problem, seating, slot_room
-        self.caps, self.params, self.start = caps, params, start
         self.weight = seating.model.weight.astype(float)  # whole score units
-        self.capped_cols = caps < 1.0
-        # the excess's price: first ten times the largest seat weight (set in run), raised
-        # a hundredfold while a proved master still exceeds a cap, up to the per-project
-        # lottery's (ten times all weights): a huge price from the start made the master's
-        # numerics fail on 1,000 x 3,000
-        self.max_penalty = 10.0 * float(np.maximum(self.weight, 0).sum()) + 1.0
-        self.master = _Master(len(caps), caps, self.max_penalty)
-        self.penalty = self.max_penalty
-        self.over = 0  # rounds in a row whose master exceeded a cap
-        self.norm = 1.0  # the master's unit, in whole score units (the first seating's value)
-        self.columns: list[np.ndarray] = []
-        self.keys: set[bytes] = set()
-        self.bound = math.inf  # proven upper bound on the expected value (whole units)
-        self.lp_bound = math.inf
+        self.unit = float(seating.model.unit)
         self.size = -1  # columns in every seating (equal-size rows: seats, chairs, panels)
-        self.rounds = 0
-        self.tol = 0.0
+        super().__init__(self.weight * self.unit, caps, math.inf, params, start, held=caps < 1)
         self.price_share = PRICE_SHARE
-        self.best: tuple[_MasterSolution, int] | None = None  # best master keeping the cap
-        self.lagrangian = math.inf  # the best Lagrangian bound ...
-        self.center: np.ndarray | None = None  # ... and its duals: the stability centre
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
 
     def add(self, chosen: np.ndarray) -> bool:
-        """Add the seating ``chosen`` (0/1 over the columns) unless known."""
-        cols = np.flatnonzero(chosen)
+        """Add the seating ``chosen`` (0/1 over the columns) unless known; every seating of
+        the batch has as many columns (a check of the pricing)."""
+        size = int(np.count_nonzero(chosen))
         if self.size < 0:
-            self.size = int(cols.size)
-        elif cols.size != self.size:
+            self.size = size
+        elif size != self.size:
             raise InternalError("internal error: two seatings of one batch differ in size")
-        key = cols.tobytes()
-        if key in self.keys:
-            return False
-        self.keys.add(key)
-        self.columns.append(cols)
-        self.master.add(cols[self.capped_cols[cols]], float(self.weight[cols].sum()) / self.norm)
-        return True
+        return super().add(chosen)
 
-    def run(self) -> MeetingLottery:
-        """First column and capped LP, then master and pricing until converged, proved, or
-        out of time."""
-        first = self.price(np.zeros(len(self.caps)), first=True)
+    def seed_optimum(self) -> None:
+        """The first column, the deterministic optimal seating (its diagnosis raised when the
+        groups cannot be seated), then the capped LP (:meth:`capped_lp`). Sets ``tol``: "no
+        column improves" is proved to the pricing's rounding at the finest scale."""
+        first = self.price_whole(self.weight, first=True)
         assert first is not None
-        self.norm = max(float(self.weight[first[0]].sum()), 1.0)
-        top = float(self.weight.max(initial=1.0))
-        self.set_penalty(min(START_PENALTY * max(top, 1.0) + 1.0, self.max_penalty))
         self.add(first[0])
-        self.lagrangian, self.center = first[1], np.zeros(len(self.caps))  # mu = 0
-        self.bound = first[1]
-        # "no column improves" is proved to the pricing's rounding at the finest scale
-        self.tol = max(PRICE_TOL * max(first[1], 1.0), self.size / MAX_SCALE)
+        self.update_bound(np.zeros(len(self.caps)), first[1] * self.unit)  # mu = 0
+        self.tol = self.unit * max(PRICE_TOL * max(first[1], 1.0), self.size / MAX_SCALE)
         self.capped_lp()
-        outcome = "timeout"
-        while True:
-            self.rounds += 1
-            sol = self.solve_master()
-            if sol.excess <= CAP_TOL and (self.best is None or sol.value > self.best[0].value):
-                self.best = (sol, len(self.columns))
-            gap = max(self.params.gap_limit * self.bound, self.tol)
-            if sol.excess <= CAP_TOL and self.bound - sol.value <= gap:
-                outcome = "converged"
-                break
-            log.info(
-                "meeting draw round %d: %d columns, expected %.1f, bound %.1f, excess %.2g",
-                self.rounds,
-                len(self.columns),
-                sol.value,
-                self.bound,
-                sol.excess,
-            )
-            outcome = self.step(sol)
-            self.over = self.over + 1 if sol.excess > CAP_TOL else 0
-            stuck = outcome == "proved" or self.over >= EXCESS_ROUNDS
-            if sol.excess > CAP_TOL and stuck and self.penalty < self.max_penalty:
-                # the excess may only be too cheap: price it higher and go on
-                self.set_penalty(min(100.0 * self.penalty, self.max_penalty))
-                self.over = 0
-                continue
-            if outcome != "added":
-                break
-        return self.build(self.final(sol, outcome))
-
-    def set_penalty(self, penalty: float) -> None:
-        """The price of a unit of excess over a cap in the master (every excess column)."""
-        self.penalty = penalty
-        self.master.penalty = penalty / self.norm
-        cols = np.asarray(self.master.excess_cols, dtype=np.int32)
-        if cols.size:
-            costs = np.full(cols.size, -self.master.penalty)
-            self.master.h.changeColsCost(cols.size, cols, costs)
-
-    def solve_master(self) -> _MasterSolution:
-        """The master, solved in units of the first seating's value (so that its tolerances
-        of 1e-10 stay above double round-off: in whole score units a seating of 1,000
-        projects is worth 4e7, and HiGHS failed there); returned in whole score units."""
-        sol = self.master.solve()
-        n = self.norm
-        return replace(sol, mu=sol.mu * n, nu=sol.nu * n, value=sol.value * n)
-
-    def step(self, sol: _MasterSolution) -> str:
-        """Look for a seating of positive reduced cost, with smoothing (Wentges 1997, as the
-        per-project lottery): first at the point halfway between the stability centre (the
-        duals of the best Lagrangian bound) and the master's duals, then, on a mispricing, at
-        the master's duals. Every pricing may tighten the bound. Returns "added", "proved"
-        (no seating improves the master), "stalled" or "timeout"."""
-        center = self.center
-        for alpha in (0.5, 0.0) if center is not None else (0.0,):
-            at = sol.mu if alpha == 0 or center is None else alpha * center + (1 - alpha) * sol.mu
-            priced = self.price(at)
-            if priced is None:
-                return "timeout"
-            chosen, upper = priced
-            lagrangian = float(self.caps @ at) + upper
-            if lagrangian < self.lagrangian:
-                self.lagrangian, self.center = lagrangian, at
-            self.bound = min(self.bound, self.lagrangian)
-            reduced = float(self.weight[chosen].sum() - sol.mu[chosen].sum()) - sol.nu
-            if reduced > self.tol and self.add(chosen):
-                return "added"
-            if alpha == 0 and upper - sol.nu <= self.tol:
-                return "proved"
-        return "stalled"
-
-    def final(self, sol: _MasterSolution, outcome: str) -> _MasterSolution:
-        """The master the lottery comes from: the last one if it keeps the cap; else (out of
-        time) the best one that did; none: a SolveError, or an InfeasibleError when proved."""
-        if sol.excess <= CAP_TOL:
-            if outcome == "proved":
-                self.bound = min(self.bound, sol.value + self.tol)
-            return sol
-        if outcome == "proved":
-            raise InfeasibleError(_capped_clashes(self.problem, self.seating, self.caps)[-1:])
-        if self.best is None:
-            raise SolveError(
-                "no lottery of seatings keeping max_probability was found within the time limit",
-                Status.TIMEOUT,
-            )
-        best, n = self.best
-        return replace(best, lam=np.concatenate([best.lam, np.zeros(len(self.columns) - n)]))
 
     def capped_lp(self) -> None:
-        """The capped LP's bound; infeasible: no lottery at all keeps the cap (named)."""
+        """The capped LP's bound, and its duals of the caps: the first stability centre (near
+        the best Lagrangian multipliers when the seating LP is nearly integral) and the shape
+        in which the master shares its duals out; infeasible: no lottery at all keeps the cap
+        (named)."""
         model = self.seating.model
         left = max(self.params.time_limit - self.elapsed(), 1.0)
         lp = solve_lp(model, left, upper=self.caps)
         if lp is None:
             raise InfeasibleError(_capped_clashes(self.problem, self.seating, self.caps))
-        self.lp_bound = float(lp.z)
+        self.lp_bound = float(lp.z) * self.unit
         self.bound = min(self.bound, self.lp_bound)
-        # the LP's duals of the caps: the first stability centre (near the best Lagrangian
-        # multipliers when the seating LP is nearly integral), and a seating priced there
-        mu = np.where(self.capped_cols, -lp.reduced_up, 0.0)
-        priced = self.price(mu)
-        if priced is not None:
-            self.add(priced[0])
-            lagrangian = float(self.caps @ mu) + priced[1]
-            if lagrangian < self.lagrangian:
-                self.lagrangian, self.center = lagrangian, mu
-            self.bound = min(self.bound, self.lagrangian)
+        self.cap_duals = np.where(self.held, np.maximum(-lp.reduced_up, 0.0), 0.0) * self.unit
+        self.master.shape = self.cap_duals
 
-    def price(self, mu: np.ndarray, first: bool = False) -> tuple[np.ndarray, float] | None:
-        """The best valid seating for the weights ``W - mu`` and an upper bound on its value
-        (whole score units); None when the time limit is out. The weights are shifted to be
-        positive (every seating has the same number of columns) and scaled to whole numbers
-        (at most ``WEIGHT_LIMIT``); the bound adds the rounding, half a unit per column."""
-        adjusted = self.weight - mu
-        shift = 1.0 - float(adjusted.min(initial=0.0))
-        top = float((adjusted + shift).max(initial=1.0))
+    def price_weights(self, weight: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The best valid seating for ``weight`` (score units) and an upper bound on its
+        value: :meth:`price_whole` in whole score units."""
+        priced = self.price_whole(weight / self.unit)
+        return None if priced is None else (priced[0], priced[1] * self.unit)
+
+    def price_whole(
+        self, weight: np.ndarray, first: bool = False
+    ) -> tuple[np.ndarray, float] | None:
+        """The best valid seating for the weights ``weight`` (whole score units) and an upper
+        bound on its value; None when the time limit is out (``first``: the whole time
+        limit, and no seating is an error). The weights are shifted to be positive (every
+        seating has the same number of columns) and scaled to whole numbers (at most
+        ``WEIGHT_LIMIT``); the bound adds the rounding, half a unit per column."""
+        shift = 1.0 - float(weight.min(initial=0.0))
+        top = float((weight + shift).max(initial=1.0))
         scale = min(MAX_SCALE, WEIGHT_LIMIT / top)
-        scaled = np.rint((adjusted + shift) * scale).astype(np.int64)
+        scaled = np.rint((weight + shift) * scale).astype(np.int64)
         seating = replace(self.seating, model=replace(self.seating.model, weight=scaled))
         while True:
             left = self.params.time_limit - self.elapsed()
@@ -601,6 +407,15 @@ class _ColumnGeneration:
             upper = (seated.bound + 0.5 * size) / scale - shift * size
             return seated.chosen, upper
 
+    def no_lottery(self, proved: bool) -> InfeasibleError | SolveError:
+        """Proved: no mixture of valid seatings keeps the cap (named); else out of time."""
+        if proved:
+            return InfeasibleError(_capped_clashes(self.problem, self.seating, self.caps)[-1:])
+        return SolveError(
+            "no lottery of seatings keeping max_probability was found within the time limit",
+            Status.TIMEOUT,
+        )
+
     def build(self, sol: _MasterSolution) -> MeetingLottery:
         """The lottery: the columns of positive weight, their weights and marginals."""
         lam = _polish(sol.lam, self.columns, self.caps)
@@ -614,22 +429,14 @@ class _ColumnGeneration:
             raise InternalError(
                 f"internal error: a seat's probability {x.max():.12f} exceeds its cap"
             )
-        unit = self.seating.model.unit
-        value = float(sum(w * self.weight[c].sum() for w, c in zip(weights, columns, strict=True)))
-        bound = max(self.bound, value)
-        if bound - value <= self.tol:
-            status = Status.OPTIMAL
-        elif bound - value <= self.params.gap_limit * bound:
-            status = Status.FEASIBLE
-        else:
-            status = Status.TIMEOUT
+        value = float(sum(w * self.score[c].sum() for w, c in zip(weights, columns, strict=True)))
         stats: dict[str, object] = {
             "method": METHOD,
             "groups": len(self.seating.groups),
             "columns": len(self.columns),
             "seatings_in_lottery": len(columns),
             "rounds": self.rounds,
-            "lp_bound": round(self.lp_bound * unit, 6),
+            "lp_bound": round(self.lp_bound, 6),
         }
         return MeetingLottery(
             self.problem,
@@ -639,9 +446,9 @@ class _ColumnGeneration:
             columns,
             weights,
             x,
-            value * unit,
-            bound * unit,
-            status,
+            value,
+            max(self.bound, value),
+            self.status(value),
             self.elapsed(),
             stats,
         )
