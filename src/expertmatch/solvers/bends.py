@@ -14,7 +14,8 @@ over a column set that grows only where pricing says it must:
    Every eligible pair whose reduced cost is positive is priced in
    (:func:`expertmatch.solvers.pricing.price`; a bend stage gives pairs no weight) until none
    is left: the LP value is then a bound for all pairs. The slacks keep every restricted LP
-   feasible; HiGHS restarts each LP from the last basis (primal simplex, new columns at zero).
+   feasible; HiGHS restarts each LP from the last basis (new columns at zero; primal simplex
+   in the bend stages, dual in the score stage: :func:`_dual_simplex`).
 3. The quick way: each bend stage's bound, rounded up, is held without an integer solve (a
    stage is skipped at 0 when the last LP bends it nowhere), and one MIP (HiGHS branch and
    cut over the columns, the score stage) shows that all of them hold together: reaching
@@ -277,12 +278,9 @@ def _stage_model(mat: StageMatrix, lower: np.ndarray, upper: np.ndarray) -> high
 
 
 def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy.Highs:
-    """The stage matrix as a HiGHS LP (maximised), from a warm basis when one is set: primal
-    simplex after new columns (at zero they keep the basis primal feasible), dual simplex
-    (``dual``) after a new objective or from no basis, which primal simplex takes many times as
-    long (measured on the score stage of a 1k x 3k batch: 24,000 primal iterations, 7 s,
-    against about 1 s; the first LP of a 10k x 30k batch: 170 s primal); presolve off, which
-    would discard the warm start."""
+    """The stage matrix as a HiGHS LP (maximised), by dual simplex (``dual``) or primal
+    simplex (see :func:`_dual_simplex` for which); presolve off, which would discard the
+    warm start."""
     lp = _stage_model(mat, np.zeros(mat.upper.size), mat.upper)
     h = new_highs()
     h.setOptionValue("output_flag", False)
@@ -296,6 +294,24 @@ def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy
     h.setOptionValue("time_limit", max(time_left, 1.0))
     h.passModel(lp)
     return h
+
+
+def _dual_simplex(stage: str, warm: bool) -> bool:
+    """Dual simplex for this LP, or primal? Measured on the generated clash batches (CPU s):
+
+    - no basis (the first LP): dual; primal from nothing took 170 s on 10k x 30k.
+    - the score stage: dual, from the last bend stage's basis (every pair's cost changes: on
+      1k x 3k primal took 24,000 iterations, 7 s, against about 1 s) and after new columns
+      too (new columns are boxed, so dual simplex flips those that price in to their upper
+      bound and repairs the few rows that breaks: 3k x 9k 0.9 against 3.0 after 15,000 new
+      columns; 10k x 30k 48 s primal after 46,000).
+    - a bend stage from a warm basis: primal, after new columns (they keep the basis primal
+      feasible; dual took 4.9 against 3.5 on 3k x 9k's enterprise stage) and after a new
+      objective too: the last stage's basis is primal feasible (its minimum, rounded up, is
+      held), and a new bend objective moves the solution little (3k x 9k: the coverage
+      stage 0.6 against 2.6, the enterprise stage's first LP 0.3 against 0.7).
+    """
+    return not warm or stage == SCORE
 
 
 def _warm_basis(
@@ -327,12 +343,11 @@ def _solve_stage_lp(
     held: dict[str, int],
     time_left: float,
     warm: Warm | None = None,
-    new_objective: bool = False,
 ) -> tuple[_Lp, Warm]:
     """The stage's LP over the model's columns, with its duals for pricing and its basis for
-    the next warm start (``new_objective``: the warm basis is the last stage's)."""
+    the next warm start (from the last LP's basis, of this stage or the one before)."""
     mat = stage_matrix(problem, model, stage, held)
-    h = _highs_lp(mat, time_left, dual=new_objective)
+    h = _highs_lp(mat, time_left, dual=_dual_simplex(stage, warm is not None))
     pair_keys = model.pairs.project.astype(np.int64) * problem.n_experts + model.pairs.expert
     row_keys = _row_keys(model, mat.rows)
     if warm is not None:
@@ -572,14 +587,11 @@ class Columns:
     def grow(self, stage: str, held: dict[str, int], left: Callable[[], float]) -> float:
         """Column generation for one stage; returns the LP bound over all eligible pairs
         (maximisation units: minus bends, or weighted score)."""
-        first = True
+        first_round = True
         while True:
             self.lp_rounds += 1
             model = build_model(self.problem, self.pairs)
-            lp, self.warm = _solve_stage_lp(
-                self.problem, model, stage, held, left(), self.warm, new_objective=first
-            )
-            first_round, first = first, False
+            lp, self.warm = _solve_stage_lp(self.problem, model, stage, held, left(), self.warm)
             new, best = self._price(lp, stage, PRICE_TOL, PRICE_PER_PROJECT)
             gain = float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
             bound = lp.z + gain  # Lagrangian: holds for all pairs whatever is left to price
@@ -592,15 +604,19 @@ class Columns:
                 return bound
             if first_round and stage == SCORE:
                 self._purge(model, lp)
+            first_round = False
             self.pairs = merge(self.pairs, new, self.problem.n_experts)
 
     def _purge(self, model: Model, lp: _Lp) -> None:
         """Drop the pairs the bend stages brought in that the score stage's first LP prices far
         below zero (at zero, reduced cost below minus the median weight): every later LP of
         the stage is smaller, the basis stays valid (they are non-basic at zero) and pricing
-        brings back any that can improve it."""
+        brings back any that can improve it. The survey's candidates stay: pricing skips a
+        project whose duals price no pair scoring at most its cutoff, which says nothing of
+        the candidates above it (they are assumed among the columns)."""
         n = model.n_pairs
         far = (lp.x[:n] <= 1e-9) & (lp.rc[:n] < -float(np.median(np.abs(model.weight))))
+        far &= ~model.pairs.member_of(self.survey.candidates, self.problem.n_experts)
         if far.any():
             self.pairs = model.pairs.take(~far)
 
