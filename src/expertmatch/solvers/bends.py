@@ -296,7 +296,11 @@ def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy
     return h
 
 
-def _dual_simplex(stage: str, warm: bool) -> bool:
+#: Stages whose LP starts by dual simplex from the last stage's basis (see :func:`_dual_simplex`).
+DUAL_FIRST = (SCORE, Rule.MAX_LOAD, Rule.YEARLY_CAP)
+
+
+def _dual_simplex(stage: str, warm: bool, new_objective: bool) -> bool:
     """Dual simplex for this LP, or primal? Measured on the generated clash batches (CPU s):
 
     - no basis (the first LP): dual; primal from nothing took 170 s on 10k x 30k.
@@ -305,13 +309,16 @@ def _dual_simplex(stage: str, warm: bool) -> bool:
       too (new columns are boxed, so dual simplex flips those that price in to their upper
       bound and repairs the few rows that breaks: 3k x 9k 0.9 against 3.0 after 15,000 new
       columns; 10k x 30k 48 s primal after 46,000).
-    - a bend stage from a warm basis: primal, after new columns (they keep the basis primal
-      feasible; dual took 4.9 against 3.5 on 3k x 9k's enterprise stage) and after a new
-      objective too: the last stage's basis is primal feasible (its minimum, rounded up, is
-      held), and a new bend objective moves the solution little (3k x 9k: the coverage
-      stage 0.6 against 2.6, the enterprise stage's first LP 0.3 against 0.7).
+    - a bend stage after new columns: primal (they keep the basis primal feasible; dual took
+      4.9 against 3.5 on 3k x 9k's enterprise stage).
+    - a bend stage's first LP, from the last stage's basis (primal feasible: its minimum,
+      rounded up, is held): primal for the rules of a project's panel, whose new objective
+      moves the solution little (3k x 9k: coverage 0.6 against 2.6, the enterprise share 0.3
+      against 0.7; 10k x 30k: the enterprise share 1.1 against 4.1), dual for the load rules
+      (:data:`DUAL_FIRST`), whose objective moves reviews between many experts (10k x 30k:
+      ``max_load`` from the ``yearly_cap`` basis 19 against 3.2).
     """
-    return not warm or stage == SCORE
+    return not warm or stage == SCORE or (new_objective and stage in DUAL_FIRST)
 
 
 def _warm_basis(
@@ -343,11 +350,12 @@ def _solve_stage_lp(
     held: dict[str, int],
     time_left: float,
     warm: Warm | None = None,
+    new_objective: bool = False,
 ) -> tuple[_Lp, Warm]:
     """The stage's LP over the model's columns, with its duals for pricing and its basis for
-    the next warm start (from the last LP's basis, of this stage or the one before)."""
+    the next warm start (``new_objective``: the warm basis is the last stage's)."""
     mat = stage_matrix(problem, model, stage, held)
-    h = _highs_lp(mat, time_left, dual=_dual_simplex(stage, warm is not None))
+    h = _highs_lp(mat, time_left, dual=_dual_simplex(stage, warm is not None, new_objective))
     pair_keys = model.pairs.project.astype(np.int64) * problem.n_experts + model.pairs.expert
     row_keys = _row_keys(model, mat.rows)
     if warm is not None:
@@ -591,7 +599,9 @@ class Columns:
         while True:
             self.lp_rounds += 1
             model = build_model(self.problem, self.pairs)
-            lp, self.warm = _solve_stage_lp(self.problem, model, stage, held, left(), self.warm)
+            lp, self.warm = _solve_stage_lp(
+                self.problem, model, stage, held, left(), self.warm, new_objective=first_round
+            )
             new, best = self._price(lp, stage, PRICE_TOL, PRICE_PER_PROJECT)
             gain = float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
             bound = lp.z + gain  # Lagrangian: holds for all pairs whatever is left to price
