@@ -296,21 +296,27 @@ def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy
     return h
 
 
-#: Stages whose LP starts by dual simplex from the last stage's basis (see :func:`_dual_simplex`).
+#: Stages whose first LP runs by dual simplex from the last stage's basis (see
+#: :func:`_dual_simplex`).
 DUAL_FIRST = (SCORE, Rule.MAX_LOAD, Rule.YEARLY_CAP)
+#: New columns from which the score stage's next LP runs by dual simplex (fewer: primal).
+DUAL_FROM = 1000
 
 
-def _dual_simplex(stage: str, warm: bool, new_objective: bool) -> bool:
-    """Dual simplex for this LP, or primal? Measured on the generated clash batches (CPU s):
+def _dual_simplex(stage: str, warm: bool, new: int | None) -> bool:
+    """Dual simplex for this LP, or primal? ``new``: the columns added since the last LP of
+    the stage, None for its first. Measured on the generated clash batches (CPU s):
 
     - no basis (the first LP): dual; primal from nothing took 170 s on 10k x 30k.
-    - the score stage: dual, from the last bend stage's basis (every pair's cost changes: on
-      1k x 3k primal took 24,000 iterations, 7 s, against about 1 s) and after new columns
-      too (new columns are boxed, so dual simplex flips those that price in to their upper
-      bound and repairs the few rows that breaks: 3k x 9k 0.9 against 3.0 after 15,000 new
-      columns; 10k x 30k 48 s primal after 46,000).
+    - the score stage's first LP, from the last bend stage's basis: dual (every pair's cost
+      changes: on 1k x 3k primal took 24,000 iterations, 7 s, against about 1 s).
+    - the score stage after :data:`DUAL_FROM` new columns or more: dual (new columns are
+      boxed, so dual simplex flips those that price in to their upper bound and repairs the
+      rows that breaks: 3k x 9k 0.9 against 3.0 after 15,000 new columns; 10k x 30k 3.6
+      against 48 after 40,000, 2.8 against 8.7 after 3,000); after fewer, primal (10k x 30k
+      1.2-1.7 against 2.3-2.6 after 500 or fewer: dual simplex pays for every column).
     - a bend stage after new columns: primal (they keep the basis primal feasible; dual took
-      4.9 against 3.5 on 3k x 9k's enterprise stage).
+      4.4 against 3.1 on 3k x 9k's enterprise stage).
     - a bend stage's first LP, from the last stage's basis (primal feasible: its minimum,
       rounded up, is held): primal for the rules of a project's panel, whose new objective
       moves the solution little (3k x 9k: coverage 0.6 against 2.6, the enterprise share 0.3
@@ -318,7 +324,11 @@ def _dual_simplex(stage: str, warm: bool, new_objective: bool) -> bool:
       (:data:`DUAL_FIRST`), whose objective moves reviews between many experts (10k x 30k:
       ``max_load`` from the ``yearly_cap`` basis 19 against 3.2).
     """
-    return not warm or stage == SCORE or (new_objective and stage in DUAL_FIRST)
+    if not warm:
+        return True
+    if new is None:
+        return stage in DUAL_FIRST
+    return stage == SCORE and new >= DUAL_FROM
 
 
 def _warm_basis(
@@ -350,12 +360,13 @@ def _solve_stage_lp(
     held: dict[str, int],
     time_left: float,
     warm: Warm | None = None,
-    new_objective: bool = False,
+    new: int | None = None,
 ) -> tuple[_Lp, Warm]:
     """The stage's LP over the model's columns, with its duals for pricing and its basis for
-    the next warm start (``new_objective``: the warm basis is the last stage's)."""
+    the next warm start (``new``: columns added since the stage's last LP; None: the warm
+    basis is the last stage's)."""
     mat = stage_matrix(problem, model, stage, held)
-    h = _highs_lp(mat, time_left, dual=_dual_simplex(stage, warm is not None, new_objective))
+    h = _highs_lp(mat, time_left, dual=_dual_simplex(stage, warm is not None, new))
     pair_keys = model.pairs.project.astype(np.int64) * problem.n_experts + model.pairs.expert
     row_keys = _row_keys(model, mat.rows)
     if warm is not None:
@@ -595,12 +606,12 @@ class Columns:
     def grow(self, stage: str, held: dict[str, int], left: Callable[[], float]) -> float:
         """Column generation for one stage; returns the LP bound over all eligible pairs
         (maximisation units: minus bends, or weighted score)."""
-        first_round = True
+        added: int | None = None  # columns added since the stage's last LP (None: its first)
         while True:
             self.lp_rounds += 1
             model = build_model(self.problem, self.pairs)
             lp, self.warm = _solve_stage_lp(
-                self.problem, model, stage, held, left(), self.warm, new_objective=first_round
+                self.problem, model, stage, held, left(), self.warm, added
             )
             new, best = self._price(lp, stage, PRICE_TOL, PRICE_PER_PROJECT)
             gain = float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
@@ -612,9 +623,9 @@ class Columns:
             if len(new) == 0 or settled or left() <= 0:  # out of time: the bound still holds
                 self.last, self.gain = lp, gain
                 return bound
-            if first_round and stage == SCORE:
+            if added is None and stage == SCORE:
                 self._purge(model, lp)
-            first_round = False
+            added = len(new)
             self.pairs = merge(self.pairs, new, self.problem.n_experts)
 
     def _purge(self, model: Model, lp: _Lp) -> None:
