@@ -14,8 +14,8 @@ over a column set that grows only where pricing says it must:
    Every eligible pair whose reduced cost is positive is priced in
    (:func:`expertmatch.solvers.pricing.price`; a bend stage gives pairs no weight) until none
    is left: the LP value is then a bound for all pairs. The slacks keep every restricted LP
-   feasible; HiGHS restarts each LP from the last basis (new columns at zero; primal simplex
-   in the bend stages, dual in the score stage: :func:`_dual_simplex`).
+   feasible; HiGHS restarts each LP from the last basis (new columns at zero), by the simplex
+   measured faster there (:func:`_dual_simplex`).
 3. The quick way: each bend stage's bound, rounded up, is held without an integer solve (a
    stage is skipped at 0 when the last LP bends it nowhere), and one MIP (HiGHS branch and
    cut over the columns, the score stage) shows that all of them hold together: reaching
