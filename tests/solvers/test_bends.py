@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 import expertmatch as em
 from expertmatch.domain.eligibility import eligible_pairs
+from expertmatch.formulation.candidates import survey
 from expertmatch.formulation.rows import build_model
 from expertmatch.solvers import bends
 from expertmatch.solvers.params import SolveParams
@@ -163,3 +164,50 @@ def test_timeout_after_the_score_stage_keeps_its_bound() -> None:
     assert result.stats["bends_by_rule"] == proven.stats["bends_by_rule"]
     assert result.objective == pytest.approx(proven.objective)
     assert result.objective <= result.bound <= proven.objective * 1.01  # not the best panels'
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_batches())
+def test_either_simplex_reaches_the_same_bends_and_score(batch: dict) -> None:
+    """Which simplex each stage LP runs by (:func:`bends._dual_simplex`, chosen by measured
+    speed) changes nothing of the answer: every LP by dual simplex, every warm LP by primal
+    simplex and the chosen mix give the same fewest bends and score."""
+    problem = em.from_tables(**batch)
+    answers = []
+    for rule in (None, lambda stage, warm, new: True, lambda stage, warm, new: not warm):
+        with pytest.MonkeyPatch.context() as patch:
+            if rule is not None:
+                patch.setattr(bends, "_dual_simplex", rule)
+            try:
+                result = _relaxed(problem, priced=True)
+            except em.InfeasibleError as err:
+                answers.append(("infeasible", sorted({c.rule for c in err.clashes})))
+                continue
+        assert result.status == em.Status.OPTIMAL
+        answers.append((result.stats["bends_by_rule"], round(result.objective, 6)))
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_the_score_stage_keeps_the_survey_candidates() -> None:
+    """The score stage drops the pairs its first LP prices far below zero, but never the
+    survey's candidates: pricing skips a project by its cutoff, which covers only the pairs
+    scoring at most the cutoff (a dropped candidate could never price in again)."""
+    problem = coverage_or_enterprise()
+    found = survey(problem, with_capacity=False)
+    columns = bends.Columns(problem, found, found.candidates)
+    model = build_model(problem, found.candidates)
+    n = model.n_pairs
+    far = np.full(n, -1e12)  # every column priced far below zero, at zero
+    lp = bends._Lp(0.0, None, {}, np.zeros(n), far)  # type: ignore[arg-type]  # no duals used
+    columns._purge(model, lp)
+    assert len(columns.pairs) == len(found.candidates)
+    extra = eligible_pairs(problem)  # with pairs beyond the candidates, those go
+    model = build_model(problem, extra)
+    far = np.full(model.n_pairs, -1e12)
+    lp = bends._Lp(0.0, None, {}, np.zeros(model.n_pairs), far)  # type: ignore[arg-type]
+    columns._purge(model, lp)
+    assert np.array_equal(
+        columns.pairs.project * problem.n_experts + columns.pairs.expert,
+        found.candidates.project * problem.n_experts + found.candidates.expert,
+    )

@@ -151,7 +151,7 @@ def block_scores(problem: Problem, projects: np.ndarray) -> np.ndarray:
         return out
     raw = _field_keyword_block(problem, projects)
     if not _blends(problem):
-        return np.round(raw, DECIMALS)
+        return np.round(raw, DECIMALS, out=raw)
     return _blend(problem, raw, text_points(problem)[projects])
 
 
@@ -159,13 +159,29 @@ def _field_keyword_block(problem: Problem, projects: np.ndarray) -> np.ndarray:
     """``80 x field_match + 20 x keyword_match`` of the given projects against every expert,
     not rounded."""
     index = _index(problem)
-    field = np.zeros((projects.size, problem.n_experts))
+    field: np.ndarray | None = None
     for i in range(index.project_codes.shape[1]):
         codes = index.project_codes[projects, i]
         has = codes >= 0
+        if has.all():  # every project has an i-th code: weighted in place, no masked copies
+            part = index.code_match[codes]
+            part *= index.wp[projects, i][:, None]
+            # the same sums as below (the first starts from zero: 0 + x is x, x >= 0)
+            if field is None:
+                field = part
+            else:
+                field += part
+            continue
+        if field is None:
+            field = np.zeros((projects.size, problem.n_experts))
         field[has] += index.wp[projects[has], i][:, None] * index.code_match[codes[has]]
+    if field is None:
+        field = np.zeros((projects.size, problem.n_experts))
     keyword = (index.kp[projects] @ index.ke.T).toarray()
-    return FIELD_WEIGHT * field + KEYWORD_WEIGHT * keyword
+    field *= FIELD_WEIGHT  # in place: scoring is most of a pricing pass over every pair
+    keyword *= KEYWORD_WEIGHT
+    field += keyword
+    return field
 
 
 def score_table(problem: Problem, block: int = 2000) -> pd.DataFrame:

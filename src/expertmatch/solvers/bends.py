@@ -14,7 +14,8 @@ over a column set that grows only where pricing says it must:
    Every eligible pair whose reduced cost is positive is priced in
    (:func:`expertmatch.solvers.pricing.price`; a bend stage gives pairs no weight) until none
    is left: the LP value is then a bound for all pairs. The slacks keep every restricted LP
-   feasible; HiGHS restarts each LP from the last basis (primal simplex, new columns at zero).
+   feasible; HiGHS restarts each LP from the last basis (new columns at zero), by the simplex
+   measured faster there (:func:`_dual_simplex`).
 3. The quick way: each bend stage's bound, rounded up, is held without an integer solve (a
    stage is skipped at 0 when the last LP bends it nowhere), and one MIP (HiGHS branch and
    cut over the columns, the score stage) shows that all of them hold together: reaching
@@ -277,12 +278,9 @@ def _stage_model(mat: StageMatrix, lower: np.ndarray, upper: np.ndarray) -> high
 
 
 def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy.Highs:
-    """The stage matrix as a HiGHS LP (maximised), from a warm basis when one is set: primal
-    simplex after new columns (at zero they keep the basis primal feasible), dual simplex
-    (``dual``) after a new objective or from no basis, which primal simplex takes many times as
-    long (measured on the score stage of a 1k x 3k batch: 24,000 primal iterations, 7 s,
-    against about 1 s; the first LP of a 10k x 30k batch: 170 s primal); presolve off, which
-    would discard the warm start."""
+    """The stage matrix as a HiGHS LP (maximised), by dual simplex (``dual``) or primal
+    simplex (see :func:`_dual_simplex` for which); presolve off, which would discard the
+    warm start."""
     lp = _stage_model(mat, np.zeros(mat.upper.size), mat.upper)
     h = new_highs()
     h.setOptionValue("output_flag", False)
@@ -296,6 +294,41 @@ def _highs_lp(mat: StageMatrix, time_left: float, dual: bool = False) -> highspy
     h.setOptionValue("time_limit", max(time_left, 1.0))
     h.passModel(lp)
     return h
+
+
+#: Stages whose first LP runs by dual simplex from the last stage's basis (see
+#: :func:`_dual_simplex`).
+DUAL_FIRST = (SCORE, Rule.MAX_LOAD, Rule.YEARLY_CAP)
+#: New columns from which the score stage's next LP runs by dual simplex (fewer: primal).
+DUAL_FROM = 1000
+
+
+def _dual_simplex(stage: str, warm: bool, new: int | None) -> bool:
+    """Dual simplex for this LP, or primal? ``new``: the columns added since the last LP of
+    the stage, None for its first. Measured on the generated clash batches (CPU s):
+
+    - no basis (the first LP): dual; primal from nothing took 170 s on 10k x 30k.
+    - the score stage's first LP, from the last bend stage's basis: dual (every pair's cost
+      changes: on 1k x 3k primal took 24,000 iterations, 7 s, against about 1 s).
+    - the score stage after :data:`DUAL_FROM` new columns or more: dual (new columns are
+      boxed, so dual simplex flips those that price in to their upper bound and repairs the
+      rows that breaks: 3k x 9k 0.9 against 3.0 after 15,000 new columns; 10k x 30k 3.6
+      against 48 after 40,000, 2.8 against 8.7 after 3,000); after fewer, primal (10k x 30k
+      1.2-1.7 against 2.3-2.6 after 500 or fewer: dual simplex pays for every column).
+    - a bend stage after new columns: primal (they keep the basis primal feasible; dual took
+      4.4 against 3.1 on 3k x 9k's enterprise stage).
+    - a bend stage's first LP, from the last stage's basis (primal feasible: its minimum,
+      rounded up, is held): primal for the rules of a project's panel, whose new objective
+      moves the solution little (3k x 9k: coverage 0.6 against 2.6, the enterprise share 0.3
+      against 0.7; 10k x 30k: the enterprise share 1.1 against 4.1), dual for the load rules
+      (:data:`DUAL_FIRST`), whose objective moves reviews between many experts (10k x 30k:
+      ``max_load`` from the ``yearly_cap`` basis 19 against 3.2).
+    """
+    if not warm:
+        return True
+    if new is None:
+        return stage in DUAL_FIRST
+    return stage == SCORE and new >= DUAL_FROM
 
 
 def _warm_basis(
@@ -327,12 +360,13 @@ def _solve_stage_lp(
     held: dict[str, int],
     time_left: float,
     warm: Warm | None = None,
-    new_objective: bool = False,
+    new: int | None = None,
 ) -> tuple[_Lp, Warm]:
     """The stage's LP over the model's columns, with its duals for pricing and its basis for
-    the next warm start (``new_objective``: the warm basis is the last stage's)."""
+    the next warm start (``new``: columns added since the stage's last LP; None: the warm
+    basis is the last stage's)."""
     mat = stage_matrix(problem, model, stage, held)
-    h = _highs_lp(mat, time_left, dual=new_objective)
+    h = _highs_lp(mat, time_left, dual=_dual_simplex(stage, warm is not None, new))
     pair_keys = model.pairs.project.astype(np.int64) * problem.n_experts + model.pairs.expert
     row_keys = _row_keys(model, mat.rows)
     if warm is not None:
@@ -572,14 +606,13 @@ class Columns:
     def grow(self, stage: str, held: dict[str, int], left: Callable[[], float]) -> float:
         """Column generation for one stage; returns the LP bound over all eligible pairs
         (maximisation units: minus bends, or weighted score)."""
-        first = True
+        added: int | None = None  # columns added since the stage's last LP (None: its first)
         while True:
             self.lp_rounds += 1
             model = build_model(self.problem, self.pairs)
             lp, self.warm = _solve_stage_lp(
-                self.problem, model, stage, held, left(), self.warm, new_objective=first
+                self.problem, model, stage, held, left(), self.warm, added
             )
-            first_round, first = first, False
             new, best = self._price(lp, stage, PRICE_TOL, PRICE_PER_PROJECT)
             gain = float(np.sum(self.problem.project_panel_size * np.maximum(best, 0)))
             bound = lp.z + gain  # Lagrangian: holds for all pairs whatever is left to price
@@ -590,17 +623,21 @@ class Columns:
             if len(new) == 0 or settled or left() <= 0:  # out of time: the bound still holds
                 self.last, self.gain = lp, gain
                 return bound
-            if first_round and stage == SCORE:
+            if added is None and stage == SCORE:
                 self._purge(model, lp)
+            added = len(new)
             self.pairs = merge(self.pairs, new, self.problem.n_experts)
 
     def _purge(self, model: Model, lp: _Lp) -> None:
         """Drop the pairs the bend stages brought in that the score stage's first LP prices far
         below zero (at zero, reduced cost below minus the median weight): every later LP of
         the stage is smaller, the basis stays valid (they are non-basic at zero) and pricing
-        brings back any that can improve it."""
+        brings back any that can improve it. The survey's candidates stay: pricing skips a
+        project whose duals price no pair scoring at most its cutoff, which says nothing of
+        the candidates above it (they are assumed among the columns)."""
         n = model.n_pairs
         far = (lp.x[:n] <= 1e-9) & (lp.rc[:n] < -float(np.median(np.abs(model.weight))))
+        far &= ~model.pairs.member_of(self.survey.candidates, self.problem.n_experts)
         if far.any():
             self.pairs = model.pairs.take(~far)
 
