@@ -101,10 +101,13 @@ def test_the_cli_choices_are_the_library_s() -> None:
 
 
 #: What ``expertmatch assign`` on a batch with supplied scores, writing CSV, must not import:
-#: the other solvers' libraries (CP-SAT, scipy.optimize), the workbook writer, the text
-#: scorer's segmenter, stemmer and scipy.special, the diagnosis graph library and the plots.
+#: the other solvers' libraries (CP-SAT, scipy.optimize, OR-Tools' graph library: the capacity
+#: checks' greedy fill meets the demand here, so no max flow runs), the workbook writer, the
+#: text scorer's segmenter, stemmer and scipy.special, the diagnosis graph library and the plots.
 NOT_ON_THE_MAIN_PATH = (
     "ortools.sat.python.cp_model",
+    "ortools.graph.python.max_flow",
+    "ortools.graph.python.min_cost_flow",
     "scipy.optimize",
     "scipy.special",
     "openpyxl",

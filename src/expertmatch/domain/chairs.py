@@ -11,7 +11,6 @@ necessary part (a member who may chair on each such panel: ``Problem.count_rules
 from __future__ import annotations
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from expertmatch.domain.pairs import Pairs
 from expertmatch.domain.problem import Problem
@@ -85,6 +84,8 @@ def match_chairs(
     costs = np.concatenate(
         [np.zeros(n_units), -score, np.zeros(n_e), np.full(n_units, missing_cost)]
     ).astype(np.int64)
+    from ortools.graph.python import min_cost_flow  # here: not on the main path
+
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32), heads.astype(np.int32), caps, costs

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from expertmatch.domain.eligibility import eligible_pairs
 from expertmatch.domain.pairs import Pairs
@@ -106,6 +105,8 @@ def solve_flow(problem: Problem) -> tuple[Pairs, int, float] | None:
             np.zeros(n_e),
         ]
     ).astype(np.int64)
+    from ortools.graph.python import min_cost_flow  # here: not on the main path
+
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32), heads.astype(np.int32), capacity, cost
