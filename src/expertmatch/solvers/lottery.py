@@ -744,14 +744,21 @@ class _Master:
 
     def _run(self) -> tuple[np.ndarray, np.ndarray]:
         """Solve from the last basis; if HiGHS cannot say optimal from there (seen: status
-        unknown at these tolerances), once more from scratch."""
+        unknown at these tolerances), once more from scratch, and then from scratch with
+        presolve (as a master built afresh is solved)."""
         h = self.h
         h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        for presolve in ("off", "on"):
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                break
             h.clearSolver()
+            h.setOptionValue("presolve", presolve)
             h.run()
+        h.setOptionValue("presolve", "off")  # presolve would discard the next warm start
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise InternalError("internal error: the lottery's master LP was not solved")
+            raise InternalError(
+                f"internal error: the lottery's master LP was not solved ({h.getModelStatus()})"
+            )
         sol = h.getSolution()
         return np.asarray(sol.col_value), np.asarray(sol.row_dual)
 
