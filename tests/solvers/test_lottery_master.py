@@ -5,8 +5,6 @@ optimal dual of that master (so pricing and the Lagrangian bound stay exact)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 from scipy.optimize import linprog
@@ -109,11 +107,10 @@ def test_some_random_masters_need_an_excess() -> None:
 def test_master_solved_after_each_column_equals_the_per_pair_master(
     seed: int, shaped: bool
 ) -> None:
-    """The master is one HiGHS instance that each new column extends (groups split into new
-    rows, warm starts from the last basis): solved after every column, as the column
-    generation does, it matches the per-pair master of the columns so far each time, in
-    phase one (least total excess) and phase two (best value, duals optimal for every column
-    so far), including the rounds after it first kept the caps."""
+    """Solved after every column, as the column generation does, the master matches the
+    per-pair master of the columns so far each time: in phase one (least total excess) and
+    in phase two (best value, duals optimal for every column so far), also in the rounds
+    after it first kept the caps, which solve phase two alone."""
     rng = np.random.default_rng(100 + seed)
     n = 24
     caps = np.where(rng.random(n) < 0.3, 0.7, 0.4)
@@ -145,39 +142,3 @@ def test_master_solved_after_each_column_equals_the_per_pair_master(
             probs[c] += lam
         assert np.all(probs <= caps + 1e-8)
     assert phases[-1] is False  # the later rounds ran in phase two
-
-
-class _StopsOnce:
-    """A HiGHS instance whose first run stops at once (iteration limit 0): a warm start
-    that does not end optimal."""
-
-    def __init__(self, h: Any) -> None:
-        self.h, self.runs = h, 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.h, name)
-
-    def run(self) -> Any:
-        self.runs += 1
-        if self.runs > 1:
-            return self.h.run()
-        self.h.setOptionValue("simplex_iteration_limit", 0)
-        status = self.h.run()
-        self.h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
-        return status
-
-
-def test_a_master_run_that_does_not_end_optimal_is_solved_again_from_scratch() -> None:
-    """When HiGHS does not end optimal from the last basis, the master is solved again from
-    scratch (the answer is the per-pair master's), not reported as a fault."""
-    master, columns, values, caps = random_master(0)
-    assert not master.solve().phase_one
-    extra = np.arange(0, 30, 5)
-    master.add(extra, 1000.0)  # the best column by far: the last basis is not optimal
-    flaky = _StopsOnce(master.h)
-    master.h = flaky
-    sol = master.solve()
-    assert flaky.runs >= 2
-    least_excess, best = per_pair_master([*columns, extra], np.r_[values, 1000.0], caps)
-    assert least_excess == 0 and not sol.phase_one
-    assert sol.value == pytest.approx(best, abs=1e-6)
