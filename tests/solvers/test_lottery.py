@@ -106,9 +106,11 @@ def test_random_draw_is_reproducible_verified_and_reported(tmp_path: Path) -> No
     problem = plain_rules(em.load(DEMO), max_probability=0.6)
     first = em.assign(problem, seed=11, gap_limit=0.01)
     again = em.assign(problem, seed=11, gap_limit=0.01)
-    other = em.assign(problem, seed=12, gap_limit=0.01)
+    others = [em.assign(problem, seed=s, gap_limit=0.01) for s in (12, 13, 14, 15)]
     assert first.assignment == again.assignment
-    assert first.assignment != other.assignment
+    # other seeds draw other assignments (not each: the lottery may weigh one by half)
+    assert any(first.assignment != o.assignment for o in others)
+    other = others[0]
     # the lottery depends on the batch only; the seed drives the draw
     assert np.array_equal(first.probabilities.score, other.probabilities.score)
     assert em.verify(problem, first) == []

@@ -100,3 +100,45 @@ def test_some_random_masters_need_an_excess() -> None:
     checks phase one too) and some that can."""
     needs = sum(random_master(seed)[0].solve().phase_one for seed in range(12))
     assert 0 < needs < 12
+
+
+@pytest.mark.parametrize("shaped", [False, True])
+@pytest.mark.parametrize("seed", range(8))
+def test_master_solved_after_each_column_equals_the_per_pair_master(
+    seed: int, shaped: bool
+) -> None:
+    """Solved after every column, as the column generation does, the master matches the
+    per-pair master of the columns so far each time: in phase one (least total excess) and
+    in phase two (best value, duals optimal for every column so far), also in the rounds
+    after it first kept the caps, which solve phase two alone."""
+    rng = np.random.default_rng(100 + seed)
+    n = 24
+    caps = np.where(rng.random(n) < 0.3, 0.7, 0.4)
+    shape = np.where(rng.random(n) < 0.5, 0.0, rng.random(n)) if shaped else None
+    master = _Master(n, caps, shape)
+    columns: list[np.ndarray] = []
+    values: list[float] = []
+    phases = []
+    for _ in range(14):
+        cols = np.sort(rng.choice(n, size=int(rng.integers(3, 8)), replace=False))
+        columns.append(cols)
+        values.append(float(rng.integers(1, 100)))
+        master.add(cols, values[-1])
+        sol = master.solve()
+        least_excess, best = per_pair_master(columns, np.array(values), caps)
+        phases.append(sol.phase_one)
+        assert sol.phase_one == (least_excess > 1e-9)
+        assert sol.lam.size == len(columns)
+        assert sol.lam.sum() == pytest.approx(1.0)
+        if sol.phase_one:
+            assert max(-sol.mu[c].sum() - sol.nu for c in columns) <= 1e-7
+            continue
+        assert sol.value == pytest.approx(best, abs=1e-6)
+        reduced = [v - sol.mu[c].sum() - sol.nu for v, c in zip(values, columns, strict=True)]
+        assert max(reduced) <= 1e-6
+        assert float(caps @ sol.mu) + sol.nu == pytest.approx(best, abs=1e-6)
+        probs = np.zeros(n)
+        for lam, c in zip(sol.lam, columns, strict=True):
+            probs[c] += lam
+        assert np.all(probs <= caps + 1e-8)
+    assert phases[-1] is False  # the later rounds ran in phase two
