@@ -161,3 +161,19 @@ def test_main_with_arguments_returns_and_leaves_the_collector_on(tmp_path: Path)
         "print(json.dumps([status, gc.isenabled(), gc.get_freeze_count()]))\n"
     )
     assert _fresh(code) == [0, True, 0]
+
+
+def test_a_fractional_lp_is_finished_without_loading_cp_sat() -> None:
+    """A batch whose LP is fractional (one open project, one settled) is solved to optimal by
+    HiGHS alone: the incumbent's search and the finish load no CP-SAT (0.15 s of import)."""
+    root = str(Path(__file__).resolve().parents[1])
+    loaded = _fresh(
+        "import json, sys\n"
+        f"sys.path.insert(0, {root!r})\n"
+        "import expertmatch as em\n"
+        "from tests.solvers.test_exact import _open_and_settled_batch\n"
+        "result = em.assign(_open_and_settled_batch())\n"
+        "print(json.dumps([result.status, result.stats['open_projects'],"
+        " 'ortools.sat.python.cp_model' in sys.modules]))\n"
+    )
+    assert loaded == ["optimal", 1, False]

@@ -123,3 +123,51 @@ def test_status_says_why_the_search_stopped() -> None:
     assert enough.status in ("optimal", "feasible") and enough.gap <= 0.001
     full = em.assign(problem)
     assert full.status == "optimal" and full.objective == pytest.approx(49_642.33)
+
+
+def _open_and_settled_batch() -> em.Problem:
+    """Project P of :func:`test_fractional_lp_is_finished_exactly` (its LP is fractional) and
+    project Q, whose LP panel is integral: the incumbent keeps Q's panel and searches P's."""
+    experts = [
+        {"id": "a", "organization": "O1", "org_type": "university", "fields": "1.1.1"},
+        {"id": "b", "organization": "O2", "org_type": "university", "fields": "1.2.1"},
+        {"id": "e", "organization": "O3", "org_type": "enterprise", "fields": "1.3.1"},
+        {"id": "ab", "organization": "O4", "org_type": "enterprise", "fields": "1.1.2;1.2.2"},
+        {"id": "q1", "organization": "O5", "org_type": "enterprise", "fields": "2.1.1"},
+        {"id": "q2", "organization": "O6", "org_type": "university", "fields": "2.1.2"},
+    ]
+    projects = [
+        {"id": "P", "organization": "X", "fields": "1.1;1.2"},
+        {"id": "Q", "organization": "Y", "fields": "2.1"},
+    ]
+    scores = [
+        {"expert": e, "project": "P", "score": s}
+        for e, s in (("a", 10), ("b", 10), ("e", 10), ("ab", 1))
+    ] + [{"expert": e, "project": "Q", "score": 5} for e in ("q1", "q2")]
+    return em.from_tables(
+        experts=experts,
+        projects=projects,
+        scores=scores,
+        rules={"panel_size": 2, "enterprise_min_share": "1/2"},
+    )
+
+
+@pytest.mark.parametrize(("finish", "by"), [("highs", "HiGHS"), ("cpsat", "CP-SAT")])
+def test_the_incumbent_searches_the_open_projects_with_the_finish_back_end(
+    finish: str, by: str
+) -> None:
+    """With the LP's integral panels fixed, the open projects are searched by the finish's back
+    end (HiGHS unless CP-SAT is asked for); either way the optimum of the brute force."""
+    from expertmatch.solvers.exact import solve
+    from expertmatch.solvers.params import SolveParams
+
+    problem = _open_and_settled_batch()
+    phases: list[str] = []
+    result = solve(
+        problem, SolveParams(finish=finish), progress=lambda phase, *_: phases.append(phase)
+    )
+    assert result.stats["open_projects"] == 1
+    assert f"incumbent: LP's integral part fixed, the rest by {by}" in phases
+    assert result.status == "optimal" and result.objective == brute_force(problem) == 21
+    assert sorted(result.panels["Q"]) == ["q1", "q2"] and "ab" in result.panels["P"]
+    assert em.verify(problem, result) == []
