@@ -75,27 +75,30 @@ def test_overlapping_rules_match_brute_force(batch: dict[str, Any]) -> None:
     check_against_brute_force(batch)
 
 
+#: Project P whose LP is fractional (:func:`test_fractional_lp_is_finished_exactly`).
+FRACTIONAL_EXPERTS = [
+    {"id": "a", "organization": "O1", "org_type": "university", "fields": "1.1.1"},
+    {"id": "b", "organization": "O2", "org_type": "university", "fields": "1.2.1"},
+    {"id": "e", "organization": "O3", "org_type": "enterprise", "fields": "1.3.1"},
+    {"id": "ab", "organization": "O4", "org_type": "enterprise", "fields": "1.1.2;1.2.2"},
+]
+FRACTIONAL_PROJECT = {"id": "P", "organization": "X", "fields": "1.1;1.2"}
+FRACTIONAL_SCORES = [
+    {"expert": e, "project": "P", "score": s}
+    for e, s in (("a", 10), ("b", 10), ("e", 10), ("ab", 1))
+]
+
+
 def test_fractional_lp_is_finished_exactly() -> None:
     """Panel of 2 must cover fields A and B and hold one enterprise expert.
 
     a (covers A), b (covers B) and e (enterprise) score 10 each, ab (covers both, enterprise)
     scores 1. The LP takes a = b = e = ab = 1/2 for 15.5; the best panel holds ab: 11.
     """
-    experts = [
-        {"id": "a", "organization": "O1", "org_type": "university", "fields": "1.1.1"},
-        {"id": "b", "organization": "O2", "org_type": "university", "fields": "1.2.1"},
-        {"id": "e", "organization": "O3", "org_type": "enterprise", "fields": "1.3.1"},
-        {"id": "ab", "organization": "O4", "org_type": "enterprise", "fields": "1.1.2;1.2.2"},
-    ]
-    projects = [{"id": "P", "organization": "X", "fields": "1.1;1.2"}]
-    scores = [
-        {"expert": e, "project": "P", "score": s}
-        for e, s in (("a", 10), ("b", 10), ("e", 10), ("ab", 1))
-    ]
     problem = em.from_tables(
-        experts=experts,
-        projects=projects,
-        scores=scores,
+        experts=FRACTIONAL_EXPERTS,
+        projects=[FRACTIONAL_PROJECT],
+        scores=FRACTIONAL_SCORES,
         rules={"panel_size": 2, "enterprise_min_share": "1/2"},
     )
     result = em.assign(problem)
@@ -129,21 +132,15 @@ def _open_and_settled_batch() -> em.Problem:
     """Project P of :func:`test_fractional_lp_is_finished_exactly` (its LP is fractional) and
     project Q, whose LP panel is integral: the incumbent keeps Q's panel and searches P's."""
     experts = [
-        {"id": "a", "organization": "O1", "org_type": "university", "fields": "1.1.1"},
-        {"id": "b", "organization": "O2", "org_type": "university", "fields": "1.2.1"},
-        {"id": "e", "organization": "O3", "org_type": "enterprise", "fields": "1.3.1"},
-        {"id": "ab", "organization": "O4", "org_type": "enterprise", "fields": "1.1.2;1.2.2"},
+        *FRACTIONAL_EXPERTS,
         {"id": "q1", "organization": "O5", "org_type": "enterprise", "fields": "2.1.1"},
         {"id": "q2", "organization": "O6", "org_type": "university", "fields": "2.1.2"},
     ]
-    projects = [
-        {"id": "P", "organization": "X", "fields": "1.1;1.2"},
-        {"id": "Q", "organization": "Y", "fields": "2.1"},
-    ]
+    projects = [FRACTIONAL_PROJECT, {"id": "Q", "organization": "Y", "fields": "2.1"}]
     scores = [
-        {"expert": e, "project": "P", "score": s}
-        for e, s in (("a", 10), ("b", 10), ("e", 10), ("ab", 1))
-    ] + [{"expert": e, "project": "Q", "score": 5} for e in ("q1", "q2")]
+        *FRACTIONAL_SCORES,
+        *({"expert": e, "project": "Q", "score": 5} for e in ("q1", "q2")),
+    ]
     return em.from_tables(
         experts=experts,
         projects=projects,
