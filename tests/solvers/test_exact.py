@@ -8,6 +8,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -167,4 +168,32 @@ def test_the_incumbent_searches_the_open_projects_with_the_finish_back_end(
     assert f"incumbent: LP's integral part fixed, the rest by {by}" in phases
     assert result.status == "optimal" and result.objective == brute_force(problem) == 21
     assert sorted(result.panels["Q"]) == ["q1", "q2"] and "ab" in result.panels["P"]
+    assert em.verify(problem, result) == []
+
+
+@pytest.mark.parametrize("finish", ["highs", "cpsat"])
+def test_the_last_resort_searches_every_pair_of_the_lp(finish: str) -> None:
+    """With an empty core the fixed-panel and core searches find nothing; every pair of the LP
+    is then searched, by the finish's back end, and the brute-force optimum still comes out."""
+    from expertmatch.solvers import exact
+    from expertmatch.solvers.params import SolveParams
+
+    problem = _open_and_settled_batch()
+    phases: list[str] = []
+    searched: list[int] = []
+    whole_lp = exact._whole_lp
+
+    def counted(*args: Any) -> Any:
+        searched.append(1)
+        return whole_lp(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exact, "_core", lambda run, relax: np.zeros(len(relax.columns), bool))
+        patch.setattr(exact, "_whole_lp", counted)
+        result = exact.solve(
+            problem, SolveParams(finish=finish), progress=lambda phase, *_: phases.append(phase)
+        )
+    assert searched == [1]
+    assert not any(p.startswith("incumbent") for p in phases)  # neither search found one
+    assert result.status == "optimal" and result.objective == brute_force(problem) == 21
     assert em.verify(problem, result) == []

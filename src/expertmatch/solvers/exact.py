@@ -12,10 +12,11 @@
    the LP with chair variables (:mod:`expertmatch.formulation.chair_columns`), whose bound and
    reduced costs count the cap.
 4. Incumbent: the rounded LP when it satisfies every row (the common case: the LP is almost
-   integral), else CP-SAT on a small core (LP support plus each project's pairs of smallest
-   reduced cost), hinted with the rounding. With a binding chair cap, an incumbent that admits
-   no chairs is repaired locally (:func:`_repair_chairs`) or searched by targets
-   (:func:`_find_chaired`).
+   integral), else the LP's integral panels kept and the open projects searched, else a small
+   core (LP support plus each project's pairs of smallest reduced cost) searched, hinted with
+   the rounding; each search by the finish's back end (HiGHS unless CP-SAT is asked for).
+   With a binding chair cap, an incumbent that admits no chairs is repaired locally
+   (:func:`_repair_chairs`) or searched by targets (:func:`_find_chaired`).
 5. Reduced-cost fixing, which is exact: a pair with ``z_fix + rc < z_inc + 1`` (integer weights;
    ``z_fix`` the last round's Lagrangian bound, ``z_lp`` when pricing is complete) cannot be in
    any better assignment, and a pair at one whose removal costs more than that is in all of
@@ -62,7 +63,7 @@ from expertmatch.vocabulary import Rule, Status
 
 log = logging.getLogger("expertmatch")
 
-#: Pairs per project added to the CP-SAT core beyond the LP's support.
+#: Pairs per project added to the incumbent's core beyond the LP's support.
 CORE_EXTRA = 3
 #: Safety margin (in integer weight units) against LP round-off when fixing by reduced cost.
 FIX_MARGIN = 0.5
@@ -436,9 +437,10 @@ def _full_lp(run: _Run) -> tuple[Pairs, Model, LpSolution]:
 
 def _incumbent(run: _Run, relax: _Relaxation) -> _Incumbent:
     """A first assignment: the rounded LP if it keeps every row; below the LP bound, the LP's
-    integral part fixed and the rest by CP-SAT; failing both, CP-SAT on the core, and as a
-    last resort on every pair of the LP. When the chair cap can bind, it records whether the
-    assignment admits its chairs (else the finish looks for one that does)."""
+    integral part fixed and the rest searched; failing both, the core searched, and as a
+    last resort every pair of the LP (each search by :func:`_solve_part`). When the chair
+    cap can bind, it records whether the assignment admits its chairs (else the finish looks
+    for one that does)."""
     model, lp = relax.model, relax.lp
     unit = model.unit
     best_x: np.ndarray | None = None
@@ -461,7 +463,7 @@ def _incumbent(run: _Run, relax: _Relaxation) -> _Incumbent:
             run.report("incumbent from the LP core", z_inc * unit, relax.z_lp * unit)
     bound = relax.z_lp
     if best_x is None:
-        best_x, z_inc, bound = _whole_lp_by_sat(run, relax, rounded)
+        best_x, z_inc, bound = _whole_lp(run, relax, rounded)
     chosen = relax.columns.take(best_x)
     chaired = not run.chairs or not choose_chairs(run.problem, chosen)[1]
     return _Incumbent(chosen, z_inc, bound, core, core_optimal, chaired)
@@ -533,15 +535,12 @@ def _solve_part(
     return solve_mip(ext, columns, hint, fixed, run.params, time_left)
 
 
-def _whole_lp_by_sat(
-    run: _Run, relax: _Relaxation, rounded: np.ndarray
-) -> tuple[np.ndarray, int, int]:
-    """CP-SAT on every pair of the LP: the assignment, its objective and the bound (tighter
-    when the LP holds every eligible pair); raises when it finds no assignment."""
+def _whole_lp(run: _Run, relax: _Relaxation, rounded: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Every pair of the LP searched (:func:`_solve_part`): the assignment, its objective and
+    the bound (tighter when the LP holds every eligible pair); raises when it finds none."""
     model = relax.model
-    sat = solve_sat(
-        model, np.ones(model.n_pairs, dtype=bool), rounded, None, run.params, run.left()
-    )
+    every = np.ones(model.n_pairs, dtype=bool)
+    sat = _solve_part(run, model, every, rounded, None, run.left())
     if sat.x is None:
         if sat.status == Status.INFEASIBLE and relax.all_pairs:
             raise InfeasibleError(_clashes(run))
@@ -555,7 +554,7 @@ def _whole_lp_by_sat(
     return sat.x, sat.objective, bound
 
 
-# -- 4. reduced-cost fixing and the final CP-SAT ----------------------------------------------
+# -- 4. reduced-cost fixing and the final solve -----------------------------------------------
 
 
 def _finish(run: _Run, relax: _Relaxation, inc: _Incumbent) -> tuple[Pairs, int, int]:
