@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -109,10 +111,9 @@ def test_timeout_before_any_integer_solution_returns_the_best_panels() -> None:
     assert key >= [proven.stats["bends_by_rule"][r] for r in order]
 
 
-def test_timeout_after_a_stage_returns_a_verified_assignment() -> None:
-    """Out of time in the second of the stage-by-stage MIPs: the best assignment found so far
-    (the first stage's, or the best panels), unproven, every bend it makes listed."""
-    problem = _clash_batch()
+def _first_mip_only() -> tuple[dict[str, int], Callable[..., bends.Integer]]:
+    """``solve_stage_mip`` that solves the first stage MIP and is out of time from the second
+    on, with the count of its calls."""
     calls = {"n": 0}
     original = bends.solve_stage_mip
 
@@ -121,6 +122,15 @@ def test_timeout_after_a_stage_returns_a_verified_assignment() -> None:
         if calls["n"] > 1:
             raise em.SolveError("relaxed stage: time limit reached", em.Status.TIMEOUT)
         return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    return calls, once
+
+
+def test_timeout_after_a_stage_returns_a_verified_assignment() -> None:
+    """Out of time in the second of the stage-by-stage MIPs: the best assignment found so far
+    (the first stage's, or the best panels), unproven, every bend it makes listed."""
+    problem = _clash_batch()
+    calls, once = _first_mip_only()
 
     def too_tight(*args: object, **kwargs: object) -> None:
         raise bends.TooTight("test")
@@ -141,14 +151,7 @@ def test_timeout_after_the_score_stage_keeps_its_bound() -> None:
     the best panels' one."""
     problem = _clash_batch()
     proven = _relaxed(problem, priced=True)
-    calls = {"n": 0}
-    original = bends.solve_stage_mip
-
-    def once(*args: object, **kwargs: object) -> bends.Integer:
-        calls["n"] += 1
-        if calls["n"] > 1:
-            raise em.SolveError("relaxed stage: time limit reached", em.Status.TIMEOUT)
-        return original(*args, **kwargs)  # type: ignore[arg-type]
+    calls, once = _first_mip_only()
 
     def one_more(self: bends.Columns, stage: str, value: int) -> object:
         return self.pairs.take(np.arange(1))  # a pair already in: one more round
