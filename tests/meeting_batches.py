@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -49,6 +50,23 @@ MEETING_RULES: dict[str, Any] = {
     "coverage_level": 2,
     "reference_year": 2026,
 }
+
+
+def meeting_folder(tmp_path: Path, rules_toml: str, **tables: list[dict[str, Any]]) -> Path:
+    """The four-project batch as a folder ``tmp_path / "batch"``: its experts, projects and
+    organizations, the other ``tables`` given (name -> rows) and ``rules.toml``."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    every = {
+        "experts": MEETING_EXPERTS,
+        "projects": MEETING_PROJECTS,
+        "organizations": MEETING_ORGS,
+        **tables,
+    }
+    for name, rows in every.items():
+        pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
+    (folder / "rules.toml").write_text(rules_toml, encoding="utf-8")
+    return folder
 
 
 def meeting_batch(

@@ -15,10 +15,9 @@ from expertmatch.cli import main
 from expertmatch.domain.rules import MeetingRules
 from tests.batches import find_issue
 from tests.meeting_batches import (
-    MEETING_EXPERTS,
-    MEETING_ORGS,
     MEETING_PROJECTS,
     meeting_batch,
+    meeting_folder,
 )
 
 
@@ -89,25 +88,14 @@ def test_bad_availability_rows() -> None:
 
 
 def _folder(tmp_path: Path) -> Path:
-    import pandas as pd
-
-    folder = tmp_path / "batch"
-    folder.mkdir()
-    for name, rows in (
-        ("experts", MEETING_EXPERTS),
-        ("projects", MEETING_PROJECTS),
-        ("organizations", MEETING_ORGS),
-    ):
-        pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
-    (folder / "conflicts.csv").write_text("expert,project\nE1,P1\n", encoding="utf-8")
-    (folder / "availability.csv").write_text("expert,slot\nE2,am\n", encoding="utf-8")
-    (folder / "rules.toml").write_text(
+    return meeting_folder(
+        tmp_path,
         "reference_year = 2026\n[meeting]\ngroup_size = [2, 2]\npanel_size = 3\n"
         'min_reviewers = 2\nslots = ["am", "pm"]\nrooms = 1\n'
         '[chair]\nattribute = "title"\nvalues = ["正高级"]\n',
-        encoding="utf-8",
+        conflicts=[{"expert": "E1", "project": "P1"}],
+        availability=[{"expert": "E2", "slot": "am"}],
     )
-    return folder
 
 
 def test_cli_end_to_end(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,10 +29,10 @@ from expertmatch.solvers.params import SolveParams
 from expertmatch.vocabulary import Rule
 from tests.meeting_batches import (
     MEETING_EXPERTS,
-    MEETING_ORGS,
     MEETING_PROJECTS,
     all_seatings,
     meeting_batch,
+    meeting_folder,
 )
 
 PARAMS = SolveParams(time_limit=60, gap_limit=0.0)
@@ -240,22 +239,13 @@ def test_hand_grouping_is_kept_by_the_draw() -> None:
 
 
 def _folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "batch"
-    folder.mkdir()
-    for name, rows in (
-        ("experts", MEETING_EXPERTS),
-        ("projects", MEETING_PROJECTS),
-        ("organizations", MEETING_ORGS),
-        ("conflicts", [{"expert": "E1", "project": "P1"}]),
-    ):
-        pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
-    (folder / "rules.toml").write_text(
+    return meeting_folder(
+        tmp_path,
         'enterprise_min_share = "1/3"\ncoverage_level = 2\nreference_year = 2026\n'
         "max_probability = 0.5\n\n[meeting]\ngroup_size = [2, 2]\npanel_size = 3\n"
         "min_reviewers = 2\n",
-        encoding="utf-8",
+        conflicts=[{"expert": "E1", "project": "P1"}],
     )
-    return folder
 
 
 def test_cli_records_the_seed_and_replays_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
