@@ -271,6 +271,16 @@ ALONE: dict[str, dict[str, Any]] = {
 }
 
 
+def _assert_brute_force_optimum(
+    problem: em.Problem, result: em.Result, order: tuple[str, ...] = BEND_ORDER
+) -> None:
+    """The brute force's fewest bends (in ``order``) and best score, every bend exact."""
+    want, score = Brute(problem, order).optimum()
+    assert _key_of(result, order) == want
+    assert result.objective == pytest.approx(score, abs=1e-6)
+    _assert_exact_bends(problem, result)
+
+
 @pytest.mark.parametrize("rule", list(ALONE))
 def test_each_rule_alone_bends_as_the_brute_force(rule: str) -> None:
     """Each bendable meeting rule alone: infeasible without relax; with relax the minima and
@@ -279,11 +289,8 @@ def test_each_rule_alone_bends_as_the_brute_force(rule: str) -> None:
     with pytest.raises(em.InfeasibleError):
         em.assign(problem)
     result = em.assign(problem, relax=True)
-    want, score = Brute(problem).optimum()
-    assert _key_of(result) == want
-    assert result.objective == pytest.approx(score, abs=1e-6)
+    _assert_brute_force_optimum(problem, result)
     assert {b.rule for b in result.bends} == {rule.removesuffix("_batch")}
-    _assert_exact_bends(problem, result)
     assert result.status == "optimal"
 
 
@@ -321,10 +328,7 @@ def test_combined_rules_lexicographic_and_bend_order() -> None:
     )
     for order in (BEND_ORDER, tuple(reversed(BEND_ORDER))):
         result = em.assign(problem, relax=True, bend_order=order)
-        want, score = Brute(problem, order).optimum()
-        assert _key_of(result, order) == want
-        assert result.objective == pytest.approx(score, abs=1e-6)
-        _assert_exact_bends(problem, result)
+        _assert_brute_force_optimum(problem, result, order)
 
 
 def test_mixed_batch_bends_groups_and_panels_together() -> None:
@@ -337,10 +341,7 @@ def test_mixed_batch_bends_groups_and_panels_together() -> None:
     with pytest.raises(em.InfeasibleError):
         em.assign(problem)
     result = em.assign(problem, relax=True)
-    want, score = Brute(problem).optimum()
-    assert _key_of(result) == want
-    assert result.objective == pytest.approx(score, abs=1e-6)
-    _assert_exact_bends(problem, result)
+    _assert_brute_force_optimum(problem, result)
     assert any(p == "Q1" for p, _ in result.assignment)
 
 
